@@ -1,0 +1,44 @@
+"""MaskCLR reproduction: pose extraction → preprocessing → (training, robustness, paper).
+
+Run `snakemake --cores all` for the embedded synthetic default; see README.md.
+"""
+
+from snakemake.utils import min_version
+
+min_version("9.27")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/synthetic.smk"
+include: "workflow/rules/poses.smk"
+include: "workflow/rules/preprocess.smk"
+
+
+localrules:
+    all,
+    poses,
+    data,
+
+
+rule all:
+    """Everything the configured datasets produce."""
+    default_target: True
+    input:
+        data_targets(),
+        pose_quality_targets(),
+
+
+rule poses:
+    """Named target: pose files of every dataset and tier, and their quality on synth."""
+    input:
+        [f"results/poses/{d}/{e}.pkl" for d in DATASETS for e in tiers(d)],
+        pose_quality_targets(),
+
+
+rule data:
+    """Named target: the preprocessed HDF5 files."""
+    input:
+        data_targets(),

@@ -1,0 +1,53 @@
+"""``SkeletonDataset``: the preprocessed HDF5 split as a PyTorch dataset (method.md §2.3, 7–8)."""
+
+import h5py
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from maskclr.data.augment import crop_scale, random_move
+from maskclr.errors import InputError
+
+TRAIN_SCALE = (1.0, 3.0)  # crop_scale ratio range in training (MotionBERT scale_range_train)
+TEST_SCALE = (2.0, 2.0)  # fixed ratio at test time (MotionBERT scale_range_test)
+
+
+class SkeletonDataset(Dataset):
+    """One part (``"train"`` or ``"test"``) of ``results/data/{dataset}/{estimator}/{split}.h5``.
+
+    Items are ``(x, label)`` with x float32 tensor (2, T, 17, 3). Training items get
+    ``random_move`` and ``crop_scale`` with ratio ~ U(1, 3); test items get ``crop_scale`` with
+    ratio 2. The whole part is read into memory once. Augmentation randomness comes from
+    ``(seed, epoch, index)``: call ``set_epoch`` each epoch for fresh draws.
+    """
+
+    def __init__(self, path, part, *, random_move=None, scale_range=None, seed=0):
+        if part not in ("train", "test"):
+            raise ValueError(f"part must be 'train' or 'test', got {part!r}")
+        train = part == "train"
+        self.random_move = train if random_move is None else random_move
+        self.scale_range = tuple(scale_range or (TRAIN_SCALE if train else TEST_SCALE))
+        self.seed, self.epoch = seed, 0
+        try:
+            with h5py.File(path, "r") as h5:
+                self.x = h5[part]["x"][()]
+                self.labels = h5[part]["label"][()]
+                self.frame_dirs = h5[part]["frame_dir"].asstr()[()]
+                self.attrs = dict(h5.attrs)
+        except (OSError, KeyError) as err:
+            raise InputError(f"{path}: not a preprocessed skeleton HDF5 with group '{part}': {err}") from err
+        self.num_classes = int(self.attrs["num_classes"])
+
+    def __len__(self):
+        return len(self.labels)
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __getitem__(self, index):
+        rng = np.random.default_rng((self.seed, self.epoch, index))
+        motion = self.x[index]
+        if self.random_move:
+            motion = random_move(motion, rng)
+        motion = crop_scale(motion, rng.uniform(*self.scale_range))
+        return torch.from_numpy(motion.astype(np.float32)), int(self.labels[index])

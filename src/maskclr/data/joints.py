@@ -1,0 +1,56 @@
+"""Joint layouts (COCO-17 from the pose estimators, H36M-17 fed to the models) and the mapping.
+
+Every H36M joint is the equal-weight mean of a set of COCO joints (method.md §2.2), so the
+coordinate conversion is one (17 × 17) matrix product and the "aligned" score of a derived joint
+is the minimum score over its source set (a joint is only as reliable as its worst source).
+"""
+
+import numpy as np
+
+COCO_JOINTS = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+    "left_wrist", "right_wrist", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle",
+)  # fmt: skip
+
+# Left/right COCO pairs, for simulated left-right confusions of an estimator.
+COCO_FLIP_PAIRS = ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16))
+
+H36M_JOINTS = (
+    "root", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
+    "belly", "neck", "nose", "head", "left_shoulder", "left_elbow", "left_wrist",
+    "right_shoulder", "right_elbow", "right_wrist",
+)  # fmt: skip
+
+# COCO source joints of each H36M joint, in H36M order. belly = mean(root, neck) = mean of the
+# two hips and the two shoulders; head = mean of the two eyes (ears are dropped).
+H36M_FROM_COCO = (
+    (11, 12), (12,), (14,), (16,), (11,), (13,), (15,),
+    (5, 6, 11, 12), (5, 6), (0,), (1, 2), (5,), (7,), (9,), (6,), (8,), (10,),
+)  # fmt: skip
+
+
+def _conversion_matrix():
+    weights = np.zeros((len(H36M_FROM_COCO), len(COCO_JOINTS)))
+    for h36m, sources in enumerate(H36M_FROM_COCO):
+        weights[h36m, list(sources)] = 1.0 / len(sources)
+    return weights
+
+
+COCO_TO_H36M = _conversion_matrix()
+# Sources padded to 4 by repetition, so a min over axis -1 gives the min over each source set.
+_SOURCES_PADDED = np.array([(s * 4)[:4] for s in H36M_FROM_COCO])
+
+
+def coco_to_h36m(coords):
+    """Convert coordinates (..., 17 COCO, C) to (..., 17 H36M, C) as MotionBERT's ``coco2h36m``."""
+    # One GEMM over all frames: (..., C, 17) @ (17, 17)ᵀ, much faster than a batched einsum.
+    moved = np.swapaxes(coords, -1, -2)
+    converted = moved.reshape(-1, moved.shape[-1]) @ COCO_TO_H36M.T.astype(coords.dtype)
+    return np.swapaxes(converted.reshape(moved.shape), -1, -2)
+
+
+def coco_to_h36m_scores(scores):
+    """Convert scores (..., 17 COCO) to (..., 17 H36M): each joint gets its sources' minimum."""
+    return scores[..., _SOURCES_PADDED].min(axis=-1)

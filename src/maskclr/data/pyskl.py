@@ -1,0 +1,152 @@
+"""Load and validate PYSKL skeleton files (method.md §2.1), accepting real files as they come.
+
+A PYSKL file is ``{"split": {name: [frame_dir, ...]}, "annotations": [ann, ...]}`` where each
+``ann`` holds ``frame_dir``, ``total_frames``, ``img_shape`` (H, W), ``label`` (0-based),
+``keypoint`` (M, T, 17, 2) in pixels (COCO order) and ``keypoint_score`` (M, T, 17).
+
+Accepted as they come, not errors: float16 arrays (cast to float32), extra keys (``modality``,
+``start_index``, ...), keypoints outside the image, all-zero persons, M = 0 (nothing detected),
+and a bare annotation or list of annotations without the wrapper: it is wrapped with one split
+``"all"``. ``python -m maskclr.data.pyskl wrap`` wraps such files under chosen split names.
+
+Everything else that would silently corrupt training is an ``InputError`` naming the file, the
+sample and the key.
+"""
+
+import argparse
+import numbers
+
+import numpy as np
+
+from maskclr.errors import InputError, run_cli
+from maskclr.fileio import dump_pickle, load_pickle
+
+NUM_JOINTS = 17
+REQUIRED_KEYS = ("frame_dir", "total_frames", "img_shape", "label", "keypoint", "keypoint_score")
+
+
+def _fail(path, where, key, problem):
+    raise InputError(f"{path}: {where}: key '{key}': {problem}")
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _checked_array(path, where, ann, key, shape):
+    """Return ``ann[key]`` as float32 after checking its type, shape pattern and finiteness."""
+    value = ann[key]
+    if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
+        kind = type(value).__name__ if not isinstance(value, np.ndarray) else f"{value.dtype} array"
+        _fail(path, where, key, f"expected a float array of shape {shape}, got {kind}")
+    dims = shape.strip("[]").split(", ")
+    if value.ndim != len(dims) or any(d.isdigit() and value.shape[i] != int(d) for i, d in enumerate(dims)):
+        _fail(path, where, key, f"expected shape {shape}, got {list(value.shape)}")
+    if not np.isfinite(value).all():
+        _fail(path, where, key, "contains NaN or infinite values")
+    return value.astype(np.float32, copy=False)
+
+
+def validate_annotation(ann, path, index, num_classes=None):
+    """Check one annotation and return a copy with float32 arrays (extra keys are kept)."""
+    where = f"annotation {index}"
+    if not isinstance(ann, dict):
+        raise InputError(f"{path}: {where}: expected a dict, got {type(ann).__name__}")
+    if isinstance(ann.get("frame_dir"), str) and ann["frame_dir"]:
+        where = f"annotation {index} (frame_dir '{ann['frame_dir']}')"
+    for key in REQUIRED_KEYS:
+        if key not in ann:
+            _fail(path, where, key, "missing (required: " + ", ".join(REQUIRED_KEYS) + ")")
+    if not isinstance(ann["frame_dir"], str) or not ann["frame_dir"]:
+        _fail(path, where, "frame_dir", "expected a non-empty string")
+    total = ann["total_frames"]
+    if not _is_int(total) or total < 1:
+        _fail(path, where, "total_frames", f"expected a positive integer, got {total!r}")
+    shape = ann["img_shape"]
+    if len(tuple(np.shape(shape))) != 1 or len(shape) != 2 or not all(_is_int(s) and s > 0 for s in shape):
+        _fail(path, where, "img_shape", f"expected (height, width) positive integers, got {shape!r}")
+    label = ann["label"]
+    if not _is_int(label) or label < 0 or (num_classes is not None and label >= num_classes):
+        allowed = f"0..{num_classes - 1}" if num_classes else ">= 0"
+        _fail(path, where, "label", f"expected an integer in {allowed}, got {label!r}")
+    keypoint = _checked_array(path, where, ann, "keypoint", f"[M, T, {NUM_JOINTS}, 2]")
+    score = _checked_array(path, where, ann, "keypoint_score", f"[M, T, {NUM_JOINTS}]")
+    if keypoint.shape[:2] != score.shape[:2]:
+        _fail(path, where, "keypoint_score", f"shape {list(score.shape)} does not match keypoint {list(keypoint.shape)}")
+    if keypoint.shape[1] != total:
+        _fail(path, where, "total_frames", f"is {total} but keypoint has {keypoint.shape[1]} frames")
+    return {**ann, "keypoint": keypoint, "keypoint_score": score,
+            "img_shape": tuple(int(s) for s in shape), "label": int(label), "total_frames": int(total)}
+
+
+def wrap(annotations, split_name="all"):
+    """Wrap bare annotations into a PYSKL dataset whose one split ``split_name`` lists them all."""
+    return {"split": {split_name: [a["frame_dir"] for a in annotations]}, "annotations": list(annotations)}
+
+
+def validate_dataset(data, path, num_classes=None):
+    """Validate a loaded PYSKL object (wrapping bare annotations) and return the clean dataset."""
+    if isinstance(data, dict) and "annotations" not in data and "keypoint" in data:
+        data = wrap([data])
+    elif isinstance(data, list):
+        data = wrap(data)
+    if not isinstance(data, dict) or "annotations" not in data:
+        raise InputError(f"{path}: expected a PYSKL dict with keys 'split' and 'annotations', "
+                         f"or a bare annotation; got {type(data).__name__}")
+    if not isinstance(data["annotations"], list):
+        raise InputError(f"{path}: key 'annotations': expected a list of dicts")
+    annotations = [validate_annotation(a, path, i, num_classes) for i, a in enumerate(data["annotations"])]
+    seen = {}
+    for i, ann in enumerate(annotations):
+        if ann["frame_dir"] in seen:
+            raise InputError(f"{path}: annotation {i}: key 'frame_dir': '{ann['frame_dir']}' "
+                             f"duplicates annotation {seen[ann['frame_dir']]}")
+        seen[ann["frame_dir"]] = i
+    split = data.get("split", {"all": list(seen)})
+    if not isinstance(split, dict):
+        raise InputError(f"{path}: key 'split': expected a dict of split name -> list of frame_dir")
+    for name, members in split.items():
+        missing = [m for m in members if m not in seen]
+        if missing:
+            raise InputError(f"{path}: key 'split' ['{name}']: frame_dir '{missing[0]}' is not in "
+                             f"the annotations ({len(missing)} missing in all)")
+    return {**data, "split": {k: list(v) for k, v in split.items()}, "annotations": annotations}
+
+
+def load_pyskl(path, num_classes=None):
+    """Safely load and validate a PYSKL file; see the module docstring for what is accepted."""
+    return validate_dataset(load_pickle(path), path, num_classes)
+
+
+def split_members(dataset, split_name, path):
+    """Return the annotations listed in ``dataset['split'][split_name]``, in split order."""
+    if split_name not in dataset["split"]:
+        raise InputError(f"{path}: key 'split': no split '{split_name}' "
+                         f"(available: {', '.join(sorted(dataset['split']))})")
+    by_dir = {a["frame_dir"]: a for a in dataset["annotations"]}
+    return [by_dir[f] for f in dataset["split"][split_name]]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m maskclr.data.pyskl",
+        description="Wrap bare PYSKL annotations (one per file, or lists) into a PYSKL dataset.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cmd = sub.add_parser("wrap", help="wrap annotation files into one dataset")
+    cmd.add_argument("inputs", nargs="+", help="pickles holding one annotation or a list of them")
+    cmd.add_argument("--split", action="append", default=[], metavar="NAME=FILE",
+                     help="put the annotations of FILE into split NAME (repeatable); files without "
+                          "a --split go into split 'all'")
+    cmd.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    assignment = dict(item.split("=", 1)[::-1] for item in args.split)
+    annotations, split = [], {}
+    for path in args.inputs:
+        loaded = validate_dataset(load_pickle(path), path)["annotations"]
+        annotations += loaded
+        split.setdefault(assignment.get(path, "all"), []).extend(a["frame_dir"] for a in loaded)
+    dump_pickle(validate_dataset({"split": split, "annotations": annotations}, args.out), args.out)
+
+
+if __name__ == "__main__":
+    run_cli(main)

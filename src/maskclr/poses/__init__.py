@@ -1,0 +1,1 @@
+"""Pose estimation: one estimator interface, its adapters and the extraction entry point."""

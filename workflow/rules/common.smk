@@ -1,0 +1,87 @@
+"""Helpers shared by every rule: config access, code inputs and the target lists."""
+
+import json
+import os
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+REPO = Path(workflow.basedir)
+TIERS = ("hq", "mq", "lq")
+
+
+def validate_config():
+    """Validate the config against the schema, naming the config file(s) on failure."""
+    try:
+        validate(config, str(REPO / "workflow/schemas/config.schema.yaml"))
+    except WorkflowError as err:
+        files = ", ".join(str(f) for f in workflow.configfiles) or "the config"
+        cause = err.args[0] if err.args else err
+        raise WorkflowError(f"invalid configuration in {files}:\n{cause}") from None
+
+
+validate_config()
+
+# Rules run `python -m maskclr.<module>`; the package is importable from src/ in every job,
+# including conda environments and cluster jobs (which inherit the environment).
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])
+)
+
+DATASETS = sorted(config["datasets"])
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+    estimator="|".join(TIERS),
+    split="xsub|xview|xset|main",
+
+
+def src_files(*modules):
+    """Source files of the package (paths relative to src/maskclr/, globs allowed) as inputs.
+
+    Listing code as input makes a real edit rerun exactly the dependent jobs, while `touch` or a
+    fresh checkout does not (inputs are compared by checksum), unlike `script:` rules.
+    """
+    root = REPO / "src" / "maskclr"
+    found = sorted({p for m in modules + ("errors.py", "fileio.py") for p in root.glob(m)})
+    return [os.path.relpath(p) for p in found]
+
+
+def dataset_cfg(wildcards):
+    return config["datasets"][wildcards.dataset]
+
+
+def tiers(dataset):
+    """Quality tiers configured for a dataset, in hq, mq, lq order."""
+    return [t for t in TIERS if t in config["datasets"][dataset]["estimators"]]
+
+
+def estimator_json(wildcards):
+    """The estimator spec of one dataset and tier, as JSON for the command line."""
+    estimators = dataset_cfg(wildcards)["estimators"]
+    if wildcards.estimator not in estimators:
+        raise WorkflowError(
+            f"config: datasets.{wildcards.dataset}.estimators has no tier "
+            f"'{wildcards.estimator}' (configured: {', '.join(estimators)})"
+        )
+    return json.dumps(estimators[wildcards.estimator], sort_keys=True)
+
+
+def pose_source(wildcards):
+    """What the estimators run on: for synth, the generated ground-truth scenes."""
+    return f"results/raw/{wildcards.dataset}/scenes.pkl"
+
+
+def data_targets():
+    return [
+        f"results/data/{d}/{e}/{s}.h5"
+        for d in DATASETS
+        for e in tiers(d)
+        for s in config["datasets"][d]["splits"]
+    ]
+
+
+def pose_quality_targets():
+    return [f"results/poses/synth/{e}.quality.json" for e in tiers("synth")] if "synth" in DATASETS else []

@@ -1,0 +1,17 @@
+rule generate_synthetic:
+    """The embedded NTU-like dataset: ground-truth 2D skeletons in PYSKL format."""
+    input:
+        code=src_files("data/synthetic.py"),
+    output:
+        "results/raw/synth/scenes.pkl",
+    log:
+        "results/logs/generate_synthetic.log",
+    params:
+        gen=config["datasets"].get("synth", {}).get("synthetic", {}),
+    conda:
+        "../../envs/data.yaml"
+    shell:
+        "python -m maskclr.data.synthetic --out {output} --seed {params.gen[seed]}"
+        " --subjects {params.gen[subjects]} --replications {params.gen[replications]}"
+        " --min-frames {params.gen[min_frames]} --max-frames {params.gen[max_frames]}"
+        " 2> {log}"
