@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -16,17 +17,22 @@ def validate_config():
     try:
         validate(config, str(REPO / "workflow/schemas/config.schema.yaml"))
     except WorkflowError as err:
-        files = ", ".join(str(f) for f in workflow.configfiles) or "the config"
+        files = (
+            ", ".join(str(Path(f).resolve()) for f in workflow.configfiles)
+            or "the config"
+        )
         cause = err.args[0] if err.args else err
         raise WorkflowError(f"invalid configuration in {files}:\n{cause}") from None
 
 
 validate_config()
 
-# Rules run `python -m maskclr.<module>`; the package is importable from src/ in every job,
-# including conda environments and cluster jobs (which inherit the environment).
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])
+# Rules run `python -m maskclr.<module>`: make the package importable from src/ in every job,
+# including conda environments and cluster jobs (which re-read this file).
+shell.prefix(
+    "set -euo pipefail; export PYTHONPATH="
+    + shlex.quote(str(REPO / "src"))
+    + "${{PYTHONPATH:+:$PYTHONPATH}}; "  # braces doubled: Snakemake formats the prefix
 )
 
 DATASETS = sorted(config["datasets"])
@@ -45,7 +51,9 @@ def src_files(*modules):
     fresh checkout does not (inputs are compared by checksum), unlike `script:` rules.
     """
     root = REPO / "src" / "maskclr"
-    found = sorted({p for m in modules + ("errors.py", "fileio.py") for p in root.glob(m)})
+    found = sorted(
+        {p for m in modules + ("errors.py", "fileio.py") for p in root.glob(m)}
+    )
     return [os.path.relpath(p) for p in found]
 
 
@@ -84,4 +92,8 @@ def data_targets():
 
 
 def pose_quality_targets():
-    return [f"results/poses/synth/{e}.quality.json" for e in tiers("synth")] if "synth" in DATASETS else []
+    return (
+        [f"results/poses/synth/{e}.quality.json" for e in tiers("synth")]
+        if "synth" in DATASETS
+        else []
+    )

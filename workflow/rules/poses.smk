@@ -7,11 +7,11 @@ rule extract_poses:
         "results/poses/{dataset}/{estimator}.pkl",
     log:
         "results/logs/extract_poses/{dataset}/{estimator}.log",
+    conda:
+        "../../envs/data.yaml"
     params:
         spec=estimator_json,
         seed=lambda wc: dataset_cfg(wc).get("synthetic", {}).get("seed", 0),
-    conda:
-        "../../envs/data.yaml"
     shell:
         "python -m maskclr.poses.extract --source {input.source} --estimator-json {params.spec:q}"
         " --tier {wildcards.estimator} --seed {params.seed} --out {output} 2> {log}"

@@ -7,11 +7,11 @@ rule preprocess:
         "results/data/{dataset}/{estimator}/{split}.h5",
     log:
         "results/logs/preprocess/{dataset}/{estimator}/{split}.log",
+    conda:
+        "../../envs/data.yaml"
     params:
         pre=config["preprocess"],
         num_classes=lambda wc: dataset_cfg(wc)["num_classes"],
-    conda:
-        "../../envs/data.yaml"
     shell:
         "python -m maskclr.data.preprocess --poses {input.poses} --split {wildcards.split}"
         " --out {output} --n-frames {params.pre[n_frames]} --num-classes {params.num_classes}"

@@ -6,10 +6,10 @@ rule generate_synthetic:
         "results/raw/synth/scenes.pkl",
     log:
         "results/logs/generate_synthetic.log",
-    params:
-        gen=config["datasets"].get("synth", {}).get("synthetic", {}),
     conda:
         "../../envs/data.yaml"
+    params:
+        gen=config["datasets"].get("synth", {}).get("synthetic", {}),
     shell:
         "python -m maskclr.data.synthetic --out {output} --seed {params.gen[seed]}"
         " --subjects {params.gen[subjects]} --replications {params.gen[replications]}"

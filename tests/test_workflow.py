@@ -1,0 +1,125 @@
+"""Snakemake on the tiny test config end to end, lint/format gates, config validation, rule graph."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import h5py
+import pytest
+import yaml
+
+from conftest import REPO
+
+pytestmark = pytest.mark.workflow
+
+
+# Jobs call `python`: the interpreter running the tests must come first, as with an active venv.
+ENV = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
+
+
+def snakemake(workdir, *args):
+    """Run the repository's workflow in ``workdir`` (which holds its own config.yaml)."""
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", REPO / "Snakefile", "--directory", workdir, *args]
+    return subprocess.run(list(map(str, cmd)), capture_output=True, text=True, timeout=600, env=ENV)
+
+
+def workdir_with(tmp_path, config):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    return tmp_path
+
+
+def tiny_config():
+    return yaml.safe_load((REPO / "tests" / "config" / "config.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = workdir_with(tmp_path_factory.mktemp("run"), tiny_config())
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir
+
+
+def test_end_to_end_outputs(finished_run):
+    results = finished_run / "results"
+    for tier in ("hq", "mq", "lq"):
+        assert (results / "poses" / "synth" / f"{tier}.pkl").exists()
+        for split in ("xsub", "xview"):
+            with h5py.File(results / "data" / "synth" / tier / f"{split}.h5") as h5:
+                assert h5["train/x"].shape[1:] == (2, 16, 17, 3)
+                assert h5["train/x"].shape[0] > 0 and h5["test/x"].shape[0] > 0
+                assert h5.attrs["num_classes"] == 14
+
+
+def test_quality_tiers_are_ordered(finished_run):
+    quality = {t: json.loads((finished_run / "results" / "poses" / "synth" / f"{t}.quality.json").read_text())
+               for t in ("hq", "mq", "lq")}
+    assert quality["hq"]["mean_error_px"] < quality["mq"]["mean_error_px"] < quality["lq"]["mean_error_px"]
+    assert quality["hq"]["pck_10px"] > quality["mq"]["pck_10px"] > quality["lq"]["pck_10px"]
+    assert quality["hq"]["detected"] > quality["mq"]["detected"] > quality["lq"]["detected"]
+    assert all(q["score_error_corr"] < -0.3 for q in quality.values())  # scores are meaningful
+
+
+def test_second_run_has_nothing_to_do(finished_run):
+    result = snakemake(finished_run, "--cores", "1", "-n")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_touching_sources_reruns_nothing(finished_run, tmp_path):
+    # Content checksums, not mtimes, decide: a fresh checkout must not retrain anything.
+    for path in (REPO / "src").rglob("*.py"):
+        path.touch()
+    result = snakemake(finished_run, "--cores", "1", "-n")
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout
+
+
+def test_lint_is_clean():
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_snakefmt_is_clean():
+    snakefmt = shutil.which("snakefmt", path=str(REPO / ".venv" / "bin")) or shutil.which("snakefmt")
+    files = ["Snakefile", *sorted(str(p.relative_to(REPO)) for p in (REPO / "workflow" / "rules").glob("*.smk"))]
+    result = subprocess.run([snakefmt, "--check", *files], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dry_run_lists_the_dag():
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--quiet", "rules"],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    for rule in ("generate_synthetic", "extract_poses", "pose_quality", "preprocess"):
+        assert rule in result.stdout + result.stderr
+
+
+def test_rulegraph_in_readme_is_current():
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--rulegraph", "mermaid-js", "--quiet", "all"],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    committed = (REPO / "workflow" / "report" / "rulegraph.mmd").read_text()
+    # Snakemake lists the edges in no fixed order: compare the lines as sets.
+    assert sorted(result.stdout.split()) == sorted(committed.split()), "run `make rulegraph` and commit it"
+    readme_block = (REPO / "README.md").read_text().split("```mermaid")[1].split("```")[0]
+    assert sorted(readme_block.split()) == sorted(committed.split()), "copy the rule graph into README.md"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c.update(trainer={"epochs": 1}), "Additional properties are not allowed ('trainer' was unexpected)"),
+    (lambda c: c["preprocess"].update(n_frames="many"), "'many' is not of type 'integer'"),
+    (lambda c: c["preprocess"].update(score_channel="coco"), "'coco' is not one of ['motionbert', 'aligned']"),
+    (lambda c: c["datasets"]["synth"].update(splits=["xset"]), "'xset' is not one of ['xsub', 'xview']"),
+])
+def test_invalid_config_is_a_clear_error(tmp_path, change, message):
+    config = tiny_config()
+    change(config)
+    workdir = workdir_with(tmp_path, config)
+    result = snakemake(workdir, "-n")
+    output = result.stdout + result.stderr  # Snakemake reports parse-time errors on stdout
+    assert result.returncode != 0
+    assert f"invalid configuration in {(workdir / 'config.yaml').resolve()}" in output, output[-2000:]
+    assert message in output
+    assert not (workdir / "results").exists()

@@ -1,0 +1,149 @@
+"""The embedded synthetic NTU-like dataset: determinism, PYSKL schema, splits and difficulty."""
+
+import pickle
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from conftest import run_module
+from maskclr.data import synthetic
+from maskclr.fileio import load_pickle
+
+SMALL = {"subjects": 4, "replications": 2, "min_frames": 20, "max_frames": 60}
+NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic.generate(seed=0, **SMALL)
+
+
+def _fields(frame_dir):
+    """(setup, camera, performer, replication, action), all 1-based, from an NTU name."""
+    return tuple(int(g) for g in NAME.match(frame_dir).groups())
+
+
+def test_same_seed_gives_identical_bytes_and_other_seed_differs(data):
+    again = synthetic.generate(seed=0, **SMALL)
+    other = synthetic.generate(seed=1, **SMALL)
+    assert pickle.dumps(data, protocol=4) == pickle.dumps(again, protocol=4)
+    assert pickle.dumps(data, protocol=4) != pickle.dumps(other, protocol=4)
+
+
+def test_class_list_has_enough_classes_and_mutual_ones():
+    assert len(synthetic.CLASS_NAMES) >= 12
+    assert len(synthetic.MUTUAL_CLASSES) >= 2
+    assert synthetic.MUTUAL_CLASSES <= set(range(len(synthetic.CLASS_NAMES)))
+
+
+def test_annotations_follow_the_pyskl_schema(data):
+    keys = {"frame_dir", "total_frames", "img_shape", "original_shape", "label", "keypoint",
+            "keypoint_score"}
+    subjects = SMALL["subjects"]
+    for ann in data["annotations"]:
+        assert set(ann) == keys
+        setup, camera, performer, _, action = _fields(ann["frame_dir"])
+        assert setup == 1 and 1 <= camera <= 3 and 1 <= performer <= subjects
+        assert action == ann["label"] + 1
+        assert ann["img_shape"] == ann["original_shape"] == (1080, 1920)
+        kp, score = ann["keypoint"], ann["keypoint_score"]
+        persons = 2 if ann["label"] in synthetic.MUTUAL_CLASSES else 1
+        assert kp.dtype == score.dtype == np.float32
+        assert kp.shape == (persons, ann["total_frames"], 17, 2)
+        assert score.shape == kp.shape[:-1]
+        assert np.isfinite(kp).all()
+        assert set(np.unique(score)) <= {0.0, 1.0}
+        assert (kp[score == 0] == 0).all()
+
+
+def test_every_sequence_exists_once_and_classes_are_balanced(data):
+    names = [a["frame_dir"] for a in data["annotations"]]
+    assert len(names) == len(set(names))
+    expected = SMALL["subjects"] * SMALL["replications"] * 3
+    counts = Counter(a["label"] for a in data["annotations"])
+    assert counts == {label: expected for label in range(len(synthetic.CLASS_NAMES))}
+
+
+def test_splits_are_disjoint_and_cover_everything(data):
+    split, names = data["split"], {a["frame_dir"] for a in data["annotations"]}
+    assert set(split) == {"xsub_train", "xsub_val", "xview_train", "xview_val"}
+    for protocol, field in (("xsub", 2), ("xview", 1)):
+        train, val = set(split[f"{protocol}_train"]), set(split[f"{protocol}_val"])
+        assert train and val and not train & val
+        assert train | val == names
+        assert len(split[f"{protocol}_train"]) + len(split[f"{protocol}_val"]) == len(names)
+        # The protocol's grouping field (performer or camera) never crosses the split.
+        assert not {_fields(n)[field] for n in train} & {_fields(n)[field] for n in val}
+    assert {_fields(n)[1] for n in split["xview_val"]} == {1}
+    assert {_fields(n)[1] for n in split["xview_train"]} == {2, 3}
+
+
+@pytest.mark.parametrize("subjects", [2, 3, 5, 12])
+def test_xsub_rule_keeps_both_sides_non_empty(subjects):
+    train = synthetic.xsub_train_subjects(subjects)
+    assert 1 <= len(train) <= subjects - 1 and train <= set(range(subjects))
+
+
+def test_lengths_vary_within_bounds(data):
+    lengths = {a["total_frames"] for a in data["annotations"]}
+    assert len(lengths) > 1
+    assert SMALL["min_frames"] <= min(lengths) and max(lengths) <= SMALL["max_frames"]
+
+
+def test_skeletons_are_mostly_inside_the_image(data):
+    scores = np.concatenate([a["keypoint_score"].ravel() for a in data["annotations"]])
+    assert scores.mean() > 0.99
+
+
+def _class_mean_trajectory(data, label, joint, frames=32):
+    """Mean over a class of one joint's path [frames, 2], relative to the first-frame mid-hip
+    and scaled by the first-frame torso length, resampled to ``frames`` steps."""
+    paths = []
+    for ann in data["annotations"]:
+        if ann["label"] != label:
+            continue
+        kp = ann["keypoint"][0].astype(np.float64)
+        hip, neck = kp[0, 11:13].mean(0), kp[0, 5:7].mean(0)
+        steps = np.linspace(0, len(kp) - 1, frames).round().astype(int)
+        paths.append((kp[steps, joint] - hip) / np.linalg.norm(neck - hip))
+    return np.mean(paths, axis=0)
+
+
+def test_no_single_joint_separates_all_classes(data):
+    names = synthetic.CLASS_NAMES
+    wave_l, wave_r = names.index("wave left hand"), names.index("wave right hand")
+    kick_l = names.index("kick left leg")
+
+    def gap(a, b, joint):
+        diff = _class_mean_trajectory(data, a, joint) - _class_mean_trajectory(data, b, joint)
+        return np.abs(diff).mean()
+
+    right_wrist, left_wrist, left_ankle = 10, 9, 15
+    # The right wrist barely tells "wave left" from "kick left"...
+    assert gap(wave_l, kick_l, right_wrist) < 0.25 * gap(wave_l, wave_r, right_wrist)
+    # ...although the two classes clearly differ at the left wrist and the left ankle.
+    assert gap(wave_l, kick_l, left_wrist) > 4 * gap(wave_l, kick_l, right_wrist)
+    assert gap(wave_l, kick_l, left_ankle) > 4 * gap(wave_l, kick_l, right_wrist)
+
+
+def test_cli_writes_a_loadable_dataset(tmp_path):
+    out = tmp_path / "synth.pkl"
+    result = run_module("maskclr.data.synthetic", "--out", out, "--seed", 3, "--subjects", 2,
+                        "--replications", 1, "--min-frames", 10, "--max-frames", 20)
+    assert result.returncode == 0, result.stderr
+    loaded = load_pickle(out)
+    expected = synthetic.generate(seed=3, subjects=2, replications=1, min_frames=10, max_frames=20)
+    assert pickle.dumps(loaded, protocol=4) == pickle.dumps(expected, protocol=4)
+
+
+@pytest.mark.parametrize("args", [
+    ("--subjects", 1), ("--cameras", 0), ("--cameras", 4), ("--replications", 0),
+    ("--min-frames", 1), ("--min-frames", 30, "--max-frames", 20),
+])  # fmt: skip
+def test_cli_rejects_bad_arguments(tmp_path, args):
+    out = tmp_path / "synth.pkl"
+    result = run_module("maskclr.data.synthetic", "--out", out, *args)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error:") and not out.exists()
