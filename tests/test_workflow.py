@@ -76,6 +76,27 @@ def test_touching_sources_reruns_nothing(finished_run, tmp_path):
     assert "Nothing to be done" in result.stdout + result.stderr, result.stdout
 
 
+def planned_jobs(workdir):
+    """{rule: count} of what a dry run of ``workdir`` would execute."""
+    result = snakemake(workdir, "-n", "--quiet", "rules")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit() and row[0] != "total"}
+
+
+def test_changing_one_tier_reruns_exactly_its_jobs(finished_run):
+    config_file = finished_run / "config.yaml"
+    original = config_file.read_text()
+    config = yaml.safe_load(original)
+    config["datasets"]["synth"]["estimators"]["lq"]["noise_px"] += 1.0
+    config_file.write_text(yaml.safe_dump(config))
+    try:
+        planned = planned_jobs(finished_run)
+    finally:
+        config_file.write_text(original)
+    assert planned == {"extract_poses": 1, "pose_quality": 1, "preprocess": 2, "all": 1}
+
+
 def test_lint_is_clean():
     result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

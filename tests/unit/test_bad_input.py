@@ -61,29 +61,23 @@ def test_bad_annotation(tmp_path, case):
     assert not out.parent.exists() or not any(out.parent.iterdir())  # no output, no temp file
 
 
-def test_split_lists_absent_frame_dir(tmp_path):
+BAD_DATASETS = {
+    "split member absent": (lambda d: d["split"]["xsub_val"].append("S001C001P099R001A001"),
+                            "key 'split' ['xsub_val']: frame_dir 'S001C001P099R001A001' is not in the annotations"),
+    "duplicated frame_dir": (lambda d: d["annotations"].append(dict(d["annotations"][0])),
+                             "key 'frame_dir': 'S001C001P001R001A001' duplicates annotation 0"),
+    "split missing": (lambda d: d["split"].pop("xsub_val"), "key 'split': no split 'xsub_val'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATASETS))
+def test_bad_dataset(tmp_path, case):
+    change, message = BAD_DATASETS[case]
     data = make_dataset()
-    data["split"]["xsub_val"].append("S001C001P099R001A001")
-    result, out = run_preprocess(tmp_path, write(tmp_path / "poses.pkl", data))
-    assert result.returncode == 2
-    assert "key 'split' ['xsub_val']: frame_dir 'S001C001P099R001A001' is not in the annotations" in result.stderr
-    assert not out.exists()
-
-
-def test_duplicated_frame_dir(tmp_path):
-    data = make_dataset()
-    data["annotations"].append(dict(data["annotations"][0]))
-    result, out = run_preprocess(tmp_path, write(tmp_path / "poses.pkl", data))
-    assert result.returncode == 2
-    assert "key 'frame_dir': 'S001C001P001R001A001' duplicates annotation 0" in result.stderr
-    assert not out.exists()
-
-
-def test_missing_split(tmp_path):
-    data = make_dataset()
-    del data["split"]["xsub_val"]
-    result, out = run_preprocess(tmp_path, write(tmp_path / "poses.pkl", data))
-    assert result.returncode == 2 and "no split 'xsub_val'" in result.stderr
+    change(data)
+    poses = write(tmp_path / "poses.pkl", data)
+    result, out = run_preprocess(tmp_path, poses)
+    assert result.returncode == 2 and str(poses) in result.stderr and message in result.stderr
     assert not out.exists()
 
 
