@@ -1,0 +1,57 @@
+"""Backbones, the action head and the ``ActionModel`` that joins them with the mask token."""
+
+import importlib
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+from maskclr.errors import InputError
+from maskclr.models.head import ActionHead
+
+
+# name → (module, class): each architecture stays in its own module, imported when used.
+BACKBONES = {
+    "dstformer": ("maskclr.models.dstformer", "DSTFormer"),
+    "sttformer": ("maskclr.models.sttformer", "STTFormer"),
+    "transformer": ("maskclr.models.transformer", "Transformer"),
+}
+
+
+def build_backbone(name, **sizes):
+    """The backbone ``name`` (dstformer, sttformer, transformer) built with ``sizes``."""
+    if name not in BACKBONES:
+        raise InputError(f"unknown backbone '{name}' (known: {', '.join(sorted(BACKBONES))})")
+    module, cls = BACKBONES[name]
+    try:
+        return getattr(importlib.import_module(module), cls)(**sizes)
+    except TypeError as err:
+        raise InputError(f"backbone '{name}': bad size arguments: {err}") from err
+
+
+@dataclass
+class ModelOutput:
+    logits: torch.Tensor  # (N, classes)
+    hidden: torch.Tensor  # (N, hidden): h, the contrasted feature
+    activation: torch.Tensor | None  # (N·M, T', J'), detached, when asked for
+
+
+class ActionModel(nn.Module):
+    """Backbone + action head + the learnable mask token of the masked pathway.
+
+    x (N, M, T, J, C) → ModelOutput. ``mask`` (N·M, T', J') selects the masked pathway.
+    """
+
+    def __init__(self, backbone, num_classes, num_joints=17, hidden=2048, dropout=0.5):
+        super().__init__()
+        self.backbone = backbone
+        self.head = ActionHead(backbone.dim_rep, num_joints, num_classes, hidden, dropout)
+        self.mask_token = nn.Parameter(torch.zeros(backbone.mask_dim))
+        nn.init.trunc_normal_(self.mask_token, std=0.02)
+
+    def forward(self, x, mask=None, return_activation=False):
+        n, m = x.shape[:2]
+        rep, activation = self.backbone.forward_features(
+            x.flatten(0, 1), mask=mask, mask_token=self.mask_token, return_activation=return_activation)
+        logits, hidden = self.head(rep.view(n, m, *rep.shape[1:]))
+        return ModelOutput(logits, hidden, activation)

@@ -1,0 +1,1 @@
+"""Two-stage MaskCLR training: ``python -m maskclr.train`` (see ``maskclr.train.cli``)."""

@@ -1,0 +1,79 @@
+"""Resumable training state in a work directory that is not a Snakemake output.
+
+Snakemake deletes the declared outputs of a failed job but leaves this directory alone, so a
+job cut by a time limit resumes from its last finished epoch when it is run again. A lock file
+keeps a second copy of the same job from running on the same state.
+"""
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+import torch
+
+from maskclr.errors import InputError
+from maskclr.fileio import atomic_output
+
+STATE = "checkpoint.pt"
+LOCK = "lock.json"
+
+
+def save(path, state):
+    """``torch.save`` atomically (a kill mid-write leaves the previous checkpoint intact)."""
+    with atomic_output(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load(path):
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError) as err:
+        raise InputError(f"{path}: not a readable checkpoint: {err}") from err
+
+
+def _alive(owner):
+    """Whether the lock's owner is still running (checkable on the same host only)."""
+    if owner.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(owner["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class WorkDirLock:
+    """Exclusive use of a work directory by one live job; a dead owner's lock is taken over.
+
+    A lock held on another host counts as live until it is ``stale_s`` old (its owner refreshes
+    it every epoch), since that process cannot be checked from here.
+    """
+
+    def __init__(self, work_dir, stale_s=3600):
+        self.path = Path(work_dir) / LOCK
+        self.stale_s = stale_s
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            owner = json.loads(self.path.read_text() or "{}")
+            fresh = time.time() - self.path.stat().st_mtime < self.stale_s
+            if owner and fresh and _alive(owner):
+                raise InputError(
+                    f"{self.path}: this training job is already running (pid {owner.get('pid')} on "
+                    f"{owner.get('host')}, SLURM job {owner.get('slurm_job_id')}); refusing to start a second copy")
+        owner = {"pid": os.getpid(), "host": socket.gethostname(),
+                 "slurm_job_id": os.environ.get("SLURM_JOB_ID"), "started": time.time()}
+        with atomic_output(self.path) as tmp:
+            tmp.write_text(json.dumps(owner))
+        return self
+
+    def refresh(self):
+        self.path.touch()
+
+    def __exit__(self, *exc):
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,211 @@
+"""``python -m maskclr.train``: one training stage of one model, resumable, DDP under torchrun.
+
+Stage 1 trains the standard pathway with CE for ``epochs_stage1`` epochs. Stage 2 starts from
+the stage-1 ``model.pt`` (weights, optimiser and scheduler, so the learning-rate decay goes on)
+and trains ``epochs_stage2`` more epochs with the given method. Every epoch ends with an
+evaluation on the test split and a checkpoint in ``--work-dir``; a rerun of the same job
+resumes from it and ends with the metrics an uninterrupted run would have produced. When the
+time budget would run out during the next epoch, the job saves and exits with status 3, so the
+scheduler's retry resumes it.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
+
+from maskclr.data.dataset import SkeletonDataset
+from maskclr.errors import InputError
+from maskclr.fileio import atomic_output
+from maskclr.models import ActionModel, build_backbone
+from maskclr.models.dstformer import load_motionbert
+from maskclr.train import checkpoint, distributed
+from maskclr.train.loop import Pathways, evaluate, train_epoch
+from maskclr.train.settings import Method, Schedule, parse
+
+OUT_OF_TIME = 3
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m maskclr.train", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", required=True, help="preprocessed HDF5 (results/data/...)")
+    parser.add_argument("--stage", choices=("stage1", "stage2"), required=True)
+    parser.add_argument("--backbone", required=True)
+    parser.add_argument("--backbone-json", required=True, help="backbone size arguments")
+    parser.add_argument("--schedule-json", required=True, help="optimisation settings (Schedule)")
+    parser.add_argument("--method-json", required=True, help="pathways, masking and loss weights (Method)")
+    parser.add_argument("--init", help="stage 2: the stage-1 model.pt to start from")
+    parser.add_argument("--pretrained", help="stage 1, DSTFormer: a MotionBERT checkpoint to start from")
+    parser.add_argument("--work-dir", required=True, help="resumable state (not a workflow output)")
+    parser.add_argument("--out-model", required=True)
+    parser.add_argument("--out-metrics", required=True)
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads per process")
+    parser.add_argument("--time-budget-min", type=float, default=0, help="stop and save before this (0: none)")
+    parser.add_argument("--time-margin-min", type=float, default=5)
+    return parser.parse_args(argv)
+
+
+def fingerprint(args):
+    """What the resumable state depends on: a changed setting or input starts afresh."""
+    inputs = [p for p in (args.data, args.init, args.pretrained) if p]
+    parts = [args.stage, args.backbone, args.backbone_json, args.schedule_json, args.method_json]
+    parts += [f"{p}:{os.stat(p).st_size}:{os.stat(p).st_mtime_ns}" for p in inputs]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def seed_epoch(seed, epoch, rank):
+    """Reseed torch per (seed, epoch, rank): dropout and masking never depend on a resume."""
+    torch.manual_seed(int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1)[0]))
+
+
+def architecture(args, num_classes, schedule):
+    return {"backbone": args.backbone, "sizes": json.loads(args.backbone_json), "num_classes": num_classes,
+            "head_hidden": schedule.head_hidden}
+
+
+def build_model(arch, schedule):
+    backbone = build_backbone(arch["backbone"], **arch["sizes"])
+    return ActionModel(backbone, arch["num_classes"], hidden=schedule.head_hidden, dropout=schedule.head_dropout)
+
+
+def build_optimiser(model, schedule):
+    """AdamW, backbone (with mask token) at lr_backbone, head at lr_head; ×lr_decay per epoch."""
+    head = list(model.head.parameters())
+    head_ids = {id(p) for p in head}
+    rest = [p for p in model.parameters() if id(p) not in head_ids]
+    optimiser = torch.optim.AdamW([{"params": rest, "lr": schedule.lr_backbone},
+                                   {"params": head, "lr": schedule.lr_head}], weight_decay=schedule.weight_decay)
+    return optimiser, torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=schedule.lr_decay)
+
+
+def load_init(path, arch, model, optimiser, scheduler):
+    """Start stage 2 from a stage-1 model.pt: same architecture, optimiser and scheduler state."""
+    state = checkpoint.load(path)
+    if state.get("arch") != arch:
+        raise InputError(f"{path}: checkpoint of the wrong architecture: it holds {state.get('arch')}, "
+                         f"this job builds {arch}")
+    model.load_state_dict(state["model"])
+    optimiser.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    return state["epoch"]
+
+
+def write_json(path, payload):
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=1) + "\n")
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    schedule = parse(Schedule, args.schedule_json, "--schedule-json")
+    method = parse(Method, args.method_json, "--method-json")
+    rank, world, device = distributed.setup()
+    torch.set_num_threads(args.threads)
+    if schedule.batch_size % world:
+        raise InputError(f"--schedule-json: key 'batch_size': {schedule.batch_size} is not divisible by {world} processes")
+    train_set = SkeletonDataset(args.data, "train", seed=schedule.seed)
+    test_set = SkeletonDataset(args.data, "test")
+    arch = architecture(args, train_set.num_classes, schedule)
+    model = build_model(arch, schedule).to(device)
+    optimiser, scheduler = build_optimiser(model, schedule)
+    epochs = range(0, schedule.epochs_stage1)
+    if args.stage == "stage2":
+        if not args.init:
+            raise InputError("--init: stage 2 needs the stage-1 model.pt")
+        first = load_init(args.init, arch, model, optimiser, scheduler)
+        epochs = range(first, first + schedule.epochs_stage2)
+    elif args.pretrained:
+        load_motionbert(model.backbone, args.pretrained)
+
+    work = Path(args.work_dir)
+    state_path, key = work / checkpoint.STATE, fingerprint(args)
+    history, started = [], time.time()
+    lock = checkpoint.WorkDirLock(work) if rank == 0 else nullcontext()
+    with lock:
+        if state_path.exists():
+            state = checkpoint.load(state_path)
+            if state.get("fingerprint") == key:
+                model.load_state_dict(state["model"])
+                optimiser.load_state_dict(state["optimizer"])
+                scheduler.load_state_dict(state["scheduler"])
+                history = state["history"]
+                epochs = range(state["epoch"], epochs.stop)
+                log(f"resuming at epoch {state['epoch']} from {state_path}")
+            else:
+                log(f"ignoring {state_path}: it belongs to other settings or inputs")
+
+        pathways = Pathways(model, method)
+        if world > 1:
+            pathways = DistributedDataParallel(pathways, find_unused_parameters=True)
+        sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=schedule.seed,
+                                     drop_last=True)
+        local_batch = schedule.batch_size // world
+        train_loader = DataLoader(train_set, batch_size=local_batch, sampler=sampler, drop_last=True)
+        test_loader = DataLoader(test_set, batch_size=max(local_batch, 32))
+        autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else nullcontext
+        longest = 0.0
+        for epoch in epochs:
+            tick = time.time()
+            seed_epoch(schedule.seed, epoch, rank)
+            sampler.set_epoch(epoch)
+            train_set.set_epoch(epoch)
+            stats = train_epoch(pathways, method, train_loader, optimiser, device, autocast,
+                                on_step=getattr(lock, "refresh", lambda: None))
+            lr = optimiser.param_groups[0]["lr"]
+            scheduler.step()
+            if rank == 0:
+                top1 = evaluate(model, test_loader, device, autocast)
+                row = {"epoch": epoch, **stats.summary(), "test_top1": top1, "lr_backbone": lr,
+                       "seconds": stats.seconds}
+                history.append(row)
+                checkpoint.save(state_path, {"fingerprint": key, "model": model.state_dict(),
+                                             "optimizer": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
+                                             "epoch": epoch + 1, "history": history})
+                log(f"epoch {epoch + 1}/{epochs.stop} " + " ".join(
+                    f"{k} {row[k]:.4g}" for k in ("loss", "ce_s", "ce_m", "l_sc", "l_cc", "train_top1", "test_top1",
+                                                   "samples_per_s") if k in row and row[k]))
+            distributed.barrier()
+            longest = max(longest, time.time() - tick)
+            budget = args.time_budget_min * 60
+            if budget and epoch + 1 < epochs.stop and time.time() - started + longest > budget - args.time_margin_min * 60:
+                log(f"time budget of {args.time_budget_min} min reached after epoch {epoch + 1}: "
+                    f"state saved in {state_path}; run again to resume")
+                distributed.teardown()
+                sys.exit(OUT_OF_TIME)
+
+        if rank == 0:
+            final = {"arch": arch, "model": model.state_dict(), "optimizer": optimiser.state_dict(),
+                     "scheduler": scheduler.state_dict(), "epoch": epochs.stop, "method": args.method_json}
+            checkpoint.save(args.out_model, final)
+            write_json(args.out_metrics, metrics(args, arch, schedule, method, history, world, device))
+            state_path.unlink(missing_ok=True)
+    distributed.teardown()
+
+
+def metrics(args, arch, schedule, method, history, world, device):
+    """Best and last test top-1, per-epoch history, time and throughput, the config used."""
+    top1 = [row["test_top1"] for row in history]
+    best = int(np.argmax(top1)) if top1 else None
+    seconds = sum(row["seconds"] for row in history)
+    samples = sum(row["samples_per_s"] * row["seconds"] for row in history)
+    return {
+        "stage": args.stage, "backbone": args.backbone, "data": args.data,
+        "best_top1": top1[best] if top1 else None, "best_epoch": history[best]["epoch"] if top1 else None,
+        "last_top1": top1[-1] if top1 else None, "history": history,
+        "wall_time_s": seconds, "samples_per_s": samples / max(seconds, 1e-9) * world,
+        "processes": world, "device": device.type,
+        "config": {"arch": arch, "schedule": json.loads(args.schedule_json), "method": json.loads(args.method_json)},
+    }
