@@ -15,12 +15,14 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/poses.smk"
 include: "workflow/rules/preprocess.smk"
+include: "workflow/rules/train.smk"
 
 
 localrules:
     all,
     poses,
     data,
+    models,
 
 
 rule all:
@@ -29,6 +31,7 @@ rule all:
     input:
         data_targets(),
         pose_quality_targets(),
+        model_targets(),
 
 
 rule poses:
@@ -42,3 +45,9 @@ rule data:
     """Named target: the preprocessed HDF5 files."""
     input:
         data_targets(),
+
+
+rule models:
+    """Named target: every configured model (stage 1 and stage 2)."""
+    input:
+        model_targets(),

@@ -27,6 +27,31 @@ def validate_config():
 
 validate_config()
 
+
+def check_experiments():
+    """Every experiment names a configured dataset, backbone and method."""
+    known = {
+        "dataset": config["datasets"],
+        "backbones": config["backbones"],
+        "methods": config["methods"],
+    }
+    for i, experiment in enumerate(config["experiments"]):
+        for key, allowed in known.items():
+            names = (
+                experiment[key]
+                if isinstance(experiment[key], list)
+                else [experiment[key]]
+            )
+            unknown = [n for n in names if n not in allowed]
+            if unknown:
+                raise WorkflowError(
+                    f"invalid configuration: experiments[{i}].{key}: {unknown} not configured "
+                    f"(configured: {', '.join(allowed) or 'none'})"
+                )
+
+
+check_experiments()
+
 # Rules run `python -m maskclr.<module>`: make the package importable from src/ in every job,
 # including conda environments and cluster jobs (which re-read this file).
 shell.prefix(
@@ -42,6 +67,8 @@ wildcard_constraints:
     dataset="|".join(DATASETS),
     estimator="|".join(TIERS),
     split="xsub|xview|xset|main",
+    backbone="|".join(config["backbones"]) or "none",
+    method="|".join(config["methods"]) or "none",
 
 
 def src_files(*modules):
@@ -97,3 +124,66 @@ def pose_quality_targets():
         if "synth" in DATASETS
         else []
     )
+
+
+def trained_models():
+    """(dataset, split, backbone, method) of every configured stage-2 model."""
+    return sorted(
+        {
+            (e["dataset"], split, backbone, method)
+            for e in config["experiments"]
+            for split in e["splits"]
+            for backbone in e["backbones"]
+            for method in e["methods"]
+        }
+    )
+
+
+def model_targets():
+    stages = {(d, s, b, "stage1") for d, s, b, _ in trained_models()} | set(trained_models())
+    return [
+        f"results/models/{d}/{s}/{b}/{m}/{f}"
+        for d, s, b, m in sorted(stages)
+        for f in ("model.pt", "metrics.json")
+    ]
+
+
+def train_data(wildcards):
+    """Models train and are tested on the poses of the configured tier (the paper: mq)."""
+    return f"results/data/{wildcards.dataset}/{config['train']['estimator']}/{wildcards.split}.h5"
+
+
+def train_code(wildcards):
+    """The trainer, the shared model code and this backbone's own module only."""
+    shared = (
+        "train/*.py",
+        "models/__init__.py",
+        "models/base.py",
+        "models/attention.py",
+    )
+    return src_files(
+        *shared,
+        "models/head.py",
+        "models/masking.py",
+        "models/losses.py",
+        "data/dataset.py",
+        "data/augment.py",
+        f"models/{wildcards.backbone}.py",
+    )
+
+
+def backbone_json(wildcards):
+    return json.dumps(config["backbones"][wildcards.backbone], sort_keys=True)
+
+
+def schedule_json():
+    return json.dumps(config["train"]["schedule"], sort_keys=True)
+
+
+def method_json(wildcards):
+    return json.dumps(config["methods"][wildcards.method], sort_keys=True)
+
+
+def pretrained_arg(wildcards):
+    path = config["train"]["pretrained"].get(wildcards.backbone)
+    return f"--pretrained {shlex.quote(path)}" if path else ""

@@ -15,7 +15,7 @@ def _gumbel_top_k(logits, ratio, generator):
     if k == 0:
         return mask
     uniform = torch.rand(logits.shape, generator=generator, device=logits.device, dtype=torch.float32)
-    gumbel = -torch.log(-torch.log(uniform.clamp(1e-20, 1.0)).clamp_min(1e-20))
+    gumbel = -torch.log(-torch.log(uniform.clamp(1e-7, 1 - 1e-7)))  # Gumbel(0, 1), finite
     scores = torch.log_softmax(logits.float(), dim=1) + gumbel
     return mask.scatter_(1, scores.topk(k, dim=1).indices, True)
 

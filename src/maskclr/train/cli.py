@@ -119,6 +119,7 @@ def main(argv=None):
     train_set = SkeletonDataset(args.data, "train", seed=schedule.seed)
     test_set = SkeletonDataset(args.data, "test")
     arch = architecture(args, train_set.num_classes, schedule)
+    torch.manual_seed(schedule.seed)  # the same initial weights in every process and every run
     model = build_model(arch, schedule).to(device)
     optimiser, scheduler = build_optimiser(model, schedule)
     epochs = range(0, schedule.epochs_stage1)

@@ -1,0 +1,207 @@
+"""Training: learning, stage continuation, DDP equivalence, kill-and-resume, locks, bad input."""
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO, make_dataset, run_module
+from maskclr.train.loop import Pathways, step_losses
+from maskclr.models.losses import class_contrastive, sample_contrastive
+
+sys.path.insert(0, str(Path(__file__).parent))
+from step_fixture import METHOD, batch, tiny_model  # noqa: E402
+
+BACKBONE = {"dim": 8, "depth": 1, "num_heads": 2, "mlp_ratio": 2, "maxlen": 8, "t_patch": 2}
+SCHEDULE = {"batch_size": 8, "epochs_stage1": 6, "epochs_stage2": 3, "lr_backbone": 0.003, "lr_head": 0.003,
+            "head_hidden": 16, "head_dropout": 0.0}
+MASKCLR = {"masking": "agpm", "mask_ratio": 0.5, "alpha": 0.9, "beta": 0.1, "gamma": 0.9, "delta": 0.7}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    poses = folder / "poses.pkl"
+    poses.write_bytes(pickle.dumps(make_dataset(count=32, persons=2, frames=20), protocol=4))
+    out = folder / "xsub.h5"
+    result = run_module("maskclr.data.preprocess", "--poses", poses, "--split", "xsub", "--out", out,
+                        "--n-frames", 8, "--num-classes", 3)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def train_args(data, folder, stage="stage1", method=None, schedule=None, backbone=None, init=None):
+    folder = Path(folder)
+    args = ["--data", data, "--stage", stage, "--backbone", "transformer",
+            "--backbone-json", json.dumps(backbone or BACKBONE), "--schedule-json", json.dumps(schedule or SCHEDULE),
+            "--method-json", json.dumps(method or {}), "--work-dir", folder / "work",
+            "--out-model", folder / "model.pt", "--out-metrics", folder / "metrics.json"]
+    return args + (["--init", init] if init else [])
+
+
+def train(*args, **kwargs):
+    return run_module("maskclr.train", *train_args(*args, **kwargs))
+
+
+def history(folder, drop=("seconds", "samples_per_s")):
+    rows = json.loads((Path(folder) / "metrics.json").read_text())["history"]
+    return [{k: v for k, v in row.items() if k not in drop} for row in rows]
+
+
+@pytest.fixture(scope="module")
+def stage1(data, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stage1")
+    result = train(data, folder)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def test_loss_decreases_and_metrics_are_complete(stage1):
+    metrics = json.loads((stage1 / "metrics.json").read_text())
+    losses = [row["loss"] for row in metrics["history"]]
+    assert losses[-1] < losses[0]
+    assert len(metrics["history"]) == SCHEDULE["epochs_stage1"]
+    assert metrics["best_top1"] == max(r["test_top1"] for r in metrics["history"])
+    assert metrics["last_top1"] == metrics["history"][-1]["test_top1"]
+    assert metrics["config"]["schedule"] == SCHEDULE and metrics["wall_time_s"] > 0 and metrics["samples_per_s"] > 0
+    assert not (stage1 / "work" / "checkpoint.pt").exists()  # removed once the outputs exist
+
+
+def test_stage2_continues_the_learning_rate_decay(data, stage1, tmp_path):
+    result = train(data, tmp_path, stage="stage2", method=MASKCLR, init=stage1 / "model.pt")
+    assert result.returncode == 0, result.stderr
+    rows = history(tmp_path)
+    assert [r["epoch"] for r in rows] == [6, 7, 8]
+    assert rows[0]["lr_backbone"] == pytest.approx(0.003 * 0.99 ** 6)
+    assert all(r["l_sc"] > 0 and r["l_cc"] > 0 and r["ce_m"] > 0 for r in rows)
+    assert "ce_m 0." in result.stderr or "ce_m 1." in result.stderr  # a progress line per epoch
+
+
+def test_same_seed_same_result(data, stage1, tmp_path):
+    result = train(data, tmp_path)
+    assert result.returncode == 0
+    assert history(tmp_path) == history(stage1)
+
+
+def test_ddp_two_processes_equal_one_process(tmp_path):
+    out = tmp_path / "ddp.pt"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(Path(__file__).parent)])}
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+    result = subprocess.run([*torchrun, str(Path(__file__).parent / "ddp_step.py"), str(out)],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ddp = torch.load(out, weights_only=True)
+
+    # One process, the same global batch; BatchNorm per half as on two processes (the paper's
+    # DataParallel), CE averaged over the batch, contrastive terms over the whole batch.
+    model = tiny_model()
+    pathways = Pathways(model, METHOD)
+    x, y = batch()
+    halves = [pathways(x[:4]), pathways(x[4:])]
+    ce = [sum(torch.nn.functional.cross_entropy(h[i].logits, y[j]) for h, j in zip(halves, (slice(0, 4), slice(4, 8)))) / 2
+          for i in (0, 1)]
+    h_s = torch.cat([h[0].hidden for h in halves])
+    h_m = torch.cat([h[1].hidden for h in halves])
+    contrastive = 0.9 * sample_contrastive(h_s, h_m, 0.7) + 0.7 * class_contrastive(h_s, h_m, y, 0.7)
+    loss = 0.9 * ce[0] + 0.1 * ce[1] + contrastive
+    loss.backward()
+    torch.testing.assert_close(ddp["losses"].mean(), loss.detach(), atol=1e-5, rtol=1e-5)
+    for name, param in model.named_parameters():
+        if param.grad is not None:
+            torch.testing.assert_close(ddp["grads"][name], param.grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def checkpoint_epoch(work):
+    try:
+        return torch.load(work / "checkpoint.pt", weights_only=True)["epoch"]
+    except Exception:  # not there yet, or being replaced
+        return 0
+
+
+def start_training(data, folder, epochs):
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    schedule = {**SCHEDULE, "epochs_stage1": epochs}
+    cmd = [sys.executable, "-m", "maskclr.train", *map(str, train_args(data, folder, schedule=schedule))]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_killed_run_resumes_to_the_same_metrics(data, tmp_path):
+    uninterrupted = tmp_path / "full"
+    assert train(data, uninterrupted, schedule={**SCHEDULE, "epochs_stage1": 12}).returncode == 0
+    killed = tmp_path / "killed"
+    process = start_training(data, killed, epochs=12)
+    deadline = time.time() + 120
+    while checkpoint_epoch(killed / "work") < 3 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert not (killed / "metrics.json").exists()
+    result = train(data, killed, schedule={**SCHEDULE, "epochs_stage1": 12})
+    assert result.returncode == 0, result.stderr
+    assert "resuming at epoch" in result.stderr
+    assert history(killed) == history(uninterrupted)
+
+
+def test_second_copy_refuses_while_the_first_runs(data, tmp_path):
+    process = start_training(data, tmp_path, epochs=10_000)
+    try:
+        deadline = time.time() + 60
+        while not (tmp_path / "work" / "lock.json").exists() and time.time() < deadline:
+            time.sleep(0.05)
+        result = train(data, tmp_path)
+        assert result.returncode == 2 and "already running" in result.stderr
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_time_budget_stops_with_a_resumable_state(data, tmp_path):
+    result = run_module("maskclr.train", *train_args(data, tmp_path), "--time-budget-min", "0.001",
+                        "--time-margin-min", "0")
+    assert result.returncode == 3 and "run again to resume" in result.stderr
+    assert checkpoint_epoch(tmp_path / "work") == 1 and not (tmp_path / "model.pt").exists()
+
+
+def test_wrong_architecture_checkpoint(data, stage1, tmp_path):
+    result = train(data, tmp_path, stage="stage2", method=MASKCLR, init=stage1 / "model.pt",
+                   backbone={**BACKBONE, "dim": 16})
+    assert result.returncode == 2 and "checkpoint of the wrong architecture" in result.stderr
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(backbone={"dim": 8, "layers": 3}), "backbone 'transformer': bad size arguments"),
+    (dict(method={"masking": "agpm", "ratio": 0.5}), "--method-json: unknown keys ['ratio']"),
+    (dict(method={"masking": "everything"}), "key 'masking': expected one of"),
+])
+def test_bad_settings(data, tmp_path, change, message):
+    result = train(data, tmp_path, **change)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_unknown_backbone(data, tmp_path):
+    args = [str(a) for a in train_args(data, tmp_path)]
+    args[args.index("transformer")] = "resnet"
+    result = run_module("maskclr.train", *args)
+    assert result.returncode == 2 and "unknown backbone 'resnet'" in result.stderr
+
+
+def test_hdf5_of_the_wrong_shape(tmp_path):
+    bad = tmp_path / "bad.h5"
+    with h5py.File(bad, "w") as h5:
+        h5.attrs["num_classes"] = 3
+        for part in ("train", "test"):
+            h5.create_dataset(f"{part}/x", data=np.zeros((4, 2, 8, 25, 3), np.float32))
+            h5.create_dataset(f"{part}/label", data=np.zeros(4, np.int64))
+            h5.create_dataset(f"{part}/frame_dir", data=np.array(["a"] * 4, dtype=object), dtype=h5py.string_dtype())
+    result = train(bad, tmp_path)
+    assert result.returncode == 2 and "key 'x': expected shape (N, 2, T, 17, 3)" in result.stderr

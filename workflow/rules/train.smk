@@ -1,0 +1,61 @@
+rule train_stage1:
+    """Stage 1: the standard pathway with cross-entropy (method.md §6)."""
+    input:
+        data=train_data,
+        code=train_code,
+    output:
+        model="results/models/{dataset}/{split}/{backbone}/stage1/model.pt",
+        metrics="results/models/{dataset}/{split}/{backbone}/stage1/metrics.json",
+    log:
+        "results/logs/train/{dataset}/{split}/{backbone}/stage1.log",
+    retries: 3
+    conda:
+        "../../envs/train.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=60,
+    params:
+        backbone=backbone_json,
+        schedule=schedule_json(),
+        method="{}",
+        pretrained=pretrained_arg,
+        work="results/work/{dataset}/{split}/{backbone}/stage1",
+    shell:
+        "torchrun --standalone --nproc-per-node={resources.gpu} -m maskclr.train --stage stage1"
+        " --data {input.data} --backbone {wildcards.backbone} --backbone-json {params.backbone:q}"
+        " --schedule-json {params.schedule:q} --method-json {params.method:q} {params.pretrained}"
+        " --work-dir {params.work} --out-model {output.model} --out-metrics {output.metrics}"
+        " --threads {threads} --time-budget-min {resources.runtime} 2> {log}"
+
+
+rule train_stage2:
+    """Stage 2: continue from stage 1 with a method (masked pathway, AGPM, L_sc, L_cc)."""
+    input:
+        data=train_data,
+        init="results/models/{dataset}/{split}/{backbone}/stage1/model.pt",
+        code=train_code,
+    output:
+        model="results/models/{dataset}/{split}/{backbone}/{method}/model.pt",
+        metrics="results/models/{dataset}/{split}/{backbone}/{method}/metrics.json",
+    log:
+        "results/logs/train/{dataset}/{split}/{backbone}/{method}.log",
+    retries: 3
+    conda:
+        "../../envs/train.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=60,
+    params:
+        backbone=backbone_json,
+        schedule=schedule_json(),
+        method=method_json,
+        work="results/work/{dataset}/{split}/{backbone}/{method}",
+    shell:
+        "torchrun --standalone --nproc-per-node={resources.gpu} -m maskclr.train --stage stage2"
+        " --data {input.data} --init {input.init} --backbone {wildcards.backbone}"
+        " --backbone-json {params.backbone:q} --schedule-json {params.schedule:q}"
+        " --method-json {params.method:q} --work-dir {params.work} --out-model {output.model}"
+        " --out-metrics {output.metrics} --threads {threads}"
+        " --time-budget-min {resources.runtime} 2> {log}"
