@@ -53,6 +53,16 @@ def test_end_to_end_outputs(finished_run):
                 assert h5.attrs["num_classes"] == 14
 
 
+def test_models_are_trained(finished_run):
+    models = finished_run / "results" / "models" / "synth" / "xsub"
+    for backbone in ("dstformer", "transformer"):
+        for stage in ("stage1", "baseline", "maskclr"):
+            metrics = json.loads((models / backbone / stage / "metrics.json").read_text())
+            assert (models / backbone / stage / "model.pt").exists()
+            assert len(metrics["history"]) == 1 and 0 <= metrics["last_top1"] <= 1
+        assert metrics["history"][0]["epoch"] == 1  # stage 2 continues after stage 1's epoch
+
+
 def test_quality_tiers_are_ordered(finished_run):
     quality = {t: json.loads((finished_run / "results" / "poses" / "synth" / f"{t}.quality.json").read_text())
                for t in ("hq", "mq", "lq")}
@@ -133,6 +143,8 @@ def test_rulegraph_in_readme_is_current():
     (lambda c: c["preprocess"].update(n_frames="many"), "'many' is not of type 'integer'"),
     (lambda c: c["preprocess"].update(score_channel="coco"), "'coco' is not one of ['motionbert', 'aligned']"),
     (lambda c: c["datasets"]["synth"].update(splits=["xset"]), "'xset' is not one of ['xsub', 'xview']"),
+    (lambda c: c["experiments"][0].update(backbones=["resnet"]), "'resnet' is not one of"),
+    (lambda c: c["methods"]["maskclr"].update(masking="all"), "'all' is not one of ['none', 'agpm', 'random']"),
 ])
 def test_invalid_config_is_a_clear_error(tmp_path, change, message):
     config = tiny_config()
@@ -144,3 +156,14 @@ def test_invalid_config_is_a_clear_error(tmp_path, change, message):
     assert f"invalid configuration in {(workdir / 'config.yaml').resolve()}" in output, output[-2000:]
     assert message in output
     assert not (workdir / "results").exists()
+
+
+@pytest.mark.parametrize("key, change", [
+    ("experiments[0].methods", lambda c: c["experiments"][0].update(methods=["maskclr", "simclr"])),
+    ("experiments[0].backbones", lambda c: c["backbones"].pop("transformer")),
+])
+def test_experiment_naming_something_unconfigured(tmp_path, key, change):
+    config = tiny_config()
+    change(config)
+    result = snakemake(workdir_with(tmp_path, config), "-n")
+    assert result.returncode != 0 and f"invalid configuration: {key}" in result.stdout + result.stderr

@@ -140,7 +140,9 @@ def trained_models():
 
 
 def model_targets():
-    stages = {(d, s, b, "stage1") for d, s, b, _ in trained_models()} | set(trained_models())
+    stages = {(d, s, b, "stage1") for d, s, b, _ in trained_models()} | set(
+        trained_models()
+    )
     return [
         f"results/models/{d}/{s}/{b}/{m}/{f}"
         for d, s, b, m in sorted(stages)

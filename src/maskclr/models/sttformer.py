@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn as nn
 
-from .base import Backbone
+from maskclr.models.base import Backbone
 
 
 def conv_bn(in_channels, out_channels, kernel_size=(1, 1)):

@@ -11,8 +11,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .attention import attend
-from .base import Backbone
+from maskclr.models.base import Backbone
+from maskclr.models.layers import MLP, Attention
 
 
 def drop_path(x, p, training):
@@ -32,35 +32,6 @@ class DropPath(nn.Module):
         return drop_path(x, self.p, self.training)
 
 
-class Attention(nn.Module):
-    """Global multi-head self-attention over a token sequence (B, L, C) → (B, L, C)."""
-
-    def __init__(self, dim, num_heads):
-        super().__init__()
-        self.num_heads = num_heads
-        self.qkv = nn.Linear(dim, dim * 3)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x, return_probs=False):
-        """Returns (out (B, L, C), probs (B, H, L, L) or None)."""
-        b, n, c = x.shape
-        qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, c // self.num_heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4)
-        out, probs = attend(q, k, v, return_probs=return_probs)
-        return self.proj(out.transpose(1, 2).reshape(b, n, c)), probs
-
-
-class Mlp(nn.Module):
-    def __init__(self, dim, hidden):
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
-
-
 class Block(nn.Module):
     """Pre-LN encoder block: x + MHSA(LN(x)), then x + MLP(LN(x)), both with drop-path."""
 
@@ -69,7 +40,7 @@ class Block(nn.Module):
         self.norm1 = nn.LayerNorm(dim)
         self.attn = Attention(dim, num_heads)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+        self.mlp = MLP(dim, int(dim * mlp_ratio))
         self.drop_path = DropPath(drop_path)
 
     def forward(self, x, return_probs=False):
