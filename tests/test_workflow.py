@@ -167,3 +167,12 @@ def test_experiment_naming_something_unconfigured(tmp_path, key, change):
     change(config)
     result = snakemake(workdir_with(tmp_path, config), "-n")
     assert result.returncode != 0 and f"invalid configuration: {key}" in result.stdout + result.stderr
+
+
+def test_missing_pretrained_checkpoint_is_named(tmp_path):
+    config = tiny_config()
+    config["train"]["pretrained"] = {"dstformer": "checkpoints/MB_release.bin"}
+    result = snakemake(workdir_with(tmp_path, config), "-n")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "Missing input files for rule train_stage1" in output
+    assert "checkpoints/MB_release.bin" in output

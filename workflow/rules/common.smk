@@ -186,6 +186,13 @@ def method_json(wildcards):
     return json.dumps(config["methods"][wildcards.method], sort_keys=True)
 
 
-def pretrained_arg(wildcards):
+def pretrained_input(wildcards):
+    """The configured MotionBERT-style checkpoint of this backbone, if any (a declared input)."""
     path = config["train"]["pretrained"].get(wildcards.backbone)
-    return f"--pretrained {shlex.quote(path)}" if path else ""
+    return [path] if path else []
+
+
+def pretrained_arg(wildcards, input):
+    return (
+        f"--pretrained {shlex.quote(input.pretrained[0])}" if input.pretrained else ""
+    )

@@ -2,6 +2,7 @@ rule train_stage1:
     """Stage 1: the standard pathway with cross-entropy (method.md §6)."""
     input:
         data=train_data,
+        pretrained=pretrained_input,
         code=train_code,
     output:
         model="results/models/{dataset}/{split}/{backbone}/stage1/model.pt",
