@@ -28,7 +28,8 @@ lint: $(STAMP)
 
 # Regenerates the rule graph shown in the README (a test checks that it is current).
 rulegraph: $(STAMP)
-	snakemake --rulegraph mermaid-js --quiet all > workflow/report/rulegraph.mmd
+	snakemake --nolock --rulegraph mermaid-js --quiet all > workflow/report/rulegraph.mmd
+	python -m maskclr.paper.readme --section rulegraph=workflow/report/rulegraph.mmd
 
 clean:
 	rm -rf results .snakemake

@@ -16,6 +16,7 @@ include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/poses.smk"
 include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 localrules:
@@ -32,6 +33,8 @@ rule all:
         data_targets(),
         pose_quality_targets(),
         model_targets(),
+        eval_targets(),
+        "results/metrics.csv",
 
 
 rule poses:

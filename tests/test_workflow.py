@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import h5py
+import numpy as np
 import pytest
 import yaml
 
@@ -63,6 +64,37 @@ def test_models_are_trained(finished_run):
         assert metrics["history"][0]["epoch"] == 1  # stage 2 continues after stage 1's epoch
 
 
+def test_seeded_runs_have_their_own_directories(finished_run):
+    models = finished_run / "results" / "models" / "synth" / "xsub" / "transformer"
+    seeded = json.loads((models / "baseline-seed1" / "metrics.json").read_text())
+    default = json.loads((models / "baseline" / "metrics.json").read_text())
+    assert seeded["config"]["schedule"]["seed"] == 1 and default["config"]["schedule"]["seed"] == 0
+    assert (models / "stage1-seed1" / "model.pt").exists()
+
+
+def test_evaluation_grid_and_metrics_table(finished_run):
+    import csv
+
+    rows = list(csv.DictReader(open(finished_run / "results" / "metrics.csv")))
+    assert tuple(rows[0]) == ("dataset", "split", "backbone", "method", "seed", "kind", "test_estimator",
+                              "perturbation", "level", "metric", "value")
+    top1 = {(r["backbone"], r["method"], r["seed"], r["perturbation"], r["level"], r["test_estimator"]): float(r["value"])
+            for r in rows if r["kind"] == "eval" and r["metric"] == "top1"}
+    models = {k[:3] for k in top1}
+    assert models == {(b, m, "0") for b in ("dstformer", "transformer") for m in ("stage1", "baseline", "maskclr")} | {
+        ("transformer", "stage1", "1"), ("transformer", "baseline", "1")}
+    grid = {k[3:] for k in top1 if k[:3] == ("dstformer", "maskclr", "0")}
+    assert grid == {("clean", "0", t) for t in ("hq", "mq", "lq")} | {("frames_noise", "0.5", t) for t in ("hq", "mq", "lq")} | {
+        (p, s, "mq") for p in ("noise_st", "noise_spatial") for s in ("0", "0.01")} | {
+        ("part", "head", "mq"), ("part", "left_arm", "mq"), ("joints", "0.3", "mq")}
+    assert all(0 <= v <= 1 for v in top1.values())
+    assert top1[("dstformer", "maskclr", "0", "noise_st", "0", "mq")] == top1[("dstformer", "maskclr", "0", "clean", "0", "mq")]
+    assert {r["kind"] for r in rows} == {"eval", "train", "history"}
+    for run in ("stage1", "maskclr"):
+        activation = np.load(finished_run / "results" / "eval" / "synth" / "xsub" / "dstformer" / f"{run}_activation.npz")
+        assert activation["activation"].shape[1] == 17 and activation["pose"].shape[1:] == (17, 2)
+
+
 def test_quality_tiers_are_ordered(finished_run):
     quality = {t: json.loads((finished_run / "results" / "poses" / "synth" / f"{t}.quality.json").read_text())
                for t in ("hq", "mq", "lq")}
@@ -104,7 +136,11 @@ def test_changing_one_tier_reruns_exactly_its_jobs(finished_run):
         planned = planned_jobs(finished_run)
     finally:
         config_file.write_text(original)
-    assert planned == {"extract_poses": 1, "pose_quality": 1, "preprocess": 2, "all": 1}
+    # lq is a test tier only: its poses, data and every evaluation (which tests on all tiers)
+    # rerun, and what depends on them; no training does.
+    assert planned["extract_poses"] == 1 and planned["pose_quality"] == 1 and planned["preprocess"] == 2
+    assert planned["evaluate"] == 8 and planned["collect_metrics"] == 1
+    assert not {"train_stage1", "train_stage2", "generate_synthetic"} & set(planned)
 
 
 def test_lint_is_clean():
@@ -120,7 +156,7 @@ def test_snakefmt_is_clean():
 
 
 def test_dry_run_lists_the_dag():
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--quiet", "rules"],
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--nolock", "--forceall", "--quiet", "rules"],
                             cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     for rule in ("generate_synthetic", "extract_poses", "pose_quality", "preprocess"):
@@ -128,7 +164,7 @@ def test_dry_run_lists_the_dag():
 
 
 def test_rulegraph_in_readme_is_current():
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--rulegraph", "mermaid-js", "--quiet", "all"],
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--nolock", "--rulegraph", "mermaid-js", "--quiet", "all"],
                             cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     committed = (REPO / "workflow" / "report" / "rulegraph.mmd").read_text()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shlex
 from pathlib import Path
 
@@ -68,7 +69,9 @@ wildcard_constraints:
     estimator="|".join(TIERS),
     split="xsub|xview|xset|main",
     backbone="|".join(config["backbones"]) or "none",
-    method="|".join(config["methods"]) or "none",
+    stage1=r"stage1(-seed\d+)?",
+    method=rf"({'|'.join(config['methods']) or 'none'})(-seed\d+)?",
+    run=rf"(stage1|{'|'.join(config['methods']) or 'none'})(-seed\d+)?",
 
 
 def src_files(*modules):
@@ -126,27 +129,50 @@ def pose_quality_targets():
     )
 
 
+DEFAULT_SEED = config["train"]["schedule"]["seed"]
+
+
+def run_name(method, seed):
+    """A model's directory: the method, suffixed -seed{k} unless it is the schedule's seed."""
+    return method if seed == DEFAULT_SEED else f"{method}-seed{seed}"
+
+
+def run_seed(run):
+    match = re.search(r"-seed(\d+)$", run)
+    return int(match[1]) if match else DEFAULT_SEED
+
+
+def run_method(run):
+    return re.sub(r"-seed\d+$", "", run)
+
+
 def trained_models():
-    """(dataset, split, backbone, method) of every configured stage-2 model."""
+    """(dataset, split, backbone, run) of every configured model, stage 1 included."""
     return sorted(
         {
-            (e["dataset"], split, backbone, method)
+            (e["dataset"], split, backbone, run_name(method, seed))
             for e in config["experiments"]
             for split in e["splits"]
             for backbone in e["backbones"]
-            for method in e["methods"]
+            for seed in e.get("seeds", [DEFAULT_SEED])
+            for method in ["stage1", *e["methods"]]
         }
     )
 
 
 def model_targets():
-    stages = {(d, s, b, "stage1") for d, s, b, _ in trained_models()} | set(
-        trained_models()
-    )
     return [
-        f"results/models/{d}/{s}/{b}/{m}/{f}"
-        for d, s, b, m in sorted(stages)
+        f"results/models/{d}/{s}/{b}/{run}/{f}"
+        for d, s, b, run in trained_models()
         for f in ("model.pt", "metrics.json")
+    ]
+
+
+def eval_targets():
+    return [
+        f"results/eval/{d}/{s}/{b}/{run}{suffix}"
+        for d, s, b, run in trained_models()
+        for suffix in (".csv", "_activation.npz")
     ]
 
 
@@ -174,16 +200,47 @@ def train_code(wildcards):
     )
 
 
+def eval_code(wildcards):
+    return train_code(wildcards) + src_files(
+        "evaluate/*.py",
+        "robustness/*.py",
+        "data/preprocess.py",
+        "data/pyskl.py",
+        "data/joints.py",
+    )
+
+
 def backbone_json(wildcards):
     return json.dumps(config["backbones"][wildcards.backbone], sort_keys=True)
 
 
-def schedule_json():
-    return json.dumps(config["train"]["schedule"], sort_keys=True)
+def schedule_json(wildcards):
+    """The schedule, with the seed of this run."""
+    seed = run_seed(wildcards.get("method", wildcards.get("stage1", "")))
+    return json.dumps({**config["train"]["schedule"], "seed": seed}, sort_keys=True)
 
 
 def method_json(wildcards):
-    return json.dumps(config["methods"][wildcards.method], sort_keys=True)
+    return json.dumps(config["methods"][run_method(wildcards.method)], sort_keys=True)
+
+
+def stage1_model(wildcards):
+    """The stage-1 model a stage-2 run continues from (the same seed)."""
+    stage1 = run_name("stage1", run_seed(wildcards.method))
+    return f"results/models/{wildcards.dataset}/{wildcards.split}/{wildcards.backbone}/{stage1}/model.pt"
+
+
+def eval_poses(wildcards):
+    return {
+        t: f"results/poses/{wildcards.dataset}/{t}.pkl"
+        for t in tiers(wildcards.dataset)
+    }
+
+
+def poses_args(wildcards, input):
+    return " ".join(
+        f"--poses {t}={shlex.quote(input[t])}" for t in tiers(wildcards.dataset)
+    )
 
 
 def pretrained_input(wildcards):

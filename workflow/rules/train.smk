@@ -5,10 +5,10 @@ rule train_stage1:
         pretrained=pretrained_input,
         code=train_code,
     output:
-        model="results/models/{dataset}/{split}/{backbone}/stage1/model.pt",
-        metrics="results/models/{dataset}/{split}/{backbone}/stage1/metrics.json",
+        model="results/models/{dataset}/{split}/{backbone}/{stage1}/model.pt",
+        metrics="results/models/{dataset}/{split}/{backbone}/{stage1}/metrics.json",
     log:
-        "results/logs/train/{dataset}/{split}/{backbone}/stage1.log",
+        "results/logs/train/{dataset}/{split}/{backbone}/{stage1}.log",
     retries: 3
     conda:
         "../../envs/train.yaml"
@@ -18,10 +18,10 @@ rule train_stage1:
         runtime=60,
     params:
         backbone=backbone_json,
-        schedule=schedule_json(),
+        schedule=schedule_json,
         method="{}",
         pretrained=pretrained_arg,
-        work="results/work/{dataset}/{split}/{backbone}/stage1",
+        work="results/work/{dataset}/{split}/{backbone}/{stage1}",
     shell:
         "torchrun --standalone --nproc-per-node={resources.gpu} -m maskclr.train --stage stage1"
         " --data {input.data} --backbone {wildcards.backbone} --backbone-json {params.backbone:q}"
@@ -34,7 +34,7 @@ rule train_stage2:
     """Stage 2: continue from stage 1 with a method (masked pathway, AGPM, L_sc, L_cc)."""
     input:
         data=train_data,
-        init="results/models/{dataset}/{split}/{backbone}/stage1/model.pt",
+        init=stage1_model,
         code=train_code,
     output:
         model="results/models/{dataset}/{split}/{backbone}/{method}/model.pt",
@@ -50,7 +50,7 @@ rule train_stage2:
         runtime=60,
     params:
         backbone=backbone_json,
-        schedule=schedule_json(),
+        schedule=schedule_json,
         method=method_json,
         work="results/work/{dataset}/{split}/{backbone}/{method}",
     shell:

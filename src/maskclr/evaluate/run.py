@@ -1,0 +1,167 @@
+"""``python -m maskclr.evaluate``: one trained model over the whole perturbation grid.
+
+Standard pathway, ``eval()`` mode, one deterministic clip per sample (test resampling and
+crop_scale ratio 2, as in training's test split). Rows of the output CSV:
+``perturbation, level, test_estimator, top1, top5, mean_class_acc, n`` where
+
+- ``clean``: every test tier (hq/mq/lq) as it is: the model trained on one tier meets the
+  others unchanged (Table 2);
+- ``noise_st`` / ``noise_spatial``: Gaussian noise of std σ (make_cam units) added to the
+  pixel keypoints before preprocessing, i.i.d. per frame or one offset per joint (Fig. 5);
+- ``part``: one body part zeroed (x, y, score) in the model input (Fig. 6, left);
+- ``joints``: a random fraction of joints zeroed per sample (Fig. 6, right);
+- ``frames_noise``: σ noise, then a fraction of frames zeroed, on every tier (Table 3).
+
+Also writes the mean joint activation per class (the activation figure) as an npz file.
+"""
+
+import argparse
+import csv
+import json
+import zlib
+
+import numpy as np
+import torch
+
+from maskclr.data.augment import crop_scale
+from maskclr.data.dataset import TEST_SCALE
+from maskclr.data.preprocess import preprocess
+from maskclr.data.pyskl import load_pyskl, split_members
+from maskclr.errors import InputError
+from maskclr.evaluate.collect import EVAL_COLUMNS
+from maskclr.fileio import atomic_output
+from maskclr.robustness.perturbations import (add_noise, mask_frames, occlude_part, occlude_random_joints)
+from maskclr.train import checkpoint
+from maskclr.train.cli import build_model
+from maskclr.train.settings import Schedule
+
+
+
+def load_model(path, threads):
+    """The trained ActionModel of a model.pt, in eval mode."""
+    state = checkpoint.load(path)
+    if "arch" not in state or "model" not in state:
+        raise InputError(f"{path}: not a model.pt written by maskclr.train (keys 'arch', 'model' missing)")
+    torch.set_num_threads(threads)
+    model = build_model(state["arch"], Schedule(head_hidden=state["arch"]["head_hidden"]))
+    model.load_state_dict(state["model"])
+    return model.eval()
+
+
+class TestSet:
+    """The ``{split}_val`` annotations of one tier, turned into model inputs on demand."""
+
+    def __init__(self, poses_path, split, pre):
+        dataset = load_pyskl(poses_path)
+        self.annotations = split_members(dataset, f"{split}_val", poses_path)
+        self.labels = np.array([a["label"] for a in self.annotations])
+        self.pre = pre
+
+    def inputs(self, noise=0.0, spatial=False, rng=None):
+        """(N, 2, T, 17, 3) float32 model inputs, after optional pre-preprocessing noise."""
+        annotations = self.annotations
+        if noise:
+            annotations = [{**a, "keypoint": add_noise(a["keypoint"], a["img_shape"], noise, rng, spatial)}
+                           for a in annotations]
+        x = preprocess(annotations, self.pre["n_frames"], False, score_channel=self.pre["score_channel"],
+                       max_persons=self.pre["max_persons"])
+        return np.stack([crop_scale(sample, TEST_SCALE[0]) for sample in x]).astype(np.float32)
+
+
+@torch.no_grad()
+def predict(model, x, batch=256, return_activation=False):
+    """Logits (N, classes) and, when asked, the activation (N, 2, T', J') of the inputs x."""
+    logits, activations = [], []
+    for start in range(0, len(x), batch):
+        out = model(torch.from_numpy(x[start:start + batch]), return_activation=return_activation)
+        logits.append(out.logits.float())
+        if return_activation:
+            activations.append(out.activation.view(out.logits.shape[0], -1, *out.activation.shape[1:]))
+    return torch.cat(logits), (torch.cat(activations) if return_activation else None)
+
+
+def scores(logits, labels, num_classes):
+    """top-1, top-5 and mean per-class accuracy of logits (N, C) against labels (N,)."""
+    labels = torch.as_tensor(labels)
+    top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
+    hit1 = top5[:, 0] == labels
+    per_class = [hit1[labels == c].float().mean() for c in range(num_classes) if (labels == c).any()]
+    return {"top1": float(hit1.float().mean()), "top5": float((top5 == labels[:, None]).any(1).float().mean()),
+            "mean_class_acc": float(torch.stack(per_class).mean()), "n": len(labels)}
+
+
+def rng_for(seed, *keys):
+    """A generator per grid point, independent of the order in which the grid is run."""
+    return np.random.default_rng([seed, *(zlib.crc32(str(k).encode()) for k in keys)])
+
+
+def evaluate(model, sets, clean, train_tier, grid, num_classes):
+    """Every grid point: yields rows of EVAL_COLUMNS. ``clean``: {tier: unperturbed inputs}."""
+    seed = grid["seed"]
+
+    def row(perturbation, level, tier, x):
+        return {"perturbation": perturbation, "level": str(level), "test_estimator": tier,
+                **scores(predict(model, x)[0], sets[tier].labels, num_classes)}
+
+    for tier, x in clean.items():
+        yield row("clean", 0, tier, x)
+    train = sets[train_tier]
+    for kind, spatial in (("noise_st", False), ("noise_spatial", True)):
+        for sigma in grid["noise_sigmas"]:
+            x = train.inputs(sigma, spatial, rng_for(seed, kind, sigma)) if sigma else clean[train_tier]
+            yield row(kind, sigma, train_tier, x)
+    for part in grid["parts"]:
+        yield row("part", part, train_tier, occlude_part(clean[train_tier], part, "h36m"))
+    for fraction in grid["joint_fractions"]:
+        yield row("joints", fraction, train_tier,
+                  occlude_random_joints(clean[train_tier], fraction, rng_for(seed, "joints", fraction)))
+    frames, sigma = grid["frames_noise"]["fraction"], grid["frames_noise"]["sigma"]
+    for tier, test in sets.items():
+        x = test.inputs(sigma, False, rng_for(seed, "frames_noise", tier))
+        yield row("frames_noise", frames, tier, mask_frames(x, frames, rng_for(seed, "frames", tier)))
+
+
+def class_activation(model, x, labels, num_classes):
+    """Mean per-joint activation per class (C, J), each class scaled to max 1, and the mean
+    skeleton (C, J, 2) of person 0, from the clean inputs x (N, 2, T, J, 3)."""
+    _, activation = predict(model, x, return_activation=True)
+    per_sample = activation[:, 0].mean(dim=1)  # person 0, mean over time → (N, J')
+    per_sample = per_sample / per_sample.amax(dim=1, keepdim=True).clamp_min(1e-12)
+    present = [c for c in range(num_classes) if (labels == c).any()]
+    act = np.stack([per_sample[torch.as_tensor(labels == c)].mean(0).numpy() for c in present])
+    pose = np.stack([x[labels == c, 0, :, :, :2].mean(axis=(0, 1)) for c in present])
+    return {"activation": act / act.max(axis=1, keepdims=True), "pose": pose, "labels": np.array(present)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m maskclr.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--poses", action="append", required=True, metavar="TIER=PATH",
+                        help="test poses of a quality tier (repeat for hq, mq, lq)")
+    parser.add_argument("--train-estimator", required=True, help="the tier the model was trained on")
+    parser.add_argument("--split", required=True)
+    parser.add_argument("--preprocess-json", required=True)
+    parser.add_argument("--grid-json", required=True)
+    parser.add_argument("--out-csv", required=True)
+    parser.add_argument("--out-activation", required=True)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    pre, grid = json.loads(args.preprocess_json), json.loads(args.grid_json)
+    poses = dict(item.split("=", 1) for item in args.poses)
+    if args.train_estimator not in poses:
+        raise InputError(f"--poses: no poses for the training tier '{args.train_estimator}'")
+    model = load_model(args.model, args.threads)
+    num_classes = model.head.fc2.out_features
+    sets = {tier: TestSet(path, args.split, pre) for tier, path in sorted(poses.items())}
+    clean = {tier: test.inputs() for tier, test in sets.items()}
+    rows = list(evaluate(model, sets, clean, args.train_estimator, grid, num_classes))
+    with atomic_output(args.out_csv) as tmp:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, EVAL_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    tier = args.train_estimator
+    activation = class_activation(model, clean[tier], sets[tier].labels, num_classes)
+    with atomic_output(args.out_activation) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **activation)

@@ -1,0 +1,73 @@
+"""Collecting evaluation CSVs and training metrics into results/metrics.csv."""
+
+import csv
+import json
+
+import pytest
+
+from conftest import run_module
+from maskclr.evaluate.collect import COLUMNS, EVAL_COLUMNS
+
+
+def write_eval(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(EVAL_COLUMNS)
+        writer.writerows(rows)
+    return path
+
+
+def write_metrics(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    history = [{"epoch": 3, "loss": 1.5, "test_top1": 0.4, "seconds": 2.0, "samples_per_s": 10.0}]
+    path.write_text(json.dumps({"best_top1": 0.4, "last_top1": 0.4, "best_epoch": 3, "wall_time_s": 2.0,
+                                "samples_per_s": 10.0, "history": history}))
+    return path
+
+
+def collect(tmp_path, *inputs):
+    out = tmp_path / "metrics.csv"
+    return run_module("maskclr.evaluate.collect", *inputs, "--train-estimator", "mq", "--out", out), out
+
+
+def test_long_table(tmp_path):
+    ev = write_eval(tmp_path / "results/eval/synth/xsub/dstformer/maskclr-seed2.csv",
+                    [("clean", "0", "mq", 0.5, 0.9, 0.5, 10), ("part", "head", "mq", 0.25, 0.8, 0.3, 10)])
+    tr = write_metrics(tmp_path / "results/models/synth/xsub/dstformer/stage1/metrics.json")
+    result, out = collect(tmp_path, ev, tr)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(open(out)))
+    assert tuple(rows[0]) == COLUMNS
+    head = [r for r in rows if r["level"] == "head" and r["metric"] == "top1"]
+    assert len(head) == 1 and head[0]["method"] == "maskclr" and head[0]["seed"] == "2"
+    assert float(head[0]["value"]) == 0.25 and head[0]["kind"] == "eval"
+    train = {r["metric"]: r for r in rows if r["kind"] == "train"}
+    assert train["best_top1"]["method"] == "stage1" and train["best_top1"]["seed"] == "0"
+    history = [r for r in rows if r["kind"] == "history"]
+    assert {r["metric"] for r in history} == {"loss", "test_top1"} and history[0]["level"] == "3"
+    assert len(rows) == 8 + 5 + 2
+
+
+def test_missing_csv_is_named(tmp_path):
+    missing = tmp_path / "results/eval/synth/xsub/dstformer/baseline.csv"
+    result, out = collect(tmp_path, missing)
+    assert result.returncode == 2 and f"{missing}: cannot read evaluation CSV" in result.stderr
+    assert not out.exists()
+
+
+def test_malformed_csv_is_named(tmp_path):
+    bad = tmp_path / "results/eval/synth/xsub/dstformer/baseline.csv"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("perturbation,level,top1\nclean,0,0.5\n")
+    result, _ = collect(tmp_path, bad)
+    assert result.returncode == 2 and f"{bad}: expected the columns" in result.stderr
+    write_eval(bad, [("clean", "0", "mq", "high", 0.9, 0.5, 10)])
+    result, _ = collect(tmp_path, bad)
+    assert result.returncode == 2 and "line 2: column 'top1': not a number: 'high'" in result.stderr
+
+
+def test_unrecognised_path(tmp_path):
+    other = write_eval(tmp_path / "somewhere/model.csv", [])
+    result, _ = collect(tmp_path, other)
+    assert result.returncode == 2 and "not a path of the form" in result.stderr

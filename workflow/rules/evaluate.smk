@@ -1,0 +1,47 @@
+rule evaluate:
+    """One trained model over the whole robustness grid (method.md §7), standard pathway."""
+    input:
+        unpack(eval_poses),
+        model="results/models/{dataset}/{split}/{backbone}/{run}/model.pt",
+        code=eval_code,
+    output:
+        csv="results/eval/{dataset}/{split}/{backbone}/{run}.csv",
+        activation="results/eval/{dataset}/{split}/{backbone}/{run}_activation.npz",
+    log:
+        "results/logs/evaluate/{dataset}/{split}/{backbone}/{run}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        runtime=60,
+    params:
+        poses=poses_args,
+        estimator=config["train"]["estimator"],
+        pre=json.dumps(config["preprocess"], sort_keys=True),
+        grid=json.dumps(config["robustness"], sort_keys=True),
+    shell:
+        "python -m maskclr.evaluate --model {input.model} {params.poses}"
+        " --train-estimator {params.estimator} --split {wildcards.split}"
+        " --preprocess-json {params.pre:q} --grid-json {params.grid:q} --out-csv {output.csv}"
+        " --out-activation {output.activation} --threads {threads} 2> {log}"
+
+
+rule collect_metrics:
+    """Every number of the run (evaluations and training) in one long table."""
+    input:
+        evals=[f for f in eval_targets() if f.endswith(".csv")],
+        metrics=[f for f in model_targets() if f.endswith("metrics.json")],
+        code=src_files("evaluate/collect.py"),
+    output:
+        "results/metrics.csv",
+    log:
+        "results/logs/collect_metrics.log",
+    conda:
+        "../../envs/data.yaml"
+    params:
+        estimator=config["train"]["estimator"],
+        seed=DEFAULT_SEED,
+    shell:
+        "python -m maskclr.evaluate.collect {input.evals} {input.metrics}"
+        " --train-estimator {params.estimator} --seed {params.seed} --out {output} 2> {log}"
