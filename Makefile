@@ -17,7 +17,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	snakemake --cores all
+	snakemake --cores all --rerun-incomplete
 
 test: $(STAMP)
 	pytest
