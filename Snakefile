@@ -1,4 +1,4 @@
-"""MaskCLR reproduction: pose extraction → preprocessing → (training, robustness, paper).
+"""MaskCLR reproduction: pose extraction → preprocessing → training → robustness → paper.
 
 Run `snakemake --cores all` for the embedded synthetic default; see README.md.
 """
@@ -11,12 +11,16 @@ min_version("9.27")
 configfile: "config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/poses.smk"
 include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/paper.smk"
 
 
 localrules:
@@ -24,6 +28,10 @@ localrules:
     poses,
     data,
     models,
+    table,
+    figure,
+    activation_figure,
+    paper,
 
 
 rule all:
@@ -35,6 +43,7 @@ rule all:
         model_targets(),
         eval_targets(),
         "results/metrics.csv",
+        paper_targets(),
 
 
 rule poses:
@@ -54,3 +63,9 @@ rule models:
     """Named target: every configured model (stage 1 and stage 2)."""
     input:
         model_targets(),
+
+
+rule paper:
+    """Named target: every table and figure."""
+    input:
+        paper_targets(),

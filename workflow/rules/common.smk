@@ -87,6 +87,11 @@ def src_files(*modules):
     return [os.path.relpath(p) for p in found]
 
 
+def repo_file(path):
+    """A file shipped in the repository, as an input path (works with --directory too)."""
+    return os.path.relpath(REPO / path)
+
+
 def dataset_cfg(wildcards):
     return config["datasets"][wildcards.dataset]
 
@@ -253,3 +258,33 @@ def pretrained_arg(wildcards, input):
     return (
         f"--pretrained {shlex.quote(input.pretrained[0])}" if input.pretrained else ""
     )
+
+
+TABLES = ("table1", "table2", "table3")
+FIGURES = ("fig5", "fig6", "activation", "training_curves")
+
+
+def paper_settings_json():
+    """What the tables and figures show: config.paper plus the class names of the dataset."""
+    from maskclr.data.synthetic import CLASS_NAMES
+
+    settings = {
+        **config["paper"],
+        "train_estimator": config["train"]["estimator"],
+        "class_names": list(CLASS_NAMES),
+    }
+    return json.dumps(settings, sort_keys=True)
+
+
+def activation_inputs():
+    p = config["paper"]
+    return [
+        f"results/eval/{p['dataset']}/{p['split']}/{p['backbone']}/{method}_activation.npz"
+        for method in p["activation_methods"]
+    ]
+
+
+def paper_targets():
+    return [f"results/tables/{t}.{ext}" for t in TABLES for ext in ("tex", "csv")] + [
+        f"results/figures/{f}.{ext}" for f in FIGURES for ext in ("pdf", "png")
+    ]

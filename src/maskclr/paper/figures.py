@@ -1,0 +1,251 @@
+"""``python -m maskclr.paper.figures``: the paper's figures, as PDF and PNG.
+
+    python -m maskclr.paper.figures {fig5,fig6,activation,training_curves} \\
+        --metrics results/metrics.csv --settings-json '{...}' --out-pdf F.pdf --out-png F.png \\
+        [--activations baseline_activation.npz maskclr_activation.npz]
+
+- fig5: top-1 (%) vs noise σ, spatiotemporal and spatial noise, one curve per method;
+- fig6: top-1 (%) per occluded body part (bars) and vs the fraction of occluded joints (curves);
+- activation: per method (rows) and class (columns), the class's mean skeleton with its joints
+  coloured by the model's mean joint activation (one shared colour scale);
+- training_curves: test top-1 (%) per epoch, one panel per (split, backbone), stage 1 followed
+  by the stage-2 methods on the same epoch axis.
+
+Curves and bars are the mean over seeds; the shading / error bars are ± one sample std where
+there are several seeds. Each figure is built by a function returning the ``Figure``.
+"""
+
+import argparse
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+
+from maskclr.data.joints import H36M_JOINTS
+from maskclr.errors import InputError, run_cli
+from maskclr.paper import metrics as mt
+from maskclr.paper.style import (BACKBONES, METHODS, ONE_PANEL, SPLITS, TWO_PANELS, describe_model, display_name,
+                                 method_label, method_style, ordered, save)
+from maskclr.robustness.perturbations import PART_NAMES
+
+# Parent of each H36M-17 joint (MotionBERT's skeleton); the bones are the (parent, joint) pairs.
+H36M_PARENTS = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
+H36M_BONES = tuple((parent, joint) for joint, parent in enumerate(H36M_PARENTS) if parent >= 0)
+NOISE_PANELS = (("noise_st", "spatiotemporal noise"), ("noise_spatial", "spatial noise"))
+ACTIVATION_CMAP = "viridis"  # perceptually uniform and colour-blind safe
+ACCURACY = "top-1 (%)"
+
+
+# ---- data -------------------------------------------------------------------------------------
+
+
+def eval_where(settings, method):
+    """Top-1 rows of one method of the settings' model, tested on its training tier."""
+    return {**mt.model_where(settings), "kind": "eval", "metric": "top1", "method": method}
+
+
+def methods_present(metrics, settings, perturbation):
+    """The ``fig5_methods`` with rows for ``perturbation`` (settings order); at least one."""
+    present = [m for m in settings["fig5_methods"]
+               if not metrics.match(perturbation=perturbation, **eval_where(settings, m)).empty]
+    if not present:
+        where = {**eval_where(settings, settings["fig5_methods"]), "perturbation": perturbation}
+        raise InputError(f"{metrics.path}: no rows for {mt.describe(where)}")
+    return present
+
+
+def curve(metrics, settings, method, perturbation):
+    """Top-1 (%) per numeric level (column ``x``); the clean accuracy stands in for level 0
+    where the perturbation's own grid has none (joint occlusion starts at 15 %)."""
+    where = eval_where(settings, method)
+    stats = metrics.summary(["x"], perturbation=perturbation, **where)
+    if not (stats["x"] == 0).any():
+        stats = pd.concat([metrics.summary(["x"], perturbation="clean", **where), stats], ignore_index=True)
+    return stats
+
+
+def load_activation(path):
+    """A ``{method}_activation.npz``: activation (C, 17), pose (C, 17, 2), labels (C,)."""
+    try:
+        with np.load(path) as npz:
+            data = {key: npz[key] for key in ("activation", "pose", "labels")}
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: not a readable npz file: {err}") from err
+    except KeyError as err:
+        raise InputError(f"{path}: missing array {err}") from None
+    c, j = len(data["labels"]), len(H36M_JOINTS)
+    for key, shape in (("activation", (c, j)), ("pose", (c, j, 2)), ("labels", (c,))):
+        if data[key].shape != shape:
+            raise InputError(f"{path}: array '{key}' has shape {data[key].shape}, expected {shape}")
+    return data
+
+
+# ---- drawing ----------------------------------------------------------------------------------
+
+
+def draw_curve(ax, stats, method, x_scale=1.0):
+    """Mean line with markers, shaded ± std where there are several seeds."""
+    x = stats["x"].to_numpy() * x_scale
+    ax.plot(x, stats["mean"], **method_style(method))
+    if stats["std"].notna().any():
+        low, high = stats["mean"] - stats["std"].fillna(0), stats["mean"] + stats["std"].fillna(0)
+        ax.fill_between(x, low, high, color=method_style(method)["color"], alpha=0.2, linewidth=0)
+
+
+def draw_skeleton(ax, pose, activation, norm):
+    """Bones in grey, joints coloured by activation; image coordinates (y down)."""
+    ax.add_collection(LineCollection([pose[list(bone)] for bone in H36M_BONES], colors="0.6", linewidths=1.0))
+    ax.scatter(pose[:, 0], pose[:, 1], c=activation, cmap=ACTIVATION_CMAP, norm=norm, s=14, zorder=3,
+               edgecolors="0.2", linewidths=0.3)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.invert_yaxis()
+    ax.set(xticks=[], yticks=[])
+    ax.grid(False)
+    ax.spines[:].set_visible(False)
+
+
+def legend_below(fig, axes):
+    """One legend under the figure for every method drawn in ``axes`` (each method once)."""
+    handles = {label: handle for ax in axes for handle, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=min(len(handles), 3))
+
+
+# ---- figures ----------------------------------------------------------------------------------
+
+
+def fig5(metrics, settings):
+    """Top-1 (%) vs σ under spatiotemporal (left) and spatial (right) Gaussian noise."""
+    fig = Figure(figsize=TWO_PANELS, layout="constrained")
+    axes = fig.subplots(1, len(NOISE_PANELS), sharey=True)
+    for ax, (perturbation, title) in zip(axes, NOISE_PANELS):
+        for method in methods_present(metrics, settings, perturbation):
+            draw_curve(ax, curve(metrics, settings, method, perturbation), method)
+        ax.set(title=title, xlabel="noise std σ (make_cam units)")
+    axes[0].set_ylabel(ACCURACY)
+    legend_below(fig, axes)
+    fig.suptitle(describe_model(settings))
+    return fig
+
+
+def fig6(metrics, settings):
+    """Top-1 (%) per occluded body part (left) and vs the fraction of occluded joints (right)."""
+    fig = Figure(figsize=TWO_PANELS, layout="constrained")
+    bars, joints = fig.subplots(1, 2, sharey=True)
+    methods = methods_present(metrics, settings, "part")
+    parts = ordered(metrics.present("level", perturbation="part", **eval_where(settings, methods)), PART_NAMES)
+    width = 0.8 / len(methods)
+    for i, method in enumerate(methods):
+        stats = metrics.summary(["level"], perturbation="part", **eval_where(settings, method))
+        stats = stats.set_index("level").reindex(parts)
+        offset = (i - (len(methods) - 1) / 2) * width
+        style = method_style(method)
+        bars.bar(np.arange(len(parts)) + offset, stats["mean"], width, color=style["color"], label=style["label"],
+                 yerr=stats["std"].fillna(0) if stats["std"].notna().any() else None, error_kw={"lw": 0.8})
+    bars.set_xticks(np.arange(len(parts)), [part.replace("_", " ") for part in parts])
+    bars.set(title="part occlusion", ylabel=ACCURACY)
+    for method in methods_present(metrics, settings, "joints"):
+        draw_curve(joints, curve(metrics, settings, method, "joints"), method, x_scale=100)
+    joints.set(title="random joint occlusion", xlabel="occluded joints (%)")
+    legend_below(fig, [bars])
+    fig.suptitle(describe_model(settings))
+    return fig
+
+
+def activation(settings, files):
+    """Grid of skeletons: rows = ``activation_methods``, columns = ``activation_classes``."""
+    methods, classes, names = settings["activation_methods"], settings["activation_classes"], settings["class_names"]
+    data = {method: load_activation(files[method]) for method in methods}
+    rows = {}
+    for method in methods:
+        for cls in classes:
+            found = np.flatnonzero(data[method]["labels"] == cls)
+            if not found.size:
+                raise InputError(f"{files[method]}: no class {cls} in 'labels'")
+            rows[method, cls] = found[0]
+    shown = [data[m]["activation"][i] for (m, _), i in rows.items()]
+    norm = Normalize(vmin=min(a.min() for a in shown), vmax=max(a.max() for a in shown))
+    fig = Figure(figsize=(1.2 * len(classes) + 1.0, 1.5 * len(methods) + 0.3), layout="constrained")
+    axes = fig.subplots(len(methods), len(classes), squeeze=False)
+    for (method, cls), ax in zip(rows, axes.ravel()):
+        index = rows[method, cls]
+        draw_skeleton(ax, data[method]["pose"][index], data[method]["activation"][index], norm)
+        if method == methods[0]:
+            ax.set_title(names[cls] if cls < len(names) else f"class {cls}", fontsize="small")
+        if cls == classes[0]:
+            ax.set_ylabel(method_label(method))
+    fig.colorbar(ScalarMappable(norm=norm, cmap=ACTIVATION_CMAP), ax=axes, label="joint activation", shrink=0.8)
+    return fig
+
+
+def training_curves(metrics, settings):
+    """Test top-1 (%) per epoch; one panel per (split, backbone) of the settings' dataset."""
+    where = {"kind": "history", "dataset": settings["dataset"], "test_estimator": settings["train_estimator"],
+             "metric": "test_top1"}
+    rows = metrics.select(**where)
+    pairs = set(zip(rows["split"], rows["backbone"]))
+    splits, backbones = ordered(set(rows["split"]), SPLITS), ordered(set(rows["backbone"]), BACKBONES)
+    size = (max(ONE_PANEL[0], 2.3 * len(backbones)), 2.0 * len(splits) + 0.5)
+    fig = Figure(figsize=size, layout="constrained")
+    grid = fig.subplots(len(splits), len(backbones), squeeze=False)
+    for (split, backbone), ax in zip(itertools.product(splits, backbones), grid.ravel()):
+        if (split, backbone) not in pairs:  # this split was not trained with this backbone
+            fig.delaxes(ax)
+            continue
+        model = {**where, "split": split, "backbone": backbone}
+        for method in ordered(metrics.present("method", **model), METHODS):
+            draw_curve(ax, metrics.summary(["x"], method=method, **model), method)
+        ax.set(title=f"{display_name(SPLITS, split)}, {display_name(BACKBONES, backbone)}")
+    for ax in grid[:, 0]:
+        ax.set_ylabel(f"test {ACCURACY}")
+    for ax in grid[-1]:
+        ax.set_xlabel("epoch")
+    legend_below(fig, fig.get_axes())
+    return fig
+
+
+# ---- command line -----------------------------------------------------------------------------
+
+FIGURES = {"fig5": fig5, "fig6": fig6, "training_curves": training_curves}
+REQUIRED = {
+    "fig5": ("dataset", "split", "backbone", "train_estimator", "fig5_methods"),
+    "fig6": ("dataset", "split", "backbone", "train_estimator", "fig5_methods"),
+    "training_curves": ("dataset", "train_estimator"),
+    "activation": ("activation_methods", "activation_classes", "class_names"),
+}
+
+
+def activation_files(paths, methods):
+    """``{method}_activation.npz`` files by method; every requested method needs one."""
+    files = {Path(p).name.removesuffix("_activation.npz"): p for p in paths or ()}
+    missing = [f"{m}_activation.npz" for m in methods if m not in files]
+    if missing:
+        raise InputError(f"--activations: missing {', '.join(missing)}")
+    return files
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m maskclr.paper.figures", description=__doc__.split("\n")[0])
+    parser.add_argument("figure", choices=sorted(REQUIRED))
+    parser.add_argument("--metrics", help="results/metrics.csv (every figure but activation)")
+    parser.add_argument("--settings-json", required=True, help="model, methods and classes (JSON)")
+    parser.add_argument("--activations", nargs="+", help="{method}_activation.npz files (activation only)")
+    parser.add_argument("--out-pdf", required=True)
+    parser.add_argument("--out-png", required=True)
+    args = parser.parse_args(argv)
+    settings = mt.load_settings(args.settings_json, REQUIRED[args.figure])
+    if args.figure == "activation":
+        fig = activation(settings, activation_files(args.activations, settings["activation_methods"]))
+    elif args.metrics:
+        fig = FIGURES[args.figure](mt.load(args.metrics), settings)
+    else:
+        parser.error(f"{args.figure} needs --metrics")
+    save(fig, args.out_pdf, args.out_png)
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,105 @@
+"""Read and validate ``metrics.csv``, select the rows of one model, aggregate over seeds.
+
+Every error is an ``InputError`` naming the file (or ``--settings-json``) and what is missing.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from maskclr.errors import InputError
+
+COLUMNS = ("dataset", "split", "backbone", "method", "seed", "kind", "test_estimator", "perturbation", "level",
+           "metric", "value")
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The rows of one metrics.csv and its path, so that a failed selection names the file."""
+
+    frame: pd.DataFrame
+    path: Path
+
+    def match(self, **where):
+        """Rows matching every ``column=value`` (a list or tuple value: any of them); may be empty."""
+        rows = self.frame
+        for column, value in where.items():
+            rows = rows[rows[column].isin(value if isinstance(value, (list, tuple)) else [value])]
+        return rows
+
+    def select(self, **where):
+        """As ``match``, but no matching row is an ``InputError`` naming the file and the selection."""
+        rows = self.match(**where)
+        if rows.empty:
+            raise InputError(f"{self.path}: no rows for {describe(where)}")
+        return rows
+
+    def present(self, column, **where):
+        """Sorted distinct values of ``column`` among the rows matching ``where`` (may be empty)."""
+        return sorted(self.match(**where)[column].unique())
+
+    def summary(self, by, scale=100.0, **where):
+        """Mean, sample std and seed count of ``value`` × ``scale`` per ``by`` group (sorted).
+
+        One row per seed is expected in each group; ``std`` is NaN for a single seed.
+        """
+        rows = self.select(**where)
+        grouped = (rows["value"] * scale).groupby([rows[c] for c in by], sort=True)
+        out = pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1), "n_seeds": grouped.count()})
+        return out.reset_index()
+
+
+def describe(where):
+    """``column=value`` pairs as text, for error messages."""
+    return ", ".join(f"{column}={value}" for column, value in where.items())
+
+
+def load(path):
+    """Load metrics.csv: all columns as text except ``seed`` (int), ``value`` and ``x`` (float).
+
+    ``x`` is ``level`` as a number (σ, fraction, epoch), NaN for part names and empty levels.
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(f"{path}: metrics file not found") from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise InputError(f"{path}: not a readable CSV: {err}") from err
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing columns {', '.join(missing)} (expected {','.join(COLUMNS)})")
+    frame["seed"] = _numbers(frame, "seed", path).astype(int)
+    frame["value"] = _numbers(frame, "value", path, allow_empty=True)
+    frame["x"] = pd.to_numeric(frame["level"], errors="coerce")
+    return Metrics(frame, path)
+
+
+def _numbers(frame, column, path, allow_empty=False):
+    """``column`` as floats; the first non-number is reported with its line number."""
+    numbers = pd.to_numeric(frame[column], errors="coerce")
+    bad = numbers.isna() & ~(allow_empty & (frame[column] == ""))
+    if bad.any():
+        row = bad.to_numpy().nonzero()[0][0]
+        raise InputError(f"{path}: line {row + 2}: column '{column}': not a number: {frame[column].iloc[row]!r}")
+    return numbers
+
+
+def load_settings(text, required):
+    """Parse the ``--settings-json`` string and check that the ``required`` keys are there."""
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"--settings-json: not valid JSON: {err}") from err
+    missing = [key for key in required if key not in settings]
+    if missing:
+        raise InputError(f"--settings-json: missing keys {', '.join(missing)}")
+    return settings
+
+
+def model_where(settings):
+    """Selection of the settings' model (dataset, split, backbone) tested on its training tier."""
+    return {"dataset": settings["dataset"], "split": settings["split"], "backbone": settings["backbone"],
+            "test_estimator": settings["train_estimator"]}

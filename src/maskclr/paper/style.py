@@ -1,0 +1,79 @@
+"""The one plotting style of every figure: colours, markers and labels per method, sizes, saving.
+
+Colours are the Okabe–Ito palette (distinguishable with the common colour-vision deficiencies),
+and every method keeps its colour, marker and label in every figure.
+"""
+
+import matplotlib as mpl
+
+from maskclr.fileio import atomic_output
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+}  # fmt: skip
+GREY = "#999999"
+
+# method → (label, colour, marker). Labels are mathtext, so tables and figures share them.
+METHODS = {
+    "stage1": ("stage 1 (CE)", OKABE_ITO["black"], "."),
+    "baseline": ("baseline", OKABE_ITO["blue"], "v"),
+    "random_mask": ("random masking 15 %", OKABE_ITO["green"], "D"),
+    "maskclr_cc": (r"MaskCLR + $\mathcal{L}_{cc}$", OKABE_ITO["purple"], "^"),
+    "maskclr_sc": (r"MaskCLR + $\mathcal{L}_{sc}$", OKABE_ITO["orange"], "s"),
+    "maskclr": (r"MaskCLR ($\mathcal{L}_{sc}$ + $\mathcal{L}_{cc}$)", OKABE_ITO["vermillion"], "o"),
+}
+
+BACKBONES = {"sttformer": "STTFormer", "transformer": "Transformer", "dstformer": "DSTFormer"}
+SPLITS = {"xsub": "XSub", "xview": "XView", "xset": "XSet", "main": "main"}
+DATASETS = {"synth": "synth", "ntu60": "NTU60", "ntu120": "NTU120", "k400": "K400"}
+ESTIMATORS = {"lq": "LQ", "mq": "MQ", "hq": "HQ"}
+
+# Figure sizes (inches) for the CVPR column widths.
+ONE_PANEL = (3.4, 2.6)
+TWO_PANELS = (6.9, 2.6)
+
+RC = {
+    "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7,
+    "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.2, "lines.markersize": 4,
+    "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
+    "legend.frameon": False, "savefig.dpi": 200, "savefig.bbox": "tight", "pdf.fonttype": 42,
+}  # fmt: skip
+mpl.rcParams.update(RC)
+
+
+def method_label(method):
+    """Readable name of a method; an unknown method keeps its own name."""
+    return METHODS.get(method, (method,))[0]
+
+
+def method_style(method):
+    """Keyword arguments (label, color, marker) for ``plot``; grey crosses for unknown methods."""
+    label, color, marker = METHODS.get(method, (method, GREY, "x"))
+    return {"label": label, "color": color, "marker": marker}
+
+
+def ordered(names, order):
+    """``names`` in the order of ``order``; names outside it follow, sorted."""
+    known = [n for n in order if n in names]
+    return known + sorted(set(names) - set(known))
+
+
+def display_name(mapping, key):
+    """Display name of a dataset, split, backbone or estimator key; unknown keys unchanged."""
+    return mapping.get(key, key)
+
+
+def describe_model(settings):
+    """The settings' model in words, e.g. "synth XSub, DSTFormer, trained on MQ"."""
+    return (f"{display_name(DATASETS, settings['dataset'])} {display_name(SPLITS, settings['split'])}, "
+            f"{display_name(BACKBONES, settings['backbone'])}, trained on "
+            f"{display_name(ESTIMATORS, settings['train_estimator'])}")
+
+
+def save(fig, pdf, png):
+    """Write ``fig`` as PDF and PNG, each atomically and without a timestamp (reproducible)."""
+    for path, fmt, metadata in ((pdf, "pdf", {"CreationDate": None}), (png, "png", {"Software": None})):
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, format=fmt, metadata=metadata)

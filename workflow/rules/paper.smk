@@ -1,0 +1,81 @@
+rule table:
+    """Tables 1-3 of the paper from results/metrics.csv, booktabs TeX and CSV."""
+    input:
+        metrics="results/metrics.csv",
+        paper=repo_file("resources/paper_numbers.csv"),
+        code=src_files("paper/*.py"),
+    output:
+        tex=report(
+            "results/tables/{table}.tex",
+            caption="../report/{table}.rst",
+            category="Tables",
+            labels={"table": "{table}", "format": "TeX"},
+        ),
+        csv=report(
+            "results/tables/{table}.csv",
+            caption="../report/{table}.rst",
+            category="Tables",
+            labels={"table": "{table}", "format": "CSV"},
+        ),
+    log:
+        "results/logs/paper/{table}.log",
+    conda:
+        "../../envs/paper.yaml"
+    params:
+        settings=paper_settings_json(),
+    shell:
+        "python -m maskclr.paper.tables {wildcards.table} --metrics {input.metrics}"
+        " --paper {input.paper} --settings-json {params.settings:q} --out-tex {output.tex}"
+        " --out-csv {output.csv} 2> {log}"
+
+
+rule figure:
+    """Figures 5, 6 and the training curves from results/metrics.csv."""
+    input:
+        metrics="results/metrics.csv",
+        code=src_files("paper/*.py"),
+    output:
+        pdf="results/figures/{figure}.pdf",
+        png=report(
+            "results/figures/{figure}.png",
+            caption="../report/{figure}.rst",
+            category="Figures",
+            labels={"figure": "{figure}"},
+        ),
+    log:
+        "results/logs/paper/{figure}.log",
+    wildcard_constraints:
+        figure="fig5|fig6|training_curves",
+    conda:
+        "../../envs/paper.yaml"
+    params:
+        settings=paper_settings_json(),
+    shell:
+        "python -m maskclr.paper.figures {wildcards.figure} --metrics {input.metrics}"
+        " --settings-json {params.settings:q} --out-pdf {output.pdf} --out-png {output.png}"
+        " 2> {log}"
+
+
+rule activation_figure:
+    """Skeletons coloured by the mean joint activation per class, per method."""
+    input:
+        activations=activation_inputs(),
+        code=src_files("paper/*.py"),
+    output:
+        pdf="results/figures/activation.pdf",
+        png=report(
+            "results/figures/activation.png",
+            caption="../report/activation.rst",
+            category="Figures",
+            labels={"figure": "activation"},
+        ),
+    log:
+        "results/logs/paper/activation.log",
+    conda:
+        "../../envs/paper.yaml"
+    params:
+        settings=paper_settings_json(),
+    shell:
+        "python -m maskclr.paper.figures activation --activations {input.activations}"
+        " --settings-json {params.settings:q} --out-pdf {output.pdf} --out-png {output.png}"
+        " 2> {log}"
