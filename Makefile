@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Jobs run `python -m maskclr...`: put the environment's python first, as `activate` would.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: demo test lint rulegraph clean
+.PHONY: demo test lint rulegraph readme report clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,16 @@ lint: $(STAMP)
 rulegraph: $(STAMP)
 	snakemake --nolock --rulegraph mermaid-js --quiet all > workflow/report/rulegraph.mmd
 	python -m maskclr.paper.readme --section rulegraph=workflow/report/rulegraph.mmd
+
+# Copies the demo's results into README.md (after `make demo`); the figure is committed beside it.
+readme: $(STAMP)
+	cp results/figures/fig5.png workflow/report/readme_fig5.png
+	python -m maskclr.paper.readme --section table1=results/tables/table1.csv \
+		--section summary=results/tables/robustness_summary.md --section fig5=workflow/report/readme_fig5.png
+
+# The Snakemake report of the last run: every table and figure with its caption.
+report: $(STAMP)
+	snakemake --report results/report.html
 
 clean:
 	rm -rf results .snakemake

@@ -31,6 +31,7 @@ localrules:
     table,
     figure,
     activation_figure,
+    robustness_summary,
     paper,
 
 

@@ -285,6 +285,11 @@ def activation_inputs():
 
 
 def paper_targets():
-    return [f"results/tables/{t}.{ext}" for t in TABLES for ext in ("tex", "csv")] + [
-        f"results/figures/{f}.{ext}" for f in FIGURES for ext in ("pdf", "png")
-    ]
+    return (
+        [f"results/tables/{t}.{ext}" for t in TABLES for ext in ("tex", "csv")]
+        + [f"results/figures/{f}.{ext}" for f in FIGURES for ext in ("pdf", "png")]
+        + [
+            "results/tables/robustness_summary.csv",
+            "results/tables/robustness_summary.md",
+        ]
+    )

@@ -7,13 +7,13 @@ rule table:
     output:
         tex=report(
             "results/tables/{table}.tex",
-            caption="../report/{table}.rst",
+            caption="../report/table.rst",
             category="Tables",
             labels={"table": "{table}", "format": "TeX"},
         ),
         csv=report(
             "results/tables/{table}.csv",
-            caption="../report/{table}.rst",
+            caption="../report/table.rst",
             category="Tables",
             labels={"table": "{table}", "format": "CSV"},
         ),
@@ -38,7 +38,7 @@ rule figure:
         pdf="results/figures/{figure}.pdf",
         png=report(
             "results/figures/{figure}.png",
-            caption="../report/{figure}.rst",
+            caption="../report/figure.rst",
             category="Figures",
             labels={"figure": "{figure}"},
         ),
@@ -79,3 +79,27 @@ rule activation_figure:
         "python -m maskclr.paper.figures activation --activations {input.activations}"
         " --settings-json {params.settings:q} --out-pdf {output.pdf} --out-png {output.png}"
         " 2> {log}"
+
+
+rule robustness_summary:
+    """Baseline vs MaskCLR per perturbation group, paired by seed, with a stated verdict."""
+    input:
+        metrics="results/metrics.csv",
+        code=src_files("paper/*.py"),
+    output:
+        csv=report(
+            "results/tables/robustness_summary.csv",
+            caption="../report/robustness_summary.rst",
+            category="Tables",
+            labels={"table": "robustness_summary", "format": "CSV"},
+        ),
+        md="results/tables/robustness_summary.md",
+    log:
+        "results/logs/paper/robustness_summary.log",
+    conda:
+        "../../envs/paper.yaml"
+    params:
+        settings=paper_settings_json(),
+    shell:
+        "python -m maskclr.paper.summary --metrics {input.metrics} --settings-json {params.settings:q}"
+        " --out-csv {output.csv} --out-md {output.md} 2> {log}"
