@@ -37,15 +37,20 @@ from maskclr.train.settings import Schedule
 
 
 
+DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+# Small batches are fastest on CPU (the working set stays in cache); a GPU wants large ones.
+BATCH = 256 if DEVICE.type == "cuda" else 16
+
+
 def load_model(path, threads):
-    """The trained ActionModel of a model.pt, in eval mode."""
+    """The trained ActionModel of a model.pt, in eval mode, on the GPU when there is one."""
     state = checkpoint.load(path)
     if "arch" not in state or "model" not in state:
         raise InputError(f"{path}: not a model.pt written by maskclr.train (keys 'arch', 'model' missing)")
     torch.set_num_threads(threads)
     model = build_model(state["arch"], Schedule(head_hidden=state["arch"]["head_hidden"]))
     model.load_state_dict(state["model"])
-    return model.eval()
+    return model.to(DEVICE).eval()
 
 
 class TestSet:
@@ -69,14 +74,14 @@ class TestSet:
 
 
 @torch.no_grad()
-def predict(model, x, batch=256, return_activation=False):
+def predict(model, x, batch=BATCH, return_activation=False):
     """Logits (N, classes) and, when asked, the activation (N, 2, T', J') of the inputs x."""
     logits, activations = [], []
     for start in range(0, len(x), batch):
-        out = model(torch.from_numpy(x[start:start + batch]), return_activation=return_activation)
-        logits.append(out.logits.float())
+        out = model(torch.from_numpy(x[start:start + batch]).to(DEVICE), return_activation=return_activation)
+        logits.append(out.logits.float().cpu())
         if return_activation:
-            activations.append(out.activation.view(out.logits.shape[0], -1, *out.activation.shape[1:]))
+            activations.append(out.activation.view(out.logits.shape[0], -1, *out.activation.shape[1:]).cpu())
     return torch.cat(logits), (torch.cat(activations) if return_activation else None)
 
 
