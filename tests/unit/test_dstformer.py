@@ -5,7 +5,7 @@ import torch
 
 from maskclr.errors import InputError
 from maskclr.models import ActionModel
-from maskclr.models.attention import explicit_attention
+from maskclr.models.attention import explicit_attention, fused_attention
 from maskclr.models.dstformer import DSTFormer, load_motionbert
 
 TINY = dict(dim_feat=16, dim_rep=24, depth=2, num_heads=2, mlp_ratio=2, maxlen=32)
@@ -37,7 +37,8 @@ def test_action_model_shapes(persons, frames):
 
 def test_sdpa_equals_explicit_attention(tiny):
     x = torch.randn(2, 20, 17, 3)
-    fused, _ = tiny.forward_features(x)
+    with fused_attention():
+        fused, _ = tiny.forward_features(x)
     with explicit_attention():
         explicit, _ = tiny.forward_features(x)
     torch.testing.assert_close(fused, explicit, atol=1e-5, rtol=0)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from maskclr.models.attention import explicit_attention
+from maskclr.models.attention import explicit_attention, fused_attention
 from maskclr.models.transformer import Transformer
 
 DIM = 32
@@ -67,7 +67,8 @@ def test_activation_is_detached_attention_received(model, frames):
 
 def test_fused_attention_matches_explicit(model):
     x = inputs(2, 24)
-    fused, _ = model.forward_features(x)
+    with fused_attention():
+        fused, _ = model.forward_features(x)
     with explicit_attention():
         explicit, _ = model.forward_features(x)
     torch.testing.assert_close(fused, explicit, rtol=1e-5, atol=1e-5)

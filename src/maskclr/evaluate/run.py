@@ -108,13 +108,15 @@ def evaluate(model, sets, clean, train_tier, grid, num_classes):
         return {"perturbation": perturbation, "level": str(level), "test_estimator": tier,
                 **scores(predict(model, x)[0], sets[tier].labels, num_classes)}
 
-    for tier, x in clean.items():
-        yield row("clean", 0, tier, x)
+    clean_rows = {tier: row("clean", 0, tier, x) for tier, x in clean.items()}
+    yield from clean_rows.values()
     train = sets[train_tier]
     for kind, spatial in (("noise_st", False), ("noise_spatial", True)):
         for sigma in grid["noise_sigmas"]:
-            x = train.inputs(sigma, spatial, rng_for(seed, kind, sigma)) if sigma else clean[train_tier]
-            yield row(kind, sigma, train_tier, x)
+            if sigma:
+                yield row(kind, sigma, train_tier, train.inputs(sigma, spatial, rng_for(seed, kind, sigma)))
+            else:  # σ = 0 is the clean input: reuse its scores
+                yield {**clean_rows[train_tier], "perturbation": kind}
     for part in grid["parts"]:
         yield row("part", part, train_tier, occlude_part(clean[train_tier], part, "h36m"))
     for fraction in grid["joint_fractions"]:
