@@ -253,3 +253,28 @@ def test_report_holds_every_table_and_figure(finished_run):
     for caption in ("Generalisation to unseen pose estimators", "Occlusion robustness", "Training curves",
                     "Robustness summary"):
         assert caption in html
+
+
+def test_editing_one_backbone_reruns_exactly_its_models(finished_run):
+    module = REPO / "src" / "maskclr" / "models" / "transformer.py"
+    original, stat = module.read_bytes(), module.stat()
+    try:
+        module.write_bytes(original + b"\n# an edit\n")
+        planned = planned_jobs(finished_run)
+    finally:
+        module.write_bytes(original)
+        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    # the transformer's 5 models (stage 1, baseline, maskclr; seed 1: stage 1, baseline), their
+    # evaluations and what reads them; nothing of the DSTFormer, no data
+    assert planned["train_stage1"] == 2 and planned["train_stage2"] == 3 and planned["evaluate"] == 5
+    assert not {"generate_synthetic", "extract_poses", "preprocess"} & set(planned)
+
+
+def test_one_target_builds_only_its_ancestors(tmp_path):
+    result = snakemake(workdir_with(tmp_path, tiny_config()), "results/models/synth/xsub/dstformer/maskclr/model.pt",
+                       "-n", "--quiet", "rules")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
+    assert planned == {"generate_synthetic": 1, "extract_poses": 1, "preprocess": 1, "train_stage1": 1,
+                       "train_stage2": 1}
