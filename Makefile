@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Jobs run `python -m maskclr...`: put the environment's python first, as `activate` would.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: demo test lint rulegraph readme report clean
+.PHONY: demo test lint rulegraph readme report profiles clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ readme: $(STAMP)
 # The Snakemake report of the last run: every table and figure with its caption.
 report: $(STAMP)
 	snakemake --report results/report.html
+
+# Makes `snakemake --profile slurm` (and `--profile local`) work from any directory: Snakemake
+# looks for named profiles in ~/.config/snakemake/.
+profiles:
+	mkdir -p $(HOME)/.config/snakemake
+	ln -sfn $(abspath workflow/profiles/slurm) $(HOME)/.config/snakemake/slurm
+	ln -sfn $(abspath workflow/profiles/local) $(HOME)/.config/snakemake/local
 
 clean:
 	rm -rf results .snakemake
