@@ -24,7 +24,7 @@ def main(out):
     loss, terms, _ = step_losses(pathways, METHOD, x[local], y[local])
     loss.backward()
     losses = [torch.zeros(()) for _ in range(world)]
-    torch.distributed.all_gather(losses, loss.detach())
+    torch.distributed.all_gather(losses, terms["loss"])
     if rank == 0:
         grads = {k: p.grad.clone() for k, p in model.named_parameters() if p.grad is not None}
         torch.save({"losses": torch.stack(losses), "grads": grads}, out)

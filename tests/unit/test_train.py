@@ -97,7 +97,7 @@ def test_ddp_two_processes_equal_one_process(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(Path(__file__).parent)])}
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
     result = subprocess.run([*torchrun, str(Path(__file__).parent / "ddp_step.py"), str(out)],
-                            env=env, capture_output=True, text=True, timeout=300)
+                            env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     ddp = torch.load(out, weights_only=True)
 

@@ -4,7 +4,6 @@ import os
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_fn
 
 
 def setup():
@@ -26,12 +25,24 @@ def teardown():
         dist.destroy_process_group()
 
 
+def world_size():
+    return dist.get_world_size() if dist.is_initialized() else 1
+
+
 def gather(tensor):
-    """Concatenate ``tensor`` (B, ...) from all processes in rank order, keeping gradients
-    (each process's slice receives the gradient of every process's loss)."""
-    if not dist.is_initialized() or dist.get_world_size() == 1:
+    """Concatenate ``tensor`` (B, ...) from all processes in rank order.
+
+    Only this process's slice carries gradient: the gather runs in the forward pass only, so no
+    collective is issued during backward, where it could interleave with DDP's gradient
+    all-reduces in a different order on each process (a deadlock, seen with gloo). Scale a loss
+    of the gathered batch by ``world_size()`` so that DDP's gradient average is exact.
+    """
+    if world_size() == 1:
         return tensor
-    return torch.cat(dist_fn.all_gather(tensor))
+    parts = [torch.empty_like(tensor) for _ in range(world_size())]
+    dist.all_gather(parts, tensor.detach().contiguous())
+    parts[dist.get_rank()] = tensor
+    return torch.cat(parts)
 
 
 def barrier():

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from maskclr.models.losses import class_contrastive, sample_contrastive
 from maskclr.models.masking import agpm_mask, mask_input, random_mask
-from maskclr.train.distributed import gather
+from maskclr.train.distributed import gather, world_size
 
 LOSS_TERMS = ("loss", "ce_s", "ce_m", "l_sc", "l_cc")
 
@@ -41,7 +41,7 @@ class Pathways(nn.Module):
 
 
 def step_losses(pathways, method, x, y):
-    """Forward both pathways and return (total loss, {term: value}, standard logits).
+    """Forward both pathways and return (loss to backpropagate, {term: value}, standard logits).
 
     CE terms average over this process's samples; the contrastive terms use the global batch
     gathered from all processes (§5.2), so with DDP's gradient averaging the update equals that
@@ -50,6 +50,7 @@ def step_losses(pathways, method, x, y):
     standard, masked = pathways(x)
     terms = {"ce_s": F.cross_entropy(standard.logits.float(), y)}
     loss = method.alpha * terms["ce_s"]
+    contrastive = loss.new_zeros(())
     if masked is not None:
         terms["ce_m"] = F.cross_entropy(masked.logits.float(), y)
         loss = loss + method.beta * terms["ce_m"]
@@ -57,9 +58,11 @@ def step_losses(pathways, method, x, y):
             h_s, h_m, labels = gather(standard.hidden.float()), gather(masked.hidden.float()), gather(y)
             terms["l_sc"] = sample_contrastive(h_s, h_m, method.tau_sim)
             terms["l_cc"] = class_contrastive(h_s, h_m, labels, method.tau_sim)
-            loss = loss + method.gamma * terms["l_sc"] + method.delta * terms["l_cc"]
-    terms["loss"] = loss
-    return loss, {k: v.detach() for k, v in terms.items()}, standard.logits.detach()
+            contrastive = method.gamma * terms["l_sc"] + method.delta * terms["l_cc"]
+    terms["loss"] = loss + contrastive
+    # Each process backpropagates the global contrastive terms through its own samples only;
+    # × world size makes DDP's average of the gradients the whole batch's gradient.
+    return loss + world_size() * contrastive, {k: v.detach() for k, v in terms.items()}, standard.logits.detach()
 
 
 @dataclass
