@@ -87,16 +87,27 @@ def build_optimiser(model, schedule):
     return optimiser, torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=schedule.lr_decay)
 
 
+def training_state(model, optimiser, scheduler, epoch):
+    """What a checkpoint holds to continue training at ``epoch``."""
+    return {"model": model.state_dict(), "optimizer": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
+            "epoch": epoch}
+
+
+def restore(state, model, optimiser, scheduler):
+    """Load a ``training_state`` back; returns the epoch to continue at."""
+    model.load_state_dict(state["model"])
+    optimiser.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    return state["epoch"]
+
+
 def load_init(path, arch, model, optimiser, scheduler):
     """Start stage 2 from a stage-1 model.pt: same architecture, optimiser and scheduler state."""
     state = checkpoint.load(path)
     if state.get("arch") != arch:
         raise InputError(f"{path}: checkpoint of the wrong architecture: it holds {state.get('arch')}, "
                          f"this job builds {arch}")
-    model.load_state_dict(state["model"])
-    optimiser.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    return state["epoch"]
+    return restore(state, model, optimiser, scheduler)
 
 
 def write_json(path, payload):
@@ -139,11 +150,8 @@ def main(argv=None):
         if state_path.exists():
             state = checkpoint.load(state_path)
             if state.get("fingerprint") == key:
-                model.load_state_dict(state["model"])
-                optimiser.load_state_dict(state["optimizer"])
-                scheduler.load_state_dict(state["scheduler"])
                 history = state["history"]
-                epochs = range(state["epoch"], epochs.stop)
+                epochs = range(restore(state, model, optimiser, scheduler), epochs.stop)
                 log(f"resuming at epoch {state['epoch']} from {state_path}")
             else:
                 log(f"ignoring {state_path}: it belongs to other settings or inputs")
@@ -172,9 +180,8 @@ def main(argv=None):
                 row = {"epoch": epoch, **stats.summary(), "test_top1": top1, "lr_backbone": lr,
                        "seconds": stats.seconds}
                 history.append(row)
-                checkpoint.save(state_path, {"fingerprint": key, "model": model.state_dict(),
-                                             "optimizer": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
-                                             "epoch": epoch + 1, "history": history})
+                checkpoint.save(state_path, {"fingerprint": key, "history": history,
+                                             **training_state(model, optimiser, scheduler, epoch + 1)})
                 log(f"epoch {epoch + 1}/{epochs.stop} " + " ".join(
                     f"{k} {row[k]:.4g}" for k in ("loss", "ce_s", "ce_m", "l_sc", "l_cc", "train_top1", "test_top1",
                                                    "samples_per_s") if k in row and row[k]))
@@ -188,15 +195,14 @@ def main(argv=None):
                 sys.exit(OUT_OF_TIME)
 
         if rank == 0:
-            final = {"arch": arch, "model": model.state_dict(), "optimizer": optimiser.state_dict(),
-                     "scheduler": scheduler.state_dict(), "epoch": epochs.stop, "method": args.method_json}
-            checkpoint.save(args.out_model, final)
-            write_json(args.out_metrics, metrics(args, arch, schedule, method, history, world, device))
+            checkpoint.save(args.out_model, {"arch": arch, "method": args.method_json,
+                                             **training_state(model, optimiser, scheduler, epochs.stop)})
+            write_json(args.out_metrics, metrics(args, arch, history, world, device))
             state_path.unlink(missing_ok=True)
     distributed.teardown()
 
 
-def metrics(args, arch, schedule, method, history, world, device):
+def metrics(args, arch, history, world, device):
     """Best and last test top-1, per-epoch history, time and throughput, the config used."""
     top1 = [row["test_top1"] for row in history]
     best = int(np.argmax(top1)) if top1 else None
