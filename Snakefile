@@ -16,6 +16,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/synthetic.smk"
+include: "workflow/rules/datasets.smk"
 include: "workflow/rules/poses.smk"
 include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
@@ -25,6 +26,7 @@ include: "workflow/rules/paper.smk"
 
 localrules:
     all,
+    fetch,
     poses,
     data,
     models,
@@ -40,6 +42,7 @@ rule all:
     default_target: True
     input:
         data_targets(),
+        split_list_targets(),
         pose_quality_targets(),
         model_targets(),
         eval_targets(),

@@ -33,6 +33,18 @@ def make_dataset(count=6, persons=1, frames=10, num_classes=3):
     return {"split": {"xsub_train": names[::2], "xsub_val": names[1::2]}, "annotations": anns}
 
 
+def ntu_release(count=8, num_classes=4):
+    """An NTU-style release: float16 keypoints and PYSKL's extra keys, xsub and xview splits."""
+    anns = []
+    for i in range(count):
+        ann = make_annotation(f"S001C00{i % 3 + 1}P{i + 1:03d}R001A{i % num_classes + 1:03d}",
+                              persons=1 + i % 2, frames=6, label=i % num_classes, seed=i)
+        anns.append({**ann, "keypoint": ann["keypoint"].astype(np.float16), "modality": "Pose"})
+    names = [a["frame_dir"] for a in anns]
+    split = {"xsub_train": names[:5], "xsub_val": names[5:], "xview_train": names[3:], "xview_val": names[:3]}
+    return {"split": split, "annotations": anns}
+
+
 def run_module(module, *args, cwd=REPO):
     """Run ``python -m module args`` with the package importable; returns the CompletedProcess."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}

@@ -139,7 +139,8 @@ def test_changing_one_tier_reruns_exactly_its_jobs(finished_run):
         config_file.write_text(original)
     # lq is a test tier only: its poses, data and every evaluation (which tests on all tiers)
     # rerun, and what depends on them; no training does.
-    assert planned["extract_poses"] == 1 and planned["pose_quality"] == 1 and planned["preprocess"] == 2
+    assert planned["extract_poses"] == 2 and planned["merge_poses"] == 1  # its two shards
+    assert planned["pose_quality"] == 1 and planned["preprocess"] == 2
     assert planned["evaluate"] == 8 and planned["collect_metrics"] == 1
     assert not {"train_stage1", "train_stage2", "generate_synthetic"} & set(planned)
 
@@ -191,6 +192,14 @@ def test_rulegraph_in_readme_is_current():
     (lambda c: c["datasets"]["synth"].update(splits=["xset"]), "'xset' is not one of ['xsub', 'xview']"),
     (lambda c: c["experiments"][0].update(backbones=["resnet"]), "'resnet' is not one of"),
     (lambda c: c["methods"]["maskclr"].update(masking="all"), "'all' is not one of ['none', 'agpm', 'random']"),
+    (lambda c: c["datasets"].update(ntu60={"num_classes": 60, "splits": ["xsub"], "estimators": {"mq": {"type": "release"}}}),
+     "'release' is a required property"),
+    (lambda c: c["datasets"]["synth"]["estimators"]["hq"].update(noise=1), "('noise' was unexpected)"),
+    (lambda c: c.update(downloads={"x": {"urls": []}}), "'file' is a required property"),
+    (lambda c: (c["datasets"].update(ntu60={"num_classes": 60, "splits": ["xsub"], "release": "ntu60_hrnet",
+                                            "estimators": {"mq": {"type": "release"}}}),
+                c["paper"].update(dataset="ntu60")),
+     "datasets.ntu60.release: ['ntu60_hrnet'] not configured in downloads (configured: none)"),
 ])
 def test_invalid_config_is_a_clear_error(tmp_path, change, message):
     config = tiny_config()
@@ -211,8 +220,11 @@ def test_invalid_config_is_a_clear_error(tmp_path, change, message):
 def test_experiment_naming_something_unconfigured(tmp_path, key, change):
     config = tiny_config()
     change(config)
-    result = snakemake(workdir_with(tmp_path, config), "-n")
-    assert result.returncode != 0 and f"invalid configuration: {key}" in result.stdout + result.stderr
+    workdir = workdir_with(tmp_path, config)
+    result = snakemake(workdir, "-n")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and f"invalid configuration in {(workdir / 'config.yaml').resolve()}" in output
+    assert f"{key}: " in output and "not configured in" in output
 
 
 def test_missing_pretrained_checkpoint_is_named(tmp_path):
@@ -276,5 +288,72 @@ def test_one_target_builds_only_its_ancestors(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line.split() for line in result.stdout.splitlines()]
     planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
-    assert planned == {"generate_synthetic": 1, "extract_poses": 1, "preprocess": 1, "train_stage1": 1,
-                       "train_stage2": 1}
+    assert planned == {"generate_synthetic": 1, "extract_poses": 2, "merge_poses": 1, "preprocess": 1,
+                       "train_stage1": 1, "train_stage2": 1}
+
+
+def test_changing_one_training_hyperparameter_reruns_exactly_its_models(finished_run):
+    config_file = finished_run / "config.yaml"
+    original = config_file.read_text()
+    config = yaml.safe_load(original)
+    config["methods"]["maskclr"]["gamma"] = 0.5
+    config_file.write_text(yaml.safe_dump(config))
+    try:
+        planned = planned_jobs(finished_run)
+    finally:
+        config_file.write_text(original)
+    # the two MaskCLR models (DSTFormer, Transformer), their evaluations and what reads them;
+    # no stage 1, no baseline, no data
+    assert planned["train_stage2"] == 2 and planned["evaluate"] == 2 and planned["collect_metrics"] == 1
+    assert not {"train_stage1", "extract_poses", "preprocess", "generate_synthetic"} & set(planned)
+
+
+def test_released_skeletons_run_through_the_same_path(tmp_path):
+    """An NTU-format release (built here in the exact PYSKL format) given as a local path: fetch
+    links it, import_release checks it, the split lists and the HDF5 files are made."""
+    from conftest import ntu_release
+
+    release = tmp_path / "my_copy_of_ntu60_hrnet.pkl"
+    release.write_bytes(__import__("pickle").dumps(ntu_release(), protocol=4))
+    config = tiny_config()
+    config["datasets"]["ntu60"] = {
+        "num_classes": 4, "splits": ["xsub", "xview"], "release": "ntu60_hrnet",
+        "expected_sizes": {"xsub_train": 5, "xsub_val": 3}, "estimators": {"mq": {"type": "release"}}}
+    config["downloads"] = {"ntu60_hrnet": {"file": "ntu60_hrnet.pkl", "path": str(release)}}
+    config["paper"]["dataset"] = "ntu60"
+    config["experiments"] = []
+    (tmp_path / "run").mkdir()
+    workdir = workdir_with(tmp_path / "run", config)
+    result = snakemake(workdir, "--cores", "2", "data", "results/splits/ntu60")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (workdir / "resources" / "downloads" / "ntu60_hrnet.pkl").resolve() == release.resolve()
+    assert (workdir / "results" / "splits" / "ntu60" / "xview_val.txt").read_text().split() == \
+        ntu_release()["split"]["xview_val"]
+    with h5py.File(workdir / "results" / "data" / "ntu60" / "mq" / "xsub.h5") as h5:
+        assert h5["train/x"].shape[0] == 5 and h5["test/x"].shape[0] == 3 and h5.attrs["num_classes"] == 4
+    assert not (workdir / "results" / "raw").exists()  # nothing synthetic was made
+
+    config["datasets"]["ntu60"]["expected_sizes"]["xsub_train"] = 40091  # the real release's size
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "--cores", "1", "data", "--forcerun", "import_release")
+    assert result.returncode != 0
+    log = (workdir / "results" / "logs" / "import_release" / "ntu60" / "mq.log").read_text()
+    assert "split 'xsub_train' has 5 sequences, expected 40091" in log
+
+
+PAPER_JOBS = {"fetch": 6, "import_release": 3, "list_videos": 1, "extract_poses": 128, "merge_poses": 2,
+              "split_lists": 3, "preprocess": 9, "train_stage1": 15, "train_stage2": 33, "evaluate": 48,
+              "collect_metrics": 1, "table": 3, "figure": 3, "activation_figure": 1, "robustness_summary": 1,
+              "all": 1}
+
+
+def test_paper_dag_dry_runs_without_data(tmp_path):
+    """The paper configuration (3 datasets, 5 splits, 3 backbones, the video-extracted NTU60
+    tiers in 64 shards) plans under the SLURM profile on a machine without any data."""
+    result = snakemake(tmp_path, "--configfile", REPO / "workflow" / "configs" / "paper.yaml",
+                       "--profile", REPO / "workflow" / "profiles" / "slurm", "--sdm", "env-modules",
+                       "-n", "--quiet", "rules")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = [line.split() for line in result.stdout.splitlines()]
+    planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
+    assert planned == PAPER_JOBS

@@ -59,13 +59,18 @@ def load_pickle(path):
         data = path.read_bytes()
     except OSError as err:
         raise InputError(f"{path}: cannot read file ({err.strerror})") from err
+    return unpickle_bytes(data, path)
+
+
+def unpickle_bytes(data, where):
+    """``load_pickle`` for bytes already read (e.g. from a zip member named ``where``)."""
     try:
         return _RestrictedUnpickler(io.BytesIO(data)).load()
     except _Refused as err:
-        raise InputError(f"{path}: not a safe skeleton pickle: {err}") from err
+        raise InputError(f"{where}: not a safe skeleton pickle: {err}") from err
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError) as err:
         raise InputError(
-            f"{path}: not a valid pickle (truncated or corrupt): {type(err).__name__}: {err}"
+            f"{where}: not a valid pickle (truncated or corrupt): {type(err).__name__}: {err}"
         ) from err
 
 

@@ -13,45 +13,67 @@ REPO = Path(workflow.basedir)
 TIERS = ("hq", "mq", "lq")
 
 
+def config_error(message):
+    """A WorkflowError naming the config file(s), raised before any job runs."""
+    files = (
+        ", ".join(str(Path(f).resolve()) for f in workflow.configfiles) or "the config"
+    )
+    return WorkflowError(f"invalid configuration in {files}:\n{message}")
+
+
 def validate_config():
-    """Validate the config against the schema, naming the config file(s) on failure."""
+    """Validate the config against the schema."""
     try:
         validate(config, str(REPO / "workflow/schemas/config.schema.yaml"))
     except WorkflowError as err:
-        files = (
-            ", ".join(str(Path(f).resolve()) for f in workflow.configfiles)
-            or "the config"
-        )
-        cause = err.args[0] if err.args else err
-        raise WorkflowError(f"invalid configuration in {files}:\n{cause}") from None
+        raise config_error(err.args[0] if err.args else err) from None
 
 
 validate_config()
 
+# The datasets something is built for: those of the experiments and the paper's artefacts. A
+# dataset that is only defined stays inert, so a config merged over config.yaml (--configfile)
+# does not drag in the demo's synth dataset.
+DATASETS = sorted(
+    {e["dataset"] for e in config["experiments"]} | {config["paper"]["dataset"]}
+)
 
-def check_experiments():
-    """Every experiment names a configured dataset, backbone and method."""
-    known = {
-        "dataset": config["datasets"],
-        "backbones": config["backbones"],
-        "methods": config["methods"],
-    }
+
+def check_known(key, names, allowed, what):
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise config_error(
+            f"{key}: {unknown} not configured in {what} "
+            f"(configured: {', '.join(allowed) or 'none'})"
+        )
+
+
+def check_names():
+    """Every name the config uses (datasets, backbones, methods, downloads) is configured."""
     for i, experiment in enumerate(config["experiments"]):
-        for key, allowed in known.items():
-            names = (
-                experiment[key]
-                if isinstance(experiment[key], list)
-                else [experiment[key]]
-            )
-            unknown = [n for n in names if n not in allowed]
-            if unknown:
-                raise WorkflowError(
-                    f"invalid configuration: experiments[{i}].{key}: {unknown} not configured "
-                    f"(configured: {', '.join(allowed) or 'none'})"
-                )
+        check_known(
+            f"experiments[{i}].dataset",
+            [experiment["dataset"]],
+            config["datasets"],
+            "datasets",
+        )
+        for key in ("backbones", "methods"):
+            check_known(f"experiments[{i}].{key}", experiment[key], config[key], key)
+    check_known(
+        "paper.dataset", [config["paper"]["dataset"]], config["datasets"], "datasets"
+    )
+    downloads = config.get("downloads", {})
+    for name in DATASETS:
+        cfg = config["datasets"][name]
+        used = {key: cfg[key] for key in ("release", "kpfiles") if cfg.get(key)}
+        for tier, spec in cfg["estimators"].items():
+            for arg, download in spec.get("downloads", {}).items():
+                used[f"estimators.{tier}.downloads.{arg}"] = download
+        for key, download in used.items():
+            check_known(f"datasets.{name}.{key}", [download], downloads, "downloads")
 
 
-check_experiments()
+check_names()
 
 # Rules run `python -m maskclr.<module>`: make the package importable from src/ in every job,
 # including conda environments and cluster jobs (which re-read this file).
@@ -60,8 +82,6 @@ shell.prefix(
     + shlex.quote(str(REPO / "src"))
     + "${{PYTHONPATH:+:$PYTHONPATH}}; "  # braces doubled: Snakemake formats the prefix
 )
-
-DATASETS = sorted(config["datasets"])
 
 
 wildcard_constraints:
@@ -72,6 +92,7 @@ wildcard_constraints:
     stage1=r"stage1(-seed\d+)?",
     method=rf"({'|'.join(config['methods']) or 'none'})(-seed\d+)?",
     run=rf"(stage1|{'|'.join(config['methods']) or 'none'})(-seed\d+)?",
+    shard=r"\d+",
 
 
 def src_files(*modules):
@@ -101,20 +122,117 @@ def tiers(dataset):
     return [t for t in TIERS if t in config["datasets"][dataset]["estimators"]]
 
 
-def estimator_json(wildcards):
-    """The estimator spec of one dataset and tier, as JSON for the command line."""
+def pose_sets(released):
+    """'dataset/tier' of every tier imported from a release (or of every extracted one)."""
+    return [
+        f"{d}/{t}"
+        for d in DATASETS
+        for t in tiers(d)
+        if (config["datasets"][d]["estimators"][t]["type"] == "release") == released
+    ]
+
+
+def alternation(names):
+    """A wildcard regex matching exactly ``names`` (and nothing when there are none)."""
+    return "|".join(re.escape(n) for n in names) or "(?!)"
+
+
+def split_pose_set(wildcards):
+    """(dataset, tier) of a 'dataset/tier' pose set wildcard."""
+    return wildcards.pose_set.split("/")
+
+
+def shards(dataset):
+    return config["datasets"][dataset].get("shards", 1)
+
+
+def shard_files(wildcards):
+    dataset, tier = split_pose_set(wildcards)
+    return [
+        f"results/poses/{dataset}/{tier}/shard{k}.pkl" for k in range(shards(dataset))
+    ]
+
+
+def download_file(name):
+    """Where the download ``name`` lies once fetched (or linked from its configured path)."""
+    return f"resources/downloads/{config['downloads'][name]['file']}"
+
+
+def download_spec(wildcards):
+    """The downloads entry whose file is being fetched, as JSON."""
+    found = {
+        name: spec
+        for name, spec in config.get("downloads", {}).items()
+        if spec["file"] == wildcards.file
+    }
+    ((name, spec),) = found.items()
+    return name, json.dumps(spec, sort_keys=True)
+
+
+def release_inputs(wildcards):
+    """The PYSKL release of a dataset, and for Kinetics-400 its kpfiles archive."""
+    dataset, _ = split_pose_set(wildcards)
+    cfg = config["datasets"][dataset]
+    files = {"release": download_file(cfg["release"])}
+    if cfg.get("kpfiles"):
+        files["kpfiles"] = download_file(cfg["kpfiles"])
+    return files
+
+
+def release_args(wildcards, input):
+    """The import command's options: format, splits, classes, expected sizes, K400 selection."""
+    dataset, _ = split_pose_set(wildcards)
+    cfg = config["datasets"][dataset]
+    args = [
+        "k400" if "kpfiles" in input.keys() else "ntu",
+        "--splits",
+        *cfg["splits"],
+        "--num-classes",
+        cfg["num_classes"],
+        "--expected-json",
+        json.dumps(cfg.get("expected_sizes", {}), sort_keys=True),
+        "--box-threshold",
+        cfg.get("box_threshold", 0.5),
+    ]
+    if "kpfiles" in input.keys():
+        args += ["--kpfiles", input.kpfiles]
+    return shlex.join(map(str, args))
+
+
+def estimator_spec(wildcards):
     estimators = dataset_cfg(wildcards)["estimators"]
     if wildcards.estimator not in estimators:
         raise WorkflowError(
             f"config: datasets.{wildcards.dataset}.estimators has no tier "
             f"'{wildcards.estimator}' (configured: {', '.join(estimators)})"
         )
-    return json.dumps(estimators[wildcards.estimator], sort_keys=True)
+    return estimators[wildcards.estimator]
 
 
-def pose_source(wildcards):
-    """What the estimators run on: for synth, the generated ground-truth scenes."""
-    return f"results/raw/{wildcards.dataset}/scenes.pkl"
+def estimator_downloads(wildcards):
+    """Files an estimator needs (weights), by constructor argument: inputs of its jobs."""
+    wanted = estimator_spec(wildcards).get("downloads", {})
+    return {arg: download_file(name) for arg, name in wanted.items()}
+
+
+def estimator_json(wildcards, input):
+    """The estimator spec of one dataset and tier as JSON, downloads replaced by their paths."""
+    spec = dict(estimator_spec(wildcards))
+    spec.pop("downloads", None)
+    spec.update({arg: input[arg] for arg in estimator_downloads(wildcards)})
+    return json.dumps(spec, sort_keys=True)
+
+
+def estimator_env(wildcards):
+    """Each estimator stack has its own pinned environment (envs/<type>.yaml) where one exists."""
+    kind = estimator_spec(wildcards)["type"]
+    env = REPO / "envs" / f"{kind}.yaml"
+    return str(env if env.exists() else REPO / "envs" / "data.yaml")
+
+
+def source_file(dataset):
+    """What the estimators run on: synth's ground-truth scenes, or a real dataset's videos."""
+    return f"results/raw/{dataset}/{'scenes' if dataset == 'synth' else 'videos'}.pkl"
 
 
 def data_targets():
@@ -124,6 +242,10 @@ def data_targets():
         for e in tiers(d)
         for s in config["datasets"][d]["splits"]
     ]
+
+
+def split_list_targets():
+    return [f"results/splits/{d}" for d in DATASETS]
 
 
 def pose_quality_targets():
@@ -266,12 +388,13 @@ FIGURES = ("fig5", "fig6", "activation", "training_curves")
 
 def paper_settings_json():
     """What the tables and figures show: config.paper plus the class names of the dataset."""
-    from maskclr.data.synthetic import CLASS_NAMES
+    from maskclr.data.classes import class_names
 
+    dataset = config["paper"]["dataset"]
     settings = {
         **config["paper"],
         "train_estimator": config["train"]["estimator"],
-        "class_names": list(CLASS_NAMES),
+        "class_names": class_names(dataset, config["datasets"][dataset]["num_classes"]),
     }
     return json.dumps(settings, sort_keys=True)
 

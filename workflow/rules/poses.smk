@@ -1,20 +1,42 @@
 rule extract_poses:
-    """Run the configured estimator of a quality tier over a dataset's source items."""
+    """Run the estimator of a quality tier over one shard of a dataset's source items."""
     input:
-        source=pose_source,
+        unpack(estimator_downloads),
+        source=lambda wc: source_file(wc.dataset),
         code=src_files("poses/*.py", "data/pyskl.py", "data/joints.py"),
     output:
-        "results/poses/{dataset}/{estimator}.pkl",
+        "results/poses/{dataset}/{estimator}/shard{shard}.pkl",
     log:
-        "results/logs/extract_poses/{dataset}/{estimator}.log",
+        "results/logs/extract_poses/{dataset}/{estimator}/shard{shard}.log",
     conda:
-        "../../envs/data.yaml"
+        estimator_env
     params:
         spec=estimator_json,
         seed=lambda wc: dataset_cfg(wc).get("synthetic", {}).get("seed", 0),
+        shards=lambda wc: shards(wc.dataset),
     shell:
-        "python -m maskclr.poses.extract --source {input.source} --estimator-json {params.spec:q}"
-        " --tier {wildcards.estimator} --seed {params.seed} --out {output} 2> {log}"
+        "python -m maskclr.poses.extract run --source {input.source}"
+        " --estimator-json {params.spec:q} --tier {wildcards.estimator} --seed {params.seed}"
+        " --shard {wildcards.shard} --shards {params.shards} --out {output} 2> {log}"
+
+
+rule merge_poses:
+    """The shards of one extracted tier, in source order, as one PYSKL file."""
+    input:
+        source=lambda wc: source_file(split_pose_set(wc)[0]),
+        shards=shard_files,
+        code=src_files("poses/extract.py", "data/pyskl.py"),
+    output:
+        "results/poses/{pose_set}.pkl",
+    log:
+        "results/logs/merge_poses/{pose_set}.log",
+    wildcard_constraints:
+        pose_set=alternation(pose_sets(released=False)),
+    conda:
+        "../../envs/data.yaml"
+    shell:
+        "python -m maskclr.poses.extract merge --source {input.source} --out {output}"
+        " {input.shards} 2> {log}"
 
 
 rule pose_quality:

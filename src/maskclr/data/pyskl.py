@@ -7,7 +7,8 @@ A PYSKL file is ``{"split": {name: [frame_dir, ...]}, "annotations": [ann, ...]}
 Accepted as they come, not errors: float16 arrays (cast to float32), extra keys (``modality``,
 ``start_index``, ...), keypoints outside the image, all-zero persons, M = 0 (nothing detected),
 and a bare annotation or list of annotations without the wrapper: it is wrapped with one split
-``"all"``. ``python -m maskclr.data.pyskl wrap`` wraps such files under chosen split names.
+``"all"``. ``python -m maskclr.data.pyskl wrap`` wraps such files under chosen split names;
+``python -m maskclr.data.pyskl splits`` writes each split as a plain list of ``frame_dir``.
 
 Everything else that would silently corrupt training is an ``InputError`` naming the file, the
 sample and the key.
@@ -15,11 +16,12 @@ sample and the key.
 
 import argparse
 import numbers
+from pathlib import Path
 
 import numpy as np
 
 from maskclr.errors import InputError, run_cli
-from maskclr.fileio import dump_pickle, load_pickle
+from maskclr.fileio import atomic_output, dump_pickle, load_pickle
 
 NUM_JOINTS = 17
 REQUIRED_KEYS = ("frame_dir", "total_frames", "img_shape", "label", "keypoint", "keypoint_score")
@@ -127,18 +129,14 @@ def split_members(dataset, split_name, path):
     return [by_dir[f] for f in dataset["split"][split_name]]
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m maskclr.data.pyskl",
-        description="Wrap bare PYSKL annotations (one per file, or lists) into a PYSKL dataset.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    cmd = sub.add_parser("wrap", help="wrap annotation files into one dataset")
-    cmd.add_argument("inputs", nargs="+", help="pickles holding one annotation or a list of them")
-    cmd.add_argument("--split", action="append", default=[], metavar="NAME=FILE",
-                     help="put the annotations of FILE into split NAME (repeatable); files without "
-                          "a --split go into split 'all'")
-    cmd.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
+def write_split_lists(dataset, folder):
+    """One ``{split}.txt`` per split of ``dataset`` in ``folder``, one ``frame_dir`` per line."""
+    for name, members in dataset["split"].items():
+        with atomic_output(Path(folder) / f"{name}.txt") as tmp:
+            tmp.write_text("".join(f"{d}\n" for d in members))
+
+
+def wrap_files(args):
     assignment = dict(item.split("=", 1)[::-1] for item in args.split)
     annotations, split = [], {}
     for path in args.inputs:
@@ -146,6 +144,26 @@ def main(argv=None):
         annotations += loaded
         split.setdefault(assignment.get(path, "all"), []).extend(a["frame_dir"] for a in loaded)
     dump_pickle(validate_dataset({"split": split, "annotations": annotations}, args.out), args.out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m maskclr.data.pyskl",
+                                     description="Tools for PYSKL files: wrap annotations, list splits.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cmd = sub.add_parser("wrap", help="wrap annotation files (one per file, or lists) into one dataset")
+    cmd.add_argument("inputs", nargs="+", help="pickles holding one annotation or a list of them")
+    cmd.add_argument("--split", action="append", default=[], metavar="NAME=FILE",
+                     help="put the annotations of FILE into split NAME (repeatable); files without "
+                          "a --split go into split 'all'")
+    cmd.add_argument("--out", required=True)
+    lists = sub.add_parser("splits", help="write each split as a plain-text list of frame_dir")
+    lists.add_argument("poses", help="a PYSKL file")
+    lists.add_argument("--out-dir", required=True)
+    args = parser.parse_args(argv)
+    if args.command == "wrap":
+        wrap_files(args)
+    else:
+        write_split_lists(load_pyskl(args.poses), args.out_dir)
 
 
 if __name__ == "__main__":

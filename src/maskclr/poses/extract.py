@@ -1,10 +1,15 @@
-"""Entry point of the ``extract_poses`` rule: run one estimator over a dataset's source items.
+"""Entry points of the pose rules: run one estimator over one shard of a dataset's source items,
+then merge the shards.
 
-    python -m maskclr.poses.extract --source SRC --estimator-json '{"type": ...}' \\
-        --tier mq --seed 0 --out results/poses/{dataset}/{estimator}.pkl
+    python -m maskclr.poses.extract run --source SRC --estimator-json '{"type": ...}' \\
+        --tier mq --seed 0 --shard 3 --shards 16 --out results/poses/{dataset}/{estimator}/shard3.pkl
+    python -m maskclr.poses.extract merge --source SRC --out results/poses/{dataset}/{estimator}.pkl SHARDS...
 
-The output is a PYSKL file with the source's splits. Each item gets its own random generator,
-seeded from (seed, tier, frame_dir), so results do not depend on order or sharding.
+A source is a PYSKL-style dict ``{"split", "annotations"}``: for synth the ground-truth scenes,
+for real data one item ``{"frame_dir", "label", "video"}`` per video (``maskclr.poses.sources``).
+Shard k of n holds the k-th of n contiguous, nearly equal runs of the items, so a SLURM job
+array runs one shard per task. Each item gets its own random generator, seeded from
+(seed, tier, frame_dir), so results do not depend on order or sharding.
 """
 
 import argparse
@@ -15,11 +20,12 @@ import numpy as np
 
 from maskclr.data.pyskl import load_pyskl, validate_dataset
 from maskclr.errors import InputError, run_cli
-from maskclr.fileio import dump_pickle
+from maskclr.fileio import dump_pickle, load_pickle
 from maskclr.poses.base import build_estimator
 from maskclr.poses.simulated import SimulatedEstimator
 
 ESTIMATORS = {"simulated": SimulatedEstimator}
+VIDEO_KEYS = ("frame_dir", "label", "video")
 
 
 def item_rng(seed, tier, frame_dir):
@@ -27,34 +33,85 @@ def item_rng(seed, tier, frame_dir):
     return np.random.default_rng([seed, zlib.crc32(tier.encode()), zlib.crc32(frame_dir.encode())])
 
 
-def extract(source, estimator, tier, seed):
-    """Run ``estimator`` over every annotation of ``source``; returns a PYSKL dict."""
+def load_source(path):
+    """A source file: video items (checked for their keys) or a PYSKL dataset (fully validated)."""
+    data = load_pickle(path)
+    items = data.get("annotations") if isinstance(data, dict) else None
+    if not items or "video" not in items[0]:
+        return load_pyskl(path)
+    for i, item in enumerate(items):
+        missing = [k for k in VIDEO_KEYS if k not in item]
+        if missing:
+            raise InputError(f"{path}: item {i}: missing key '{missing[0]}' (video items need {VIDEO_KEYS})")
+    return data
+
+
+def shard_items(items, shard, shards):
+    """The ``shard``-th of ``shards`` contiguous runs of ``items``."""
+    if not 0 <= shard < shards:
+        raise InputError(f"--shard {shard}: expected 0 <= shard < --shards {shards}")
+    bounds = np.linspace(0, len(items), shards + 1).round().astype(int)
+    return items[bounds[shard]:bounds[shard + 1]]
+
+
+def extract(items, estimator, tier, seed):
+    """Run ``estimator`` over source ``items``; returns PYSKL annotations."""
     annotations = []
-    for item in source["annotations"]:
+    for item in items:
         poses = estimator.estimate(item, item_rng(seed, tier, item["frame_dir"]))
         annotations.append({
             "frame_dir": item["frame_dir"], "label": item["label"],
             "total_frames": poses["keypoint"].shape[1], "img_shape": poses["img_shape"],
             "original_shape": poses["img_shape"], **poses,
         })
-    return {"split": source["split"], "annotations": annotations}
+    return annotations
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m maskclr.poses.extract", description=__doc__.split("\n")[0])
-    parser.add_argument("--source", required=True, help="source items (for synth: the ground-truth scenes)")
-    parser.add_argument("--estimator-json", required=True, help="estimator spec: {'type': ..., **arguments}")
-    parser.add_argument("--tier", required=True, help="quality tier name (hq/mq/lq), part of the seed")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
+def merge(source, shard_files, out):
+    """The shards' annotations in source order, with the source's splits, validated."""
+    by_dir = {}
+    for path in shard_files:
+        for ann in load_pickle(path)["annotations"]:
+            by_dir[ann["frame_dir"]] = ann
+    missing = [item["frame_dir"] for item in source["annotations"] if item["frame_dir"] not in by_dir]
+    if missing:
+        raise InputError(f"{out}: {len(missing)} source items are in no shard, e.g. '{missing[0]}' "
+                         "(shards from another source or another shard count?)")
+    annotations = [by_dir[item["frame_dir"]] for item in source["annotations"]]
+    return validate_dataset({"split": source["split"], "annotations": annotations}, out)
+
+
+def run(args):
     try:
         spec = json.loads(args.estimator_json)
     except json.JSONDecodeError as err:
         raise InputError(f"--estimator-json: not valid JSON: {err}") from err
     estimator = build_estimator(spec, ESTIMATORS)
-    poses = extract(load_pyskl(args.source), estimator, args.tier, args.seed)
-    dump_pickle(validate_dataset(poses, args.out), args.out)
+    items = shard_items(load_source(args.source)["annotations"], args.shard, args.shards)
+    annotations = extract(items, estimator, args.tier, args.seed)
+    dump_pickle({"annotations": annotations, "shard": args.shard, "shards": args.shards}, args.out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m maskclr.poses.extract", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("run", help="run an estimator over one shard")
+    one.add_argument("--source", required=True, help="source items (synth: the ground-truth scenes)")
+    one.add_argument("--estimator-json", required=True, help="estimator spec: {'type': ..., **arguments}")
+    one.add_argument("--tier", required=True, help="quality tier name (hq/mq/lq), part of the seed")
+    one.add_argument("--seed", type=int, default=0)
+    one.add_argument("--shard", type=int, default=0)
+    one.add_argument("--shards", type=int, default=1)
+    one.add_argument("--out", required=True)
+    both = sub.add_parser("merge", help="merge the shards of one tier into a PYSKL file")
+    both.add_argument("--source", required=True)
+    both.add_argument("--out", required=True)
+    both.add_argument("shard_files", nargs="+")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run(args)
+    else:
+        dump_pickle(merge(load_source(args.source), args.shard_files, args.out), args.out)
 
 
 if __name__ == "__main__":

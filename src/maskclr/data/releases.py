@@ -1,0 +1,175 @@
+"""Import PYSKL's released 2D skeletons (HRNet = the MQ tier) into the workflow's pose format.
+
+    python -m maskclr.data.releases ntu --release ntu60_hrnet.pkl --splits xsub xview \\
+        --num-classes 60 --expected-json '{"xsub_train": 40091, ...}' \\
+        --out results/poses/ntu60/mq.pkl
+    python -m maskclr.data.releases k400 --release k400_hrnet.pkl --kpfiles k400_kpfiles_2d.zip ...
+
+NTU60/NTU120 releases are PYSKL files already: they are validated, checked against the expected
+split sizes and class count (method.md §2.1) and rewritten. Kinetics-400 is stored compressed
+(PYSKL ``tools/data/README.md``): the annotation file holds per video ``raw_file`` (the kpfile
+holding its skeletons), ``frame_inds`` and ``box_score`` per skeleton, and each kpfile maps a
+``frame_dir`` to ``{"keypoint": (N, 17, 3)}`` (x, y, score). Following method.md Q8, skeletons
+with box score >= a threshold are kept, then the top ``max_persons`` per frame by mean keypoint
+score; frames without any skeleton are dropped, as PYSKL's ``DecompressPose(squeeze=True)``.
+PYSKL's K400 splits ``train``/``val`` become ``main_train``/``main_val`` (the workflow's split
+``main``).
+"""
+
+import argparse
+import json
+import zipfile
+from collections import defaultdict
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from maskclr.data.pyskl import NUM_JOINTS, validate_dataset
+from maskclr.errors import InputError, run_cli
+from maskclr.fileio import dump_pickle, load_pickle, unpickle_bytes
+
+K400_SPLITS = {"train": "main_train", "val": "main_val"}
+
+
+def split_names(splits):
+    """PYSKL split names of the workflow's evaluation protocols: xsub → xsub_train, xsub_val."""
+    return [f"{s}_{part}" for s in splits for part in ("train", "val")]
+
+
+def check_counts(dataset, path, names, num_classes, expected):
+    """Every split in ``names`` exists with its expected size, and all classes occur."""
+    for name in names:
+        if name not in dataset["split"]:
+            raise InputError(f"{path}: key 'split': no split '{name}' "
+                             f"(available: {', '.join(sorted(dataset['split']))})")
+    for name, count in expected.items():
+        actual = len(dataset["split"].get(name, ()))
+        if actual != count:
+            raise InputError(f"{path}: split '{name}' has {actual} sequences, expected {count} "
+                             f"(config key expected_sizes.{name}; method.md §2.1): not the "
+                             "release the paper used, or a truncated download")
+    labels = {a["label"] for a in dataset["annotations"]}
+    if len(labels) != num_classes:
+        raise InputError(f"{path}: {len(labels)} distinct labels, expected {num_classes} classes "
+                         "(config key num_classes)")
+
+
+def import_ntu(release, num_classes):
+    """An NTU60/120 HRNet release, validated (float16 keypoints and extra keys are accepted)."""
+    return validate_dataset(load_pickle(release), release, num_classes)
+
+
+def select_skeletons(keypoint, frame_inds, box_score, box_threshold, max_persons):
+    """Compressed K400 skeletons → (keypoint (M, T, 17, 2), score (M, T, 17)), M <= max_persons.
+
+    keypoint: (N, 17, 3) skeletons, frame_inds: (N,) frame of each, box_score: (N,). Keeps boxes
+    scoring >= box_threshold, then per frame the ``max_persons`` best by mean keypoint score
+    (person slot 0 = the best); frames left without a skeleton are dropped.
+    """
+    keep = np.asarray(box_score) >= box_threshold
+    kp, frames = np.asarray(keypoint, np.float32)[keep], np.asarray(frame_inds)[keep]
+    if not len(kp):
+        return np.zeros((0, 0, NUM_JOINTS, 2), np.float32), np.zeros((0, 0, NUM_JOINTS), np.float32)
+    order = np.lexsort((-kp[..., 2].mean(-1), frames))  # by frame, then best score first
+    kp, frames = kp[order], frames[order]
+    _, first, frame = np.unique(frames, return_index=True, return_inverse=True)
+    rank = np.arange(len(frames)) - first[frame]  # position of each skeleton within its frame
+    chosen = rank < max_persons
+    persons = int(rank[chosen].max()) + 1
+    out = np.zeros((persons, len(first), NUM_JOINTS, 3), np.float32)
+    out[rank[chosen], frame[chosen]] = kp[chosen]
+    return out[..., :2], out[..., 2]
+
+
+class Kpfiles:
+    """The K400 kpfiles, from their zip archive or an unpacked folder, found by file name.
+
+    ``raw_file`` in the annotations is a path on the release author's machine; only its last
+    component is used.
+    """
+
+    def __init__(self, source):
+        self.source = Path(source)
+        if zipfile.is_zipfile(self.source):
+            self.zip = zipfile.ZipFile(self.source)
+            self.members = {PurePosixPath(n).name: n for n in self.zip.namelist() if not n.endswith("/")}
+        elif self.source.is_dir():
+            self.zip = None
+            self.members = {p.name: p for p in self.source.rglob("*") if p.is_file()}
+        else:
+            raise InputError(f"{self.source}: expected the K400 kpfiles as a zip archive or a folder")
+
+    def load(self, raw_file):
+        name = PurePosixPath(str(raw_file)).name
+        if name not in self.members:
+            raise InputError(f"{self.source}: no kpfile '{name}' (named by an annotation's key "
+                             "'raw_file'): incomplete kpfiles archive")
+        where = f"{self.source}:{name}"
+        if self.zip is None:
+            return load_pickle(self.members[name]), where
+        return unpickle_bytes(self.zip.read(self.members[name]), where), where
+
+
+def k400_annotation(ann, kpfile, where, box_threshold, max_persons):
+    """One compressed K400 annotation and its kpfile entry → a PYSKL annotation."""
+    entry = kpfile.get(ann["frame_dir"])
+    if entry is None:
+        raise InputError(f"{where}: no skeletons for frame_dir '{ann['frame_dir']}'")
+    keypoint = entry["keypoint"] if isinstance(entry, dict) else entry
+    if np.ndim(keypoint) != 3 or np.shape(keypoint)[1:] != (NUM_JOINTS, 3) \
+            or len(keypoint) != len(ann["frame_inds"]) or len(keypoint) != len(ann["box_score"]):
+        raise InputError(f"{where}: frame_dir '{ann['frame_dir']}': key 'keypoint': expected "
+                         f"(N, {NUM_JOINTS}, 3) with N = len(frame_inds) = len(box_score), got "
+                         f"{np.shape(keypoint)}, {len(ann['frame_inds'])}, {len(ann['box_score'])}")
+    kp, score = select_skeletons(keypoint, ann["frame_inds"], ann["box_score"], box_threshold, max_persons)
+    return {"frame_dir": ann["frame_dir"], "label": int(ann["label"]), "total_frames": kp.shape[1],
+            "img_shape": tuple(ann["img_shape"]), "original_shape": tuple(ann.get("original_shape", ann["img_shape"])),
+            "keypoint": kp.astype(np.float16), "keypoint_score": score.astype(np.float16)}
+
+
+def import_k400(release, kpfiles, num_classes, box_threshold, max_persons):
+    """The K400 table of contents plus its kpfiles → a PYSKL dataset with main_train/main_val."""
+    index = load_pickle(release)
+    if not isinstance(index, dict) or not {"split", "annotations"} <= set(index):
+        raise InputError(f"{release}: expected a PYSKL dict with keys 'split' and 'annotations'")
+    by_file = defaultdict(list)
+    for i, ann in enumerate(index["annotations"]):
+        missing = [k for k in ("frame_dir", "label", "img_shape", "raw_file", "frame_inds", "box_score") if k not in ann]
+        if missing:
+            raise InputError(f"{release}: annotation {i}: missing key '{missing[0]}' (a K400 "
+                             "table of contents has raw_file, frame_inds and box_score)")
+        by_file[ann["raw_file"]].append(ann)
+    files = Kpfiles(kpfiles)
+    annotations = []
+    for raw_file, anns in by_file.items():
+        kpfile, where = files.load(raw_file)
+        annotations += [k400_annotation(a, kpfile, where, box_threshold, max_persons) for a in anns]
+    split = {K400_SPLITS.get(name, name): list(members) for name, members in index["split"].items()}
+    return validate_dataset({"split": split, "annotations": annotations}, release, num_classes)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m maskclr.data.releases", description=__doc__.split("\n")[0])
+    parser.add_argument("kind", choices=("ntu", "k400"), help="release format")
+    parser.add_argument("--release", required=True, help="the PYSKL annotation pickle")
+    parser.add_argument("--kpfiles", help="k400: the kpfiles zip archive or folder")
+    parser.add_argument("--splits", nargs="+", required=True, help="evaluation protocols (xsub, xview, xset, main)")
+    parser.add_argument("--num-classes", type=int, required=True)
+    parser.add_argument("--expected-json", default="{}", help="expected size per split name")
+    parser.add_argument("--box-threshold", type=float, default=0.5, help="k400: minimum box score")
+    parser.add_argument("--max-persons", type=int, default=2, help="k400: skeletons kept per frame")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    if args.kind == "ntu":
+        dataset = import_ntu(args.release, args.num_classes)
+    elif args.kpfiles is None:
+        raise InputError("k400: --kpfiles is required (config key downloads.k400_kpfiles)")
+    else:
+        dataset = import_k400(args.release, args.kpfiles, args.num_classes, args.box_threshold, args.max_persons)
+    names = split_names(args.splits)
+    check_counts(dataset, args.release, names, args.num_classes, json.loads(args.expected_json))
+    dump_pickle(dataset, args.out)
+
+
+if __name__ == "__main__":
+    run_cli(main)

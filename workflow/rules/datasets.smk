@@ -1,0 +1,72 @@
+rule fetch:
+    """A released file (skeletons, keypoint archive, weights): a configured local copy, linked,
+    or the first mirror that answers; verified against its sha256."""
+    output:
+        "resources/downloads/{file}",
+    log:
+        "results/logs/fetch/{file}.log",
+    wildcard_constraints:
+        file=alternation(d["file"] for d in config.get("downloads", {}).values()),
+    conda:
+        "../../envs/data.yaml"
+    params:
+        download=download_spec,
+    shell:
+        "python -m maskclr.data.fetch --name {params.download[0]}"
+        " --spec-json {params.download[1]:q} --out {output} 2> {log}"
+
+
+rule import_release:
+    """A dataset's PYSKL HRNet release as the poses of a tier (the paper's MQ), checked against
+    the expected split sizes and class count."""
+    input:
+        unpack(release_inputs),
+        code=src_files("data/releases.py", "data/pyskl.py"),
+    output:
+        "results/poses/{pose_set}.pkl",
+    log:
+        "results/logs/import_release/{pose_set}.log",
+    wildcard_constraints:
+        pose_set=alternation(pose_sets(released=True)),
+    conda:
+        "../../envs/data.yaml"
+    params:
+        args=release_args,
+    shell:
+        "python -m maskclr.data.releases {params.args} --release {input.release}"
+        " --out {output} 2> {log}"
+
+
+rule list_videos:
+    """The videos of a real dataset's released sequences: the source of its extracted tiers."""
+    input:
+        release=lambda wc: download_file(dataset_cfg(wc)["release"]),
+        code=src_files("poses/sources.py", "data/releases.py"),
+    output:
+        "results/raw/{dataset}/videos.pkl",
+    log:
+        "results/logs/list_videos/{dataset}.log",
+    conda:
+        "../../envs/data.yaml"
+    params:
+        videos=lambda wc: dataset_cfg(wc).get("videos") or "",
+        pattern=lambda wc: dataset_cfg(wc).get("video_pattern", "{frame_dir}_rgb.avi"),
+        splits=lambda wc: dataset_cfg(wc)["splits"],
+    shell:
+        "python -m maskclr.poses.sources --release {input.release} --videos {params.videos:q}"
+        " --pattern {params.pattern:q} --splits {params.splits} --out {output} 2> {log}"
+
+
+rule split_lists:
+    """Each split of a dataset as a plain list of sequence ids, for audit."""
+    input:
+        poses=lambda wc: f"results/poses/{wc.dataset}/{config['train']['estimator']}.pkl",
+        code=src_files("data/pyskl.py"),
+    output:
+        directory("results/splits/{dataset}"),
+    log:
+        "results/logs/split_lists/{dataset}.log",
+    conda:
+        "../../envs/data.yaml"
+    shell:
+        "python -m maskclr.data.pyskl splits {input.poses} --out-dir {output} 2> {log}"
