@@ -205,3 +205,34 @@ def test_hdf5_of_the_wrong_shape(tmp_path):
             h5.create_dataset(f"{part}/frame_dir", data=np.array(["a"] * 4, dtype=object), dtype=h5py.string_dtype())
     result = train(bad, tmp_path)
     assert result.returncode == 2 and "key 'x': expected shape (N, 2, T, 17, 3)" in result.stderr
+
+
+def test_predict_prints_top_classes_and_writes_the_activation(stage1, tmp_path):
+    from maskclr.evaluate.run import load_model, model_inputs, predict
+
+    dataset = make_dataset(count=4, persons=2, frames=20)
+    poses = tmp_path / "clips.pkl"
+    poses.write_bytes(pickle.dumps(dataset, protocol=4))
+    out = tmp_path / "activation.npz"
+    result = run_module("maskclr.predict", "--checkpoint", stage1 / "model.pt", "--poses", poses,
+                        "--out-activation", out)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == dataset["annotations"][0]["frame_dir"] and len(lines) == 4 * (1 + 3)  # 3 classes
+    assert lines[1].startswith("  1. class ") and lines[1].endswith(" %")
+    saved = np.load(out)
+    assert saved["activation"].shape[0] == 4 and np.allclose(saved["activation"].max(axis=1), 1)
+    assert (np.diff(saved["top5_probs"], axis=1) <= 0).all() and list(saved["frame_dir"]) == \
+        [a["frame_dir"] for a in dataset["annotations"]]
+    # the same top-1 as the evaluation code path on the same inputs (T = the model's maxlen)
+    model, _ = load_model(stage1 / "model.pt", 1)
+    logits, _ = predict(model, model_inputs(dataset["annotations"], {"n_frames": 8, "score_channel": "motionbert",
+                                                                     "max_persons": 2}))
+    assert list(saved["top5_labels"][:, 0]) == logits.argmax(1).tolist()
+
+
+def test_predict_bad_input_is_named(stage1, tmp_path):
+    result = run_module("maskclr.predict", "--checkpoint", stage1 / "model.pt", "--video", tmp_path / "clip.mp4")
+    assert result.returncode == 2 and "--video needs --estimator-json" in result.stderr
+    result = run_module("maskclr.predict", "--checkpoint", tmp_path / "absent.pt", "--poses", tmp_path / "p.pkl")
+    assert result.returncode == 2 and "absent.pt" in result.stderr

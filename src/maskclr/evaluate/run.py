@@ -43,14 +43,23 @@ BATCH = 256 if DEVICE.type == "cuda" else 16
 
 
 def load_model(path, threads):
-    """The trained ActionModel of a model.pt, in eval mode, on the GPU when there is one."""
+    """(the trained ActionModel of a model.pt in eval mode, on the GPU when there is one; its
+    architecture record)."""
     state = checkpoint.load(path)
     if "arch" not in state or "model" not in state:
         raise InputError(f"{path}: not a model.pt written by maskclr.train (keys 'arch', 'model' missing)")
     torch.set_num_threads(threads)
     model = build_model(state["arch"], Schedule(head_hidden=state["arch"]["head_hidden"]))
     model.load_state_dict(state["model"])
-    return model.to(DEVICE).eval()
+    return model.to(DEVICE).eval(), state["arch"]
+
+
+def model_inputs(annotations, pre):
+    """(N, 2, T, 17, 3) float32 model inputs of PYSKL annotations: the test-time preprocessing
+    (deterministic resampling, crop_scale ratio 2) of the preprocess settings ``pre``."""
+    x = preprocess(annotations, pre["n_frames"], False, score_channel=pre["score_channel"],
+                   max_persons=pre["max_persons"])
+    return np.stack([crop_scale(sample, TEST_SCALE[0]) for sample in x]).astype(np.float32)
 
 
 class TestSet:
@@ -68,9 +77,7 @@ class TestSet:
         if noise:
             annotations = [{**a, "keypoint": add_noise(a["keypoint"], a["img_shape"], noise, rng, spatial)}
                            for a in annotations]
-        x = preprocess(annotations, self.pre["n_frames"], False, score_channel=self.pre["score_channel"],
-                       max_persons=self.pre["max_persons"])
-        return np.stack([crop_scale(sample, TEST_SCALE[0]) for sample in x]).astype(np.float32)
+        return model_inputs(annotations, self.pre)
 
 
 @torch.no_grad()
@@ -157,7 +164,7 @@ def main(argv=None):
     poses = dict(item.split("=", 1) for item in args.poses)
     if args.train_estimator not in poses:
         raise InputError(f"--poses: no poses for the training tier '{args.train_estimator}'")
-    model = load_model(args.model, args.threads)
+    model, _ = load_model(args.model, args.threads)
     num_classes = model.head.fc2.out_features
     sets = {tier: TestSet(path, args.split, pre) for tier, path in sorted(poses.items())}
     clean = {tier: test.inputs() for tier, test in sets.items()}
