@@ -21,6 +21,7 @@ include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/paper.smk"
+include: "workflow/rules/audit.smk"
 
 
 localrules:
@@ -33,18 +34,14 @@ localrules:
     activation_figure,
     robustness_summary,
     paper,
+    audit,
 
 
 rule all:
     """Everything the configured datasets produce."""
     default_target: True
     input:
-        data_targets(),
-        pose_quality_targets(),
-        model_targets(),
-        eval_targets(),
-        "results/metrics.csv",
-        paper_targets(),
+        run_targets(),
 
 
 rule poses:

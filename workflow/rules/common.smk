@@ -293,3 +293,32 @@ def paper_targets():
             "results/tables/robustness_summary.md",
         ]
     )
+
+
+def run_targets():
+    """Every result of a full run: the targets of `rule all` (and what `audit` records)."""
+    return (
+        data_targets()
+        + pose_quality_targets()
+        + model_targets()
+        + eval_targets()
+        + ["results/metrics.csv"]
+        + paper_targets()
+    )
+
+
+def audit_invocation_json():
+    """How to call this workflow again as it was called, for the audit's nested read-only runs.
+
+    The Snakefile, the command line's config files (absolute) and `--config` overrides, exactly
+    what Snakemake itself hands to cluster jobs; the working directory is the job's own.
+    """
+    settings = workflow.config_settings
+    return json.dumps(
+        {
+            "snakefile": str(Path(workflow.main_snakefile).resolve()),
+            "configfiles": [str(f) for f in settings.configfiles],
+            "config_args": list(settings.config_args or []),
+        },
+        sort_keys=True,
+    )
