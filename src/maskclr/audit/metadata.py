@@ -17,16 +17,20 @@ from maskclr.errors import InputError
 METADATA = Path(".snakemake") / "metadata"
 
 
-def record_path(output, root=METADATA):
-    """Where Snakemake keeps the record of ``output`` (a path relative to the workdir)."""
-    max_len = (os.pathconf(root, "PC_NAME_MAX") if root.exists() else 255) or 255
+def record_path(output, root=METADATA, max_len=None):
+    """Where Snakemake keeps the record of ``output`` (a path relative to the workdir).
+
+    ``max_len`` is the file system's NAME_MAX, as Snakemake reads it (given only by tests).
+    """
+    root = Path(root)
+    max_len = max_len or (os.pathconf(root, "PC_NAME_MAX") if root.exists() else 255) or 255
     b64 = urlsafe_b64encode(str(output).encode()).decode()
     parts = [b64[i:i + max_len - 1] for i in range(0, len(b64), max_len - 1)]
     return root.joinpath(*["@" + p for p in parts[:-1]], parts[-1])
 
 
 def read(output, root=METADATA):
-    """Snakemake's record of ``output``; InputError naming the file when it is missing or bad."""
+    """(path, Snakemake's record of ``output``); InputError naming the file if missing or bad."""
     path = record_path(output, root)
     try:
         return path, json.loads(path.read_text())
