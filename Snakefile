@@ -22,11 +22,13 @@ include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/paper.smk"
+include: "workflow/rules/audit.smk"
 
 
 localrules:
     all,
     fetch,
+    downloads,
     poses,
     data,
     models,
@@ -35,19 +37,21 @@ localrules:
     activation_figure,
     robustness_summary,
     paper,
+    audit,
 
 
 rule all:
     """Everything the configured datasets produce."""
     default_target: True
     input:
-        data_targets(),
-        split_list_targets(),
-        pose_quality_targets(),
-        model_targets(),
-        eval_targets(),
-        "results/metrics.csv",
-        paper_targets(),
+        run_targets(),
+
+
+rule downloads:
+    """Named target: every released file the datasets and estimators need (for a login node
+    with internet, before the compute jobs)."""
+    input:
+        download_targets(),
 
 
 rule poses:

@@ -1,4 +1,4 @@
-"""Shared helpers: small PYSKL annotations and running the package's command-line tools."""
+"""Shared helpers: small PYSKL annotations, the package's command-line tools, the tiny workflow."""
 
 import os
 import subprocess
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,3 +56,34 @@ def run_module(module, *args, cwd=REPO):
 @pytest.fixture
 def repo():
     return REPO
+
+
+# Jobs call `python`: the interpreter running the tests must come first, as with an active venv.
+ENV = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
+
+
+def snakemake(workdir, *args):
+    """Run the repository's workflow in ``workdir`` (which holds its own config.yaml)."""
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", REPO / "Snakefile", "--directory", workdir, *args]
+    return subprocess.run(list(map(str, cmd)), capture_output=True, text=True, timeout=600, env=ENV)
+
+
+def workdir_with(tmp_path, config):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    return tmp_path
+
+
+def tiny_config():
+    return yaml.safe_load((REPO / "tests" / "config" / "config.yaml").read_text())
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory):
+    """The tiny workflow run once per session (minutes on 2 cores), shared by every module.
+
+    Tests that change it (sources, config, results) restore it, mtimes included.
+    """
+    workdir = workdir_with(tmp_path_factory.mktemp("run"), tiny_config())
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir

@@ -12,36 +12,9 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, snakemake, tiny_config, workdir_with
 
 pytestmark = pytest.mark.workflow
-
-
-# Jobs call `python`: the interpreter running the tests must come first, as with an active venv.
-ENV = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
-
-
-def snakemake(workdir, *args):
-    """Run the repository's workflow in ``workdir`` (which holds its own config.yaml)."""
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", REPO / "Snakefile", "--directory", workdir, *args]
-    return subprocess.run(list(map(str, cmd)), capture_output=True, text=True, timeout=600, env=ENV)
-
-
-def workdir_with(tmp_path, config):
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    return tmp_path
-
-
-def tiny_config():
-    return yaml.safe_load((REPO / "tests" / "config" / "config.yaml").read_text())
-
-
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    workdir = workdir_with(tmp_path_factory.mktemp("run"), tiny_config())
-    result = snakemake(workdir, "--cores", "2")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return workdir
 
 
 def test_end_to_end_outputs(finished_run):

@@ -48,6 +48,16 @@ def check_known(key, names, allowed, what):
         )
 
 
+def used_downloads(dataset):
+    """{config key: downloads name} of everything a dataset and its estimators need."""
+    cfg = config["datasets"][dataset]
+    used = {key: cfg[key] for key in ("release", "kpfiles") if cfg.get(key)}
+    for tier, spec in cfg["estimators"].items():
+        for arg, download in spec.get("downloads", {}).items():
+            used[f"estimators.{tier}.downloads.{arg}"] = download
+    return used
+
+
 def check_names():
     """Every name the config uses (datasets, backbones, methods, downloads) is configured."""
     for i, experiment in enumerate(config["experiments"]):
@@ -64,12 +74,7 @@ def check_names():
     )
     downloads = config.get("downloads", {})
     for name in DATASETS:
-        cfg = config["datasets"][name]
-        used = {key: cfg[key] for key in ("release", "kpfiles") if cfg.get(key)}
-        for tier, spec in cfg["estimators"].items():
-            for arg, download in spec.get("downloads", {}).items():
-                used[f"estimators.{tier}.downloads.{arg}"] = download
-        for key, download in used.items():
+        for key, download in used_downloads(name).items():
             check_known(f"datasets.{name}.{key}", [download], downloads, "downloads")
 
 
@@ -244,6 +249,12 @@ def data_targets():
     ]
 
 
+def download_targets():
+    return sorted(
+        {download_file(n) for d in DATASETS for n in used_downloads(d).values()}
+    )
+
+
 def split_list_targets():
     return [f"results/splits/{d}" for d in DATASETS]
 
@@ -415,4 +426,34 @@ def paper_targets():
             "results/tables/robustness_summary.csv",
             "results/tables/robustness_summary.md",
         ]
+    )
+
+
+def run_targets():
+    """Every result of a full run: the targets of `rule all` (and what `audit` records)."""
+    return (
+        data_targets()
+        + split_list_targets()
+        + pose_quality_targets()
+        + model_targets()
+        + eval_targets()
+        + ["results/metrics.csv"]
+        + paper_targets()
+    )
+
+
+def audit_invocation_json():
+    """How to call this workflow again as it was called, for the audit's nested read-only runs.
+
+    The Snakefile, the command line's config files (absolute) and `--config` overrides, exactly
+    what Snakemake itself hands to cluster jobs; the working directory is the job's own.
+    """
+    settings = workflow.config_settings
+    return json.dumps(
+        {
+            "snakefile": str(Path(workflow.main_snakefile).resolve()),
+            "configfiles": [str(f) for f in settings.configfiles],
+            "config_args": list(settings.config_args or []),
+        },
+        sort_keys=True,
     )

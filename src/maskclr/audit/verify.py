@@ -1,0 +1,83 @@
+"""``python -m maskclr.audit verify``: do the results on disk still match their audit record?
+
+Per record: the result, every input and every code file are re-hashed and compared with the
+recorded SHA-256. The config is checked by Snakemake itself: a nested ``snakemake --summary``,
+called as the audited run was (same Snakefile and config files, read now), says ``params
+changed`` for every output whose job would now get other params than it ran with, and no longer
+lists results the current config does not make. Snakemake names one reason per output, inputs
+first, so a config change behind an updated input shows once the input is restored; the
+input is reported either way. A job rerun since the audit with other params shows as a changed
+result and, from its new Snakemake metadata, as a config change.
+"""
+
+import json
+from pathlib import Path
+
+from maskclr.audit import metadata, nested
+from maskclr.audit.record import file_sha256
+from maskclr.errors import InputError
+
+
+def load(audit_dir):
+    """(run.json, records) of an audit directory; InputError if there is none."""
+    audit_dir = Path(audit_dir)
+    run_file = audit_dir / "run.json"
+    if not run_file.is_file():
+        raise InputError(f"{run_file}: no audit record (run `snakemake audit` in the workflow "
+                         "directory first, then verify from that directory)")
+    records = [json.loads(p.read_text()) for p in sorted((audit_dir / "provenance").rglob("*.json"))]
+    if not records:
+        raise InputError(f"{audit_dir / 'provenance'}: no provenance records")
+    return json.loads(run_file.read_text()), records
+
+
+def current_sha256(path):
+    return file_sha256(path) if Path(path).is_file() else None
+
+
+def file_changes(record):
+    """What changed on disk for one record: the result itself, its code files, its inputs."""
+    changes = []
+    if current_sha256(record["result"]) != record["sha256"]:
+        changes.append("result " + ("missing" if current_sha256(record["result"]) is None else "changed"))
+    code = record["code"]["files"]
+    for path, digest in record["inputs"].items():
+        now = current_sha256(path)
+        if now != digest:
+            what = f"code changed: {code[path]['module']}" if path in code else f"input changed: {path}"
+            changes.append(what + (" (missing)" if now is None else ""))
+    return changes
+
+
+def rerun_with_other_params(record):
+    """True if Snakemake's metadata now holds other params than the record (a rerun since)."""
+    try:
+        _, meta = metadata.read(record["result"])
+    except InputError:
+        return False  # no metadata: nothing to compare; the result hash still speaks
+    return (meta.get("params") or []) != record["config"]["params"]
+
+
+def config_changes(run, records):
+    """{result: reason} for results whose config slice no longer matches the record."""
+    _, rows = nested.summary(run["invocation"])
+    status = {row["output_file"]: row["status"] for row in rows}
+    changes = {}
+    for r in records:
+        if r["result"] not in status:
+            changes[r["result"]] = "config changed: no longer a result of the configured run"
+        elif status[r["result"]] == "params changed" or rerun_with_other_params(r):
+            changes[r["result"]] = f"config changed: params of rule {r['rule']}"
+    return changes
+
+
+def verify(audit_dir):
+    """{result: [what changed]} for every mismatching result (empty when all match)."""
+    run, records = load(audit_dir)
+    config = config_changes(run, records)
+    report = {}
+    for r in records:
+        changes = file_changes(r) + ([config[r["result"]]] if r["result"] in config else [])
+        if changes:
+            report[r["result"]] = changes
+    return report, len(records)

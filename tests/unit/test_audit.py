@@ -1,0 +1,110 @@
+"""The audit package without a workflow run: metadata paths, hashes, verification of records."""
+
+import json
+import os
+from types import SimpleNamespace
+
+import pytest
+from snakemake.persistence.file import FilePersistence
+
+from conftest import REPO, run_module
+from maskclr.audit import environment, metadata, nested, record, verify
+from maskclr.errors import InputError
+from maskclr.fileio import sha256
+
+
+@pytest.mark.parametrize("output, max_len", [("results/models/a/model.pt", 255), ("results/" + "x" * 80, 20)])
+def test_metadata_path_is_snakemakes(tmp_path, output, max_len):
+    persistence = SimpleNamespace(_fetch_max_len=lambda subject: max_len)
+    expected = FilePersistence._record_path(persistence, str(tmp_path), output)
+    assert str(metadata.record_path(output, tmp_path, max_len)) == expected
+
+
+def test_missing_metadata_names_the_output(tmp_path):
+    with pytest.raises(InputError, match="no Snakemake metadata for results/x.csv"):
+        metadata.read("results/x.csv", tmp_path)
+
+
+def test_code_hash_names_modules_not_paths(tmp_path, monkeypatch):
+    module = REPO / "src" / "maskclr" / "errors.py"
+    monkeypatch.chdir(tmp_path)
+    relative = os.path.relpath(module)
+    assert record.code_name(relative) == record.code_name(module) == "maskclr/errors.py"
+    assert record.code_name(REPO / "README.md") is None
+    assert record.code_hash({relative: "a" * 64}) == record.code_hash({str(module): "a" * 64})
+    assert record.code_hash({relative: "a" * 64}) != record.code_hash({relative: "b" * 64})
+
+
+def test_stale_run_is_not_recorded():
+    rows = [{"output_file": "a.csv", "status": "ok", "plan": "no update"},
+            {"output_file": "b.csv", "status": "params changed", "plan": "update pending"}]
+    with pytest.raises(InputError, match=r"not up to date.*b\.csv \(params changed, update pending\)") as err:
+        record.check_up_to_date(rows)
+    assert "a.csv" not in str(err.value)
+
+
+def test_hosts_say_where_they_come_from():
+    assert environment.host_of(None, {})["source"].startswith("local job")
+    assert environment.host_of("42", {"42": "gpu-node-3"}) == {"name": "gpu-node-3",
+                                                              "source": "sacct NodeList of the SLURM job"}
+    assert environment.host_of("43", {"42": "gpu-node-3"})["name"] is None
+
+
+def test_nested_call_is_made_as_the_run_was():
+    invocation = {"snakefile": "/repo/Snakefile", "configfiles": ["/cfg/a.yaml", "/cfg/b.yaml"],
+                  "config_args": ["seed=1"]}
+    cmd = nested.command(invocation, "--summary")
+    assert cmd[3] == "all" and cmd[cmd.index("--snakefile") + 1] == "/repo/Snakefile"
+    assert cmd[cmd.index("--directory") + 1] == os.getcwd() and "--nolock" in cmd
+    assert [cmd[i + 1] for i, a in enumerate(cmd) if a == "--configfile"] == ["/cfg/a.yaml", "/cfg/b.yaml"]
+    assert cmd[-2:] == ["--config", "seed=1"]  # last: --config takes every value after it
+
+
+def a_record(tmp_path):
+    """A record of result.csv made from data.h5 and code.py, as `record` writes it."""
+    for name in ("result.csv", "data.h5", "code.py"):
+        (tmp_path / name).write_text(name)
+    inputs = {p: sha256(tmp_path / p) for p in ("data.h5", "code.py")}
+    return {"result": "result.csv", "sha256": sha256(tmp_path / "result.csv"), "inputs": inputs,
+            "code": {"files": {"code.py": {"module": "maskclr/code.py", "sha256": inputs["code.py"]}}}}
+
+
+@pytest.mark.parametrize("change, expected", [
+    (None, []),
+    ("result.csv", ["result changed"]),
+    ("data.h5", ["input changed: data.h5"]),
+    ("code.py", ["code changed: maskclr/code.py"]),
+])
+def test_file_changes_name_what_changed(tmp_path, monkeypatch, change, expected):
+    monkeypatch.chdir(tmp_path)
+    rec = a_record(tmp_path)
+    record.file_sha256.cache_clear()
+    if change:
+        (tmp_path / change).write_text("edited")
+    assert verify.file_changes(rec) == expected
+
+
+def test_missing_files_are_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rec = a_record(tmp_path)
+    record.file_sha256.cache_clear()
+    (tmp_path / "result.csv").unlink()
+    (tmp_path / "data.h5").unlink()
+    assert verify.file_changes(rec) == ["result missing", "input changed: data.h5 (missing)"]
+
+
+def test_verify_without_audit_dir_exits_2(tmp_path):
+    done = run_module("maskclr.audit", "verify", "--audit-dir", tmp_path / "audit", cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"{tmp_path / 'audit' / 'run.json'}: no audit record" in done.stderr
+
+
+def test_verify_without_records_exits_2(tmp_path):
+    (tmp_path / "run.json").write_text(json.dumps({}))
+    done = run_module("maskclr.audit", "verify", "--audit-dir", tmp_path, cwd=tmp_path)
+    assert done.returncode == 2 and "no provenance records" in done.stderr
+
+
+def test_record_rejects_a_bad_invocation(tmp_path):
+    done = run_module("maskclr.audit", "record", "--invocation-json", '{"snakefile": "S"}', cwd=tmp_path)
+    assert done.returncode == 2 and "missing key(s) config_args, configfiles" in done.stderr
