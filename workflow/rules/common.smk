@@ -184,12 +184,15 @@ def release_inputs(wildcards):
     return files
 
 
-def release_args(wildcards, input):
+# Params functions below take only wildcards: Snakemake does not record params computed from
+# `input` in its metadata, so a change of them would not rerun the job (measured, 9.27.1).
+def release_args(wildcards):
     """The import command's options: format, splits, classes, expected sizes, K400 selection."""
     dataset, _ = split_pose_set(wildcards)
     cfg = config["datasets"][dataset]
+    kpfiles = release_inputs(wildcards).get("kpfiles")
     args = [
-        "k400" if "kpfiles" in input.keys() else "ntu",
+        "k400" if kpfiles else "ntu",
         "--splits",
         *cfg["splits"],
         "--num-classes",
@@ -199,8 +202,8 @@ def release_args(wildcards, input):
         "--box-threshold",
         cfg.get("box_threshold", 0.5),
     ]
-    if "kpfiles" in input.keys():
-        args += ["--kpfiles", input.kpfiles]
+    if kpfiles:
+        args += ["--kpfiles", kpfiles]
     return shlex.join(map(str, args))
 
 
@@ -220,11 +223,11 @@ def estimator_downloads(wildcards):
     return {arg: download_file(name) for arg, name in wanted.items()}
 
 
-def estimator_json(wildcards, input):
+def estimator_json(wildcards):
     """The estimator spec of one dataset and tier as JSON, downloads replaced by their paths."""
     spec = dict(estimator_spec(wildcards))
     spec.pop("downloads", None)
-    spec.update({arg: input[arg] for arg in estimator_downloads(wildcards)})
+    spec.update(estimator_downloads(wildcards))
     return json.dumps(spec, sort_keys=True)
 
 
