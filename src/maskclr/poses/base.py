@@ -5,11 +5,20 @@ An estimator turns one *source item* into PYSKL arrays. A source item is a dict 
 videos, or the ground-truth ``keypoint``/``keypoint_score``/``img_shape`` of a synthetic scene.
 To add an estimator, subclass ``PoseEstimator``, register it in ``maskclr.poses.extract.ESTIMATORS``, name its
 ``type`` in the config's estimator entry; the remaining keys of the entry are its arguments.
+
+For a real estimator on videos, subclass ``VideoPoseEstimator`` and write only ``frame_poses``
+(one RGB frame -> the poses found in it, in image pixels): decoding, ``img_shape``, the NTU
+post-processing (tracking, 1 or 2 persons, outliers, missing joints; ``maskclr.poses.tracking``)
+and the PYSKL arrays come with it. The adapters ``topdown.ViTPoseEstimator``,
+``topdown.HRNetEstimator`` and ``openpifpaf_adapter.OpenPifPafEstimator`` are examples; import
+heavy packages inside the adapter so that the extraction entry point imports without them.
 """
 
 from abc import ABC, abstractmethod
 
 from maskclr.errors import InputError
+from maskclr.poses.tracking import max_persons, track_poses
+from maskclr.poses.video import read_frames
 
 
 class PoseEstimator(ABC):
@@ -19,6 +28,29 @@ class PoseEstimator(ABC):
     @abstractmethod
     def estimate(self, item, rng):
         """Estimate the poses of one source item; ``rng`` is a numpy Generator for this item."""
+
+
+class VideoPoseEstimator(PoseEstimator):
+    """A real estimator on a source item ``{"frame_dir", "label" (0-based), "video": path}``.
+
+    Subclasses implement ``frame_poses`` and set ``self.max_persons_rule`` (ntu60/ntu120/none)."""
+
+    max_persons_rule = "ntu60"
+
+    @abstractmethod
+    def frame_poses(self, frame):
+        """(H, W, 3) uint8 RGB frame -> poses (K, 17, 3: x, y, score) in image px, COCO order."""
+
+    def estimate(self, item, rng):
+        frames_poses, img_shape = [], None
+        for frame in read_frames(item["video"]):
+            img_shape = frame.shape[:2]
+            frames_poses.append(self.frame_poses(frame))
+        if img_shape is None:
+            raise InputError(f"{item['video']}: the video has no frames")
+        persons = max_persons(item["label"], self.max_persons_rule, f"item '{item['frame_dir']}'")
+        keypoint, score = track_poses(frames_poses, persons)
+        return {"keypoint": keypoint, "keypoint_score": score, "img_shape": tuple(int(s) for s in img_shape)}
 
 
 def build_estimator(spec, registry):

@@ -17,9 +17,12 @@ from maskclr.data.pyskl import load_pyskl, validate_dataset
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import dump_pickle
 from maskclr.poses.base import build_estimator
+from maskclr.poses.openpifpaf_adapter import OpenPifPafEstimator
 from maskclr.poses.simulated import SimulatedEstimator
+from maskclr.poses.topdown import HRNetEstimator, ViTPoseEstimator
 
-ESTIMATORS = {"simulated": SimulatedEstimator}
+ESTIMATORS = {"simulated": SimulatedEstimator, "vitpose": ViTPoseEstimator, "hrnet": HRNetEstimator,
+              "openpifpaf": OpenPifPafEstimator}
 
 
 def item_rng(seed, tier, frame_dir):

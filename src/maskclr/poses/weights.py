@@ -22,18 +22,23 @@ def check_weights_spec(owner, weights, weights_sha256, random_init):
         raise InputError(f"{owner}: key 'weights_sha256': required with 'weights' ({weights})")
 
 
+def verify_sha256(path, expected_sha256):
+    """Raise an ``InputError`` naming ``path`` unless its bytes have the expected digest."""
+    try:
+        digest = sha256(path)
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the weights file: {err}") from err
+    if digest != str(expected_sha256).lower():
+        raise InputError(f"{path}: sha256 is {digest}, the config's weights_sha256 expects {expected_sha256}")
+
+
 def load_weights(model, path, expected_sha256, filter_fn):
     """Load ``path`` into ``model`` strictly after checking its sha256.
 
     ``filter_fn(checkpoint) -> state_dict`` adapts a foreign checkpoint (wrappers, prefixes) to
     the model's parameter names; any remaining mismatch is an ``InputError`` naming the file.
     """
-    try:
-        digest = sha256(path)
-    except OSError as err:
-        raise InputError(f"{path}: cannot read the weights file: {err}") from err
-    if digest != expected_sha256.lower():
-        raise InputError(f"{path}: sha256 is {digest}, the config's weights_sha256 expects {expected_sha256}")
+    verify_sha256(path, expected_sha256)
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, ValueError) as err:
