@@ -14,6 +14,7 @@ and the PYSKL arrays come with it. The adapters ``topdown.ViTPoseEstimator``,
 heavy packages inside the adapter so that the extraction entry point imports without them.
 """
 
+import importlib
 from abc import ABC, abstractmethod
 
 from maskclr.errors import InputError
@@ -51,6 +52,23 @@ class VideoPoseEstimator(PoseEstimator):
         persons = max_persons(item["label"], self.max_persons_rule, f"item '{item['frame_dir']}'")
         keypoint, score = track_poses(frames_poses, persons)
         return {"keypoint": keypoint, "keypoint_score": score, "img_shape": tuple(int(s) for s in img_shape)}
+
+
+def lazy_class(path):
+    """A constructor for ``"module:Class"`` that imports the module only when called, so that a
+    registry can list adapters whose packages (torch, openpifpaf, ...) this environment lacks."""
+    module, name = path.split(":")
+
+    def build(**arguments):
+        try:
+            adapter = getattr(importlib.import_module(module), name)
+        except ImportError as err:
+            raise InputError(f"estimator {name}: cannot import {module} ({err}); "
+                             "run it in its pinned environment (envs/*.yaml)") from err
+        return adapter(**arguments)
+
+    build.__qualname__ = build.__name__ = name
+    return build
 
 
 def build_estimator(spec, registry):
