@@ -149,7 +149,7 @@ class TopDownEstimator(VideoPoseEstimator):
             if self.flip_test:
                 heatmaps = (heatmaps + flip_back(self.network(batch.flip(-1)), shift=not self.udp)) / 2
             out.append(heatmaps.float().cpu())
-        return torch.cat(out) if out else torch.zeros(0, 17, INPUT_SIZE[0] // 4, INPUT_SIZE[1] // 4)
+        return torch.cat(out)
 
     def frame_poses(self, frame):
         boxes = self.detector.detect(frame)
@@ -164,7 +164,6 @@ class TopDownEstimator(VideoPoseEstimator):
         coords, score = decode_heatmaps(heatmaps.numpy())
         xy = output_to_image(coords, center, size, heatmaps.shape[2:], self.udp)
         return np.concatenate([xy, score[..., None]], axis=-1)
-
 
 
 class ViTPoseEstimator(TopDownEstimator):
