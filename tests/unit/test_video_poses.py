@@ -281,39 +281,37 @@ class Annotation:
         self.data = data
 
 
-class StandInPifPaf(OpenPifPafEstimator):
-    """OpenPifPaf with a stand-in predictor that returns known annotations per frame."""
+class StandInPredictor:
+    """Known OpenPifPaf output per frame: one person walking right, and a weaker duplicate of it."""
 
-    frame_index = 0
-
-    @staticmethod
-    def load_predictor(weights, base_network):
-        return None
-
-    def frame_poses(self, frame):
-        self.predictor = self
-
-        return super().frame_poses(frame)
+    def __init__(self):
+        self.frame_index = 0
 
     def numpy_image(self, frame):
         t, self.frame_index = self.frame_index, self.frame_index + 1
         person = np.column_stack([np.arange(17) * 3 + 10.0 + t, np.arange(17) * 2 + 5.0, np.full(17, 0.7)])
-        person[2, 2] = 0  # right eye not found
-        person[2, :2] = (33, 44)  # OpenPifPaf leaves coordinates of unfound joints: they must not survive
+        person[2] = (33, 44, 0)  # right eye not found; OpenPifPaf's leftover coordinates must not survive
         duplicate = person.copy()
-        duplicate[:, 2] = 0.3  # the same person again, weaker: a duplicate
+        duplicate[:, 2] = 0.3
         return [Annotation(person), Annotation(duplicate)], None, {}
 
 
+class StandInPifPaf(OpenPifPafEstimator):
+    def load_predictor(self, weights, base_network):
+        return StandInPredictor()
+
+
 def test_openpifpaf_glue_with_stand_in_predictor(video):
-    result = StandInPifPaf(random_init=True, max_persons_rule="ntu60").estimate(
+    # max_persons_rule none: only duplicate removal can bring the two annotations down to one person.
+    result = StandInPifPaf(random_init=True, max_persons_rule="none").estimate(
         {"frame_dir": "S001C001P001R001A001", "label": 0, "video": video}, None)
     assert result["img_shape"] == (120, 160) and result["keypoint"].shape == (1, 4, 17, 2)
     for t in range(4):
         expected = np.column_stack([np.arange(17) * 3 + 10.0 + t, np.arange(17) * 2 + 5.0])
         expected[2] = 0
         np.testing.assert_allclose(result["keypoint"][0, t], expected)
-    assert (result["keypoint_score"][0, :, 2] == 0).all() and (result["keypoint_score"][0, :, 0] == np.float32(0.7)).all()
+    assert (result["keypoint_score"][0, :, 2] == 0).all()
+    assert (result["keypoint_score"][0, :, 0] == np.float32(0.7)).all()
 
 
 @pytest.mark.skipif(importlib.util.find_spec("openpifpaf") is None,

@@ -16,10 +16,10 @@ from maskclr.poses.weights import check_weights_spec, verify_sha256
 
 
 def annotations_to_poses(annotations):
-    """OpenPifPaf annotations (each with ``data`` (17, 3)) -> poses (K, 17, 3), undetected joints
-    (confidence ≤ 0) at (0, 0), duplicates removed (on the boxes of the found joints)."""
+    """OpenPifPaf annotations (each with ``data`` (17, 3)) -> poses (K, 17, 3), duplicates removed
+    (on the boxes of the found joints). Unfound joints keep OpenPifPaf's coordinates with score 0;
+    the tracking sets them to (0, 0)."""
     poses = np.array([np.asarray(a.data, dtype=np.float64) for a in annotations]).reshape(-1, 17, 3)
-    poses[poses[..., 2] <= 0] = 0
     boxes = np.array([pose_box(pose) for pose in poses]).reshape(-1, 5)
     return poses[remove_duplicates(boxes)]
 
@@ -52,8 +52,7 @@ class OpenPifPafEstimator(VideoPoseEstimator):
         self.max_persons_rule = max_persons_rule
         self.predictor = self.load_predictor(weights, base_network)
 
-    @staticmethod
-    def load_predictor(weights, base_network):
+    def load_predictor(self, weights, base_network):
         """An ``openpifpaf.Predictor`` on the checkpoint file, or untrained on ``base_network``."""
         try:
             import openpifpaf
