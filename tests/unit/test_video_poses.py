@@ -129,21 +129,34 @@ class FixedHeatmaps(torch.nn.Module):
         return self.heatmaps.expand(len(crops), -1, -1, -1)
 
 
+class BoxesPerFrame:
+    """Stand-in detector: the given boxes for the 1st, 2nd, ... frame."""
+
+    def __init__(self, boxes):
+        self.boxes = iter(boxes)
+
+    def detect(self, frame):
+        return np.array(next(self.boxes), dtype=float).reshape(-1, 5)
+
+
 @pytest.mark.parametrize("kind, udp", [("hrnet", False), ("vitpose", True)])
-def test_topdown_adapter_with_stand_in_network_gives_exact_pixels(tmp_path, kind, udp):
+def test_topdown_adapter_with_stand_in_network_gives_exact_pixels(kind, udp):
     spec = {**TINY_VITPOSE, "type": kind, "variant": "w32" if kind == "hrnet" else "b", "flip_test": False,
-            "arch": {"width": 8} if kind == "hrnet" else TINY_VITPOSE["arch"]}
+            "arch": {"width": 8} if kind == "hrnet" else TINY_VITPOSE["arch"], "batch_size": 2}
     estimator = build_estimator(spec, ESTIMATORS)
     peaks = [(4 + 2 * j, 6 + 3 * j) for j in range(17)]
-    shifts = [(1, -1)] * 17
-    estimator.network = FixedHeatmaps(peaked_heatmaps(peaks, shifts))
-    # A 192×256 box (x2 − x1 + 1 = 192): no aspect fix, padded to 240×320, centre (196, 178).
-    boxes = np.array([[100, 50, 291, 305, 0.99]])
-    poses = estimator.box_poses(np.zeros((400, 500, 3), np.uint8), boxes)
-    coords = np.array(peaks) + [0.25, -0.25]
+    estimator.network = FixedHeatmaps(peaked_heatmaps(peaks, [(1, -1)] * 17))
+    # 192×256 boxes (x2 − x1 + 1 = 192): no aspect fix, padded to 240×320, centres (196, 178)
+    # and (496, 178). Frames with 1, 0 and 2 boxes, batch size 2: crops of frames 1–3 share a pass.
+    box, moved = [100, 50, 291, 305, 0.99], [400, 50, 591, 305, 0.9]
+    estimator.detector = BoxesPerFrame([[box], [], [box, moved]])
+    poses = estimator.video_poses([np.zeros((400, 700, 3), np.uint8)] * 3)
+    assert [p.shape for p in poses] == [(1, 17, 3), (0, 17, 3), (2, 17, 3)]
     origin, step = ((23.5, 31.5), 240 / 47) if udp else ((24, 32), 240 / 48)
-    np.testing.assert_allclose(poses[0, :, :2], np.array([196.0, 178.0]) + (coords - origin) * step, atol=1e-9)
-    np.testing.assert_allclose(poses[0, :, 2], 1.0)
+    offsets = (np.array(peaks) + [0.25, -0.25] - origin) * step
+    for pose, center in ((poses[0][0], (196, 178)), (poses[2][0], (196, 178)), (poses[2][1], (496, 178))):
+        np.testing.assert_allclose(pose[:, :2], np.array(center) + offsets, atol=1e-9)
+        np.testing.assert_allclose(pose[:, 2], 1.0)
 
 
 def test_vitpose_real_network_on_a_video(video):

@@ -15,6 +15,7 @@ heavy packages inside the adapter so that the extraction entry point imports wit
 """
 
 import importlib
+import itertools
 from abc import ABC, abstractmethod
 
 from maskclr.errors import InputError
@@ -34,7 +35,8 @@ class PoseEstimator(ABC):
 class VideoPoseEstimator(PoseEstimator):
     """A real estimator on a source item ``{"frame_dir", "label" (0-based), "video": path}``.
 
-    Subclasses implement ``frame_poses`` and set ``self.max_persons_rule`` (ntu60/ntu120/none)."""
+    Subclasses implement ``frame_poses`` (or, to batch across frames, ``video_poses``) and set
+    ``self.max_persons_rule`` (ntu60/ntu120/none)."""
 
     max_persons_rule = "ntu60"
 
@@ -42,16 +44,19 @@ class VideoPoseEstimator(PoseEstimator):
     def frame_poses(self, frame):
         """(H, W, 3) uint8 RGB frame -> poses (K, 17, 3: x, y, score) in image px, COCO order."""
 
+    def video_poses(self, frames):
+        """An iterable of frames -> a list of per-frame poses, as ``frame_poses``."""
+        return [self.frame_poses(frame) for frame in frames]
+
     def estimate(self, item, rng):
-        frames_poses, img_shape = [], None
-        for frame in read_frames(item["video"]):
-            img_shape = frame.shape[:2]
-            frames_poses.append(self.frame_poses(frame))
-        if img_shape is None:
+        frames = read_frames(item["video"])
+        first = next(frames, None)
+        if first is None:
             raise InputError(f"{item['video']}: the video has no frames")
+        frames_poses = self.video_poses(itertools.chain([first], frames))
         persons = max_persons(item["label"], self.max_persons_rule, f"item '{item['frame_dir']}'")
         keypoint, score = track_poses(frames_poses, persons)
-        return {"keypoint": keypoint, "keypoint_score": score, "img_shape": tuple(int(s) for s in img_shape)}
+        return {"keypoint": keypoint, "keypoint_score": score, "img_shape": tuple(int(s) for s in first.shape[:2])}
 
 
 def lazy_class(path):

@@ -152,18 +152,30 @@ class TopDownEstimator(VideoPoseEstimator):
         return torch.cat(out)
 
     def frame_poses(self, frame):
-        boxes = self.detector.detect(frame)
-        return self.box_poses(frame, boxes[remove_duplicates(boxes)])
+        return self.video_poses([frame])[0]
 
-    def box_poses(self, frame, boxes):
-        """Poses (K, 17, 3: x, y, score) in image px for the boxes (K, ≥4) of one frame."""
-        if not len(boxes):
-            return np.zeros((0, 17, 3))
-        center, size = box_to_center_size(boxes)
-        heatmaps = self.heatmaps(crop_boxes(frame, center, size, self.udp))
+    def video_poses(self, frames):
+        """Per-frame poses; the crops of consecutive frames share forward passes of ``batch_size``."""
+        pending, poses = [], []  # pending: (crops, centres, sizes) of frames not yet through the network
+        for frame in frames:
+            boxes = self.detector.detect(frame)
+            center, size = box_to_center_size(boxes[remove_duplicates(boxes)])
+            pending.append((crop_boxes(frame, center, size, self.udp), center, size))
+            if sum(len(center) for _, center, _ in pending) >= self.batch_size:
+                poses += self.crops_poses(pending)
+                pending = []
+        return poses + self.crops_poses(pending)
+
+    def crops_poses(self, frames_crops):
+        """[(crops (K, 3, 256, 192), centres (K, 2), sizes (K, 2)) per frame] -> [(K, 17, 3) per frame]."""
+        counts = [len(center) for _, center, _ in frames_crops]
+        if not sum(counts):
+            return [np.zeros((0, 17, 3)) for _ in counts]
+        heatmaps = self.heatmaps(torch.cat([crops for crops, _, _ in frames_crops]))
         coords, score = decode_heatmaps(heatmaps.numpy())
+        center, size = (np.concatenate([frame[i] for frame in frames_crops]) for i in (1, 2))
         xy = output_to_image(coords, center, size, heatmaps.shape[2:], self.udp)
-        return np.concatenate([xy, score[..., None]], axis=-1)
+        return np.split(np.concatenate([xy, score[..., None]], axis=-1), np.cumsum(counts)[:-1])
 
 
 class ViTPoseEstimator(TopDownEstimator):
