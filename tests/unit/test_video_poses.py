@@ -124,8 +124,10 @@ class FixedHeatmaps(torch.nn.Module):
     def __init__(self, heatmaps):
         super().__init__()
         self.heatmaps = torch.from_numpy(heatmaps)
+        self.batches = []
 
     def forward(self, crops):
+        self.batches.append(len(crops))
         return self.heatmaps.expand(len(crops), -1, -1, -1)
 
 
@@ -152,6 +154,7 @@ def test_topdown_adapter_with_stand_in_network_gives_exact_pixels(kind, udp):
     estimator.detector = BoxesPerFrame([[box], [], [box, moved]])
     poses = estimator.video_poses([np.zeros((400, 700, 3), np.uint8)] * 3)
     assert [p.shape for p in poses] == [(1, 17, 3), (0, 17, 3), (2, 17, 3)]
+    assert estimator.network.batches == [2, 1]  # frame-by-frame passes would be [1, 2]
     origin, step = ((23.5, 31.5), 240 / 47) if udp else ((24, 32), 240 / 48)
     offsets = (np.array(peaks) + [0.25, -0.25] - origin) * step
     for pose, center in ((poses[0][0], (196, 178)), (poses[2][0], (196, 178)), (poses[2][1], (496, 178))):
