@@ -190,7 +190,9 @@ def test_hrnet_real_network_on_a_video(video):
 
 
 def test_published_architectures():
-    vit_b = vitpose.create_model("b")
+    vit_b = vitpose.create_model("b").eval()
+    with torch.no_grad():
+        assert vit_b(torch.zeros(1, 3, 256, 192)).shape == (1, 17, 64, 48)
     assert abs(sum(p.numel() for p in vit_b.backbone.parameters()) - 86e6) < 0.5e6  # ViTPose-B: 86 M
     keys = vit_b.state_dict()
     for key, shape in {"backbone.patch_embed.proj.weight": (768, 3, 16, 16), "backbone.pos_embed": (1, 193, 768),
@@ -199,7 +201,9 @@ def test_published_architectures():
                        "keypoint_head.deconv_layers.4.running_var": (256,),
                        "keypoint_head.final_layer.weight": (17, 256, 1, 1)}.items():
         assert tuple(keys[key].shape) == shape, key
-    w32 = hrnet.create_model("w32")
+    w32 = hrnet.create_model("w32").eval()
+    with torch.no_grad():
+        assert w32(torch.zeros(1, 3, 256, 192)).shape == (1, 17, 64, 48)
     assert round(sum(p.numel() for p in w32.parameters()) / 1e6, 1) == 28.5  # hrnet_w32_coco_256x192: 28.5 M
     keys = w32.state_dict()
     for key, shape in {"backbone.conv1.weight": (64, 3, 3, 3), "backbone.layer1.0.downsample.0.weight": (256, 64, 1, 1),
