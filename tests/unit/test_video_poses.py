@@ -337,7 +337,17 @@ def test_openpifpaf_glue_with_stand_in_predictor(video):
 @pytest.mark.skipif(importlib.util.find_spec("openpifpaf") is None,
                     reason="openpifpaf 0.13.11 pins torch 1.13.1 and torchvision 0.14.1, which has no wheel "
                            "for this Python 3.11; it runs in envs/openpifpaf.yaml (Python 3.10)")
-def test_openpifpaf_real_network_on_a_video(video):
-    estimator = build_estimator({"type": "openpifpaf", "random_init": True}, ESTIMATORS)
-    result = estimator.estimate({"frame_dir": "S001C001P001R001A001", "label": 0, "video": video}, None)
+def test_openpifpaf_real_network_on_a_video(video, tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    untrained = build_estimator({"type": "openpifpaf", "random_init": True, "max_persons_rule": "none"}, ESTIMATORS)
+    item = {"frame_dir": "S001C001P001R001A001", "label": 0, "video": video}
+    result = untrained.estimate(item, None)
     assert result["img_shape"] == (120, 160) and result["keypoint"].shape[1:] == (4, 17, 2)
+    # OpenPifPaf's checkpoints pickle the whole model: save this one and load it back by path.
+    path = tmp_path / "shufflenetv2k16-cocokp.pkl"
+    torch.save({"model": untrained.predictor.model_cpu, "epoch": 0}, path)
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")  # torch ≥ 2.6 only; 1.13 loads pickles as is
+    loaded = build_estimator({"type": "openpifpaf", "weights": str(path), "weights_sha256": sha256(path),
+                              "max_persons_rule": "none"}, ESTIMATORS)
+    torch.testing.assert_close(loaded.predictor.model_cpu.state_dict(), untrained.predictor.model_cpu.state_dict())
+    assert loaded.estimate(item, None)["keypoint"].shape[1:] == (4, 17, 2)

@@ -60,10 +60,11 @@ class OpenPifPafEstimator(VideoPoseEstimator):
         except ImportError as err:
             raise InputError(f"estimator openpifpaf: the openpifpaf package is not importable ({err}); "
                              "run in the environment envs/openpifpaf.yaml") from err
-        if weights:
-            return openpifpaf.Predictor(checkpoint=str(weights))
-        openpifpaf.network.Factory.base_name = base_network
-        return openpifpaf.Predictor(head_metas=CocoKp().head_metas)
+        # openpifpaf configures its network factory through class attributes (set by its CLI);
+        # set both each time, or an earlier estimator's choice would leak into this one.
+        openpifpaf.network.Factory.checkpoint = str(weights) if weights else None
+        openpifpaf.network.Factory.base_name = None if weights else base_network
+        return openpifpaf.Predictor(head_metas=None if weights else CocoKp().head_metas)
 
     def frame_poses(self, frame):
         annotations, _, _ = self.predictor.numpy_image(frame)
