@@ -102,7 +102,8 @@ def test_decode_heatmaps_quarter_offset_and_border():
     np.testing.assert_allclose(score[0], 0.8)
 
 
-@pytest.mark.parametrize("udp, origin, step", [(False, (24.0, 32.0), 240 / 48), (True, (23.5, 31.5), 240 / 47)])
+@pytest.mark.parametrize("udp, origin, step", [(False, (24, 32), (240 / 48, 320 / 64)),
+                                                (True, (23.5, 31.5), (240 / 47, 320 / 63))])
 def test_heatmap_to_image_pixels(udp, origin, step):
     center, size = np.array([[500.0, 400.0]]), np.array([[240.0, 320.0]])
     coords = np.array([[[0.0, 0.0], [24.0, 32.0], [47.0, 63.0], [10.25, 5.75]]])
@@ -155,7 +156,7 @@ def test_topdown_adapter_with_stand_in_network_gives_exact_pixels(kind, udp):
     poses = estimator.video_poses([np.zeros((400, 700, 3), np.uint8)] * 3)
     assert [p.shape for p in poses] == [(1, 17, 3), (0, 17, 3), (2, 17, 3)]
     assert estimator.network.batches == [2, 1]  # frame-by-frame passes would be [1, 2]
-    origin, step = ((23.5, 31.5), 240 / 47) if udp else ((24, 32), 240 / 48)
+    origin, step = ((23.5, 31.5), (240 / 47, 320 / 63)) if udp else ((24, 32), (240 / 48, 320 / 64))
     offsets = (np.array(peaks) + [0.25, -0.25] - origin) * step
     for pose, center in ((poses[0][0], (196, 178)), (poses[2][0], (196, 178)), (poses[2][1], (496, 178))):
         np.testing.assert_allclose(pose[:, :2], np.array(center) + offsets, atol=1e-9)

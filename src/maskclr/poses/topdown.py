@@ -12,7 +12,8 @@ Geometry and decoding follow mmpose 0.x, the version that made PYSKL's HRNet ske
   shifted one pixel in the classic, non-UDP geometry) and averaged with the plain ones.
 
 Two pixel conventions exist: the classic one (HRNet: crop pixel u <-> centre + (u − W/2)·s with
-s = box width / W) and UDP (ViTPose: centre + (u − (W−1)/2)·s with s = box width / (W−1)).
+s = box width / W) and UDP (ViTPose: centre + (u − (W−1)/2)·s with s = box width / (W−1)); the
+same on the y axis with H and the box height.
 ViTPose's official test decoder adds a DARK refinement on top; this module does not (its
 argmax + quarter-offset decoding differs by well under one heatmap pixel).
 """
@@ -48,16 +49,13 @@ def box_to_center_size(boxes, input_size=INPUT_SIZE):
     return center, np.stack([w, h], axis=1) * BOX_PADDING
 
 
-def crop_scale(size, output_size, udp):
-    """Image pixels per output pixel (N,) for boxes of ``size`` (N, 2) on an (H, W) output."""
-    return size[:, 0] / (output_size[1] - 1 if udp else output_size[1])
-
-
 def output_to_image(coords, center, size, output_size, udp):
-    """Points (N, J, 2) on an (H, W) crop or heatmap of the boxes (center, size) -> image px."""
-    scale = crop_scale(size, output_size, udp)[:, None, None]
-    origin = (np.array(output_size[::-1]) - 1) / 2 if udp else np.array(output_size[::-1]) / 2
-    return center[:, None] + (coords - origin) * scale
+    """Points (N, J, 2) on an (H, W) crop or heatmap of the boxes (center, size) -> image px.
+
+    The box's (w, h) spans W × H output pixels (classic) or W − 1 × H − 1 (UDP), per axis."""
+    width_height = np.array(output_size[::-1], dtype=np.float64) - (1 if udp else 0)
+    origin = width_height / 2
+    return center[:, None] + (coords - origin) * (size / width_height)[:, None]
 
 
 def crop_boxes(frame, center, size, udp, input_size=INPUT_SIZE):
