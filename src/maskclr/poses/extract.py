@@ -21,10 +21,16 @@ import numpy as np
 from maskclr.data.pyskl import load_pyskl, validate_dataset
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import dump_pickle, load_pickle
-from maskclr.poses.base import build_estimator
+from maskclr.poses.base import build_estimator, lazy_class
 from maskclr.poses.simulated import SimulatedEstimator
 
-ESTIMATORS = {"simulated": SimulatedEstimator}
+# The real adapters import torch (and openpifpaf) when built: the simulated tier's environment has neither.
+ESTIMATORS = {
+    "simulated": SimulatedEstimator,
+    "vitpose": lazy_class("maskclr.poses.topdown:ViTPoseEstimator"),
+    "hrnet": lazy_class("maskclr.poses.topdown:HRNetEstimator"),
+    "openpifpaf": lazy_class("maskclr.poses.openpifpaf_adapter:OpenPifPafEstimator"),
+}
 VIDEO_KEYS = ("frame_dir", "label", "video")
 
 
