@@ -46,6 +46,16 @@ def ntu_release(count=8, num_classes=4):
     return {"split": split, "annotations": anns}
 
 
+def write_video(path, frames=4, size=(120, 160)):
+    """A short H.264 video: a bright 'person' rectangle walking right on a dark background."""
+    iio = pytest.importorskip("imageio.v3")
+    video = np.full((frames, *size, 3), 30, dtype=np.uint8)
+    for t in range(frames):
+        video[t, 20:110, 40 + 5 * t:80 + 5 * t] = (200, 150, 120)
+    iio.imwrite(path, video, fps=10, plugin="FFMPEG", codec="libx264", macro_block_size=1)
+    return str(path)
+
+
 def run_module(module, *args, cwd=REPO):
     """Run ``python -m module args`` with the package importable; returns the CompletedProcess."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}

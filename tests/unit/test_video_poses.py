@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import write_video
 from maskclr.data.pyskl import validate_dataset
 from maskclr.errors import InputError
 from maskclr.poses import hrnet, vitpose
@@ -25,16 +26,6 @@ from maskclr.fileio import sha256
 HEATMAP = (64, 48)
 TINY_VITPOSE = {"type": "vitpose", "variant": "b", "random_init": True, "arch": {"depth": 2, "embed_dim": 64,
                 "num_heads": 2}, "detector": {"type": "whole_frame"}, "flip_test": True}
-
-
-def write_video(path, frames=4, size=(120, 160)):
-    """A short H.264 video: a bright 'person' rectangle walking right on a dark background."""
-    iio = pytest.importorskip("imageio.v3")
-    video = np.full((frames, *size, 3), 30, dtype=np.uint8)
-    for t in range(frames):
-        video[t, 20:110, 40 + 5 * t:80 + 5 * t] = (200, 150, 120)
-    iio.imwrite(path, video, fps=10, plugin="FFMPEG", codec="libx264", macro_block_size=1)
-    return str(path)
 
 
 @pytest.fixture(autouse=True)
@@ -167,10 +158,9 @@ def test_vitpose_real_network_on_a_video(video):
     # The whole path: decoding, boxes, a (small, random) ViTPose with flip test, heatmap decoding,
     # pixels, tracking and PYSKL validation.
     torch.manual_seed(0)
-    source = {"split": {"all": ["S001C001P001R001A001"]},
-              "annotations": [{"frame_dir": "S001C001P001R001A001", "label": 0, "video": video}]}
-    poses = extract(source, build_estimator(TINY_VITPOSE, ESTIMATORS), "hq", 0)
-    ann = validate_dataset(poses, "test")["annotations"][0]
+    items = [{"frame_dir": "S001C001P001R001A001", "label": 0, "video": video}]
+    annotations = extract(items, build_estimator(TINY_VITPOSE, ESTIMATORS), "hq", 0)
+    ann = validate_dataset(annotations, "test")["annotations"][0]
     assert ann["img_shape"] == (120, 160) and ann["total_frames"] == 4
     assert ann["keypoint"].shape == (1, 4, 17, 2) and ann["keypoint"].dtype == np.float32
     found = ann["keypoint_score"] > 0

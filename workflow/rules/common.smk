@@ -1,5 +1,6 @@
 """Helpers shared by every rule: config access, code inputs and the target lists."""
 
+import copy
 import json
 import os
 import re
@@ -218,17 +219,49 @@ def estimator_spec(wildcards):
 
 
 def estimator_downloads(wildcards):
-    """Files an estimator needs (weights), by constructor argument: inputs of its jobs."""
+    """Files an estimator needs (weights), by constructor argument ('detector.weights' for a
+    nested one, named detector_weights as an input): inputs of its jobs."""
     wanted = estimator_spec(wildcards).get("downloads", {})
-    return {arg: download_file(name) for arg, name in wanted.items()}
+    return {arg.replace(".", "_"): download_file(name) for arg, name in wanted.items()}
 
 
 def estimator_json(wildcards):
-    """The estimator spec of one dataset and tier as JSON, downloads replaced by their paths."""
-    spec = dict(estimator_spec(wildcards))
-    spec.pop("downloads", None)
-    spec.update(estimator_downloads(wildcards))
+    """The estimator spec of one dataset and tier as JSON: each download becomes its argument's
+    path, and its pinned checksum the argument's `<name>_sha256` (the adapter verifies it).
+    """
+    spec = copy.deepcopy(estimator_spec(wildcards))
+    for arg, name in spec.pop("downloads", {}).items():
+        *parents, key = arg.split(".")
+        target = spec
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[key] = download_file(name)
+        if config["downloads"][name].get("sha256"):
+            target[f"{key}_sha256"] = config["downloads"][name]["sha256"]
     return json.dumps(spec, sort_keys=True)
+
+
+# The modules each estimator type imports beyond the shared extraction code (which always
+# imports the simulated estimator): editing one adapter reruns only its tiers. A type not listed
+# (a user's own) depends on every poses module.
+TOPDOWN_CODE = [
+    f"poses/{m}.py"
+    for m in ("topdown", "vitpose", "hrnet", "heatmap_head", "detector", "weights")
+]
+ESTIMATOR_CODE = {
+    "simulated": [],
+    "vitpose": TOPDOWN_CODE,
+    "hrnet": TOPDOWN_CODE,
+    "openpifpaf": ["poses/openpifpaf_adapter.py", "poses/weights.py"],
+}
+
+
+def estimator_code(wildcards):
+    shared = [
+        f"poses/{m}.py" for m in ("base", "extract", "tracking", "video", "simulated")
+    ]
+    own = ESTIMATOR_CODE.get(estimator_spec(wildcards)["type"], ["poses/*.py"])
+    return src_files(*shared, *own, "data/pyskl.py", "data/joints.py")
 
 
 def estimator_env(wildcards):

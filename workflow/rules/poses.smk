@@ -3,7 +3,7 @@ rule extract_poses:
     input:
         unpack(estimator_downloads),
         source=lambda wc: source_file(wc.dataset),
-        code=src_files("poses/*.py", "data/pyskl.py", "data/joints.py"),
+        code=estimator_code,
     output:
         "results/poses/{dataset}/{estimator}/shard{shard}.pkl",
     log:
