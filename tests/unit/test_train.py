@@ -172,6 +172,26 @@ def test_time_budget_stops_with_a_resumable_state(data, tmp_path):
     assert checkpoint_epoch(tmp_path / "work") == 1 and not (tmp_path / "model.pt").exists()
 
 
+def test_a_budget_shorter_than_the_margin_still_trains_whole_epochs(data, tmp_path):
+    # 4 min, default margin 5 min: the margin is capped at 2 min, and the seconds-long run fits
+    result = run_module("maskclr.train", *train_args(data, tmp_path), "--time-budget-min", "4")
+    assert result.returncode == 0, result.stderr
+    assert len(history(tmp_path)) == SCHEDULE["epochs_stage1"]
+
+
+def test_sigterm_releases_the_lock_and_keeps_the_last_epoch(data, tmp_path):
+    """SLURM's time limit: SIGTERM, then SIGKILL after KillWait."""
+    process = start_training(data, tmp_path, epochs=10_000)
+    deadline = time.time() + 120
+    while checkpoint_epoch(tmp_path / "work") < 1 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "signal SIGTERM: stopping" in stderr
+    assert not (tmp_path / "work" / "lock.json").exists() and checkpoint_epoch(tmp_path / "work") >= 1
+
+
 def test_wrong_architecture_checkpoint(data, stage1, tmp_path):
     result = train(data, tmp_path, stage="stage2", method=MASKCLR, init=stage1 / "model.pt",
                    backbone={**BACKBONE, "dim": 16})
