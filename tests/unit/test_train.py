@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, make_dataset, run_module
+from conftest import REPO, make_dataset, run_module, training_history
 from maskclr.train.loop import Pathways, step_losses
 from maskclr.models.losses import class_contrastive, sample_contrastive
 
@@ -52,9 +52,8 @@ def train(*args, **kwargs):
     return run_module("maskclr.train", *train_args(*args, **kwargs))
 
 
-def history(folder, drop=("seconds", "samples_per_s")):
-    rows = json.loads((Path(folder) / "metrics.json").read_text())["history"]
-    return [{k: v for k, v in row.items() if k not in drop} for row in rows]
+def history(folder):
+    return training_history(Path(folder) / "metrics.json")
 
 
 @pytest.fixture(scope="module")
