@@ -116,7 +116,8 @@ def test_training_cut_by_its_runtime_resumes_on_retry(slurm, tmp_path):
     optimiser, scheduler and history restored (timings aside).
 
     If SLURM kills the job at the limit instead (a slow start-up), sacct says TIMEOUT. Plugin 2.8.0
-    counts TIMEOUT among its failure states, so ``retries`` resubmits it just the same. SLURM sends
+    counts TIMEOUT among its failure states, so the job is resubmitted just the same (seen here
+    with a sleeping rule: TIMEOUT after 87 s of a 1-minute limit, then resubmitted). SLURM sends
     SIGTERM, then SIGKILL after KillWait (5 s here): the trainer exits on SIGTERM without saving
     (a mid-epoch state would not reproduce the uninterrupted run) and releases its work-dir lock,
     and the retry resumes from the last finished epoch, whose checkpoint is written atomically
