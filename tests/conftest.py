@@ -1,5 +1,7 @@
-"""Shared helpers: small PYSKL annotations, the package's command-line tools, the tiny workflow."""
+"""Shared helpers: small PYSKL annotations, the package's command-line tools, training histories,
+the tiny workflow."""
 
+import json
 import os
 import subprocess
 import sys
@@ -61,6 +63,12 @@ def run_module(module, *args, cwd=REPO):
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     return subprocess.run([sys.executable, "-m", module, *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True)
+
+
+def training_history(metrics_json):
+    """The per-epoch rows of a training's metrics.json, without the timings (they differ between runs)."""
+    rows = json.loads(Path(metrics_json).read_text())["history"]
+    return [{k: v for k, v in row.items() if k not in ("seconds", "samples_per_s")} for row in rows]
 
 
 @pytest.fixture

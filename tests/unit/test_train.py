@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, make_dataset, run_module
+from conftest import REPO, make_dataset, run_module, training_history
 from maskclr.train.loop import Pathways, step_losses
 from maskclr.models.losses import class_contrastive, sample_contrastive
 
@@ -52,9 +52,8 @@ def train(*args, **kwargs):
     return run_module("maskclr.train", *train_args(*args, **kwargs))
 
 
-def history(folder, drop=("seconds", "samples_per_s")):
-    rows = json.loads((Path(folder) / "metrics.json").read_text())["history"]
-    return [{k: v for k, v in row.items() if k not in drop} for row in rows]
+def history(folder):
+    return training_history(Path(folder) / "metrics.json")
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +169,26 @@ def test_time_budget_stops_with_a_resumable_state(data, tmp_path):
                         "--time-margin-min", "0")
     assert result.returncode == 3 and "run again to resume" in result.stderr
     assert checkpoint_epoch(tmp_path / "work") == 1 and not (tmp_path / "model.pt").exists()
+
+
+def test_a_budget_shorter_than_the_margin_still_trains_whole_epochs(data, tmp_path):
+    # 4 min, default margin 5 min: the margin is capped at 2 min, and the seconds-long run fits
+    result = run_module("maskclr.train", *train_args(data, tmp_path), "--time-budget-min", "4")
+    assert result.returncode == 0, result.stderr
+    assert len(history(tmp_path)) == SCHEDULE["epochs_stage1"]
+
+
+def test_sigterm_releases_the_lock_and_keeps_the_last_epoch(data, tmp_path):
+    """SLURM's time limit: SIGTERM, then SIGKILL after KillWait."""
+    process = start_training(data, tmp_path, epochs=10_000)
+    deadline = time.time() + 120
+    while checkpoint_epoch(tmp_path / "work") < 1 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "signal SIGTERM: stopping" in stderr
+    assert not (tmp_path / "work" / "lock.json").exists() and checkpoint_epoch(tmp_path / "work") >= 1
 
 
 def test_wrong_architecture_checkpoint(data, stage1, tmp_path):

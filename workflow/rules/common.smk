@@ -355,6 +355,13 @@ def train_data(wildcards):
     return f"results/data/{wildcards.dataset}/{config['train']['estimator']}/{wildcards.split}.h5"
 
 
+# A training cut by its time budget exits non-zero and resumes when run again: only the main
+# process may retry it, resubmitting it with a fresh allocation. Inside a SLURM job Snakemake
+# runs in remote mode with `--retries 0`, which a rule's own `retries:` overrides: it would rerun
+# the training in the spent allocation until SLURM kills it (snakemake-executor-plugin-slurm #284).
+TRAIN_RETRIES = 0 if workflow.remote_exec else 3
+
+
 def train_code(wildcards):
     """The trainer, the shared model code and this backbone's own module only."""
     shared = (

@@ -9,7 +9,7 @@ rule train_stage1:
         metrics="results/models/{dataset}/{split}/{backbone}/{stage1}/metrics.json",
     log:
         "results/logs/train/{dataset}/{split}/{backbone}/{stage1}.log",
-    retries: 3
+    retries: TRAIN_RETRIES
     conda:
         "../../envs/train.yaml"
     threads: 1
@@ -41,7 +41,7 @@ rule train_stage2:
         metrics="results/models/{dataset}/{split}/{backbone}/{method}/metrics.json",
     log:
         "results/logs/train/{dataset}/{split}/{backbone}/{method}.log",
-    retries: 3
+    retries: TRAIN_RETRIES
     conda:
         "../../envs/train.yaml"
     threads: 1

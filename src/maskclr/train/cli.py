@@ -6,13 +6,15 @@ and trains ``epochs_stage2`` more epochs with the given method. Every epoch ends
 evaluation on the test split and a checkpoint in ``--work-dir``; a rerun of the same job
 resumes from it and ends with the metrics an uninterrupted run would have produced. When the
 time budget would run out during the next epoch, the job saves and exits with status 3, so the
-scheduler's retry resumes it.
+scheduler's retry resumes it. SIGTERM (SLURM's time limit, before SIGKILL) ends the job cleanly
+at once: the lock is released and the last epoch's checkpoint is kept for the retry.
 """
 
 import argparse
 import hashlib
 import json
 import os
+import signal
 import sys
 import time
 from contextlib import nullcontext
@@ -50,7 +52,8 @@ def parse_args(argv):
     parser.add_argument("--out-metrics", required=True)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per process")
     parser.add_argument("--time-budget-min", type=float, default=0, help="stop and save before this (0: none)")
-    parser.add_argument("--time-margin-min", type=float, default=5)
+    parser.add_argument("--time-margin-min", type=float, default=5,
+                        help="stop this long before the budget ends (at most half the budget)")
     return parser.parse_args(argv)
 
 
@@ -119,8 +122,31 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
+def time_is_up(args, started, longest):
+    """Whether one more epoch (as long as the longest so far) could overrun the time budget.
+
+    The margin, for saving and exiting, is capped at half the budget: a margin longer than the
+    budget would stop every attempt after one epoch, and a short ``runtime`` (a debug partition)
+    could then never finish within the retries.
+    """
+    if not args.time_budget_min:
+        return False
+    margin = min(args.time_margin_min, args.time_budget_min / 2)
+    return time.time() - started + longest > (args.time_budget_min - margin) * 60
+
+
+def exit_on_sigterm(signum, frame):
+    """Leave through ``sys.exit``: unlike the default action, it runs the ``with`` exits, so the
+    work-dir lock is released (a retry on another host would otherwise wait for it to go stale).
+    The state is not saved mid-epoch: a resume from the last finished epoch reproduces an
+    uninterrupted run exactly."""
+    log(f"signal {signal.Signals(signum).name}: stopping; the last finished epoch's state is kept")
+    sys.exit(128 + signum)
+
+
 def main(argv=None):
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     schedule = parse(Schedule, args.schedule_json, "--schedule-json")
     method = parse(Method, args.method_json, "--method-json")
     rank, world, device = distributed.setup()
@@ -187,8 +213,7 @@ def main(argv=None):
                                                    "samples_per_s") if k in row and row[k]))
             distributed.barrier()
             longest = max(longest, time.time() - tick)
-            budget = args.time_budget_min * 60
-            if budget and epoch + 1 < epochs.stop and time.time() - started + longest > budget - args.time_margin_min * 60:
+            if epoch + 1 < epochs.stop and time_is_up(args, started, longest):
                 log(f"time budget of {args.time_budget_min} min reached after epoch {epoch + 1}: "
                     f"state saved in {state_path}; run again to resume")
                 distributed.teardown()
