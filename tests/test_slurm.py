@@ -34,10 +34,11 @@ def fit_test_node(*set_resources):
     """Overrides of the profile's site settings for the test node, plus ``rule:resource=value`` ones."""
     return [
         "--default-resources", "slurm_partition=debug", "runtime=10", "mem_mb=1000",
-        "--set-resources", *(f"{rule}:{key}" for rule in ("train_stage1", "train_stage2", "evaluate", "preprocess")
+        "--set-resources", *(f"{rule}:{key}" for rule in ("train_stage1", "train_stage2", "evaluate", "preprocess",
+                                                          "extract_poses")
                              for key in ("slurm_partition=debug", "mem_mb=1000")),
         *(f"{rule}:{key}" for rule in ("train_stage1", "train_stage2") for key in ("gpu=1", "cpus_per_gpu=1")),
-        "evaluate:cpus_per_gpu=1", *set_resources,
+        "evaluate:cpus_per_gpu=1", "extract_poses:cpus_per_gpu=1", *set_resources,
         "--set-threads", "train_stage1=1", "train_stage2=1", "evaluate=1",
         "--software-deployment-method", "env-modules",  # the test machine has no conda
         "--slurm-init-seconds-before-status-checks", "5", "--jobs", "4",
@@ -85,14 +86,18 @@ def test_tiny_workflow_runs_as_slurm_jobs(slurm, tmp_path):
 
     rows = sacct(output, "JobID", "State", "AllocTRES")
     submitted = len(re.findall(r"Job \d+ has been submitted with SLURM jobid", output))
-    assert submitted >= 30 and len(rows) == submitted
+    arrays = re.findall(r"Submitted array job with Snakemake IDs (\S+) and SLURM job ID (\d+)", output)
+    tasks = [job_id for job_id, _, _ in rows if "_" in job_id]  # array tasks are <jobid>_<index>
+    assert submitted >= 30 and len(rows) == submitted + sum(len(ids.split(",")) for ids, _ in arrays)
     assert all(state == "COMPLETED" for _, state, _ in rows)
+    # the pose shards (2 per tier, 3 tiers) went out as one SLURM job array
+    assert len(arrays) == 1 and len(tasks) == 6 and {t.split("_")[0] for t in tasks} == {arrays[0][1]}
     # one SLURM log folder per rule: every non-local rule ran as a SLURM job
     rules = {p.name for p in (tmp_path / "results" / "logs" / "slurm").iterdir()}
     assert {"rule_train_stage1", "rule_train_stage2", "rule_evaluate", "rule_preprocess",
             "rule_extract_poses", "rule_generate_synthetic", "rule_collect_metrics"} <= rules
-    # training asked for GPUs (--gpus): its jobs hold gres/gpu
-    assert sum("gres/gpu=1" in tres for _, _, tres in rows) == 8 + 8  # 8 trainings, 8 evaluations
+    # training, evaluation and extraction asked for GPUs (--gpus): their jobs hold gres/gpu
+    assert sum("gres/gpu=1" in tres for _, _, tres in rows) == 8 + 8 + 6  # trainings, evaluations, shards
 
 
 def test_slurm_profile_is_complete():

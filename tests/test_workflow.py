@@ -2,6 +2,7 @@
 
 import json
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -12,7 +13,8 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import REPO, snakemake, tiny_config, workdir_with
+from conftest import REPO, ntu_release, snakemake, tiny_config, workdir_with, write_video
+from maskclr.fileio import load_pickle
 
 pytestmark = pytest.mark.workflow
 
@@ -281,22 +283,26 @@ def test_changing_one_training_hyperparameter_reruns_exactly_its_models(finished
     assert not {"train_stage1", "extract_poses", "preprocess", "generate_synthetic"} & set(planned)
 
 
-def test_released_skeletons_run_through_the_same_path(tmp_path):
-    """An NTU-format release (built here in the exact PYSKL format) given as a local path: fetch
-    links it, import_release checks it, the split lists and the HDF5 files are made."""
-    from conftest import ntu_release
-
+def ntu_workdir(tmp_path, **estimators):
+    """A run directory whose config has an NTU60-format release (built here in the exact PYSKL
+    format, given as a local copy) and the extra tiers ``estimators``; nothing synthetic."""
     release = tmp_path / "my_copy_of_ntu60_hrnet.pkl"
-    release.write_bytes(__import__("pickle").dumps(ntu_release(), protocol=4))
+    release.write_bytes(pickle.dumps(ntu_release(), protocol=4))
     config = tiny_config()
     config["datasets"]["ntu60"] = {
         "num_classes": 4, "splits": ["xsub", "xview"], "release": "ntu60_hrnet",
-        "expected_sizes": {"xsub_train": 5, "xsub_val": 3}, "estimators": {"mq": {"type": "release"}}}
+        "expected_sizes": {"xsub_train": 5, "xsub_val": 3}, "estimators": {"mq": {"type": "release"}, **estimators}}
     config["downloads"] = {"ntu60_hrnet": {"file": "ntu60_hrnet.pkl", "path": str(release)}}
     config["paper"]["dataset"] = "ntu60"
     config["experiments"] = []
     (tmp_path / "run").mkdir()
-    workdir = workdir_with(tmp_path / "run", config)
+    return workdir_with(tmp_path / "run", config), config, release
+
+
+def test_released_skeletons_run_through_the_same_path(tmp_path):
+    """fetch links the local copy, import_release checks it, the split lists and HDF5 files
+    are made; a changed expected size reruns the import, which then fails clearly."""
+    workdir, config, release = ntu_workdir(tmp_path)
     result = snakemake(workdir, "--cores", "2", "data", "results/splits/ntu60")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (workdir / "resources" / "downloads" / "ntu60_hrnet.pkl").resolve() == release.resolve()
@@ -312,6 +318,32 @@ def test_released_skeletons_run_through_the_same_path(tmp_path):
     assert result.returncode != 0
     log = (workdir / "results" / "logs" / "import_release" / "ntu60" / "mq.log").read_text()
     assert "split 'xsub_train' has 5 sequences, expected 40091" in log
+
+
+def test_video_tier_is_extracted_in_shards_by_a_real_network(tmp_path):
+    """An HQ tier re-extracted from videos (made here) by the HRNet adapter with random weights
+    (no weights can be downloaded here): list_videos, two extract_poses shards, merge_poses and
+    preprocess run as in the paper configuration."""
+    hrnet = {"type": "hrnet", "variant": "w32", "arch": {"width": 8}, "random_init": True, "flip_test": False,
+             "detector": {"type": "whole_frame"}}
+    workdir, config, _ = ntu_workdir(tmp_path, hq=hrnet)
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for ann in ntu_release()["annotations"]:
+        write_video(videos / f"{ann['frame_dir']}_rgb.avi", frames=3, size=(96, 128))
+    config["datasets"]["ntu60"].update(videos=str(videos), shards=2)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "--cores", "2", "results/data/ntu60/hq/xsub.h5")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    poses = load_pickle(workdir / "results" / "poses" / "ntu60" / "hq.pkl")
+    assert [a["frame_dir"] for a in poses["annotations"]] == [a["frame_dir"] for a in ntu_release()["annotations"]]
+    assert poses["split"] == {name: ntu_release()["split"][name] for name in ("xsub_train", "xsub_val", "xview_train",
+                                                                            "xview_val")}
+    first = poses["annotations"][0]
+    assert first["img_shape"] == (96, 128) and first["keypoint"].shape == (1, 3, 17, 2)
+    assert sorted(p.name for p in (workdir / "results" / "poses" / "ntu60" / "hq").iterdir()) == ["shard0.pkl", "shard1.pkl"]
+    with h5py.File(workdir / "results" / "data" / "ntu60" / "hq" / "xsub.h5") as h5:
+        assert h5["train/x"].shape[0] == 5 and h5["test/x"].shape[0] == 3
 
 
 PAPER_JOBS = {"fetch": 6, "import_release": 3, "list_videos": 1, "extract_poses": 128, "merge_poses": 2,
