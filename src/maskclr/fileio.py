@@ -115,3 +115,13 @@ def sha256(path, chunk=1 << 20):
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def content_sha256(path):
+    """``sha256`` of a file; for a folder (a ``directory()`` output), the SHA-256 over the sorted
+    ``<sha256>  <relative path>`` lines of every file in it."""
+    path = Path(path)
+    if not path.is_dir():
+        return sha256(path)
+    lines = sorted(f"{sha256(f)}  {f.relative_to(path).as_posix()}\n" for f in path.rglob("*") if f.is_file())
+    return hashlib.sha256("".join(lines).encode()).hexdigest()

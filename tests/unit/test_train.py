@@ -255,3 +255,16 @@ def test_predict_bad_input_is_named(stage1, tmp_path):
     assert result.returncode == 2 and "--video needs --estimator-json" in result.stderr
     result = run_module("maskclr.predict", "--checkpoint", tmp_path / "absent.pt", "--poses", tmp_path / "p.pkl")
     assert result.returncode == 2 and "absent.pt" in result.stderr
+
+
+def test_predict_runs_a_pose_estimator_on_a_video(stage1, tmp_path):
+    from conftest import write_video
+
+    video = write_video(tmp_path / "my_clip.avi", frames=3, size=(96, 128))
+    spec = {"type": "hrnet", "variant": "w32", "arch": {"width": 8}, "random_init": True, "flip_test": False,
+            "detector": {"type": "whole_frame"}, "max_persons_rule": "none"}
+    result = run_module("maskclr.predict", "--checkpoint", stage1 / "model.pt", "--video", video,
+                        "--estimator-json", json.dumps(spec), "--out-activation", tmp_path / "a.npz")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "my_clip" and len(result.stdout.splitlines()) == 1 + 3
+    assert np.load(tmp_path / "a.npz")["frame_dir"].tolist() == ["my_clip"]

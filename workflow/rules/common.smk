@@ -247,12 +247,16 @@ def estimator_json(wildcards):
 TOPDOWN_CODE = [
     f"poses/{m}.py"
     for m in ("topdown", "vitpose", "hrnet", "heatmap_head", "detector", "weights")
-]
+] + ["models/loading.py"]
 ESTIMATOR_CODE = {
     "simulated": [],
     "vitpose": TOPDOWN_CODE,
     "hrnet": TOPDOWN_CODE,
-    "openpifpaf": ["poses/openpifpaf_adapter.py", "poses/weights.py"],
+    "openpifpaf": [
+        "poses/openpifpaf_adapter.py",
+        "poses/weights.py",
+        "models/loading.py",
+    ],
 }
 
 
@@ -370,6 +374,8 @@ def train_code(wildcards):
         "models/base.py",
         "models/attention.py",
     )
+    # DSTFormer loads MotionBERT checkpoints through models/loading.py
+    own = ["models/loading.py"] if wildcards.backbone == "dstformer" else []
     return src_files(
         *shared,
         "models/head.py",
@@ -378,6 +384,7 @@ def train_code(wildcards):
         "data/dataset.py",
         "data/augment.py",
         f"models/{wildcards.backbone}.py",
+        *own,
     )
 
 

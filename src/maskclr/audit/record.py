@@ -19,7 +19,7 @@ from pathlib import Path
 import maskclr
 from maskclr.audit import environment, metadata, nested
 from maskclr.errors import InputError
-from maskclr.fileio import atomic_output, sha256
+from maskclr.fileio import atomic_output, content_sha256
 
 SRC = Path(maskclr.__file__).resolve().parent.parent  # src/, the root of code file names
 UP_TO_DATE = ("ok", "no update")
@@ -28,8 +28,8 @@ INDEX_COLUMNS = ("result", "rule", "sha256", "slurm_job_id", "host", "record")
 
 @lru_cache(maxsize=None)
 def file_sha256(path):
-    """SHA-256 of a file, once per path: the same data file is an input of many jobs."""
-    return sha256(path)
+    """SHA-256 of a file (or folder), once per path: the same data file is an input of many jobs."""
+    return content_sha256(path)
 
 
 def code_name(path):

@@ -32,7 +32,7 @@ def load(audit_dir):
 
 
 def current_sha256(path):
-    return file_sha256(path) if Path(path).is_file() else None
+    return file_sha256(path) if Path(path).exists() else None
 
 
 def file_changes(record):

@@ -16,6 +16,7 @@ import torch.nn as nn
 from maskclr.errors import InputError
 from maskclr.models.base import Backbone
 from maskclr.models.layers import MLP, Attention
+from maskclr.models.loading import load_strict, read_checkpoint
 
 
 class Block(nn.Module):
@@ -124,17 +125,5 @@ def motionbert_state_dict(checkpoint, path):
 
 def load_motionbert(model, path):
     """Load a MotionBERT checkpoint into ``model`` strictly, with a clear error on mismatch."""
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as err:
-        raise InputError(f"{path}: cannot load a MotionBERT checkpoint: {err}") from err
-    state = motionbert_state_dict(checkpoint, path)
-    expected = model.state_dict()
-    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
-    if missing or unexpected or wrong:
-        detail = "; ".join(f"{label}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
-                           for label, keys in (("missing", missing), ("unexpected", unexpected),
-                                               ("wrong shape", wrong)) if keys)
-        raise InputError(f"{path}: not a checkpoint of this DSTFormer configuration ({detail})")
-    model.load_state_dict(state, strict=True)
+    state = motionbert_state_dict(read_checkpoint(path, "MotionBERT"), path)
+    load_strict(model, state, path, "this DSTFormer configuration")

@@ -1,4 +1,5 @@
-"""mmpose's ``TopdownHeatmapSimpleHead``: deconvolutions then a 1×1 conv to one heatmap per joint.
+"""mmpose's ``TopdownHeatmapSimpleHead`` (deconvolutions then a 1×1 conv to one heatmap per
+joint) and the top-down model around it (``backbone`` + ``keypoint_head``).
 
 Parameter names match mmpose checkpoints (``deconv_layers.{3i}`` transposed conv,
 ``deconv_layers.{3i+1}`` batch norm, ``final_layer``), so they load strictly under the
@@ -23,3 +24,22 @@ class TopdownHeatmapHead(nn.Module):
 
     def forward(self, x):
         return self.final_layer(self.deconv_layers(x))
+
+
+class TopdownPoseModel(nn.Module):
+    """(B, 3, 256, 192) crops -> (B, J, 64, 48) heatmaps: a ``backbone`` and its ``keypoint_head``,
+    named as in mmpose's ``TopDown`` models so that their checkpoints load strictly."""
+
+    def __init__(self, backbone, keypoint_head):
+        super().__init__()
+        self.backbone = backbone
+        self.keypoint_head = keypoint_head
+
+    def forward_features(self, x):
+        return self.backbone(x)
+
+    def forward_head(self, features):
+        return self.keypoint_head(features)
+
+    def forward(self, x):
+        return self.forward_head(self.forward_features(x))

@@ -9,7 +9,7 @@ highest-resolution branch (stride 4).
 
 import torch.nn as nn
 
-from maskclr.poses.heatmap_head import TopdownHeatmapHead
+from maskclr.poses.heatmap_head import TopdownHeatmapHead, TopdownPoseModel
 
 VARIANTS = {"w32": dict(width=32), "w48": dict(width=48)}
 # (modules, branches) of stages 2–4; every branch has 4 BasicBlocks.
@@ -122,22 +122,11 @@ class HRNetBackbone(nn.Module):
         return xs[0]
 
 
-class HRNetPose(nn.Module):
+class HRNetPose(TopdownPoseModel):
     """(B, 3, 256, 192) crops -> (B, num_joints, 64, 48) heatmaps (1×1 conv head, no deconv)."""
 
     def __init__(self, width=32, num_joints=17):
-        super().__init__()
-        self.backbone = HRNetBackbone(width)
-        self.keypoint_head = TopdownHeatmapHead(width, num_joints, num_deconv=0)
-
-    def forward_features(self, x):
-        return self.backbone(x)
-
-    def forward_head(self, features):
-        return self.keypoint_head(features)
-
-    def forward(self, x):
-        return self.forward_head(self.forward_features(x))
+        super().__init__(HRNetBackbone(width), TopdownHeatmapHead(width, num_joints, num_deconv=0))
 
 
 def create_model(variant="w32", **overrides):

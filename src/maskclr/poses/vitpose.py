@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from maskclr.poses.heatmap_head import TopdownHeatmapHead
+from maskclr.poses.heatmap_head import TopdownHeatmapHead, TopdownPoseModel
 
 VARIANTS = {
     "s": dict(embed_dim=384, depth=12, num_heads=12),
@@ -94,22 +94,12 @@ class ViT(nn.Module):
         return self.last_norm(tokens).transpose(1, 2).reshape(x.shape[0], -1, h, w)
 
 
-class ViTPose(nn.Module):
+class ViTPose(TopdownPoseModel):
     """(B, 3, 256, 192) crops -> (B, num_joints, 64, 48) heatmaps."""
 
     def __init__(self, img_size=(256, 192), embed_dim=768, depth=12, num_heads=12, num_joints=17):
-        super().__init__()
-        self.backbone = ViT(img_size, embed_dim=embed_dim, depth=depth, num_heads=num_heads)
-        self.keypoint_head = TopdownHeatmapHead(embed_dim, num_joints, num_deconv=2)
-
-    def forward_features(self, x):
-        return self.backbone(x)
-
-    def forward_head(self, features):
-        return self.keypoint_head(features)
-
-    def forward(self, x):
-        return self.forward_head(self.forward_features(x))
+        super().__init__(ViT(img_size, embed_dim=embed_dim, depth=depth, num_heads=num_heads),
+                         TopdownHeatmapHead(embed_dim, num_joints, num_deconv=2))
 
 
 def create_model(variant="b", **overrides):

@@ -5,10 +5,9 @@ gives their paths and digests). A network without weights is only built on an ex
 ``random_init`` request, which exists for tests.
 """
 
-import torch
-
 from maskclr.errors import InputError
 from maskclr.fileio import sha256
+from maskclr.models.loading import load_strict, read_checkpoint
 
 
 def check_weights_spec(owner, weights, weights_sha256, random_init):
@@ -39,21 +38,8 @@ def load_weights(model, path, expected_sha256, filter_fn):
     the model's parameter names; any remaining mismatch is an ``InputError`` naming the file.
     """
     verify_sha256(path, expected_sha256)
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, ValueError) as err:
-        raise InputError(f"{path}: not a loadable PyTorch checkpoint: {err}") from err
-    state = filter_fn(checkpoint)
-    expected = model.state_dict()
-    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
-    if missing or unexpected or wrong:
-        detail = "; ".join(f"{label}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
-                           for label, keys in (("missing", missing), ("unexpected", unexpected),
-                                               ("wrong shape", wrong)) if keys)
-        raise InputError(f"{path}: not a checkpoint of {type(model).__name__} in this configuration ({detail})")
-    model.load_state_dict(state, strict=True)
-    return model
+    state = filter_fn(read_checkpoint(path, "PyTorch"))
+    return load_strict(model, state, path, f"{type(model).__name__} in this configuration")
 
 
 def mmpose_filter_fn(checkpoint):
