@@ -346,7 +346,7 @@ def test_video_tier_is_extracted_in_shards_by_a_real_network(tmp_path):
         assert h5["train/x"].shape[0] == 5 and h5["test/x"].shape[0] == 3
 
 
-PAPER_JOBS = {"fetch": 6, "import_release": 3, "list_videos": 1, "extract_poses": 128, "merge_poses": 2,
+PAPER_JOBS = {"fetch": 7, "import_release": 3, "list_videos": 1, "extract_poses": 128, "merge_poses": 2,
               "split_lists": 3, "preprocess": 9, "train_stage1": 15, "train_stage2": 33, "evaluate": 48,
               "collect_metrics": 1, "table": 3, "figure": 3, "activation_figure": 1, "robustness_summary": 1,
               "all": 1}
