@@ -257,3 +257,25 @@ def test_bad_activation_file(data, tmp_path):
         figures.activation(SETTINGS, {"baseline": data / "baseline_activation.npz", "maskclr": bad})
     with pytest.raises(InputError, match="--activations: missing maskclr_activation.npz"):
         figures.activation_files([data / "baseline_activation.npz"], ["baseline", "maskclr"])
+
+
+def test_table1_spans_every_dataset_with_models(data, tmp_path):
+    frame = pd.read_csv(data / "metrics.csv", dtype=str, keep_default_na=False)
+    ntu120 = frame[frame["dataset"] == "synth"].assign(dataset="ntu120")
+    ntu120["split"] = ntu120["split"].replace({"xview": "xset"})
+    pd.concat([ntu120, frame]).to_csv(tmp_path / "metrics.csv", index=False, lineterminator="\n")
+    settings = {**SETTINGS, "reference_dataset": {"synth": "ntu60", "ntu120": "ntu120"}}
+    result = make_table(tmp_path, "table1", tmp_path, settings)
+    assert result.returncode == 0, result.stderr
+    cells = pd.read_csv(tmp_path / "table1.csv")
+    columns = list(dict.fromkeys(zip(cells["dataset"], cells["split"])))
+    assert columns == [("synth", "xsub"), ("synth", "xview"), ("ntu120", "xsub"), ("ntu120", "xset")]
+    row = cell(cells, dataset="ntu120", backbone="dstformer", method="maskclr", split="xset")
+    assert row.top1 == pytest.approx(cell(cells, dataset="synth", backbone="dstformer", method="maskclr",
+                                          split="xview").top1)
+    paper = pd.read_csv(PAPER)
+    expected = paper[(paper.dataset == "ntu120") & (paper.method == "MaskCLR") & (paper.split == "xset")
+                     & (paper.backbone == "DSTFormer")].top1.iloc[0]
+    assert row.paper_dataset == "ntu120" and row.paper_top1 == pytest.approx(expected)
+    tex = (tmp_path / "table1.tex").read_text()
+    assert tex.count("NTU120 XSet") == 2 and tex.count("NTU60 XView") == 1  # ours + paper; paper only

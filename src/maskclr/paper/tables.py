@@ -3,8 +3,9 @@
     python -m maskclr.paper.tables {table1,table2,table3} --metrics results/metrics.csv \\
         --paper resources/paper_numbers.csv --settings-json '{...}' --out-tex T.tex --out-csv T.csv
 
-- table1: clean top-1 (%) per backbone × split, each method's Δ to the first table method
-  (the baseline), beside the paper's Table 1 for the reference dataset (labelled as such);
+- table1: clean top-1 (%) per backbone × dataset and split (every dataset with models), each
+  method's Δ to the first table method (the baseline), beside the paper's Table 1 for each
+  dataset's reference dataset (labelled as such);
 - table2: the settings' model tested, unchanged, on the LQ / MQ / HQ test poses (clean);
 - table3: the same on skeletons with frames masked plus Gaussian noise (``frames_noise``).
 
@@ -50,9 +51,9 @@ def load_paper(path):
     return paper.set_index(["dataset", "backbone", "method", "split"])["top1"]
 
 
-def reference_dataset(settings):
-    """The paper's dataset our dataset stands in for (synth → ntu60); None: no reference columns."""
-    return settings.get("reference_dataset", {}).get(settings["dataset"])
+def reference_dataset(settings, dataset):
+    """The paper's dataset ``dataset`` stands in for (synth → ntu60); None: no reference columns."""
+    return settings.get("reference_dataset", {}).get(dataset)
 
 
 def paper_top1(paper, dataset, backbone, method, split):
@@ -104,29 +105,34 @@ def write(tex_text, csv_frame, out_tex, out_csv):
 
 
 def table1_cells(metrics, paper, settings):
-    """One record per (backbone, method, split): our top-1, Δ to the first method, the paper's."""
-    dataset, methods, first = settings["dataset"], settings["table_methods"], settings["table_methods"][0]
-    reference = reference_dataset(settings)
-    where = {"kind": "eval", "dataset": dataset, "test_estimator": settings["train_estimator"],
-             "perturbation": "clean", "metric": "top1", "method": methods}
-    stats = metrics.summary(["backbone", "split", "method"], **where).set_index(["backbone", "split", "method"])
-    models = sorted({key[:2] for key in stats.index})
-    for backbone, split in models:  # a model trained for one table method must exist for all of them
+    """One record per (backbone, method, dataset, split) of every dataset with models in the
+    metrics: our top-1, Δ to the first method, and the paper's for the reference dataset."""
+    methods, first = settings["table_methods"], settings["table_methods"][0]
+    where = {"kind": "eval", "test_estimator": settings["train_estimator"], "perturbation": "clean",
+             "metric": "top1", "method": methods}
+    keys = ["dataset", "backbone", "split", "method"]
+    stats = metrics.summary(keys, **where).set_index(keys)
+    models = sorted({key[:3] for key in stats.index})
+    for dataset, backbone, split in models:  # a model trained for one table method must exist for all
         for method in methods:
-            if (backbone, split, method) not in stats.index:
-                missing = {**where, "split": split, "backbone": backbone, "method": method}
+            if (dataset, backbone, split, method) not in stats.index:
+                missing = {**where, "dataset": dataset, "split": split, "backbone": backbone, "method": method}
                 raise InputError(f"{metrics.path}: no rows for {mt.describe(missing)}")
+    columns = [(d, s) for d in ordered({m[0] for m in models}, DATASETS)
+               for s in ordered({m[2] for m in models if m[0] == d}, SPLITS)]
     records = []
-    for backbone in ordered({b for b, _ in models}, BACKBONES):
+    for backbone in ordered({m[1] for m in models}, BACKBONES):
         for method in methods:
-            for split in ordered({s for _, s in models}, SPLITS):
-                ours = stats.reindex([(backbone, split, method)]).iloc[0]  # NaNs: split not trained
+            for dataset, split in columns:
+                ours = stats.reindex([(dataset, backbone, split, method)]).iloc[0]  # NaNs: not trained
+                reference = reference_dataset(settings, dataset)
                 ref, ref_row = paper_top1(paper, reference, backbone, method, split)
                 compared = method != first
+                base = stats["mean"].get((dataset, backbone, split, first), NAN)
                 records.append({
-                    "backbone": backbone, "method": method, "split": split,
+                    "dataset": dataset, "backbone": backbone, "method": method, "split": split,
                     "top1": ours["mean"], "top1_std": ours["std"], "n_seeds": ours["n_seeds"],
-                    "delta": ours["mean"] - stats["mean"].get((backbone, split, first), NAN) if compared else NAN,
+                    "delta": ours["mean"] - base if compared else NAN,
                     "paper_dataset": reference, "paper_method": ref_row, "paper_top1": ref,
                     "paper_delta": ref - paper_top1(paper, reference, backbone, first, split)[0] if compared else NAN,
                 })  # fmt: skip
@@ -134,18 +140,20 @@ def table1_cells(metrics, paper, settings):
 
 
 def table1(metrics, paper, settings):
-    """Table 1 as (TeX, CSV frame)."""
+    """Table 1 as (TeX, CSV frame): a column per dataset and split, the paper's beside them."""
     cells = table1_cells(metrics, paper, settings)
-    dataset, tier, reference = settings["dataset"], settings["train_estimator"], reference_dataset(settings)
-    splits = list(dict.fromkeys(cells["split"]))
-    n = len(splits)
-    groups = [rf"\multicolumn{{{n}}}{{c}}{{ours: {tex(display_name(DATASETS, dataset))}, "
-              f"trained and tested on {display_name(ESTIMATORS, tier)}}}"]
-    names = [f"{tex(display_name(DATASETS, dataset))} {display_name(SPLITS, s)}" for s in splits]
+    columns = list(dict.fromkeys(zip(cells["dataset"], cells["split"])))
+    references = [reference_dataset(settings, d) for d, _ in columns]
+    n = len(columns)
+    groups = [rf"\multicolumn{{{n}}}{{c}}{{ours, trained and tested on "
+              f"{display_name(ESTIMATORS, settings['train_estimator'])}}}"]
+    names = [f"{tex(display_name(DATASETS, d))} {display_name(SPLITS, s)}" for d, s in columns]
     rules = rf"\cmidrule(lr){{3-{2 + n}}}"
-    if reference:  # the paper's columns, one per split of ours, after the name of the paper's row
+    reference = any(references)
+    if reference:  # the paper's columns, one per column of ours, after the name of the paper's row
         groups.append(rf"\multicolumn{{{n + 1}}}{{c}}{{paper (reference): MaskCLR CVPR 2024 Table 1}}")
-        names += ["paper row"] + [f"{display_name(DATASETS, reference)} {display_name(SPLITS, s)}" for s in splits]
+        names += ["paper row"] + [f"{display_name(DATASETS, r)} {display_name(SPLITS, s)}" if r else DASH
+                                  for r, (_, s) in zip(references, columns)]
         rules += rf"\cmidrule(lr){{{3 + n}-{3 + 2 * n}}}"
     header = [" & ".join(["", "", *groups]) + r" \\", rules, " & ".join(["Method", "Backbone", *names]) + r" \\"]
     body = []
@@ -155,12 +163,13 @@ def table1(metrics, paper, settings):
             line = [tex(method_label(method)), display_name(BACKBONES, backbone)]
             line += [accuracy(r.top1, r.top1_std, r.delta) for r in row.itertuples()]
             if reference:
-                line += [row["paper_method"].iloc[0] if pd.notna(row["paper_method"].iloc[0]) else DASH]
+                paper_rows = row["paper_method"].dropna()
+                line += [paper_rows.iloc[0] if len(paper_rows) else DASH]
                 line += [accuracy(r.paper_top1, delta=r.paper_delta) for r in row.itertuples()]
             group.append(line)
         body.append(group)
-    columns = "ll " + "c" * n + (" l" + "c" * n if reference else "")
-    return tabular(columns, header, body, NOTE.format(first=tex(method_label(settings["table_methods"][0])))), cells
+    table_columns = "ll " + "c" * n + (" l" + "c" * n if reference else "")
+    return tabular(table_columns, header, body, NOTE.format(first=tex(method_label(settings["table_methods"][0])))), cells
 
 
 # ---- Tables 2 and 3 ---------------------------------------------------------------------------
