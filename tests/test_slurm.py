@@ -98,8 +98,9 @@ def test_tiny_workflow_runs_as_slurm_jobs(slurm, tmp_path):
     rules = {p.name for p in (tmp_path / "results" / "logs" / "slurm").iterdir()}
     assert {"rule_train_stage1", "rule_train_stage2", "rule_evaluate", "rule_preprocess",
             "rule_extract_poses", "rule_generate_synthetic", "rule_collect_metrics"} <= rules
-    # training, evaluation and extraction asked for GPUs (--gpus): their jobs hold gres/gpu
-    assert sum("gres/gpu=1" in tres for _, _, tres in rows) == 8 + 8 + 6  # trainings, evaluations, shards
+    # training and evaluation asked for GPUs (--gpus): their jobs hold gres/gpu; the simulated
+    # estimators' shards need none
+    assert sum("gres/gpu=1" in tres for _, _, tres in rows) == 8 + 8, rows
 
 
 def test_slurm_profile_is_complete():

@@ -10,6 +10,8 @@ rule extract_poses:
         "results/logs/extract_poses/{dataset}/{estimator}/shard{shard}.log",
     conda:
         estimator_env
+    resources:
+        gpu=lambda wc: 0 if estimator_spec(wc)["type"] == "simulated" else 1,
     params:
         spec=estimator_json,
         seed=lambda wc: dataset_cfg(wc).get("synthetic", {}).get("seed", 0),
