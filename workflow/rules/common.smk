@@ -1,6 +1,7 @@
 """Helpers shared by every rule: config access, code inputs and the target lists."""
 
 import copy
+import functools
 import json
 import os
 import re
@@ -107,11 +108,16 @@ def src_files(*modules):
     Listing code as input makes a real edit rerun exactly the dependent jobs, while `touch` or a
     fresh checkout does not (inputs are compared by checksum), unlike `script:` rules.
     """
+    return list(_globbed(modules))
+
+
+@functools.cache  # input functions ask once per job, with few distinct module lists
+def _globbed(modules):
     root = REPO / "src" / "maskclr"
     found = sorted(
         {p for m in modules + ("errors.py", "fileio.py") for p in root.glob(m)}
     )
-    return [os.path.relpath(p) for p in found]
+    return tuple(os.path.relpath(p) for p in found)
 
 
 def repo_file(path):
