@@ -23,7 +23,7 @@ from maskclr.data.classes import class_names
 from maskclr.data.preprocess import SCORE_CHANNELS
 from maskclr.data.pyskl import load_pyskl, validate_dataset
 from maskclr.errors import InputError, run_cli
-from maskclr.evaluate.run import load_model, model_inputs, predict
+from maskclr.evaluate.run import joint_activation, load_model, model_inputs, predict
 from maskclr.fileio import atomic_output
 from maskclr.poses.base import build_estimator
 from maskclr.poses.extract import ESTIMATORS
@@ -54,12 +54,6 @@ def top5(logits, names):
     best = probs.topk(min(5, probs.shape[1]), dim=1)
     return [[(int(c), names[int(c)], float(p)) for p, c in zip(row_p, row_c)]
             for row_p, row_c in zip(best.values, best.indices)]
-
-
-def joint_activation(activation):
-    """(N, J) mean activation of person 0 over time, each sample scaled to max 1."""
-    per_sample = activation[:, 0].mean(dim=1)
-    return (per_sample / per_sample.amax(dim=1, keepdim=True).clamp_min(1e-12)).numpy()
 
 
 def main(argv=None):
@@ -96,7 +90,7 @@ def main(argv=None):
     if args.out_activation:
         with atomic_output(args.out_activation) as tmp:
             with open(tmp, "wb") as fh:
-                np.savez(fh, activation=joint_activation(activation), frame_dir=np.array([a["frame_dir"] for a in annotations]),
+                np.savez(fh, activation=joint_activation(activation).numpy(), frame_dir=np.array([a["frame_dir"] for a in annotations]),
                          top5_labels=np.array([[b[0] for b in r] for r in ranked]),
                          top5_probs=np.array([[b[2] for b in r] for r in ranked], np.float32))
 

@@ -75,6 +75,10 @@ def check_names():
         "paper.dataset", [config["paper"]["dataset"]], config["datasets"], "datasets"
     )
     downloads = config.get("downloads", {})
+    files = [d["file"] for d in downloads.values()]
+    shared = sorted({f for f in files if files.count(f) > 1})
+    if shared:  # fetch finds a download by its file name
+        raise config_error(f"downloads: file {shared} named by more than one entry")
     for name in DATASETS:
         for key, download in used_downloads(name).items():
             check_known(f"datasets.{name}.{key}", [download], downloads, "downloads")

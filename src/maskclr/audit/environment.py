@@ -7,8 +7,8 @@ import socket
 import subprocess
 from pathlib import Path
 
-PACKAGES = ("torch", "numpy", "h5py", "pandas", "matplotlib", "pyyaml", "einops", "snakemake",
-            "snakemake-executor-plugin-slurm")
+PACKAGES = ("torch", "numpy", "h5py", "pandas", "matplotlib", "pyyaml", "einops", "imageio", "imageio-ffmpeg",
+            "snakemake", "snakemake-executor-plugin-slurm")
 
 
 def package_versions():

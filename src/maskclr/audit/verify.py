@@ -38,8 +38,9 @@ def current_sha256(path):
 def file_changes(record):
     """What changed on disk for one record: the result itself, its code files, its inputs."""
     changes = []
-    if current_sha256(record["result"]) != record["sha256"]:
-        changes.append("result " + ("missing" if current_sha256(record["result"]) is None else "changed"))
+    result = current_sha256(record["result"])
+    if result != record["sha256"]:
+        changes.append("result " + ("missing" if result is None else "changed"))
     code = record["code"]["files"]
     for path, digest in record["inputs"].items():
         now = current_sha256(path)

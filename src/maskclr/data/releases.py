@@ -31,6 +31,11 @@ from maskclr.fileio import dump_pickle, load_pickle, unpickle_bytes
 K400_SPLITS = {"train": "main_train", "val": "main_val"}
 
 
+def workflow_splits(split):
+    """A release's ``split`` dict under the workflow's names (K400's train/val → main_train/main_val)."""
+    return {K400_SPLITS.get(name, name): list(members) for name, members in split.items()}
+
+
 def split_names(splits):
     """PYSKL split names of the workflow's evaluation protocols: xsub → xsub_train, xsub_val."""
     return [f"{s}_{part}" for s in splits for part in ("train", "val")]
@@ -144,8 +149,8 @@ def import_k400(release, kpfiles, num_classes, box_threshold, max_persons):
     for raw_file, anns in by_file.items():
         kpfile, where = files.load(raw_file)
         annotations += [k400_annotation(a, kpfile, where, box_threshold, max_persons) for a in anns]
-    split = {K400_SPLITS.get(name, name): list(members) for name, members in index["split"].items()}
-    return validate_dataset({"split": split, "annotations": annotations}, release, num_classes)
+    return validate_dataset({"split": workflow_splits(index["split"]), "annotations": annotations}, release,
+                            num_classes)
 
 
 def main(argv=None):

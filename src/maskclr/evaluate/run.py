@@ -135,12 +135,17 @@ def evaluate(model, sets, clean, train_tier, grid, num_classes):
         yield row("frames_noise", frames, tier, mask_frames(x, frames, rng_for(seed, "frames", tier)))
 
 
+def joint_activation(activation):
+    """Activation (N, 2, T', J') → (N, J'): person 0, mean over time, each sample scaled to max 1."""
+    per_sample = activation[:, 0].mean(dim=1)
+    return per_sample / per_sample.amax(dim=1, keepdim=True).clamp_min(1e-12)
+
+
 def class_activation(model, x, labels, num_classes):
     """Mean per-joint activation per class (C, J), each class scaled to max 1, and the mean
     skeleton (C, J, 2) of person 0, from the clean inputs x (N, 2, T, J, 3)."""
     _, activation = predict(model, x, return_activation=True)
-    per_sample = activation[:, 0].mean(dim=1)  # person 0, mean over time → (N, J')
-    per_sample = per_sample / per_sample.amax(dim=1, keepdim=True).clamp_min(1e-12)
+    per_sample = joint_activation(activation)
     present = [c for c in range(num_classes) if (labels == c).any()]
     act = np.stack([per_sample[torch.as_tensor(labels == c)].mean(0).numpy() for c in present])
     pose = np.stack([x[labels == c, 0, :, :, :2].mean(axis=(0, 1)) for c in present])

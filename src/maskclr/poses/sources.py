@@ -12,14 +12,14 @@ first missing ones and the folder, since NTU RGB videos must be requested by the
 import argparse
 from pathlib import Path
 
-from maskclr.data.releases import K400_SPLITS, split_names
+from maskclr.data.releases import split_names, workflow_splits
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import dump_pickle, load_pickle
 
 
 def video_items(release, release_path, folder, pattern, splits):
     """Source items ``{frame_dir, label, video}`` of the sequences in ``splits``, with the splits."""
-    split = {K400_SPLITS.get(name, name): members for name, members in release["split"].items()}
+    split = workflow_splits(release["split"])
     names = split_names(splits)
     absent = [n for n in names if n not in split]
     if absent:
