@@ -33,7 +33,7 @@ def collect(tmp_path, *inputs):
 
 def test_long_table(tmp_path):
     ev = write_eval(tmp_path / "results/eval/synth/xsub/dstformer/maskclr-seed2.csv",
-                    [("clean", "0", "mq", 0.5, 0.9, 0.5, 10), ("part", "head", "mq", 0.25, 0.8, 0.3, 10)])
+                    [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, 6.5, 0.4), ("part", "head", "mq", 0.25, 0.8, 0.3, 10, "", "")])
     tr = write_metrics(tmp_path / "results/models/synth/xsub/dstformer/stage1/metrics.json")
     result, out = collect(tmp_path, ev, tr)
     assert result.returncode == 0, result.stderr
@@ -46,7 +46,9 @@ def test_long_table(tmp_path):
     assert train["best_top1"]["method"] == "stage1" and train["best_top1"]["seed"] == "0"
     history = [r for r in rows if r["kind"] == "history"]
     assert {r["metric"] for r in history} == {"loss", "test_top1"} and history[0]["level"] == "3"
-    assert len(rows) == 8 + 5 + 2
+    spread = {r["metric"]: float(r["value"]) for r in rows if r["metric"] in ("joints_effective", "top3_share")}
+    assert spread == {"joints_effective": 6.5, "top3_share": 0.4}  # the clean row only
+    assert len(rows) == 10 + 5 + 2
 
 
 def test_missing_csv_is_named(tmp_path):

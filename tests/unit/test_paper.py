@@ -81,7 +81,8 @@ def data(tmp_path_factory):
     rng = np.random.default_rng(0)
     for method in ("baseline", "maskclr"):
         np.savez(root / f"{method}_activation.npz", activation=rng.uniform(size=(8, 17)),
-                 pose=rng.uniform(-1, 1, size=(8, 17, 2)), labels=np.arange(8))
+                 pose=rng.uniform(-1, 1, size=(8, 17, 2)), labels=np.arange(8), joints_effective=9.5,
+                 top3_share=0.3)
     return root
 
 
@@ -118,13 +119,16 @@ def test_table1_values(data, tmp_path):
     row = cell(frame, backbone="dstformer", method="maskclr", split="xsub")
     assert row.top1 == pytest.approx(71.0) and row.n_seeds == 2
     assert row.top1_std == pytest.approx(100 * 0.02 / np.sqrt(2), abs=1e-4)
+    # 95 % CI of 2 seeds: t(0.975, 1) · s / √2 with t = 12.706
+    assert row.top1_ci95 == pytest.approx(12.706 * 2.0 / np.sqrt(2) / np.sqrt(2), abs=1e-3)
     assert row.delta == pytest.approx(10.0)  # (70 + 72)/2 − (60 + 62)/2
+    assert row.delta_ci95 == pytest.approx(0.0)  # paired by seed: +10 in both seeds
     assert row.paper_method == "MaskCLR" and row.paper_top1 == pytest.approx(93.9)
     assert row.paper_delta == pytest.approx(1.1)  # 93.9 − MotionBERT's 92.8
     worse = cell(frame, backbone="sttformer", method="maskclr", split="xview")
     assert worse.delta == pytest.approx(-5.0)
     assert cell(frame, backbone="sttformer", method="baseline", split="xsub").paper_method == "SkeletonMAE"
-    for text in (r"71.0 $\pm$ 1.4 ($+10.0$)", r"($-5.0$)", "synth XSub", "synth XView", "paper (reference)",
+    for text in (r"71.0 $\pm$ 12.7 ($+10.0 \pm 0.0$)", r"($-5.0 \pm 0.0$)", "synth XSub", "synth XView", "paper (reference)",
                  "NTU60 XSub", "MotionBERT", r"93.9 ($+1.1$)", r"\toprule", r"\bottomrule"):
         assert text in tex, text
     assert tex.startswith(r"\begin{tabular}") and tex.rstrip().endswith(r"\end{tabular}")
@@ -252,7 +256,8 @@ def test_missing_model(data, loaded, tmp_path):
 
 def test_bad_activation_file(data, tmp_path):
     bad = tmp_path / "maskclr_activation.npz"
-    np.savez(bad, activation=np.zeros((8, 5)), pose=np.zeros((8, 17, 2)), labels=np.arange(8))
+    np.savez(bad, activation=np.zeros((8, 5)), pose=np.zeros((8, 17, 2)), labels=np.arange(8), joints_effective=1.0,
+             top3_share=1.0)
     with pytest.raises(InputError, match=f"{bad}: array 'activation' has shape"):
         figures.activation(SETTINGS, {"baseline": data / "baseline_activation.npz", "maskclr": bad})
     with pytest.raises(InputError, match="--activations: missing maskclr_activation.npz"):

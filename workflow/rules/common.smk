@@ -453,7 +453,7 @@ def pretrained_arg(wildcards, input):
     )
 
 
-TABLES = ("table1", "table2", "table3")
+TABLES = ("table1", "table2", "table3", "activation_spread")
 FIGURES = ("fig5", "fig6", "activation", "training_curves")
 
 

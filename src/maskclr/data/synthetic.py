@@ -50,18 +50,37 @@ CLASS_NAMES = (
     "wave right hand", "wave left hand", "raise right arm", "raise left arm",
     "punch right", "punch left", "kick right leg", "kick left leg",
     "squat", "jump", "clap", "bow", "handshake", "push",
+    "drink water", "brushing teeth", "make a phone call", "touch head (headache)",
+    "nod head", "shake head", "reading", "writing",
+    "typing on a keyboard", "playing with phone/tablet",
 )  # fmt: skip
 MUTUAL_CLASSES = frozenset({12, 13})
 
-# NTU-like cameras (1-based id = index + 1): azimuth (deg), distance (m), height (m), focal (px).
-CAMERAS = ((-45.0, 3.3, 1.2, 1100.0), (0.0, 3.0, 1.25, 1050.0), (45.0, 3.4, 1.15, 1150.0))
+# Fine-grained neighbours (first, second): one performance differs only in these COCO joints
+# (0-4 head, 8/10 right elbow/wrist, 7/9 left elbow/wrist); everything else is shared.
+_HEAD, _RIGHT_HAND, _HANDS = (0, 1, 2, 3, 4), (8, 10), (7, 8, 9, 10)
+FINE_PAIRS = {
+    (14, 15): _HEAD + _RIGHT_HAND,  # drink water / brushing teeth: hand at the mouth
+    (16, 17): _RIGHT_HAND,  # phone call / headache: hand at the ear / the temple
+    (18, 19): _HEAD,  # nod / shake the head
+    (20, 21): _RIGHT_HAND,  # reading / writing: hands in front, head down
+    (22, 23): _HANDS,  # typing / playing with a phone: hands in front
+}
+
+# NTU-like cameras (1-based id = index + 1): azimuth (deg) and height (m). All three are Kinect v2
+# colour cameras (1920×1080, 84.1° horizontal field of view: focal 960 / tan 42.05° ≈ 1064 px).
+# NTU's 17 setups vary the distance to the performer; here each performance draws its distance
+# from DISTANCE_M (each camera ±0.15 m), so a 1.5-1.9 m body is about 380-700 px tall (median ≈ 520).
+CAMERAS = ((-45.0, 1.2), (0.0, 1.25), (45.0, 1.15))
+FOCAL_PX = 1064.0
+DISTANCE_M = (2.8, 4.0)
 _PRINCIPAL = np.array([960.0, 540.0])
 _CAMERA_TARGET = np.array([0.0, 0.0, 0.9])  # cameras look at hip height at the scene centre
 XVIEW_TRAIN_CAMERAS = frozenset({2, 3})  # NTU cross-view: cameras 2, 3 train, camera 1 test
 XSUB_TRAIN_FRACTION = 0.6
 
 # Seed tags keep the subject and motion streams apart even for equal remaining entropy.
-_SUBJECT_STREAM, _MOTION_STREAM = 0, 1
+_SUBJECT_STREAM, _MOTION_STREAM, _CAMERA_STREAM = 0, 1, 2
 
 # Head points relative to the neck (torso frame, x forward, y left, z up), in body heights:
 # nose, left eye, right eye, left ear, right ear (COCO 0-4).
@@ -159,7 +178,7 @@ def _rest_pose(subject, t, rng):
     Angles are degrees; ``px``/``py`` (m) move the pelvis in the body frame, ``lift`` (m)
     raises it off the ground and ``breath`` (m) raises the shoulders.
     """
-    phase = rng.uniform(0.0, 2.0 * np.pi, size=6)
+    phase = rng.uniform(0.0, 2.0 * np.pi, size=7)
     zeros = np.zeros_like(t)
 
     def wave(hz, k):
@@ -169,11 +188,11 @@ def _rest_pose(subject, t, rng):
     pose = {
         "px": 0.01 * wave(subject.sway_hz * 0.7, 1), "py": 0.015 * sway, "lift": zeros.copy(),
         "torso_pitch": 1.5 * wave(subject.sway_hz * 0.7, 1), "torso_roll": subject.sway_deg * sway,
-        "torso_yaw": zeros.copy(), "head_pitch": 4.0 * wave(0.3, 2),
+        "torso_yaw": zeros.copy(), "head_pitch": 4.0 * wave(0.3, 2), "head_yaw": 3.0 * wave(0.2, 4),
         "breath": 0.005 * wave(subject.breath_hz, 3),
     }  # fmt: skip
     for k, side in enumerate("LR"):
-        pose[f"sh_flex_{side}"] = subject.swing_deg * wave(subject.swing_hz, 4 + k)
+        pose[f"sh_flex_{side}"] = subject.swing_deg * wave(subject.swing_hz, 5 + k)
         pose[f"sh_abd_{side}"] = zeros + subject.rest_abduction
         pose[f"elbow_{side}"] = zeros + subject.rest_elbow
         pose[f"hip_flex_{side}"] = zeros.copy()
@@ -317,6 +336,111 @@ def _push(pose0, pose1, u, t, s0, s1, rng):
     return float(np.clip(reach + 0.25 + rng.uniform(-0.05, 0.05), 1.0, 1.4))
 
 
+# Fine-grained actions near the face and in front of the body. Wrist targets are in body
+# heights, in the torso frame (x forward, y left, z up), relative to the neck; "R" targets are
+# for the right hand. Each pair draws all its random numbers before branching on the variant,
+# so the two classes of one performance share everything but their named joints.
+_MOUTH = np.array([0.085, -0.02, 0.03])  # wrist just below and in front of the mouth
+_EAR = np.array([0.0, -0.075, 0.035])  # hand on the right ear
+_TEMPLE = np.array([0.03, -0.07, 0.07])  # fingers on the right temple (~8 cm from _EAR)
+_BOOK = np.array([[0.22, 0.05, -0.22], [0.22, -0.08, -0.22]])  # left, right wrist
+_KEYS = np.array([[0.2, 0.07, -0.28], [0.2, -0.07, -0.28]])  # left, right wrist
+
+
+def _reach(rel, upper, lower, side):
+    """Shoulder flexion, abduction and elbow bend (degrees, each [T]) that put the wrist at
+    ``rel`` [T, 3] (metres from the shoulder, torso frame): the inverse of ``_limb``.
+
+    The wrist is a·down + b·fold with a = upper + lower·cos(bend), b = lower·sin(bend), so the
+    distance fixes the bend, the sideways part the abduction and the rest the flexion.
+    """
+    dist = np.clip(np.linalg.norm(rel, axis=-1), upper - lower + 1e-6, upper + lower - 1e-6)
+    bend = np.arccos(np.clip((dist**2 - upper**2 - lower**2) / (2 * upper * lower), -1, 1))
+    a, b = upper + lower * np.cos(bend), lower * np.sin(bend)
+    abd = np.arcsin(np.clip(rel[:, 1] / (side * a), -1, 1))
+    flex = np.arctan2(rel[:, 2], rel[:, 0]) - np.arctan2(-a * np.cos(abd), b)
+    return np.degrees(flex), np.degrees(abd), np.degrees(bend)
+
+
+def _hand_to(pose, s, weight, side, target):
+    """Move the arm of ``side`` towards the wrist ``target`` [T, 3] (body heights from the neck)
+    by ``weight`` [T]; the shoulder stays, the elbow follows."""
+    sign = 1.0 if side == "L" else -1.0
+    rel = target * s.height + np.array([0.0, -sign * s.shoulder_half, _NECK_HEIGHT * s.height])
+    for key, angle in zip(("sh_flex", "sh_abd", "elbow"), _reach(rel, s.upper_arm, s.forearm, sign)):
+        _blend(pose, f"{key}_{side}", weight, angle)
+
+
+def _oscillation(t, rng, low_hz, high_hz):
+    """sin(2π f t + φ) [T] with f ~ U(low_hz, high_hz), φ ~ U(0, 2π)."""
+    return np.sin(2.0 * np.pi * rng.uniform(low_hz, high_hz) * t + rng.uniform(0.0, 2.0 * np.pi))
+
+
+def _hand_at_mouth(pose, u, t, s, rng, brush):
+    """Drink water: the head tips back ~15° while the cup follows. Brushing teeth: the wrist
+    moves ±2 cm sideways at ~2 Hz; the head stays."""
+    env, hold = _envelope(u, 0.3), _pulse(u, 0.3, 0.45, 0.35)
+    amp = s.amplitude * rng.uniform(0.8, 1.2)
+    target = np.tile(_MOUTH + rng.normal(0.0, 0.004, 3), (len(t), 1))
+    stroke = _oscillation(t, rng, 1.6, 2.2)
+    if brush:
+        target[:, 1] += 0.012 * amp * stroke
+    else:
+        pose["head_pitch"] -= 15.0 * amp * hold
+        target += np.array([-0.01, 0.0, 0.012]) * (amp * hold)[:, None]
+    _hand_to(pose, s, env, "R", target)
+
+
+def _hand_at_head(pose, u, t, s, rng, headache):
+    """Make a phone call: the hand rests on the right ear. Touch head (headache): the fingers
+    rub the right temple, ~8 cm higher and further forward, in 1 cm circles at ~1.3 Hz."""
+    env = _envelope(u, 0.3)
+    jitter = rng.normal(0.0, 0.004, 3)
+    hz, phase = rng.uniform(1.0, 1.6), rng.uniform(0.0, 2.0 * np.pi)
+    target = np.tile((_TEMPLE if headache else _EAR) + jitter, (len(t), 1))
+    if headache:
+        angle = 2.0 * np.pi * hz * t + phase
+        target += 0.006 * np.stack([np.cos(angle), np.zeros_like(t), np.sin(angle)], -1)
+    _hand_to(pose, s, env, "R", target)
+
+
+def _head_gesture(pose, u, t, s, rng, shake):
+    """Nod head: pitch ±10° at ~1.5 Hz. Shake head: yaw ±18° (the nose moves ~2.5 cm either way)."""
+    swing = _envelope(u, 0.25) * s.amplitude * rng.uniform(0.8, 1.2) * _oscillation(t, rng, 1.2, 1.8)
+    pose["head_yaw" if shake else "head_pitch"] += (18.0 if shake else 10.0) * swing
+
+
+def _read_or_write(pose, u, t, s, rng, write):
+    """Reading: a book held in both hands at the chest, head down 20°. Writing: the same pose,
+    the right wrist scribbles (±1.5 cm at ~2 Hz) and drifts 3 cm to the right along a line."""
+    env = _envelope(u, 0.3)
+    pose["head_pitch"] += 20.0 * env
+    targets = np.tile(_BOOK + rng.normal(0.0, 0.005, (2, 3)), (len(t), 1, 1))
+    scribble = _oscillation(t, rng, 1.6, 2.4)
+    if write:
+        targets[:, 1, 1] += 0.009 * scribble - 0.02 * u
+        targets[:, 1, 0] += 0.004 * np.cos(np.pi * scribble)
+    for k, side in enumerate("LR"):
+        _hand_to(pose, s, env, side, targets[:, k])
+
+
+def _hands_on_device(pose, u, t, s, rng, phone):
+    """Typing on a keyboard: both wrists tap 1.5 cm up and down, alternating, at ~2 Hz. Playing
+    with a phone/tablet: the same hands, still, but for a slow 2 cm swipe of the right wrist."""
+    env = _envelope(u, 0.3)
+    pose["head_pitch"] += 15.0 * env
+    targets = np.tile(_KEYS + rng.normal(0.0, 0.005, (2, 3)), (len(t), 1, 1))
+    tap = _oscillation(t, rng, 1.6, 2.4)
+    swipe = _oscillation(t, rng, 0.5, 0.9)
+    if phone:
+        targets[:, 1, 1] += 0.02 * swipe
+    else:
+        targets[:, 0, 2] += 0.015 * np.maximum(tap, 0.0)
+        targets[:, 1, 2] += 0.015 * np.maximum(-tap, 0.0)
+    for k, side in enumerate("LR"):
+        _hand_to(pose, s, env, side, targets[:, k])
+
+
 # (function, base length in frames at speed 1), in CLASS_NAMES order.
 _ACTIONS = (
     (functools.partial(_wave, side="R"), 75), (functools.partial(_wave, side="L"), 75),
@@ -324,7 +448,13 @@ _ACTIONS = (
     (functools.partial(_punch, side="R"), 60), (functools.partial(_punch, side="L"), 60),
     (functools.partial(_kick, side="R"), 66), (functools.partial(_kick, side="L"), 66),
     (_squat, 90), (_jump, 66), (_clap, 75), (_bow, 90), (_handshake, 105), (_push, 75),
+    *((functools.partial(act, **{flag: value}), 90)
+      for act, flag in ((_hand_at_mouth, "brush"), (_hand_at_head, "headache"),
+                        (_head_gesture, "shake"), (_read_or_write, "write"), (_hands_on_device, "phone"))
+      for value in (False, True)),
 )  # fmt: skip
+# The class whose random streams a performance uses: a fine pair's first class, for both.
+_STREAM_CLASS = {second: first for first, second in FINE_PAIRS}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -384,8 +514,8 @@ def _forward_kinematics(pose, s):
                              pose[f"sh_abd_{side}"], pose[f"elbow_{side}"], sign, backward=False)
         arms[side] = (shoulder, elbow, wrist)
     neck = np.stack([np.zeros(frames), np.zeros(frames), lift + _NECK_HEIGHT * s.height], -1)
-    head = neck[:, None] + np.einsum("tij,kj->tki", _rotation(1, pose["head_pitch"]),
-                                     _HEAD_OFFSETS * s.height)
+    head_rot = _rotation(2, pose["head_yaw"]) @ _rotation(1, pose["head_pitch"])
+    head = neck[:, None] + np.einsum("tij,kj->tki", head_rot, _HEAD_OFFSETS * s.height)
     # COCO order after the head: shoulders, elbows, wrists, then hips, knees, ankles (L before R).
     arm_joints = np.stack([arms[side][k] for k in range(3) for side in "LR"], 1)
     upper = np.einsum("tij,tkj->tki", torso_rot, np.concatenate([head, arm_joints], axis=1))
@@ -430,8 +560,14 @@ def _project(points, camera):
 
 
 def _perform(seed, subject, action, rep, people, min_frames, max_frames):
-    """World joints [M, T, 17, 3] of one performance (shared by all cameras)."""
-    rng = np.random.default_rng([seed, _MOTION_STREAM, subject, action, rep])
+    """World joints [M, T, 17, 3] of one performance (shared by all cameras).
+
+    Random draws come from the stream of (subject, ``_STREAM_CLASS`` of the action, rep), and
+    every draw that is not the action's own comes first: a fine pair's two classes then share
+    the length, timing, idle motion, placement and the draws the action makes before branching.
+    """
+    stream = _STREAM_CLASS.get(action, action)
+    rng = np.random.default_rng([seed, _MOTION_STREAM, subject, stream, rep])
     body = people[subject]
     act, base_frames = _ACTIONS[action]
     frames = round(base_frames / body.speed * rng.uniform(0.85, 1.15))
@@ -441,9 +577,9 @@ def _perform(seed, subject, action, rep, people, min_frames, max_frames):
     pose = _rest_pose(body, t, rng)
     centre = rng.uniform(-0.15, 0.15, size=2)
     if action not in MUTUAL_CLASSES:
-        act(pose, u, t, body, rng)
         # NTU performers alternate between facing the left (1) and the right (3) camera.
         facing = CAMERAS[0 if rep % 2 == 0 else 2][0] + rng.uniform(-10.0, 10.0)
+        act(pose, u, t, body, rng)
         return _place(_forward_kinematics(pose, body), facing, centre)[None]
     partner_index = (subject + int(rng.integers(1, len(people)))) % len(people)
     partner = people[partner_index]
@@ -456,6 +592,14 @@ def _perform(seed, subject, action, rep, people, min_frames, max_frames):
         _place(_forward_kinematics(pose, body), axis, centre - step),
         _place(_forward_kinematics(partner_pose, partner), axis + 180.0, centre + step),
     ])  # fmt: skip
+
+
+def _views(seed, subject, action, rep, cameras):
+    """The ``cameras`` first cameras of one performance, at its setup's distance (±0.15 m each)."""
+    rng = np.random.default_rng([seed, _CAMERA_STREAM, subject, _STREAM_CLASS.get(action, action), rep])
+    distance = rng.uniform(*DISTANCE_M)
+    return [_camera(azimuth, distance + rng.uniform(-0.15, 0.15), height, FOCAL_PX)
+            for azimuth, height in CAMERAS[:cameras]]
 
 
 def _annotation(world, camera, frame_dir, label):
@@ -509,7 +653,6 @@ def generate(*, seed, subjects=12, replications=2, cameras=3, min_frames=40, max
     """
     _validate(subjects, replications, cameras, min_frames, max_frames)
     people = [make_subject(seed, i) for i in range(subjects)]
-    views = [_camera(*CAMERAS[c]) for c in range(cameras)]
     train_subjects = xsub_train_subjects(subjects)
     annotations = []
     split = {"xsub_train": [], "xsub_val": [], "xview_train": [], "xview_val": []}
@@ -517,6 +660,7 @@ def generate(*, seed, subjects=12, replications=2, cameras=3, min_frames=40, max
         for action in range(len(CLASS_NAMES)):
             for rep in range(replications):
                 world = _perform(seed, subject, action, rep, people, min_frames, max_frames)
+                views = _views(seed, subject, action, rep, cameras)
                 for camera, view in enumerate(views):
                     name = frame_dir_name(subject, action, rep, camera)
                     annotations.append(_annotation(world, view, name, action))

@@ -19,7 +19,10 @@ from pathlib import Path
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import atomic_output
 
-EVAL_COLUMNS = ("perturbation", "level", "test_estimator", "top1", "top5", "mean_class_acc", "n")
+EVAL_COLUMNS = ("perturbation", "level", "test_estimator", "top1", "top5", "mean_class_acc", "n", "joints_effective",
+                "top3_share")
+EVAL_METRICS = EVAL_COLUMNS[3:]
+OPTIONAL_METRICS = ("joints_effective", "top3_share")  # only on the training tier's clean row
 COLUMNS = ("dataset", "split", "backbone", "method", "seed", "kind", "test_estimator", "perturbation", "level",
            "metric", "value")
 EVAL_PATH = re.compile(r"(?:^|/)eval/(?P<dataset>[^/]+)/(?P<split>[^/]+)/(?P<backbone>[^/]+)/(?P<run>[^/]+)\.csv$")
@@ -50,7 +53,9 @@ def eval_rows(path, default_seed):
     except OSError as err:
         raise InputError(f"{path}: cannot read evaluation CSV ({err.strerror})") from err
     for number, row in enumerate(rows, start=2):
-        for metric in ("top1", "top5", "mean_class_acc", "n"):
+        for metric in EVAL_METRICS:
+            if metric in OPTIONAL_METRICS and row[metric] in ("", None):
+                continue
             try:
                 value = float(row[metric])
             except (TypeError, ValueError):

@@ -12,7 +12,12 @@ crop_scale ratio 2, as in training's test split). Rows of the output CSV:
 - ``joints``: a random fraction of joints zeroed per sample (Fig. 6, right);
 - ``frames_noise``: σ noise, then a fraction of frames zeroed, on every tier (Table 3).
 
-Also writes the mean joint activation per class (the activation figure) as an npz file.
+The clean row of the training tier also holds the spread of the model's joint activation
+(§4.1's mechanism, measured): ``joints_effective`` = exp(entropy) of each sample's normalised
+per-joint activation (17 = uniform, 1 = a single joint) and ``top3_share``, the share of its
+three most activated joints, both averaged over the test samples (empty on the other rows).
+Also writes the mean joint activation per class (the activation figure) as an npz file, with
+the same two numbers.
 """
 
 import argparse
@@ -141,11 +146,23 @@ def joint_activation(activation):
     return per_sample / per_sample.amax(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-def class_activation(model, x, labels, num_classes):
+def activation_spread(per_sample):
+    """Per-joint activations (N, J) ≥ 0 → (mean effective number of joints, mean top-3 share).
+
+    Each sample's activation is normalised to p (sums to 1); its effective number of joints is
+    exp(−Σ p log p) (J for a uniform p, 1 for a one-hot p) and its top-3 share the sum of its
+    three largest p.
+    """
+    p = per_sample / per_sample.sum(dim=1, keepdim=True).clamp_min(1e-12)
+    entropy = -(p * p.clamp_min(1e-12).log()).sum(dim=1)
+    top3 = p.topk(min(3, p.shape[1]), dim=1).values.sum(dim=1)
+    return {"joints_effective": float(entropy.exp().mean()), "top3_share": float(top3.mean())}
+
+
+def class_activation(per_sample, x, labels, num_classes):
     """Mean per-joint activation per class (C, J), each class scaled to max 1, and the mean
-    skeleton (C, J, 2) of person 0, from the clean inputs x (N, 2, T, J, 3)."""
-    _, activation = predict(model, x, return_activation=True)
-    per_sample = joint_activation(activation)
+    skeleton (C, J, 2) of person 0, from per-sample activations (N, J) of the clean inputs
+    x (N, 2, T, J, 3)."""
     present = [c for c in range(num_classes) if (labels == c).any()]
     act = np.stack([per_sample[torch.as_tensor(labels == c)].mean(0).numpy() for c in present])
     pose = np.stack([x[labels == c, 0, :, :, :2].mean(axis=(0, 1)) for c in present])
@@ -174,13 +191,16 @@ def main(argv=None):
     sets = {tier: TestSet(path, args.split, pre) for tier, path in sorted(poses.items())}
     clean = {tier: test.inputs() for tier, test in sets.items()}
     rows = list(evaluate(model, sets, clean, args.train_estimator, grid, num_classes))
+    tier = args.train_estimator
+    per_sample = joint_activation(predict(model, clean[tier], return_activation=True)[1])
+    spread = activation_spread(per_sample)
+    next(r for r in rows if r["perturbation"] == "clean" and r["test_estimator"] == tier).update(spread)
     with atomic_output(args.out_csv) as tmp:
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, EVAL_COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
-    tier = args.train_estimator
-    activation = class_activation(model, clean[tier], sets[tier].labels, num_classes)
+    activation = class_activation(per_sample, clean[tier], sets[tier].labels, num_classes)
     with atomic_output(args.out_activation) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, **activation)
+            np.savez(fh, **activation, **spread)

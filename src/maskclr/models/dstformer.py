@@ -55,8 +55,13 @@ class DSTFormer(Backbone):
     """Dual-stream spatio-temporal transformer. x (B, T, J, dim_in) → rep (B, T, J, dim_rep)."""
 
     def __init__(self, dim_in=3, dim_out=3, dim_feat=512, dim_rep=512, depth=5, num_heads=8,
-                 mlp_ratio=2, num_joints=17, maxlen=243):
+                 mlp_ratio=2, num_joints=17, maxlen=243, embed_init_std=0.02):
+        """``embed_init_std``: std of the initial ``joints_embed`` weights. MotionBERT's 0.02 (the
+        default) makes the embedded coordinates about as small as the positional embeddings, so a
+        model trained from scratch first sits on a plateau near chance; a larger value (the demo
+        uses 0.5) shortens it without changing the architecture or any parameter name."""
         super().__init__()
+        self.embed_init_std = embed_init_std
         self.dim_rep, self.mask_dim = dim_rep, dim_feat
         self.joints_embed = nn.Linear(dim_in, dim_feat)
         self.blocks_st = nn.ModuleList(Block(dim_feat, num_heads, mlp_ratio, True) for _ in range(depth))
@@ -76,6 +81,8 @@ class DSTFormer(Backbone):
             if isinstance(module, nn.Linear):
                 nn.init.trunc_normal_(module.weight, std=0.02)
                 nn.init.zeros_(module.bias)
+        nn.init.trunc_normal_(self.joints_embed.weight, std=self.embed_init_std, a=-2 * self.embed_init_std,
+                              b=2 * self.embed_init_std)
         for fuse in self.ts_attn:  # both branches weighted equally at first
             nn.init.zeros_(fuse.weight)
             nn.init.constant_(fuse.bias, 0.5)

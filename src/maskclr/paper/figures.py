@@ -11,8 +11,10 @@
 - training_curves: test top-1 (%) per epoch, one panel per (split, backbone), stage 1 followed
   by the stage-2 methods on the same epoch axis.
 
-Curves and bars are the mean over seeds; the shading / error bars are ± one sample std where
-there are several seeds. Each figure is built by a function returning the ``Figure``.
+Curves and bars are the mean over seeds; the shading / error bars are its 95 % confidence
+interval (Student's t, ``maskclr.paper.stats``) where there are several seeds. The activation
+figure labels each method's row with its activation spread (effective number of joints, top-3
+share; see ``maskclr.evaluate``). Each figure is built by a function returning the ``Figure``.
 """
 
 import argparse
@@ -70,10 +72,11 @@ def curve(metrics, settings, method, perturbation):
 
 
 def load_activation(path):
-    """A ``{method}_activation.npz``: activation (C, 17), pose (C, 17, 2), labels (C,)."""
+    """A ``{method}_activation.npz``: activation (C, 17), pose (C, 17, 2), labels (C,) and the
+    spread scalars joints_effective, top3_share."""
     try:
         with np.load(path) as npz:
-            data = {key: npz[key] for key in ("activation", "pose", "labels")}
+            data = {key: npz[key] for key in ("activation", "pose", "labels", "joints_effective", "top3_share")}
     except (OSError, ValueError) as err:
         raise InputError(f"{path}: not a readable npz file: {err}") from err
     except KeyError as err:
@@ -89,11 +92,11 @@ def load_activation(path):
 
 
 def draw_curve(ax, stats, method, x_scale=1.0):
-    """Mean line with markers, shaded ± std where there are several seeds."""
+    """Mean line with markers, shaded by its 95 % CI where there are several seeds."""
     x = stats["x"].to_numpy() * x_scale
     ax.plot(x, stats["mean"], **method_style(method))
-    if stats["std"].notna().any():
-        low, high = stats["mean"] - stats["std"].fillna(0), stats["mean"] + stats["std"].fillna(0)
+    if stats["ci95"].notna().any():
+        low, high = stats["mean"] - stats["ci95"].fillna(0), stats["mean"] + stats["ci95"].fillna(0)
         ax.fill_between(x, low, high, color=method_style(method)["color"], alpha=0.2, linewidth=0)
 
 
@@ -145,7 +148,7 @@ def fig6(metrics, settings):
         offset = (i - (len(methods) - 1) / 2) * width
         style = method_style(method)
         bars.bar(np.arange(len(parts)) + offset, stats["mean"], width, color=style["color"], label=style["label"],
-                 yerr=stats["std"].fillna(0) if stats["std"].notna().any() else None, error_kw={"lw": 0.8})
+                 yerr=stats["ci95"].fillna(0) if stats["ci95"].notna().any() else None, error_kw={"lw": 0.8})
     bars.set_xticks(np.arange(len(parts)), [part.replace("_", " ") for part in parts])
     bars.set(title="part occlusion", ylabel=ACCURACY)
     for method in methods_present(metrics, settings, "joints"):
@@ -177,7 +180,9 @@ def activation(settings, files):
         if method == methods[0]:
             ax.set_title(names[cls] if cls < len(names) else f"class {cls}", fontsize="small")
         if cls == classes[0]:
-            ax.set_ylabel(method_label(method))
+            spread = data[method]
+            ax.set_ylabel(f"{method_label(method)}\n{float(spread['joints_effective']):.1f} eff. joints\n"
+                          f"top-3 {100 * float(spread['top3_share']):.0f} %", fontsize="small")
     fig.colorbar(ScalarMappable(norm=norm, cmap=ACTIVATION_CMAP), ax=axes, label="joint activation", shrink=0.8)
     return fig
 

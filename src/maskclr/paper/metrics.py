@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from maskclr.errors import InputError
+from maskclr.paper.stats import ci95, paired_difference
 
 COLUMNS = ("dataset", "split", "backbone", "method", "seed", "kind", "test_estimator", "perturbation", "level",
            "metric", "value")
@@ -41,14 +42,27 @@ class Metrics:
         return sorted(self.match(**where)[column].unique())
 
     def summary(self, by, scale=100.0, **where):
-        """Mean, sample std and seed count of ``value`` × ``scale`` per ``by`` group (sorted).
+        """Mean, sample std, 95 % CI half-width and seed count of ``value`` × ``scale`` per ``by``
+        group (sorted).
 
-        One row per seed is expected in each group; ``std`` is NaN for a single seed.
+        One row per seed is expected in each group; ``std`` and ``ci95`` are NaN for one seed.
         """
         rows = self.select(**where)
         grouped = (rows["value"] * scale).groupby([rows[c] for c in by], sort=True)
         out = pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1), "n_seeds": grouped.count()})
+        out["ci95"] = ci95(out["std"], out["n_seeds"])
         return out.reset_index()
+
+    def per_seed(self, by, scale=100.0, **where):
+        """``value`` × ``scale`` per (``by``…, seed), averaged over any other rows: a Series."""
+        rows = self.select(**where)
+        return (rows["value"] * scale).groupby([rows[c] for c in (*by, "seed")], sort=True).mean()
+
+
+def paired(per_seed, first, second):
+    """(mean, 95 % half-width, n) of ``second − first`` paired by seed; ``first``/``second`` are
+    keys of ``per_seed`` (a ``Metrics.per_seed`` Series) without the seed."""
+    return paired_difference(per_seed.loc[first], per_seed.loc[second])
 
 
 def describe(where):

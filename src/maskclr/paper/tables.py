@@ -7,10 +7,18 @@
   method's Δ to the first table method (the baseline), beside the paper's Table 1 for each
   dataset's reference dataset (labelled as such);
 - table2: the settings' model tested, unchanged, on the LQ / MQ / HQ test poses (clean);
-- table3: the same on skeletons with frames masked plus Gaussian noise (``frames_noise``).
+- table3: the same on skeletons with frames masked plus Gaussian noise (``frames_noise``);
+- activation_spread: for every evaluated model (stage 1 and each method), the spread of its joint
+  activation on the clean test set: the effective number of joints and the top-3 share, with the
+  paired difference to the baseline (the paper's mechanism, measured rather than assumed).
 
-Numbers are the mean over seeds (± sample std where there are several). The CSV twin holds the
-same numbers unrounded to one decimal, one row per cell. Both files depend only on their
+Every table evaluates the final (last-epoch) ``model.pt`` of each run; the best epoch's test top-1
+is only in the training summaries (``kind=train``, ``best_top1``).
+
+Numbers are the mean over seeds ± the half-width of its 95 % confidence interval (Student's t)
+where there are several seeds; the difference to the baseline is paired by seed, with its own
+95 % interval (``maskclr.paper.stats``). The CSV twin holds the same numbers unrounded, one row
+per cell (``top1``, ``top1_std``, ``top1_ci95``, ``n_seeds``, ``delta``, ``delta_ci95``). Both files depend only on their
 inputs: fixed formats, fixed row order, no timestamps.
 """
 
@@ -31,8 +39,8 @@ PAPER_BASELINE = {"dstformer": "MotionBERT", "transformer": "MAMP", "sttformer":
 PAPER_METHOD = {"maskclr": "MaskCLR"}
 NAN = float("nan")
 DASH = "--"  # an en dash in LaTeX
-NOTE = (r"Top-1 (\%) of the standard pathway; mean $\pm$ std over seeds where there are several; "
-        r"in parentheses the difference to {first}.")
+NOTE = (r"Top-1 (\%) of the standard pathway: mean over seeds $\pm$ 95\,\% CI (Student's t) where there are "
+        r"several; in parentheses the difference to {first}, paired by seed, $\pm$ its 95\,\% CI.")
 
 
 def load_paper(path):
@@ -73,13 +81,17 @@ def tex(text):
     return "$".join(parts)
 
 
-def accuracy(mean, std=NAN, delta=NAN):
-    """``93.9 $\\pm$ 0.2 ($+1.1$)``, leaving out the std (one seed) and Δ (none); ``–`` if no mean."""
+def accuracy(mean, ci=NAN, delta=NAN, delta_ci=NAN):
+    """``93.9 $\\pm$ 0.2 ($+1.1 \\pm 0.4$)``: mean ± CI half-width, Δ ± its CI, each part left out
+    where it is NaN (one seed, no Δ); ``–`` if there is no mean."""
     if pd.isna(mean):
         return DASH
-    text = f"{mean:.1f}" if pd.isna(std) else rf"{mean:.1f} $\pm$ {std:.1f}"
+    text = f"{mean:.1f}" if pd.isna(ci) else rf"{mean:.1f} $\pm$ {ci:.1f}"
+    if pd.isna(delta):
+        return text
     # Adding 0.0 turns a rounded -0.0 into +0.0, as the paper prints "(+0.0)".
-    return text if pd.isna(delta) else rf"{text} (${round(delta, 1) + 0.0:+.1f}$)"
+    change = f"{round(delta, 1) + 0.0:+.1f}" + ("" if pd.isna(delta_ci) else rf" \pm {delta_ci:.1f}")
+    return rf"{text} (${change}$)"
 
 
 def tabular(columns, header, groups, note):
@@ -112,6 +124,7 @@ def table1_cells(metrics, paper, settings):
              "metric": "top1", "method": methods}
     keys = ["dataset", "backbone", "split", "method"]
     stats = metrics.summary(keys, **where).set_index(keys)
+    seeds = metrics.per_seed(keys, **where)
     models = sorted({key[:3] for key in stats.index})
     for dataset, backbone, split in models:  # a model trained for one table method must exist for all
         for method in methods:
@@ -127,12 +140,13 @@ def table1_cells(metrics, paper, settings):
                 ours = stats.reindex([(dataset, backbone, split, method)]).iloc[0]  # NaNs: not trained
                 reference = reference_dataset(settings, dataset)
                 ref, ref_row = paper_top1(paper, reference, backbone, method, split)
-                compared = method != first
-                base = stats["mean"].get((dataset, backbone, split, first), NAN)
+                compared = method != first and not pd.isna(ours["mean"])
+                delta, delta_ci, _ = (mt.paired(seeds, (dataset, backbone, split, first),
+                                                (dataset, backbone, split, method)) if compared else (NAN, NAN, 0))
                 records.append({
                     "dataset": dataset, "backbone": backbone, "method": method, "split": split,
-                    "top1": ours["mean"], "top1_std": ours["std"], "n_seeds": ours["n_seeds"],
-                    "delta": ours["mean"] - base if compared else NAN,
+                    "top1": ours["mean"], "top1_std": ours["std"], "top1_ci95": ours["ci95"],
+                    "n_seeds": ours["n_seeds"], "delta": delta, "delta_ci95": delta_ci,
                     "paper_dataset": reference, "paper_method": ref_row, "paper_top1": ref,
                     "paper_delta": ref - paper_top1(paper, reference, backbone, first, split)[0] if compared else NAN,
                 })  # fmt: skip
@@ -161,7 +175,7 @@ def table1(metrics, paper, settings):
         group = []
         for method, row in rows.groupby("method", sort=False):
             line = [tex(method_label(method)), display_name(BACKBONES, backbone)]
-            line += [accuracy(r.top1, r.top1_std, r.delta) for r in row.itertuples()]
+            line += [accuracy(r.top1, r.top1_ci95, r.delta, r.delta_ci95) for r in row.itertuples()]
             if reference:
                 paper_rows = row["paper_method"].dropna()
                 line += [paper_rows.iloc[0] if len(paper_rows) else DASH]
@@ -184,16 +198,18 @@ def estimator_cells(metrics, settings, perturbation):
     if len(levels) > 1:
         raise InputError(f"{metrics.path}: expected one level for {mt.describe(where)}, found {levels}")
     stats = metrics.summary(["method", "test_estimator"], **where).set_index(["method", "test_estimator"])
+    seeds = metrics.per_seed(["method", "test_estimator"], **where)
     records = []
     for method in methods:
         for tier in ESTIMATORS:
             if (method, tier) not in stats.index:
                 missing = {**where, "method": method, "test_estimator": tier}
                 raise InputError(f"{metrics.path}: no rows for {mt.describe(missing)}")
-            mean, std, n_seeds = stats.loc[(method, tier)]
-            delta = mean - stats.loc[(first, tier), "mean"] if method != first else NAN
-            records.append({"method": method, "test_estimator": tier, "level": levels[0], "top1": mean,
-                            "top1_std": std, "n_seeds": int(n_seeds), "delta": delta})
+            cell = stats.loc[(method, tier)]
+            delta, delta_ci, _ = mt.paired(seeds, (first, tier), (method, tier)) if method != first else (NAN, NAN, 0)
+            records.append({"method": method, "test_estimator": tier, "level": levels[0], "top1": cell["mean"],
+                            "top1_std": cell["std"], "top1_ci95": cell["ci95"], "n_seeds": int(cell["n_seeds"]),
+                            "delta": delta, "delta_ci95": delta_ci})
     return pd.DataFrame(records)
 
 
@@ -205,14 +221,68 @@ def estimator_table(metrics, settings, perturbation):
     header = [rf" & \multicolumn{{{len(ESTIMATORS)}}}{{c}}{{{tex(model)}{condition}; tested on}} \\",
               rf"\cmidrule(lr){{2-{1 + len(ESTIMATORS)}}}",
               " & ".join(["Method", *ESTIMATORS.values()]) + r" \\"]
-    rows = [[tex(method_label(method)), *(accuracy(r.top1, r.top1_std, r.delta) for r in row.itertuples())]
+    rows = [[tex(method_label(method)), *(accuracy(r.top1, r.top1_ci95, r.delta, r.delta_ci95) for r in row.itertuples())]
             for method, row in cells.groupby("method", sort=False)]
     note = NOTE.format(first=tex(method_label(settings["table_methods"][0])))
     return tabular("l" + "c" * len(ESTIMATORS), header, [rows], note), cells
 
 
+# ---- Activation spread -------------------------------------------------------------------------
+
+SPREAD = (("joints_effective", "effective joints", 1.0), ("top3_share", r"top-3 share (\%)", 100.0))
+
+
+def spread_cells(metrics, settings):
+    """One record per evaluated (dataset, split, backbone, method): each spread metric's mean,
+    95 % CI and its difference to the first table method, paired by seed."""
+    first = settings["table_methods"][0]
+    keys = ["dataset", "split", "backbone", "method"]
+    where = {"kind": "eval", "perturbation": "clean", "test_estimator": settings["train_estimator"]}
+    records = {}
+    for metric, _, scale in SPREAD:
+        stats = metrics.summary(keys, scale=scale, metric=metric, **where).set_index(keys)
+        seeds = metrics.per_seed(keys, scale=scale, metric=metric, **where)
+        for key, cell in stats.iterrows():
+            baseline = (*key[:3], first)
+            compared = key[3] != first and baseline in stats.index
+            delta, delta_ci, _ = mt.paired(seeds, baseline, key) if compared else (NAN, NAN, 0)
+            records.setdefault(key, dict(zip(keys, key), n_seeds=int(cell["n_seeds"])))
+            records[key].update({metric: cell["mean"], f"{metric}_ci95": cell["ci95"], f"{metric}_delta": delta,
+                                 f"{metric}_delta_ci95": delta_ci})
+    methods = ["stage1", *settings["table_methods"]]
+    order = lambda key: (key[0], _rank(key[1], SPLITS), _rank(key[2], BACKBONES), _rank(key[3], methods), key[3])  # noqa: E731
+    return pd.DataFrame([records[key] for key in sorted(records, key=order)])
+
+
+def _rank(name, order):
+    """Position of ``name`` in ``order``; names outside it after every known one."""
+    order = list(order)
+    return order.index(name) if name in order else len(order)
+
+
+def spread_table(metrics, paper, settings):
+    """The activation spread of every evaluated model as (TeX, CSV frame)."""
+    cells = spread_cells(metrics, settings)
+    header = [" & ".join(["Model", "Method", *(label for _, label, _ in SPREAD)]) + r" \\"]
+    body = []
+    for _, rows in cells.groupby(["dataset", "split", "backbone"], sort=False):
+        group = []
+        for r in rows.itertuples():
+            model = f"{display_name(DATASETS, r.dataset)} {display_name(SPLITS, r.split)} {display_name(BACKBONES, r.backbone)}"
+            group.append([tex(model), tex(method_label(r.method)),
+                          *(accuracy(getattr(r, m), getattr(r, f"{m}_ci95"), getattr(r, f"{m}_delta"),
+                                     getattr(r, f"{m}_delta_ci95")) for m, _, _ in SPREAD)])
+        body.append(group)
+    note = (r"Spread of the per-joint activation on the clean test set (last-epoch model): $\exp$(entropy) of "
+            r"the normalised activation (17 = uniform, 1 = one joint) and the share of the 3 most activated joints; "
+            r"mean over seeds $\pm$ 95\,\% CI; in parentheses the difference to "
+            + tex(method_label(settings["table_methods"][0])) + r", paired by seed.")
+    return tabular("ll" + "c" * len(SPREAD), header, body, note), cells
+
+
 TABLES = {
     "table1": table1,
+    "activation_spread": spread_table,
     "table2": lambda m, p, s: estimator_table(m, s, "clean"),
     "table3": lambda m, p, s: estimator_table(m, s, "frames_noise"),
 }
