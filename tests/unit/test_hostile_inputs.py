@@ -1,0 +1,125 @@
+"""Hostile and broken inputs (issue 13): each is refused through a real entry point with a clear
+message naming the file, sample and key, a non-zero exit, nothing executed and nothing left behind."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from conftest import make_dataset, run_module
+from test_bad_input import corrupt, run_preprocess, write
+
+try:
+    from numpy._core.multiarray import _reconstruct
+except ImportError:  # numpy 1.x
+    from numpy.core.multiarray import _reconstruct
+
+
+class Call:
+    """Pickles as ``func(*args)`` (then BUILD ``state`` if given): how a forged pickle reads."""
+
+    def __init__(self, func, *args, state=None):
+        self.func, self.args, self.state = func, args, state
+
+    def __reduce__(self):
+        return (self.func, self.args) if self.state is None else (self.func, self.args, self.state)
+
+
+def plain_dtype(code, state=None):
+    return Call(np.dtype, code, False, True, state=state)
+
+
+def forged_array(dtype, data=b"\x01" * 16, shape=(2,)):
+    """An array as numpy pickles it (_reconstruct, then BUILD with raw bytes) of a given dtype."""
+    return Call(_reconstruct, np.ndarray, (0,), b"b", state=(1, shape, dtype, False, data))
+
+
+def shared_references(depth, fan_out=50):
+    """A few kB of pickle that is fan_out**depth elements when walked naively."""
+    item = [1]
+    for _ in range(depth):
+        item = [item] * fan_out
+    return item
+
+
+# case → (annotation changes, expected message). Each is fed to preprocess as annotation 1.
+HOSTILE_ANNOTATIONS = {
+    "object array by ndarray call": (
+        {"img_shape": Call(np.ndarray, (2,), plain_dtype("O"), b"\x01" * 16)}, "refusing numpy dtype '|O'"),
+    "direct ndarray call": (
+        {"img_shape": Call(np.ndarray, (2,), plain_dtype("<i8"), b"\x01" * 16)},
+        "refusing a direct call of numpy.ndarray"),
+    "huge uninitialised array": (
+        {"keypoint": Call(_reconstruct, np.ndarray, (1 << 20, 17, 2), plain_dtype("<f4"))},
+        "refusing numpy _reconstruct"),
+    "dtype state claiming objects": (
+        {"img_shape": forged_array(plain_dtype("<f8", state=(3, "<", None, None, None, -1, -1, 1)))},
+        "refusing numpy dtype state"),
+    "structured dtype with an object field": (
+        {"extra": forged_array(plain_dtype("V8"), data=b"\x01" * 8, shape=(1,))}, "refusing numpy dtype '|V8'"),
+    "object array as extra key": ({"extra": np.array([None, 1], dtype=object)}, "refusing numpy dtype '|O'"),
+    "deep nesting": ({"extra": shared_references(40, fan_out=1)}, "nested deeper than 32 levels"),
+    "exponential img_shape": ({"img_shape": shared_references(12)}, "key 'img_shape': expected (height, width)"),
+    "exponential label": ({"label": shared_references(12)}, "key 'label': expected an integer"),
+    "too many frames": ({"keypoint": np.zeros((1, 100_001, 17, 2), np.float16),
+                         "keypoint_score": np.zeros((1, 100_001, 17), np.float16), "total_frames": 100_001},
+                        "exceeds the limit of 100 persons x 100000 frames"),
+    "too many persons": ({"keypoint": np.zeros((101, 10, 17, 2), np.float16),
+                          "keypoint_score": np.zeros((101, 10, 17), np.float16)}, "101 persons x 10 frames"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_ANNOTATIONS))
+def test_hostile_annotation(tmp_path, case):
+    changes, message = HOSTILE_ANNOTATIONS[case]
+    poses = write(tmp_path / "poses.pkl", corrupt(make_dataset(), **changes))
+    result, out = run_preprocess(tmp_path, poses)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert str(poses) in result.stderr and message in result.stderr
+    assert len(result.stderr) < 1000 and "Traceback" not in result.stderr
+    assert not out.parent.exists() or not any(out.parent.iterdir())  # no output, no temp file
+
+
+def test_forged_arrays_are_refused_at_every_pickle_entry_point(tmp_path):
+    """The release importer and ``pyskl wrap`` share the unpickler: a forged object array is
+    refused there too, before the array exists."""
+    poses = write(tmp_path / "poses.pkl", corrupt(make_dataset(), img_shape=forged_array(plain_dtype("O"))))
+    release = run_module("maskclr.data.releases", "ntu", "--release", poses, "--splits", "xsub",
+                         "--num-classes", 3, "--out", tmp_path / "out" / "mq.pkl")
+    wrapped = run_module("maskclr.data.pyskl", "wrap", poses, "--out", tmp_path / "out" / "wrapped.pkl")
+    for result in (release, wrapped):
+        assert result.returncode == 2 and f"{poses}: not a safe skeleton pickle" in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_legitimate_numpy_pickles_still_load(tmp_path):
+    """Every plain dtype numpy pickles (protocols 2 to 5, scalars, strings, big-endian) loads."""
+    from maskclr.fileio import load_pickle
+
+    value = {"f": np.arange(6, dtype=">f8").reshape(2, 3), "u": np.array(["ab", "c"]), "b": np.array([True]),
+             "s": np.float16(2.5), "i": np.int64(3), "c": np.complex64(1j), "bytes": np.array([b"x"])}
+    for protocol in (2, 3, 4, 5):
+        path = tmp_path / f"p{protocol}.pkl"
+        path.write_bytes(pickle.dumps(value, protocol=protocol))
+        loaded, expected = load_pickle(path), pickle.loads(path.read_bytes())
+        for key in value:
+            assert np.array_equal(loaded[key], expected[key]) and loaded[key].dtype == expected[key].dtype, (protocol, key)
+
+
+HOSTILE_SPLITS = {
+    "empty train split": (lambda d: d["split"].update(xsub_train=[]), "key 'split' ['xsub_train']: empty"),
+    "empty test split": (lambda d: d["split"].update(xsub_val=[]), "key 'split' ['xsub_val']: empty"),
+    "member not a string": (lambda d: d["split"]["xsub_val"].append(["S001"]),
+                            "key 'split' ['xsub_val']: expected a split name mapped to a list of frame_dir strings"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_SPLITS))
+def test_bad_split(tmp_path, case):
+    change, message = HOSTILE_SPLITS[case]
+    data = make_dataset()
+    change(data)
+    poses = write(tmp_path / "poses.pkl", data)
+    result, out = run_preprocess(tmp_path, poses)
+    assert result.returncode == 2 and str(poses) in result.stderr and message in result.stderr, result.stderr
+    assert not out.parent.exists() or not any(out.parent.iterdir())
