@@ -215,7 +215,7 @@ def release_args(wildcards):
     ]
     if kpfiles:
         args += ["--kpfiles", kpfiles]
-    return shlex.join(map(str, args))
+    return [str(arg) for arg in args]  # a list: the rule's {params.args:q} quotes each
 
 
 def estimator_spec(wildcards):
@@ -436,9 +436,8 @@ def eval_poses(wildcards):
 
 
 def poses_args(wildcards, input):
-    return " ".join(
-        f"--poses {t}={shlex.quote(input[t])}" for t in tiers(wildcards.dataset)
-    )
+    """``--poses TIER=FILE`` per tier, as a list for ``:q`` to quote each argument."""
+    return [arg for t in tiers(wildcards.dataset) for arg in ("--poses", f"{t}={input[t]}")]
 
 
 def pretrained_input(wildcards):
@@ -448,9 +447,8 @@ def pretrained_input(wildcards):
 
 
 def pretrained_arg(wildcards, input):
-    return (
-        f"--pretrained {shlex.quote(input.pretrained[0])}" if input.pretrained else ""
-    )
+    """``--pretrained FILE`` or nothing, as a list for ``:q`` to quote each argument."""
+    return ["--pretrained", input.pretrained[0]] if input.pretrained else []
 
 
 TABLES = ("table1", "table2", "table3")
