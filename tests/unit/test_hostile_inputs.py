@@ -1,7 +1,10 @@
 """Hostile and broken inputs (issue 13): each is refused through a real entry point with a clear
 message naming the file, sample and key, a non-zero exit, nothing executed and nothing left behind."""
 
+import http.server
+import json
 import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -123,3 +126,57 @@ def test_bad_split(tmp_path, case):
     result, out = run_preprocess(tmp_path, poses)
     assert result.returncode == 2 and str(poses) in result.stderr and message in result.stderr, result.stderr
     assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+class BrokenServer(http.server.BaseHTTPRequestHandler):
+    """/short announces 100,000 bytes and sends 50,000; /chunked cuts a chunked body short;
+    /good sends b"payload" whole."""
+
+    def do_GET(self):
+        self.send_response(200)
+        if self.path == "/chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"100\r\n" + b"x" * 10)  # announces a 256-byte chunk, sends 10
+        else:
+            body = b"payload" if self.path == "/good" else b"x" * 50_000
+            self.send_header("Content-Length", str(len(body) if self.path == "/good" else 100_000))
+            self.end_headers()
+            self.wfile.write(body)
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def broken_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BrokenServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def fetch(tmp_path, urls):
+    out = tmp_path / "dl" / "release.pkl"
+    return run_module("maskclr.data.fetch", "--name", "ntu60_hrnet", "--spec-json", json.dumps({"urls": urls}),
+                      "--out", out), out
+
+
+def test_truncated_downloads_fall_through_every_mirror(tmp_path, broken_server):
+    """A short body, a cut chunked body and a URL without a scheme are each a failed mirror; the
+    one error lists all three, and nothing is kept."""
+    urls = [f"{broken_server}/short", f"{broken_server}/chunked", "release.pkl"]
+    result, out = fetch(tmp_path, urls)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "downloads.ntu60_hrnet: no mirror gave a valid release.pkl" in result.stderr
+    assert f"{urls[0]}: OSError: truncated transfer: received 50000 of the 100000 bytes" in result.stderr
+    assert f"{urls[1]}: IncompleteRead" in result.stderr and f"{urls[2]}: ValueError: unknown url type" in result.stderr
+    assert not any(out.parent.iterdir())
+
+
+def test_a_good_mirror_after_broken_ones_is_used(tmp_path, broken_server):
+    result, out = fetch(tmp_path, [f"{broken_server}/short", f"{broken_server}/chunked", f"{broken_server}/good"])
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == b"payload" and [p.name for p in out.parent.iterdir()] == ["release.pkl"]
