@@ -8,9 +8,11 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import make_dataset, run_module
 from test_bad_input import corrupt, run_preprocess, write
+from test_train import MASKCLR, SCHEDULE, data, stage1, train  # noqa: F401 (fixtures)
 
 try:
     from numpy._core.multiarray import _reconstruct
@@ -67,6 +69,14 @@ HOSTILE_ANNOTATIONS = {
     "too many frames": ({"keypoint": np.zeros((1, 100_001, 17, 2), np.float16),
                          "keypoint_score": np.zeros((1, 100_001, 17), np.float16), "total_frames": 100_001},
                         "exceeds the limit of 100 persons x 100000 frames"),
+    "float64 beyond float32": ({"keypoint": np.full((1, 10, 17, 2), 1e300)},
+                               "key 'keypoint': contains NaN or infinite values (after the cast to float32)"),
+    "negative score": ({"keypoint_score": np.full((1, 10, 17), -5.0, np.float32)},
+                       "key 'keypoint_score': values must lie in [0, 1.5], found -5 to -5"),
+    "huge score": ({"keypoint_score": np.full((1, 10, 17), 1e6, np.float32)}, "values must lie in [0, 1.5]"),
+    "coordinate beyond float16": ({"keypoint": np.full((1, 10, 17, 2), 70_000.0, np.float32)},
+                                  "key 'keypoint': values must lie in [-65504, 65504], found 70000 to 70000"),
+    "huge image side": ({"img_shape": (1080, 10**400)}, "key 'img_shape': expected (height, width) integers"),
     "too many persons": ({"keypoint": np.zeros((101, 10, 17, 2), np.float16),
                           "keypoint_score": np.zeros((101, 10, 17), np.float16)}, "101 persons x 10 frames"),
 }
@@ -180,3 +190,72 @@ def test_a_good_mirror_after_broken_ones_is_used(tmp_path, broken_server):
     result, out = fetch(tmp_path, [f"{broken_server}/short", f"{broken_server}/chunked", f"{broken_server}/good"])
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == b"payload" and [p.name for p in out.parent.iterdir()] == ["release.pkl"]
+
+
+# ---- checkpoints and training (defects 5 and 9) ---------------------------------------------------
+
+
+def test_nan_stage1_model_is_refused_by_stage2_and_predict(data, stage1, tmp_path):
+    state = torch.load(stage1 / "model.pt", weights_only=True)
+    name = next(iter(state["model"]))
+    state["model"][name] = torch.full_like(state["model"][name], float("nan"))
+    poisoned = tmp_path / "nan.pt"
+    torch.save(state, poisoned)
+    stage2 = train(data, tmp_path / "s2", stage="stage2", method=MASKCLR, init=poisoned)
+    predicted = run_module("maskclr.predict", "--checkpoint", poisoned, "--poses", data.parent / "poses.pkl")
+    for result in (stage2, predicted):
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert f"{poisoned}: key 'model.{name}': contains NaN or infinite values" in result.stderr
+        assert "nan %" not in result.stdout
+    assert not (tmp_path / "s2" / "model.pt").exists() and not (tmp_path / "s2" / "metrics.json").exists()
+
+
+def test_training_stops_on_a_non_finite_loss(data, tmp_path):
+    """A learning rate that overflows the weights: stop at the epoch, name the term, record nothing."""
+    result = train(data, tmp_path, schedule={**SCHEDULE, "lr_backbone": 1e30, "lr_head": 1e30})
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert f"{data}: epoch 1: loss term(s) not finite: ce_s = nan" in result.stderr
+    assert not (tmp_path / "model.pt").exists() and not (tmp_path / "metrics.json").exists()
+    assert not list(tmp_path.rglob("*.tmp")) and not (tmp_path / "work" / "lock.json").exists()
+
+
+def test_corrupt_resume_state_is_moved_aside(data, tmp_path):
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    result = train(data, tmp_path, schedule={**SCHEDULE, "epochs_stage1": 1})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "moved aside to" in result.stderr and "training starts from the beginning" in result.stderr
+    assert (tmp_path / "work" / "checkpoint.pt.corrupt").exists() and (tmp_path / "model.pt").exists()
+
+
+class Callable:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def wrong_shapes(stage1):
+    state = torch.load(stage1 / "model.pt", weights_only=True)
+    name = next(iter(state["model"]))
+    state["model"][name] = torch.zeros(3, 3, 3)
+    return state
+
+
+BAD_CHECKPOINTS = {
+    "pickled callable": (lambda stage1: {"arch": Callable()}, "refusing a maskclr.train checkpoint that holds "
+                                                              "pickled code or objects (print)"),
+    "a tensor": (lambda stage1: torch.zeros(3), "expected a maskclr.train checkpoint (a dict of tensors), got Tensor"),
+    "a list": (lambda stage1: [1, 2], "got list"),
+    "no model key": (lambda stage1: {"arch": {}}, "key 'model': missing"),
+    "wrong shapes": (wrong_shapes, "wrong shape: "),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CHECKPOINTS))
+def test_bad_checkpoint_is_named(data, stage1, tmp_path, case):
+    build, message = BAD_CHECKPOINTS[case]
+    path = tmp_path / "model.pt"
+    torch.save(build(stage1), path)
+    result = run_module("maskclr.predict", "--checkpoint", path, "--poses", data.parent / "poses.pkl", cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    assert f"{path}: " in result.stderr and "Traceback" not in result.stderr and "weights_only=False" not in result.stderr
+    assert not (tmp_path / "pwned").exists() and "pwned" not in result.stdout

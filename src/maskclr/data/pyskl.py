@@ -28,6 +28,11 @@ NUM_JOINTS = 17
 # that keep a hostile file from making preprocessing allocate gigabytes.
 MAX_FRAMES = 100_000
 MAX_PERSONS = 100
+# Value ranges: pixel coordinates may lie outside the image, but not beyond float16's range
+# (PYSKL's storage type; larger values overflow the preprocessing); scores are confidences in
+# [0, 1], and the heatmap peaks of top-down estimators (HRNet, ViTPose) overshoot 1 slightly.
+COORDINATE_RANGE = (-65504.0, 65504.0)
+SCORE_RANGE = (0.0, 1.5)
 REQUIRED_KEYS = ("frame_dir", "total_frames", "img_shape", "label", "keypoint", "keypoint_score")
 
 
@@ -39,8 +44,9 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _checked_array(path, where, ann, key, shape):
-    """Return ``ann[key]`` as float32 after checking its type, shape pattern and finiteness."""
+def _checked_array(path, where, ann, key, shape, bounds):
+    """Return ``ann[key]`` as float32 after checking its type, shape pattern, size, finiteness
+    and that its values lie in ``bounds`` (low, high)."""
     value = ann[key]
     if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
         kind = type(value).__name__ if not isinstance(value, np.ndarray) else f"{value.dtype} array"
@@ -54,6 +60,9 @@ def _checked_array(path, where, ann, key, shape):
     value = value.astype(np.float32, copy=False)
     if not np.isfinite(value).all():  # after the cast: 1e300 in float64 becomes inf in float32
         _fail(path, where, key, "contains NaN or infinite values (after the cast to float32)")
+    if value.size and (value.min() < bounds[0] or value.max() > bounds[1]):
+        _fail(path, where, key, f"values must lie in [{bounds[0]:g}, {bounds[1]:g}], found "
+                                f"{value.min():g} to {value.max():g}")
     return value
 
 
@@ -62,7 +71,8 @@ def _is_image_shape(shape):
     (a nested list of shared references would expand exponentially)."""
     if isinstance(shape, np.ndarray):
         shape = shape.tolist() if shape.ndim == 1 and shape.size == 2 else None
-    return isinstance(shape, (tuple, list)) and len(shape) == 2 and all(_is_int(s) and s > 0 for s in shape)
+    return isinstance(shape, (tuple, list)) and len(shape) == 2 \
+        and all(_is_int(s) and 0 < s <= COORDINATE_RANGE[1] for s in shape)
 
 
 def validate_annotation(ann, path, index, num_classes=None):
@@ -82,13 +92,13 @@ def validate_annotation(ann, path, index, num_classes=None):
         _fail(path, where, "total_frames", f"expected a positive integer, got {brief(total)}")
     shape = ann["img_shape"]
     if not _is_image_shape(shape):
-        _fail(path, where, "img_shape", f"expected (height, width) positive integers, got {brief(shape)}")
+        _fail(path, where, "img_shape", f"expected (height, width) integers in 1..{COORDINATE_RANGE[1]:g}, got {brief(shape)}")
     label = ann["label"]
     if not _is_int(label) or label < 0 or (num_classes is not None and label >= num_classes):
         allowed = f"0..{num_classes - 1}" if num_classes else ">= 0"
         _fail(path, where, "label", f"expected an integer in {allowed}, got {brief(label)}")
-    keypoint = _checked_array(path, where, ann, "keypoint", f"[M, T, {NUM_JOINTS}, 2]")
-    score = _checked_array(path, where, ann, "keypoint_score", f"[M, T, {NUM_JOINTS}]")
+    keypoint = _checked_array(path, where, ann, "keypoint", f"[M, T, {NUM_JOINTS}, 2]", COORDINATE_RANGE)
+    score = _checked_array(path, where, ann, "keypoint_score", f"[M, T, {NUM_JOINTS}]", SCORE_RANGE)
     if keypoint.shape[:2] != score.shape[:2]:
         _fail(path, where, "keypoint_score", f"shape {list(score.shape)} does not match keypoint {list(keypoint.shape)}")
     if keypoint.shape[1] != total:

@@ -15,6 +15,7 @@ import torch
 
 from maskclr.errors import InputError
 from maskclr.fileio import atomic_output
+from maskclr.models.loading import read_checkpoint
 
 STATE = "checkpoint.pt"
 LOCK = "lock.json"
@@ -26,11 +27,13 @@ def save(path, state):
         torch.save(state, tmp)
 
 
-def load(path):
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as err:
-        raise InputError(f"{path}: not a readable checkpoint: {err}") from err
+def load(path, keys=()):
+    """A training checkpoint (weights only, finite), with ``keys`` present; else InputError."""
+    state = read_checkpoint(path, "maskclr.train")
+    missing = [k for k in keys if k not in state]
+    if missing:
+        raise InputError(f"{path}: key '{missing[0]}': missing: not a checkpoint written by maskclr.train")
+    return state
 
 
 def _alive(owner):
