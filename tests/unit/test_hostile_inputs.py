@@ -3,8 +3,10 @@ message naming the file, sample and key, a non-zero exit, nothing executed and n
 
 import http.server
 import json
+import multiprocessing
 import pickle
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -219,13 +221,42 @@ def test_training_stops_on_a_non_finite_loss(data, tmp_path):
     assert not list(tmp_path.rglob("*.tmp")) and not (tmp_path / "work" / "lock.json").exists()
 
 
-def test_corrupt_resume_state_is_moved_aside(data, tmp_path):
+def test_corrupt_resume_state_and_lock_are_set_aside(data, tmp_path):
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    (tmp_path / "work" / "lock.json").write_text('{"pid": ')
     result = train(data, tmp_path, schedule={**SCHEDULE, "epochs_stage1": 1})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "moved aside to" in result.stderr and "training starts from the beginning" in result.stderr
+    assert "lock.json: unreadable lock" in result.stderr and not (tmp_path / "work" / "lock.json").exists()
     assert (tmp_path / "work" / "checkpoint.pt.corrupt").exists() and (tmp_path / "model.pt").exists()
+
+
+def hold_lock(work, start, results):
+    """Enter the work-dir lock at ``start`` (a shared instant); report whether it was acquired."""
+    from maskclr.errors import InputError
+    from maskclr.train.checkpoint import WorkDirLock
+
+    time.sleep(max(0.0, start - time.time()))
+    try:
+        with WorkDirLock(work):
+            results.put(True)
+            time.sleep(0.3)
+    except InputError:
+        results.put(False)
+
+
+def test_work_dir_lock_is_atomic(tmp_path):
+    """Processes entering the lock at the same instant: exactly one acquires it, every trial."""
+    context = multiprocessing.get_context("fork")
+    for trial in range(5):
+        results, start = context.Queue(), time.time() + 0.3
+        workers = [context.Process(target=hold_lock, args=(tmp_path / str(trial), start, results)) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert sorted(results.get() for _ in workers) == [False] * 5 + [True], trial
 
 
 class Callable:
