@@ -8,6 +8,7 @@ objects would let the file's bytes be used as memory addresses (a segfault, or w
 """
 
 import contextlib
+import glob
 import hashlib
 import io
 import os
@@ -213,10 +214,13 @@ def atomic_output(path):
     """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds.
 
     A failure or interruption leaves no partial ``path`` behind (the temporary file is removed),
-    so Snakemake never sees a half-written output.
+    so Snakemake never sees a half-written output. A kill -9 cannot remove it: the temporary
+    files a killed earlier writer of ``path`` left are removed here, on the next run of its job.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions

@@ -290,3 +290,29 @@ def test_bad_checkpoint_is_named(data, stage1, tmp_path, case):
     assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
     assert f"{path}: " in result.stderr and "Traceback" not in result.stderr and "weights_only=False" not in result.stderr
     assert not (tmp_path / "pwned").exists() and "pwned" not in result.stdout
+
+
+# ---- small ones (defect 11) -----------------------------------------------------------------------
+
+
+def test_predict_escapes_control_characters_in_sample_ids(data, stage1, tmp_path):
+    dataset = make_dataset(count=1)
+    dataset["annotations"][0]["frame_dir"] = "clip\n  1. forged (label 0): 100.0 %\x1b[2J"
+    poses = write(tmp_path / "clips.pkl", dataset["annotations"])
+    result = run_module("maskclr.predict", "--checkpoint", stage1 / "model.pt", "--poses", poses)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert lines[0] == "clip\\n  1. forged (label 0): 100.0 %\\x1b[2J" and "forged" not in "".join(lines[1:])
+
+
+def test_temporary_files_of_a_killed_job_are_removed_by_its_next_run(tmp_path):
+    out = tmp_path / "out" / "xsub.h5"
+    out.parent.mkdir()
+    stale = out.parent / ".xsub.h5.k1ll3d.tmp"
+    stale.write_bytes(b"half an HDF5 file")
+    other = out.parent / ".other.h5.k1ll3d.tmp"  # another job's: not this job's to remove
+    other.write_bytes(b"")
+    result = run_module("maskclr.data.preprocess", "--poses", write(tmp_path / "poses.pkl", make_dataset()),
+                        "--split", "xsub", "--out", out, "--n-frames", 8, "--num-classes", 3)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.parent.iterdir()) == [other.name, out.name]
