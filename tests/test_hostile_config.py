@@ -41,3 +41,15 @@ INJECTION = "x;touch pwned;y"
 def test_hostile_download_names_are_config_errors(tmp_path, change, message):
     test_workflow.test_invalid_config_is_a_clear_error(tmp_path, change, message)
     assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["backbones"]["dstformer"].update(maxlen=4), "backbones.dstformer.maxlen: 4 is below preprocess.n_frames"),
+    (lambda c: c["datasets"]["synth"]["synthetic"].update(min_frames=50, max_frames=30),
+     "datasets.synth.synthetic.min_frames: 50 exceeds max_frames 30"),
+    (lambda c: c["experiments"][0].update(splits=["xset"]), "experiments[0].splits: ['xset'] not configured in"),
+    (lambda c: c["paper"].update(fig5_methods=["maskclr", "simclr"]), "paper.fig5_methods: ['simclr'] not configured"),
+    (lambda c: c["paper"].update(activation_methods=["maskclr_typo"]), "paper.activation_methods: ['maskclr_typo']"),
+])
+def test_values_a_job_would_fail_on_are_config_errors(tmp_path, change, message):
+    test_workflow.test_invalid_config_is_a_clear_error(tmp_path, change, message)
