@@ -468,7 +468,9 @@ def eval_poses(wildcards):
 
 def poses_args(wildcards, input):
     """``--poses TIER=FILE`` per tier, as a list for ``:q`` to quote each argument."""
-    return [arg for t in tiers(wildcards.dataset) for arg in ("--poses", f"{t}={input[t]}")]
+    return [
+        arg for t in tiers(wildcards.dataset) for arg in ("--poses", f"{t}={input[t]}")
+    ]
 
 
 def pretrained_input(wildcards):
