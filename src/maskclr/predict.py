@@ -48,6 +48,12 @@ def video_annotation(video, spec):
     return validate_dataset([ann], video)
 
 
+def printable(text):
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``): a crafted sample id
+    cannot forge output lines or terminal escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def top5(logits, names):
     """[(label, name, probability)] of the five most probable classes, per sample."""
     probs = torch.softmax(logits.float(), dim=1)
@@ -84,7 +90,7 @@ def main(argv=None):
     names = class_names(args.dataset or DATASET_BY_CLASSES.get(num_classes, ""), num_classes)
     ranked = top5(logits, names)
     for ann, best in zip(annotations, ranked):
-        print(ann["frame_dir"])
+        print(printable(ann["frame_dir"]))
         for rank, (label, name, prob) in enumerate(best, 1):
             print(f"  {rank}. {name} (label {label}): {100 * prob:.1f} %")
     if args.out_activation:

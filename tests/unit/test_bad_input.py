@@ -67,6 +67,10 @@ BAD_DATASETS = {
     "duplicated frame_dir": (lambda d: d["annotations"].append(dict(d["annotations"][0])),
                              "key 'frame_dir': 'S001C001P001R001A001' duplicates annotation 0"),
     "split missing": (lambda d: d["split"].pop("xsub_val"), "key 'split': no split 'xsub_val'"),
+    "empty train split": (lambda d: d["split"].update(xsub_train=[]), "key 'split' ['xsub_train']: empty"),
+    "empty test split": (lambda d: d["split"].update(xsub_val=[]), "key 'split' ['xsub_val']: empty"),
+    "split member not a string": (lambda d: d["split"]["xsub_val"].append(["S001"]),
+                                  "key 'split' ['xsub_val']: expected a split name mapped to a list of frame_dir"),
 }
 
 

@@ -26,4 +26,4 @@ rule audit:
         invocation=audit_invocation_json(),
     shell:
         "python -m maskclr.audit record --invocation-json {params.invocation:q}"
-        " --audit-dir results/audit 2> {log}"
+        " --audit-dir results/audit 2> {log:q}"

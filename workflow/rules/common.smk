@@ -86,6 +86,37 @@ def check_names():
 
 check_names()
 
+
+def check_values():
+    """Values the schema passes but a job would fail on, or silently ignore: refused here, naming
+    the config key, so that `snakemake -n` fails before any job runs."""
+    n_frames = config["preprocess"]["n_frames"]
+    for name, sizes in config["backbones"].items():
+        if sizes.get("maxlen", n_frames) < n_frames:
+            raise config_error(
+                f"backbones.{name}.maxlen: {sizes['maxlen']} is below preprocess.n_frames {n_frames}"
+            )
+    for name in DATASETS:
+        frames = config["datasets"][name].get("synthetic")
+        if frames and frames["min_frames"] > frames["max_frames"]:
+            raise config_error(
+                f"datasets.{name}.synthetic.min_frames: {frames['min_frames']} exceeds max_frames {frames['max_frames']}"
+            )
+    for i, experiment in enumerate(config["experiments"]):
+        dataset = experiment["dataset"]
+        check_known(
+            f"experiments[{i}].splits",
+            experiment["splits"],
+            config["datasets"][dataset]["splits"],
+            f"datasets.{dataset}.splits",
+        )
+    runs = [*config["methods"], "stage1"]
+    for key in ("table_methods", "fig5_methods", "activation_methods"):
+        check_known(f"paper.{key}", config["paper"][key], runs, "methods (or stage1)")
+
+
+check_values()
+
 # Rules run `python -m maskclr.<module>`: make the package importable from src/ in every job,
 # including conda environments and cluster jobs (which re-read this file).
 shell.prefix(
@@ -215,7 +246,7 @@ def release_args(wildcards):
     ]
     if kpfiles:
         args += ["--kpfiles", kpfiles]
-    return shlex.join(map(str, args))
+    return [str(arg) for arg in args]  # a list: the rule's {params.args:q} quotes each
 
 
 def estimator_spec(wildcards):
@@ -436,9 +467,10 @@ def eval_poses(wildcards):
 
 
 def poses_args(wildcards, input):
-    return " ".join(
-        f"--poses {t}={shlex.quote(input[t])}" for t in tiers(wildcards.dataset)
-    )
+    """``--poses TIER=FILE`` per tier, as a list for ``:q`` to quote each argument."""
+    return [
+        arg for t in tiers(wildcards.dataset) for arg in ("--poses", f"{t}={input[t]}")
+    ]
 
 
 def pretrained_input(wildcards):
@@ -448,9 +480,8 @@ def pretrained_input(wildcards):
 
 
 def pretrained_arg(wildcards, input):
-    return (
-        f"--pretrained {shlex.quote(input.pretrained[0])}" if input.pretrained else ""
-    )
+    """``--pretrained FILE`` or nothing, as a list for ``:q`` to quote each argument."""
+    return ["--pretrained", input.pretrained[0]] if input.pretrained else []
 
 
 TABLES = ("table1", "table2", "table3", "activation_spread")

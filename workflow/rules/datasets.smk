@@ -12,8 +12,8 @@ rule fetch:
     params:
         download=download_spec,
     shell:
-        "python -m maskclr.data.fetch --name {params.download[0]}"
-        " --spec-json {params.download[1]:q} --out {output} 2> {log}"
+        "python -m maskclr.data.fetch --name {params.download[0]:q}"
+        " --spec-json {params.download[1]:q} --out {output:q} 2> {log:q}"
 
 
 rule import_release:
@@ -33,8 +33,8 @@ rule import_release:
     params:
         args=release_args,
     shell:
-        "python -m maskclr.data.releases {params.args} --release {input.release}"
-        " --out {output} 2> {log}"
+        "python -m maskclr.data.releases {params.args:q} --release {input.release:q}"
+        " --out {output:q} 2> {log:q}"
 
 
 rule list_videos:
@@ -53,8 +53,8 @@ rule list_videos:
         pattern=lambda wc: dataset_cfg(wc).get("video_pattern", "{frame_dir}_rgb.avi"),
         splits=lambda wc: dataset_cfg(wc)["splits"],
     shell:
-        "python -m maskclr.poses.sources --release {input.release} --videos {params.videos:q}"
-        " --pattern {params.pattern:q} --splits {params.splits} --out {output} 2> {log}"
+        "python -m maskclr.poses.sources --release {input.release:q} --videos {params.videos:q}"
+        " --pattern {params.pattern:q} --splits {params.splits:q} --out {output:q} 2> {log:q}"
 
 
 rule split_lists:
@@ -69,4 +69,4 @@ rule split_lists:
     conda:
         "../../envs/data.yaml"
     shell:
-        "python -m maskclr.data.pyskl splits {input.poses} --out-dir {output} 2> {log}"
+        "python -m maskclr.data.pyskl splits {input.poses:q} --out-dir {output:q} 2> {log:q}"

@@ -21,10 +21,10 @@ rule evaluate:
         pre=json.dumps(config["preprocess"], sort_keys=True),
         grid=json.dumps(config["robustness"], sort_keys=True),
     shell:
-        "python -m maskclr.evaluate --model {input.model} {params.poses}"
-        " --train-estimator {params.estimator} --split {wildcards.split}"
-        " --preprocess-json {params.pre:q} --grid-json {params.grid:q} --out-csv {output.csv}"
-        " --out-activation {output.activation} --threads {threads} 2> {log}"
+        "python -m maskclr.evaluate --model {input.model:q} {params.poses:q}"
+        " --train-estimator {params.estimator:q} --split {wildcards.split:q}"
+        " --preprocess-json {params.pre:q} --grid-json {params.grid:q} --out-csv {output.csv:q}"
+        " --out-activation {output.activation:q} --threads {threads:q} 2> {log:q}"
 
 
 rule collect_metrics:
@@ -43,5 +43,5 @@ rule collect_metrics:
         estimator=config["train"]["estimator"],
         seed=DEFAULT_SEED,
     shell:
-        "python -m maskclr.evaluate.collect {input.evals} {input.metrics}"
-        " --train-estimator {params.estimator} --seed {params.seed} --out {output} 2> {log}"
+        "python -m maskclr.evaluate.collect {input.evals:q} {input.metrics:q}"
+        " --train-estimator {params.estimator:q} --seed {params.seed:q} --out {output:q} 2> {log:q}"

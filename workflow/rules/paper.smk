@@ -24,9 +24,9 @@ rule table:
     params:
         settings=paper_settings_json(),
     shell:
-        "python -m maskclr.paper.tables {wildcards.table} --metrics {input.metrics}"
-        " --paper {input.paper} --settings-json {params.settings:q} --out-tex {output.tex}"
-        " --out-csv {output.csv} 2> {log}"
+        "python -m maskclr.paper.tables {wildcards.table:q} --metrics {input.metrics:q}"
+        " --paper {input.paper:q} --settings-json {params.settings:q} --out-tex {output.tex:q}"
+        " --out-csv {output.csv:q} 2> {log:q}"
 
 
 rule figure:
@@ -51,9 +51,9 @@ rule figure:
     params:
         settings=paper_settings_json(),
     shell:
-        "python -m maskclr.paper.figures {wildcards.figure} --metrics {input.metrics}"
-        " --settings-json {params.settings:q} --out-pdf {output.pdf} --out-png {output.png}"
-        " 2> {log}"
+        "python -m maskclr.paper.figures {wildcards.figure:q} --metrics {input.metrics:q}"
+        " --settings-json {params.settings:q} --out-pdf {output.pdf:q} --out-png {output.png:q}"
+        " 2> {log:q}"
 
 
 rule activation_figure:
@@ -76,9 +76,9 @@ rule activation_figure:
     params:
         settings=paper_settings_json(),
     shell:
-        "python -m maskclr.paper.figures activation --activations {input.activations}"
-        " --settings-json {params.settings:q} --out-pdf {output.pdf} --out-png {output.png}"
-        " 2> {log}"
+        "python -m maskclr.paper.figures activation --activations {input.activations:q}"
+        " --settings-json {params.settings:q} --out-pdf {output.pdf:q} --out-png {output.png:q}"
+        " 2> {log:q}"
 
 
 rule robustness_summary:
@@ -101,5 +101,5 @@ rule robustness_summary:
     params:
         settings=paper_settings_json(),
     shell:
-        "python -m maskclr.paper.summary --metrics {input.metrics} --settings-json {params.settings:q}"
-        " --out-csv {output.csv} --out-md {output.md} 2> {log}"
+        "python -m maskclr.paper.summary --metrics {input.metrics:q} --settings-json {params.settings:q}"
+        " --out-csv {output.csv:q} --out-md {output.md:q} 2> {log:q}"

@@ -17,9 +17,9 @@ rule extract_poses:
         seed=lambda wc: dataset_cfg(wc).get("synthetic", {}).get("seed", 0),
         shards=lambda wc: shards(wc.dataset),
     shell:
-        "python -m maskclr.poses.extract run --source {input.source}"
-        " --estimator-json {params.spec:q} --tier {wildcards.estimator} --seed {params.seed}"
-        " --shard {wildcards.shard} --shards {params.shards} --out {output} 2> {log}"
+        "python -m maskclr.poses.extract run --source {input.source:q}"
+        " --estimator-json {params.spec:q} --tier {wildcards.estimator:q} --seed {params.seed:q}"
+        " --shard {wildcards.shard:q} --shards {params.shards:q} --out {output:q} 2> {log:q}"
 
 
 rule merge_poses:
@@ -37,8 +37,8 @@ rule merge_poses:
     conda:
         "../../envs/data.yaml"
     shell:
-        "python -m maskclr.poses.extract merge --source {input.source} --out {output}"
-        " {input.shards} 2> {log}"
+        "python -m maskclr.poses.extract merge --source {input.source:q} --out {output:q}"
+        " {input.shards:q} 2> {log:q}"
 
 
 rule pose_quality:
@@ -54,5 +54,5 @@ rule pose_quality:
     conda:
         "../../envs/data.yaml"
     shell:
-        "python -m maskclr.poses.quality --truth {input.truth} --poses {input.poses}"
-        " --out {output} 2> {log}"
+        "python -m maskclr.poses.quality --truth {input.truth:q} --poses {input.poses:q}"
+        " --out {output:q} 2> {log:q}"

@@ -13,7 +13,7 @@ rule preprocess:
         pre=config["preprocess"],
         num_classes=lambda wc: dataset_cfg(wc)["num_classes"],
     shell:
-        "python -m maskclr.data.preprocess --poses {input.poses} --split {wildcards.split}"
-        " --out {output} --n-frames {params.pre[n_frames]} --num-classes {params.num_classes}"
-        " --score-channel {params.pre[score_channel]} --max-persons {params.pre[max_persons]}"
-        " --seed {params.pre[seed]} 2> {log}"
+        "python -m maskclr.data.preprocess --poses {input.poses:q} --split {wildcards.split:q}"
+        " --out {output:q} --n-frames {params.pre[n_frames]:q} --num-classes {params.num_classes:q}"
+        " --score-channel {params.pre[score_channel]:q} --max-persons {params.pre[max_persons]:q}"
+        " --seed {params.pre[seed]:q} 2> {log:q}"

@@ -11,7 +11,7 @@ rule generate_synthetic:
     params:
         gen=config["datasets"].get("synth", {}).get("synthetic", {}),
     shell:
-        "python -m maskclr.data.synthetic --out {output} --seed {params.gen[seed]}"
-        " --subjects {params.gen[subjects]} --replications {params.gen[replications]}"
-        " --min-frames {params.gen[min_frames]} --max-frames {params.gen[max_frames]}"
-        " 2> {log}"
+        "python -m maskclr.data.synthetic --out {output:q} --seed {params.gen[seed]:q}"
+        " --subjects {params.gen[subjects]:q} --replications {params.gen[replications]:q}"
+        " --min-frames {params.gen[min_frames]:q} --max-frames {params.gen[max_frames]:q}"
+        " 2> {log:q}"

@@ -23,11 +23,11 @@ rule train_stage1:
         pretrained=pretrained_arg,
         work="results/work/{dataset}/{split}/{backbone}/{stage1}",
     shell:
-        "torchrun --standalone --nproc-per-node={resources.gpu} -m maskclr.train --stage stage1"
-        " --data {input.data} --backbone {wildcards.backbone} --backbone-json {params.backbone:q}"
-        " --schedule-json {params.schedule:q} --method-json {params.method:q} {params.pretrained}"
-        " --work-dir {params.work} --out-model {output.model} --out-metrics {output.metrics}"
-        " --threads {threads} --time-budget-min {resources.runtime} 2> {log}"
+        "torchrun --standalone --nproc-per-node={resources.gpu:q} -m maskclr.train --stage stage1"
+        " --data {input.data:q} --backbone {wildcards.backbone:q} --backbone-json {params.backbone:q}"
+        " --schedule-json {params.schedule:q} --method-json {params.method:q} {params.pretrained:q}"
+        " --work-dir {params.work:q} --out-model {output.model:q} --out-metrics {output.metrics:q}"
+        " --threads {threads:q} --time-budget-min {resources.runtime:q} 2> {log:q}"
 
 
 rule train_stage2:
@@ -54,9 +54,9 @@ rule train_stage2:
         method=method_json,
         work="results/work/{dataset}/{split}/{backbone}/{method}",
     shell:
-        "torchrun --standalone --nproc-per-node={resources.gpu} -m maskclr.train --stage stage2"
-        " --data {input.data} --init {input.init} --backbone {wildcards.backbone}"
+        "torchrun --standalone --nproc-per-node={resources.gpu:q} -m maskclr.train --stage stage2"
+        " --data {input.data:q} --init {input.init:q} --backbone {wildcards.backbone:q}"
         " --backbone-json {params.backbone:q} --schedule-json {params.schedule:q}"
-        " --method-json {params.method:q} --work-dir {params.work} --out-model {output.model}"
-        " --out-metrics {output.metrics} --threads {threads}"
-        " --time-budget-min {resources.runtime} 2> {log}"
+        " --method-json {params.method:q} --work-dir {params.work:q} --out-model {output.model:q}"
+        " --out-metrics {output.metrics:q} --threads {threads:q}"
+        " --time-budget-min {resources.runtime:q} 2> {log:q}"

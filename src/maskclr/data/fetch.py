@@ -12,11 +12,11 @@ checksum the file is accepted and its sha256 is printed so that it can be pinned
 """
 
 import argparse
+import http.client
 import json
 import os
 import shutil
 import sys
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -51,10 +51,20 @@ def link_local(name, spec, out):
     os.replace(staging, out)
 
 
+# What a failed transfer can raise: network and HTTP errors (OSError, URLError), a chunked
+# response cut short (http.client.IncompleteRead and other HTTPExceptions), a URL urllib cannot
+# open (ValueError: no scheme) and a wrong checksum (InputError). Each means: try the next mirror.
+TRANSFER_ERRORS = (OSError, http.client.HTTPException, ValueError, InputError)
+
+
 def download(url, out):
-    """Stream ``url`` into ``out``; any network or HTTP failure raises OSError."""
+    """Stream ``url`` into ``out``; raise OSError when the byte count differs from the response's
+    Content-Length (a connection cut short otherwise ends like a complete file)."""
     with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, open(out, "wb") as sink:
         shutil.copyfileobj(response, sink, 1 << 20)
+        announced, received = response.headers.get("Content-Length", ""), sink.tell()
+    if announced.isdigit() and int(announced) != received:
+        raise OSError(f"truncated transfer: received {received} of the {announced} bytes of its Content-Length")
 
 
 def fetch_mirrors(name, spec, out):
@@ -71,8 +81,8 @@ def fetch_mirrors(name, spec, out):
                 check_sha256(name, tmp, spec.get("sha256"), f"the file from {url}")
             print(f"downloads.{name}: fetched {url}", file=sys.stderr)
             return
-        except (OSError, urllib.error.URLError, InputError) as err:
-            failures.append(f"{url}: {err}")
+        except TRANSFER_ERRORS as err:
+            failures.append(f"{url}: {type(err).__name__}: {err}")
     raise InputError(f"downloads.{name}: no mirror gave a valid {Path(out).name} "
                      f"(key downloads.{name}.urls):\n  " + "\n  ".join(failures)
                      + f"\nWithout network, download it elsewhere and set downloads.{name}.path.")

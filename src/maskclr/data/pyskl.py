@@ -21,9 +21,18 @@ from pathlib import Path
 import numpy as np
 
 from maskclr.errors import InputError, run_cli
-from maskclr.fileio import atomic_output, dump_pickle, load_pickle
+from maskclr.fileio import atomic_output, brief, dump_pickle, load_pickle
 
 NUM_JOINTS = 17
+# Bounds far above any real clip (NTU and Kinetics clips have <= 300 frames and a few persons)
+# that keep a hostile file from making preprocessing allocate gigabytes.
+MAX_FRAMES = 100_000
+MAX_PERSONS = 100
+# Value ranges: pixel coordinates may lie outside the image, but not beyond float16's range
+# (PYSKL's storage type; larger values overflow the preprocessing); scores are confidences in
+# [0, 1], and the heatmap peaks of top-down estimators (HRNet, ViTPose) overshoot 1 slightly.
+COORDINATE_RANGE = (-65504.0, 65504.0)
+SCORE_RANGE = (0.0, 1.5)
 REQUIRED_KEYS = ("frame_dir", "total_frames", "img_shape", "label", "keypoint", "keypoint_score")
 
 
@@ -35,8 +44,9 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _checked_array(path, where, ann, key, shape):
-    """Return ``ann[key]`` as float32 after checking its type, shape pattern and finiteness."""
+def _checked_array(path, where, ann, key, shape, bounds):
+    """Return ``ann[key]`` as float32 after checking its type, shape pattern, size, finiteness
+    and that its values lie in ``bounds`` (low, high)."""
     value = ann[key]
     if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
         kind = type(value).__name__ if not isinstance(value, np.ndarray) else f"{value.dtype} array"
@@ -44,9 +54,25 @@ def _checked_array(path, where, ann, key, shape):
     dims = shape.strip("[]").split(", ")
     if value.ndim != len(dims) or any(d.isdigit() and value.shape[i] != int(d) for i, d in enumerate(dims)):
         _fail(path, where, key, f"expected shape {shape}, got {list(value.shape)}")
-    if not np.isfinite(value).all():
-        _fail(path, where, key, "contains NaN or infinite values")
-    return value.astype(np.float32, copy=False)
+    if value.shape[0] > MAX_PERSONS or value.shape[1] > MAX_FRAMES:
+        _fail(path, where, key, f"{value.shape[0]} persons x {value.shape[1]} frames exceeds the limit "
+                                f"of {MAX_PERSONS} persons x {MAX_FRAMES} frames")
+    value = value.astype(np.float32, copy=False)
+    if not np.isfinite(value).all():  # after the cast: 1e300 in float64 becomes inf in float32
+        _fail(path, where, key, "contains NaN or infinite values (after the cast to float32)")
+    if value.size and (value.min() < bounds[0] or value.max() > bounds[1]):
+        _fail(path, where, key, f"values must lie in [{bounds[0]:g}, {bounds[1]:g}], found "
+                                f"{value.min():g} to {value.max():g}")
+    return value
+
+
+def _is_image_shape(shape):
+    """(height, width) positive integers, checked without converting ``shape`` to an array
+    (a nested list of shared references would expand exponentially)."""
+    if isinstance(shape, np.ndarray):
+        shape = shape.tolist() if shape.ndim == 1 and shape.size == 2 else None
+    return isinstance(shape, (tuple, list)) and len(shape) == 2 \
+        and all(_is_int(s) and 0 < s <= COORDINATE_RANGE[1] for s in shape)
 
 
 def validate_annotation(ann, path, index, num_classes=None):
@@ -55,7 +81,7 @@ def validate_annotation(ann, path, index, num_classes=None):
     if not isinstance(ann, dict):
         raise InputError(f"{path}: {where}: expected a dict, got {type(ann).__name__}")
     if isinstance(ann.get("frame_dir"), str) and ann["frame_dir"]:
-        where = f"annotation {index} (frame_dir '{ann['frame_dir']}')"
+        where = f"annotation {index} (frame_dir {brief(ann['frame_dir'])})"
     for key in REQUIRED_KEYS:
         if key not in ann:
             _fail(path, where, key, "missing (required: " + ", ".join(REQUIRED_KEYS) + ")")
@@ -63,16 +89,16 @@ def validate_annotation(ann, path, index, num_classes=None):
         _fail(path, where, "frame_dir", "expected a non-empty string")
     total = ann["total_frames"]
     if not _is_int(total) or total < 1:
-        _fail(path, where, "total_frames", f"expected a positive integer, got {total!r}")
+        _fail(path, where, "total_frames", f"expected a positive integer, got {brief(total)}")
     shape = ann["img_shape"]
-    if len(tuple(np.shape(shape))) != 1 or len(shape) != 2 or not all(_is_int(s) and s > 0 for s in shape):
-        _fail(path, where, "img_shape", f"expected (height, width) positive integers, got {shape!r}")
+    if not _is_image_shape(shape):
+        _fail(path, where, "img_shape", f"expected (height, width) integers in 1..{COORDINATE_RANGE[1]:g}, got {brief(shape)}")
     label = ann["label"]
     if not _is_int(label) or label < 0 or (num_classes is not None and label >= num_classes):
         allowed = f"0..{num_classes - 1}" if num_classes else ">= 0"
-        _fail(path, where, "label", f"expected an integer in {allowed}, got {label!r}")
-    keypoint = _checked_array(path, where, ann, "keypoint", f"[M, T, {NUM_JOINTS}, 2]")
-    score = _checked_array(path, where, ann, "keypoint_score", f"[M, T, {NUM_JOINTS}]")
+        _fail(path, where, "label", f"expected an integer in {allowed}, got {brief(label)}")
+    keypoint = _checked_array(path, where, ann, "keypoint", f"[M, T, {NUM_JOINTS}, 2]", COORDINATE_RANGE)
+    score = _checked_array(path, where, ann, "keypoint_score", f"[M, T, {NUM_JOINTS}]", SCORE_RANGE)
     if keypoint.shape[:2] != score.shape[:2]:
         _fail(path, where, "keypoint_score", f"shape {list(score.shape)} does not match keypoint {list(keypoint.shape)}")
     if keypoint.shape[1] != total:
@@ -101,16 +127,20 @@ def validate_dataset(data, path, num_classes=None):
     seen = {}
     for i, ann in enumerate(annotations):
         if ann["frame_dir"] in seen:
-            raise InputError(f"{path}: annotation {i}: key 'frame_dir': '{ann['frame_dir']}' "
+            raise InputError(f"{path}: annotation {i}: key 'frame_dir': {brief(ann['frame_dir'])} "
                              f"duplicates annotation {seen[ann['frame_dir']]}")
         seen[ann["frame_dir"]] = i
     split = data.get("split", {"all": list(seen)})
     if not isinstance(split, dict):
         raise InputError(f"{path}: key 'split': expected a dict of split name -> list of frame_dir")
     for name, members in split.items():
+        if not isinstance(name, str) or not isinstance(members, (list, tuple)) \
+                or not all(isinstance(m, str) for m in members):
+            raise InputError(f"{path}: key 'split' [{brief(name)}]: expected a split name mapped to a "
+                             f"list of frame_dir strings, got {brief(members)}")
         missing = [m for m in members if m not in seen]
         if missing:
-            raise InputError(f"{path}: key 'split' ['{name}']: frame_dir '{missing[0]}' is not in "
+            raise InputError(f"{path}: key 'split' [{brief(name)}]: frame_dir {brief(missing[0])} is not in "
                              f"the annotations ({len(missing)} missing in all)")
     return {**data, "split": {k: list(v) for k, v in split.items()}, "annotations": annotations}
 
@@ -121,10 +151,13 @@ def load_pyskl(path, num_classes=None):
 
 
 def split_members(dataset, split_name, path):
-    """Return the annotations listed in ``dataset['split'][split_name]``, in split order."""
+    """Return the annotations listed in ``dataset['split'][split_name]``, in split order; an
+    absent or empty split is an error (training or testing on nothing would report a result)."""
     if split_name not in dataset["split"]:
-        raise InputError(f"{path}: key 'split': no split '{split_name}' "
-                         f"(available: {', '.join(sorted(dataset['split']))})")
+        raise InputError(f"{path}: key 'split': no split {brief(split_name)} "
+                         f"(available: {brief(sorted(dataset['split']), 200)})")
+    if not dataset["split"][split_name]:
+        raise InputError(f"{path}: key 'split' [{brief(split_name)}]: empty: no sequence to train or test on")
     by_dir = {a["frame_dir"]: a for a in dataset["annotations"]}
     return [by_dir[f] for f in dataset["split"][split_name]]
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from maskclr.data.pyskl import NUM_JOINTS, validate_dataset
 from maskclr.errors import InputError, run_cli
-from maskclr.fileio import dump_pickle, load_pickle, unpickle_bytes
+from maskclr.fileio import brief, dump_pickle, load_pickle, unpickle_bytes
 
 K400_SPLITS = {"train": "main_train", "val": "main_val"}
 
@@ -45,8 +45,8 @@ def check_counts(dataset, path, names, num_classes, expected):
     """Every split in ``names`` exists with its expected size, and all classes occur."""
     for name in names:
         if name not in dataset["split"]:
-            raise InputError(f"{path}: key 'split': no split '{name}' "
-                             f"(available: {', '.join(sorted(dataset['split']))})")
+            raise InputError(f"{path}: key 'split': no split {brief(name)} "
+                             f"(available: {brief(sorted(dataset['split']), 200)})")
     for name, count in expected.items():
         actual = len(dataset["split"].get(name, ()))
         if actual != count:

@@ -35,6 +35,7 @@ from maskclr.data.pyskl import load_pyskl, split_members
 from maskclr.errors import InputError
 from maskclr.evaluate.collect import EVAL_COLUMNS
 from maskclr.fileio import atomic_output
+from maskclr.models.loading import load_strict
 from maskclr.robustness.perturbations import (add_noise, mask_frames, occlude_part, occlude_random_joints)
 from maskclr.train import checkpoint
 from maskclr.train.cli import build_model
@@ -50,12 +51,10 @@ BATCH = 256 if DEVICE.type == "cuda" else 16
 def load_model(path, threads):
     """(the trained ActionModel of a model.pt in eval mode, on the GPU when there is one; its
     architecture record)."""
-    state = checkpoint.load(path)
-    if "arch" not in state or "model" not in state:
-        raise InputError(f"{path}: not a model.pt written by maskclr.train (keys 'arch', 'model' missing)")
+    state = checkpoint.load(path, keys=("arch", "model"))
     torch.set_num_threads(threads)
     model = build_model(state["arch"], Schedule(head_hidden=state["arch"]["head_hidden"]))
-    model.load_state_dict(state["model"])
+    load_strict(model, state["model"], path, f"the architecture it names ({state['arch']['backbone']})")
     return model.to(DEVICE).eval(), state["arch"]
 
 

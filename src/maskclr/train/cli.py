@@ -27,11 +27,12 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from maskclr.data.dataset import SkeletonDataset
 from maskclr.errors import InputError
-from maskclr.fileio import atomic_output
+from maskclr.fileio import atomic_output, brief
 from maskclr.models import ActionModel, build_backbone
 from maskclr.models.dstformer import load_motionbert
+from maskclr.models.loading import load_strict
 from maskclr.train import checkpoint, distributed
-from maskclr.train.loop import Pathways, evaluate, train_epoch
+from maskclr.train.loop import NonFiniteLoss, Pathways, evaluate, train_epoch
 from maskclr.train.settings import Method, Schedule, parse
 
 OUT_OF_TIME = 3
@@ -96,21 +97,50 @@ def training_state(model, optimiser, scheduler, epoch):
             "epoch": epoch}
 
 
-def restore(state, model, optimiser, scheduler):
-    """Load a ``training_state`` back; returns the epoch to continue at."""
-    model.load_state_dict(state["model"])
-    optimiser.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
+STATE_KEYS = ("model", "optimizer", "scheduler", "epoch")
+
+
+def restore(state, path, model, optimiser, scheduler):
+    """Load a ``training_state`` read from ``path`` back; returns the epoch to continue at.
+    The model's names and shapes are checked before anything is loaded."""
+    load_strict(model, state["model"], path, "this job's architecture")
+    try:
+        optimiser.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{path}: key 'optimizer'/'scheduler': does not fit this job: {brief(str(err), 200)}") from err
     return state["epoch"]
 
 
 def load_init(path, arch, model, optimiser, scheduler):
     """Start stage 2 from a stage-1 model.pt: same architecture, optimiser and scheduler state."""
-    state = checkpoint.load(path)
-    if state.get("arch") != arch:
-        raise InputError(f"{path}: checkpoint of the wrong architecture: it holds {state.get('arch')}, "
+    state = checkpoint.load(path, keys=("arch", *STATE_KEYS))
+    if state["arch"] != arch:
+        raise InputError(f"{path}: checkpoint of the wrong architecture: it holds {brief(state['arch'], 300)}, "
                          f"this job builds {arch}")
-    return restore(state, model, optimiser, scheduler)
+    return restore(state, path, model, optimiser, scheduler)
+
+
+def resume(state_path, key, model, optimiser, scheduler):
+    """(history, epoch to continue at) from the work dir's state, or None to start afresh.
+
+    A corrupt or foreign state is moved aside with a warning rather than failing every retry
+    the same way; it is checked before anything is loaded, so the fresh model stays as built.
+    """
+    if not state_path.exists():
+        return None
+    try:
+        state = checkpoint.load(state_path, keys=("fingerprint", "history", *STATE_KEYS))
+    except InputError as err:
+        aside = state_path.with_name(state_path.name + ".corrupt")
+        os.replace(state_path, aside)
+        log(f"warning: {err}; moved aside to {aside}, training starts from the beginning")
+        return None
+    if state["fingerprint"] != key:
+        log(f"ignoring {state_path}: it belongs to other settings or inputs")
+        return None
+    log(f"resuming at epoch {state['epoch']} from {state_path}")
+    return state["history"], restore(state, state_path, model, optimiser, scheduler)
 
 
 def write_json(path, payload):
@@ -173,14 +203,10 @@ def main(argv=None):
     history, started = [], time.time()
     lock = checkpoint.WorkDirLock(work) if rank == 0 else nullcontext()
     with lock:
-        if state_path.exists():
-            state = checkpoint.load(state_path)
-            if state.get("fingerprint") == key:
-                history = state["history"]
-                epochs = range(restore(state, model, optimiser, scheduler), epochs.stop)
-                log(f"resuming at epoch {state['epoch']} from {state_path}")
-            else:
-                log(f"ignoring {state_path}: it belongs to other settings or inputs")
+        resumed = resume(state_path, key, model, optimiser, scheduler)
+        if resumed:
+            history, first = resumed
+            epochs = range(first, epochs.stop)
 
         pathways = Pathways(model, method)
         if world > 1:
@@ -197,8 +223,12 @@ def main(argv=None):
             seed_epoch(schedule.seed, epoch, rank)
             sampler.set_epoch(epoch)
             train_set.set_epoch(epoch)
-            stats = train_epoch(pathways, method, train_loader, optimiser, device, autocast,
-                                on_step=getattr(lock, "refresh", lambda: None))
+            try:
+                stats = train_epoch(pathways, method, train_loader, optimiser, device, autocast,
+                                    on_step=getattr(lock, "refresh", lambda: None))
+            except NonFiniteLoss as err:  # stop rather than record a model trained on NaN
+                raise InputError(f"{args.data}: epoch {epoch + 1}: {err}; stopping (nothing recorded; "
+                                 "check the inputs, --init and the learning rates)") from None
             lr = optimiser.param_groups[0]["lr"]
             scheduler.step()
             if rank == 0:

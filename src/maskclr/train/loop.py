@@ -65,6 +65,14 @@ def step_losses(pathways, method, x, y):
     return loss + world_size() * contrastive, {k: v.detach() for k, v in terms.items()}, standard.logits.detach()
 
 
+class NonFiniteLoss(ArithmeticError):
+    """A training step's loss is NaN or infinite: every later step would train on it."""
+
+    def __init__(self, terms):
+        bad = ", ".join(f"{k} = {float(v)}" for k, v in terms.items() if not torch.isfinite(v))
+        super().__init__(f"loss term(s) not finite: {bad}")
+
+
 @dataclass
 class EpochStats:
     sums: dict = field(default_factory=lambda: dict.fromkeys(LOSS_TERMS, 0.0))
@@ -92,6 +100,8 @@ def train_epoch(pathways, method, loader, optimizer, device, autocast, on_step=l
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         with autocast():
             loss, terms, logits = step_losses(pathways, method, x, y)
+        if not torch.isfinite(terms["loss"]):
+            raise NonFiniteLoss(terms)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

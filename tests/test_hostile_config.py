@@ -1,0 +1,55 @@
+"""Hostile config values (issue 13): refused by `snakemake -n` naming the config key, before any
+job runs; every shell argument of every rule is quoted."""
+
+import re
+
+import pytest
+
+import test_workflow
+from conftest import REPO
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def shell_lines(rule_file):
+    """The string lines of each ``shell:`` block of a rule file."""
+    inside = False
+    for line in rule_file.read_text().splitlines():
+        if re.match(r"\s+shell:\s*$", line):
+            inside = True
+        elif inside and re.match(r'\s+"', line):
+            yield line
+        else:
+            inside = False
+
+
+def test_every_shell_argument_is_quoted():
+    """A config value (a download name, a file, a path) can never become shell syntax."""
+    unquoted = [(path.name, field) for path in sorted((REPO / "workflow" / "rules").glob("*.smk"))
+                for line in shell_lines(path) for field in PLACEHOLDER.findall(line) if not field.endswith(":q")]
+    assert not unquoted
+
+
+INJECTION = "x;touch pwned;y"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c.update(downloads={INJECTION: {"file": "a.pkl"}}), f"'{INJECTION}' does not match"),
+    (lambda c: c.update(downloads={"a": {"file": INJECTION}}), f"'{INJECTION}' does not match"),
+    (lambda c: c.update(downloads={"a": {"file": ".."}}), "'..' does not match"),
+])
+def test_hostile_download_names_are_config_errors(tmp_path, change, message):
+    test_workflow.test_invalid_config_is_a_clear_error(tmp_path, change, message)
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["backbones"]["dstformer"].update(maxlen=4), "backbones.dstformer.maxlen: 4 is below preprocess.n_frames"),
+    (lambda c: c["datasets"]["synth"]["synthetic"].update(min_frames=50, max_frames=30),
+     "datasets.synth.synthetic.min_frames: 50 exceeds max_frames 30"),
+    (lambda c: c["experiments"][0].update(splits=["xset"]), "experiments[0].splits: ['xset'] not configured in"),
+    (lambda c: c["paper"].update(fig5_methods=["maskclr", "simclr"]), "paper.fig5_methods: ['simclr'] not configured"),
+    (lambda c: c["paper"].update(activation_methods=["maskclr_typo"]), "paper.activation_methods: ['maskclr_typo']"),
+])
+def test_values_a_job_would_fail_on_are_config_errors(tmp_path, change, message):
+    test_workflow.test_invalid_config_is_a_clear_error(tmp_path, change, message)
