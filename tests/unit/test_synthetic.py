@@ -157,7 +157,7 @@ def _by_name(data):
 def test_fine_pairs_differ_only_in_their_named_joints(data, pair):
     """Both classes of a pair share one performance's length, timing, idle motion, placement and
     cameras: in every view, the pixels differ only at the pair's named joints, and there by a
-    small but visible amount (1-40 px: fingers on the face, a nod, a scribble)."""
+    small but visible amount (1-60 px: fingers on the face, a nod, a scribble)."""
     named = list(synthetic.FINE_PAIRS[pair])
     others = [j for j in range(synthetic.NUM_JOINTS) if j not in named]
     annotations = _by_name(data)
@@ -171,7 +171,7 @@ def test_fine_pairs_differ_only_in_their_named_joints(data, pair):
         diff = np.abs(first["keypoint"][..., named, :] - second["keypoint"][..., named, :]).max(axis=(0, 1, 3))
         largest.append(diff)
     largest = np.max(largest, axis=0)
-    assert (largest > 1.0).any() and largest.max() < 40.0, largest
+    assert (largest > 1.0).any() and largest.max() < 60.0, largest
 
 
 def test_fine_pairs_are_disjoint_single_person_classes():
