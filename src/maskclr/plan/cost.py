@@ -2,7 +2,7 @@
 
 Shared by ``benchmarks/train_step.py``, ``benchmarks/gpu_check.py`` and ``python -m maskclr.plan``.
 The paper's sizes are constants here because the GPU check runs without PyYAML;
-tests/unit/test_plan.py checks them against workflow/configs/paper.yaml.
+tests/unit/test_plan.py checks them against workflow/configs/paper.yaml merged over config.yaml.
 """
 
 import contextlib
@@ -22,7 +22,9 @@ from maskclr.train.settings import Method, Schedule
 PAPER_FRAMES, JOINTS, PERSONS, PAPER_BATCH, TRAIN_GPUS = 243, 17, 2, 32, 8
 PAPER_BACKBONES = {
     "dstformer": {"dim_feat": 512, "dim_rep": 512, "depth": 5, "num_heads": 8, "mlp_ratio": 2, "maxlen": 243},
-    "sttformer": {"num_frames": 243, "len_parts": 3, "num_heads": 3},
+    "sttformer": {"num_frames": 243, "len_parts": 3, "num_heads": 3,
+                  "config": [[64, 64, 16], [64, 64, 16], [64, 128, 32], [128, 128, 32], [128, 256, 64],
+                             [256, 256, 64], [256, 256, 64], [256, 256, 64]]},
     "transformer": {"dim": 256, "depth": 8, "num_heads": 8, "mlp_ratio": 4, "maxlen": 243, "t_patch": 3},
 }
 STAGE1 = Method()
