@@ -97,7 +97,8 @@ class Timings:
     gpu: str
     mfu: float
     frames: int  # T of the config's preprocessing
-    flops: dict = field(default_factory=dict)  # (backbone, stage, batch) → FLOPs of one step
+    flops: dict = field(default_factory=dict)  # (backbone, sizes, stage, batch) → FLOPs of one step
+    models: dict = field(default_factory=dict)  # (backbone, sizes) → the model whose FLOPs are counted
 
     def section(self, name):
         return self.measured.get("sections", {}).get(name, {})
@@ -114,10 +115,12 @@ class Timings:
         for row in self.section("steps").get("rows", []):
             if "step_s" in row and all(row.get(k) == v for k, v in wanted.items()):
                 return cost(row["step_s"], "measured")
-        key = (backbone, json.dumps(sizes, sort_keys=True), stage, batch)
+        model_key = (backbone, json.dumps(sizes, sort_keys=True))
+        if model_key not in self.models:
+            self.models[model_key] = paper_model(backbone, sizes)
+        key = (*model_key, stage, batch)
         if key not in self.flops:
-            model = paper_model(backbone, sizes)
-            self.flops[key] = step_flops(model, STAGES[stage], batch, self.frames, stage != "eval")
+            self.flops[key] = step_flops(self.models[model_key], STAGES[stage], batch, self.frames, stage != "eval")
         return cost(self.flops[key] / self.peak(precision), "estimated")
 
     def preprocess(self):
@@ -186,13 +189,12 @@ def rule_resources(profile):
 
 def split_sizes(config, dataset, split):
     """(training, test samples, Cost of the kinds they rest on): expected sizes, else assumed."""
-    sizes = config["datasets"][dataset].get("expected_sizes") or {}
-    kind = "config"
+    sizes, basis = config["datasets"][dataset].get("expected_sizes") or {}, ZERO
     if f"{split}_train" not in sizes:
-        sizes, kind = ASSUMED_SIZES.get(dataset, {}), "assumed"
+        sizes, basis = ASSUMED_SIZES.get(dataset, {}), cost(0, "assumed")
     if f"{split}_train" not in sizes:
         raise InputError(f"datasets.{dataset}.expected_sizes: no '{split}_train' and '{split}_val' sizes to plan with")
-    return sizes[f"{split}_train"], sizes[f"{split}_val"], ZERO if kind == "config" else cost(0, kind)
+    return sizes[f"{split}_train"], sizes[f"{split}_val"], basis
 
 
 def datasets(config):
@@ -319,12 +321,14 @@ def summarise(jobs, resources):
 
 def basis(timings):
     """Where the per-step seconds come from, in words."""
-    device = timings.section("device")
-    measured = (f"measured by benchmarks/gpu_check.py on {device.get('name')} (torch {device.get('torch')}, "
-                f"{timings.measured.get('date')})" if device else "no GPU measurement given")
     name, bf16, fp32 = gpu_peak(timings.gpu)
-    return (f"{measured}; what it did not measure is estimated from the FLOPs torch counts at "
-            f"{timings.mfu:.0%} of {name}'s peak ({bf16} TFLOP/s bf16, {fp32} fp32)")
+    estimate = (f"estimated from the FLOPs torch counts at {timings.mfu:.0%} of {name}'s peak ({bf16} TFLOP/s "
+                f"bf16, {fp32} fp32)")
+    device = timings.section("device")
+    if not device:
+        return f"{estimate}; no GPU measurement given (--measured)"
+    return (f"measured by benchmarks/gpu_check.py on {device.get('name')} (torch {device.get('torch')}, "
+            f"{timings.measured.get('date')}); what it did not measure is {estimate}")
 
 
 def render(summary, timings, frames_per_video):
