@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Jobs run `python -m maskclr...`: put the environment's python first, as `activate` would.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: demo test lint rulegraph readme report profiles clean
+.PHONY: demo test lint rulegraph readme report profiles gpu-check clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ profiles:
 	mkdir -p $(HOME)/.config/snakemake
 	ln -sfn $(abspath workflow/profiles/slurm) $(HOME)/.config/snakemake/slurm
 	ln -sfn $(abspath workflow/profiles/local) $(HOME)/.config/snakemake/local
+
+# The GPU check (benchmarks/gpu_check.py): one CUDA GPU, <= 8 minutes, only torch, numpy and h5py
+# needed, so no .venv set-up: it runs the first python3 on PATH (.venv's when there is one), or
+# GPU_PYTHON. Writes results/gpu_check.json and prints its tables. SMOKE=1: the CPU version.
+GPU_PYTHON ?= python3
+gpu-check:
+	mkdir -p results
+	PYTHONPATH=src $(GPU_PYTHON) benchmarks/gpu_check.py $(if $(SMOKE),--smoke) --out results/gpu_check.json
 
 clean:
 	rm -rf results .snakemake

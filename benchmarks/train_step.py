@@ -15,50 +15,13 @@ this process:
 """
 
 import argparse
-import time
 from contextlib import nullcontext
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-from maskclr.models import ActionModel
 from maskclr.models.attention import explicit_attention, fused_attention
-from maskclr.models.dstformer import DSTFormer
-from maskclr.train.loop import Pathways, step_losses
-from maskclr.train.settings import Method
-
-STAGE1 = Method()
-STAGE2 = Method(masking="agpm", mask_ratio=0.5, alpha=0.9, beta=0.1, gamma=0.9, delta=0.7)
-
-
-def make_step(model, method, x, y, optimiser, autocast):
-    pathways = Pathways(model, method)
-
-    def step():
-        with autocast():
-            loss, _, _ = step_losses(pathways, method, x, y)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-
-    return step
-
-
-def seconds_per_step(step, steps, device):
-    step()  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / steps
-
-
-def matmul_flops_per_s(device, dtype, size=2048, repeats=5):
-    a, b = torch.randn(size, size, device=device, dtype=dtype), torch.randn(size, size, device=device, dtype=dtype)
-    return 2 * size**3 / seconds_per_step(lambda: a @ b, repeats, device)
+from maskclr.plan.cost import (MASKCLR, PAPER_BACKBONES, STAGE1, autocast_for, count_flops, make_step,
+                               matmul_flops_per_s, paper_model, seconds_per_step)
 
 
 def main():
@@ -68,19 +31,17 @@ def main():
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     samples, persons = (32, 2) if device.type == "cuda" else (args.samples, 1)
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else nullcontext
+    autocast = autocast_for("bf16" if device.type == "cuda" else "fp32", device)
     torch.manual_seed(0)
-    model = ActionModel(DSTFormer(), num_classes=60).to(device)
+    model = paper_model("dstformer", PAPER_BACKBONES["dstformer"]).to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-4)
     x = torch.randn(samples, persons, 243, 17, 3, device=device)
     y = torch.randint(0, 60, (samples,), device=device)
     stage1 = make_step(model, STAGE1, x, y, optimiser, autocast)
-    stage2 = make_step(model, STAGE2, x, y, optimiser, autocast)
+    stage2 = make_step(model, MASKCLR, x, y, optimiser, autocast)
     t1 = seconds_per_step(stage1, args.steps, device)
     t2 = seconds_per_step(stage2, args.steps, device)
-    with FlopCounterMode(display=False) as counter:
-        stage1()
-    flops = counter.get_total_flops()
+    flops = count_flops(stage1)
     peak = matmul_flops_per_s(device, torch.bfloat16 if device.type == "cuda" else torch.float32)
     reference = make_step(model, STAGE1, x, y, optimiser, nullcontext)  # fp32
     with explicit_attention():

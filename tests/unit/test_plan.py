@@ -1,0 +1,100 @@
+"""python -m maskclr.plan: the paper DAG's GPU cost, estimated or from a measured report."""
+
+import json
+import math
+
+import pytest
+import yaml
+
+from conftest import REPO
+from maskclr.errors import InputError
+from maskclr.plan.cost import MASKCLR, PAPER_BACKBONES, PAPER_BATCH, PAPER_FRAMES, TRAIN_GPUS
+from maskclr.plan.project import FRAMES_PER_VIDEO, GPU_RULES, load_config, main as plan
+from test_workflow import PAPER_JOBS
+from maskclr.train.settings import Method
+
+PAPER = REPO / "workflow" / "configs" / "paper.yaml"
+PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.v8+.yaml"
+
+
+def run_plan(tmp_path, *args):
+    out = tmp_path / "plan.json"
+    plan(["--configfile", str(PAPER), *map(str, args), "--json", str(out)])
+    summary = json.loads(out.read_text())
+    return summary, {row["rule"]: row for row in summary["rules"]}
+
+
+def test_the_paper_constants_are_paper_yaml_s():
+    """benchmarks/gpu_check.py runs without PyYAML, so the sizes it times are constants: those of
+    paper.yaml merged over config.yaml, as the workflow runs them."""
+    config, profile = load_config([PAPER]), yaml.safe_load(PROFILE.read_text())
+    assert PAPER_BACKBONES == config["backbones"]
+    assert MASKCLR == Method(**config["methods"]["maskclr"])
+    assert PAPER_BATCH == config["train"]["schedule"]["batch_size"]
+    assert PAPER_FRAMES == config["preprocess"]["n_frames"]
+    assert TRAIN_GPUS == profile["set-resources"]["train_stage1"]["gpu"]
+
+
+def test_estimate_of_the_paper_dag(tmp_path, capsys):
+    summary, rules = run_plan(tmp_path)
+    # the GPU jobs of the workflow's own dry run of paper.yaml
+    assert {rule: row["jobs"] for rule, row in rules.items()} == {rule: PAPER_JOBS[rule] for rule in GPU_RULES}
+    assert {row["gpus_per_job"] for rule, row in rules.items() if rule.startswith("train")} == {8}
+    total = summary["total"]
+    assert total["jobs"] == sum(row["jobs"] for row in rules.values())
+    assert total["gpu_hours"] == pytest.approx(sum(row["gpu_hours"] for row in rules.values()))
+    assert max(row["longest_job_h"] for row in rules.values()) <= total["critical_path_h"]
+    assert total["one_node_h"] == pytest.approx(total["gpu_hours"] / 8)
+    for row in rules.values():
+        assert "estimated" in row["source"] and "measured" not in row["source"]
+        assert row["runtime_suggested_min"] % 30 == 0 and row["runtime_suggested_min"] >= 60 * row["longest_job_h"]
+    out = capsys.readouterr().out
+    assert "| train_stage2 | 33 | 8 |" in out and "no GPU measurement given" in out and "30% of A100" in out
+
+
+def measured_report():
+    """A gpu_check report with round figures for DSTFormer, the pose pipeline and preprocessing."""
+    sizes = PAPER_BACKBONES["dstformer"]
+    rows = [{"backbone": "dstformer", "sizes": sizes, "frames": 243, "stage": stage, "precision": precision,
+             "batch": batch, "step_s": seconds}
+            for stage, precision, batch, seconds in (("stage1", "bf16", 4, 1.0), ("eval", "bf16", 32, 0.5),
+                                                     ("eval", "fp32", 256, 2.0))]
+    poses = {"estimators": [{"estimator": "vitpose-b", "arch": {}, "frame_shape": [1080, 1920], "frames_per_s": 20}],
+             "detector": {"frame_shape": [1080, 1920], "input_size": None, "frames_per_s": 10}}
+    return {"schema": 1, "date": "2030-01-01T00:00:00", "sections": {
+        "device": {"name": "NVIDIA H100 80GB HBM3", "torch": "2.13.0"}, "steps": {"rows": rows}, "poses": poses,
+        "evaluate": {"preprocess_frames": 243, "preprocess_samples_per_s": 1000}}}
+
+
+def test_measured_figures_add_up(tmp_path):
+    """One NTU60-XSub DSTFormer baseline: every job's hours by hand from the measured figures."""
+    (tmp_path / "one.yaml").write_text(yaml.safe_dump({"experiments": [
+        {"dataset": "ntu60", "splits": ["xsub"], "backbones": ["dstformer"], "methods": ["baseline"]}]}))
+    (tmp_path / "measured.json").write_text(json.dumps(measured_report()))
+    summary, rules = run_plan(tmp_path, tmp_path / "one.yaml", "--measured", tmp_path / "measured.json")
+    train, test = 40091, 16487
+    # 300 epochs × (train // 8 GPUs // 4 per GPU steps of 1 s + the rank-0 test pass, batch 32, 0.5 s)
+    training = 300 * (train // 8 // 4 * 1.0 + math.ceil(test / 32) * 0.5)
+    # 3 tiers: clean and frames_noise each, 4 σ > 0 × 2 noise kinds, 5 parts, 4 fractions, activation
+    evaluation = (6 + 8 + 5 + 4 + 1) * math.ceil(test / 256) * 2.0 + (6 + 8) * test / 1000
+    shard = (train + test) / 64 * FRAMES_PER_VIDEO * (1 / 20 + 1 / 10)
+    assert rules["train_stage1"]["gpu_hours"] == pytest.approx(8 * training / 3600)
+    assert rules["train_stage2"]["gpu_hours"] == pytest.approx(8 * training / 3600)  # baseline: one pathway
+    assert rules["evaluate"]["gpu_hours"] == pytest.approx(2 * evaluation / 3600)
+    assert rules["extract_poses"]["gpu_hours"] == pytest.approx(128 * shard / 3600)
+    assert summary["total"]["critical_path_h"] == pytest.approx((2 * training + evaluation) / 3600)
+    assert rules["train_stage1"]["attempts"] == math.ceil(training / 60 / (2880 - 5))
+    assert {row["rule"]: row["source"] for row in summary["rules"]} == {
+        "train_stage1": "measured", "train_stage2": "measured", "evaluate": "measured",
+        "extract_poses": "measured + assumed"}  # frames per video; OpenPifPaf as ViTPose-B
+    assert "H100 80GB HBM3" in summary["basis"] and "of H100's peak" in summary["basis"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--gpu", "Z80"], "--gpu Z80: not a known GPU"),
+    (["--mfu", "1.5"], "--mfu 1.5: expected a fraction"),
+    (["--measured", PAPER], "not a readable JSON report"),
+])
+def test_bad_arguments_are_named(args, message):
+    with pytest.raises(InputError, match=message):
+        plan(["--configfile", str(PAPER), *map(str, args)])
