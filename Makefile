@@ -35,7 +35,8 @@ rulegraph: $(STAMP)
 readme: $(STAMP)
 	cp results/figures/fig5.png workflow/report/readme_fig5.png
 	python -m maskclr.paper.readme --section table1=results/tables/table1.csv \
-		--section summary=results/tables/robustness_summary.md --section fig5=workflow/report/readme_fig5.png
+		--section summary=results/tables/robustness_summary.md --section fig5=workflow/report/readme_fig5.png \
+		--section spread=results/tables/activation_spread.csv
 
 # The Snakemake report of the last run: every table and figure with its caption.
 report: $(STAMP)

@@ -15,7 +15,7 @@ TEST_SCALE = (2.0, 2.0)  # fixed ratio at test time (MotionBERT scale_range_test
 class SkeletonDataset(Dataset):
     """One part (``"train"`` or ``"test"``) of ``results/data/{dataset}/{estimator}/{split}.h5``.
 
-    Items are ``(x, label)`` with x float32 tensor (2, T, 17, 3). Training items get
+    Items are ``(x, label)`` with x float32 tensor (P, T, 17, 3), P = 2 (or 1: ``max_persons``). Training items get
     ``random_move`` and ``crop_scale`` with ratio ~ U(1, 3); test items get ``crop_scale`` with
     ratio 2. The whole part is read into memory once. Augmentation randomness comes from
     ``(seed, epoch, index)``: call ``set_epoch`` each epoch for fresh draws.
@@ -37,8 +37,9 @@ class SkeletonDataset(Dataset):
         except (OSError, KeyError) as err:
             raise InputError(f"{path}: not a preprocessed skeleton HDF5 with group '{part}': {err}") from err
         self.num_classes = int(self.attrs["num_classes"])
-        if self.x.ndim != 5 or self.x.shape[1:2] + self.x.shape[3:] != (2, 17, 3) or len(self.x) != len(self.labels):
-            raise InputError(f"{path}: group '{part}': key 'x': expected shape (N, 2, T, 17, 3) matching "
+        if (self.x.ndim != 5 or self.x.shape[1] not in (1, 2) or self.x.shape[3:] != (17, 3)
+                or len(self.x) != len(self.labels)):
+            raise InputError(f"{path}: group '{part}': key 'x': expected shape (N, 1 or 2, T, 17, 3) matching "
                              f"{len(self.labels)} labels, got {self.x.shape}")
 
     def __len__(self):

@@ -14,8 +14,11 @@ Choices, each configurable and documented:
   gets the minimum of its sources' scores) and swaps them with the coordinates.
 - More than ``max_persons`` (2) persons: keep the two with the highest mean score, in their
   original order [INF, method.md §2.3 step 6]. Tracking runs only when two persons remain.
+- ``max_persons=1`` keeps only the best person and outputs one person per sample: the model then
+  does half the work (a single-person sample no longer carries MotionBERT's zero second person).
+  The CPU demo uses it for speed; MotionBERT's (and the paper configuration's) value is 2.
 
-Output per sample: float32 (2, T, 17, 3) with channels (x, y, score).
+Output per sample: float32 (P, T, 17, 3) with channels (x, y, score), P = min(max_persons, 2).
 """
 
 import argparse
@@ -112,15 +115,17 @@ def _flatten(annotations, max_persons):
 
 
 def preprocess(annotations, n_frames, train, rng=None, score_channel="motionbert", max_persons=PERSONS):
-    """Run steps 1–6 on validated annotations; returns float32 (N, 2, n_frames, 17, 3).
+    """Run steps 1–6 on validated annotations; returns float32 (N, P, n_frames, 17, 3) with
+    P = min(max_persons, 2) (MotionBERT: always 2, the second all zeros for one person).
 
     Every per-frame step runs once on the flat frames (F, 2, 17, ·); one gather then resamples
     and lays out the result. ``rng`` (numpy Generator) drives the train-time resampling jitter.
     """
     if score_channel not in SCORE_CHANNELS:
         raise ValueError(f"score_channel must be one of {SCORE_CHANNELS}, got {score_channel!r}")
+    kept = min(max_persons, PERSONS)
     if not annotations:
-        return np.zeros((0, PERSONS, n_frames, 17, 3), np.float32)
+        return np.zeros((0, kept, n_frames, 17, 3), np.float32)
     coords, scores, lengths, offsets, persons = _flatten(annotations, max_persons)
     sample_of_frame = np.repeat(np.arange(len(lengths)), lengths)
     first = np.zeros(len(coords), bool)
@@ -137,7 +142,7 @@ def preprocess(annotations, n_frames, train, rng=None, score_channel="motionbert
     out = flat[frames[:, None, :], np.arange(PERSONS)[None, :, None]]  # (N, 2, T, 17, 3)
     out[persons < 2, 1] = 0.0  # MotionBERT's fake second person is all zeros
     out[persons < 1, 0] = 0.0
-    return out
+    return out[:, :kept]
 
 
 def write_h5(path, parts, attrs):
@@ -177,7 +182,7 @@ def main(argv=None):
     attrs = {
         "n_frames": args.n_frames, "num_classes": args.num_classes, "split": args.split,
         "score_channel": args.score_channel, "max_persons": args.max_persons, "seed": args.seed,
-        "layout": "x: float32 (N, 2 persons, T, 17 H36M joints, 3 = x, y, score)",
+        "layout": "x: float32 (N, persons (max_persons, at most 2), T, 17 H36M joints, 3 = x, y, score)",
         "source": str(args.poses), "source_sha256": sha256(args.poses),
         "maskclr_version": __version__, "params_json": json.dumps(vars(args), sort_keys=True),
     }

@@ -5,8 +5,8 @@ from a generated file, never by hand:
 
     python -m maskclr.paper.readme --readme README.md --section rulegraph=workflow/report/rulegraph.mmd
 
-A ``.mmd`` file becomes a mermaid block, a ``.csv`` file a Markdown table, a ``.png`` file an
-image link, and a ``.md`` file is inserted as it is.
+A ``.mmd`` file becomes a mermaid block, a ``.csv`` file a Markdown table (numbers with a
+fraction to one decimal), a ``.png`` file an image link, and a ``.md`` file is inserted as it is.
 """
 
 import argparse
@@ -26,10 +26,23 @@ def render(path, readme_dir):
     if path.suffix == ".csv":
         rows = list(csv.reader(path.open(newline="")))
         lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
-        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows[1:]])
+        return "\n".join(lines + ["| " + " | ".join(map(cell, row)) + " |" for row in rows[1:]])
     if path.suffix == ".png":
         return f"![{path.stem}]({path.relative_to(readme_dir) if path.is_absolute() else path})"
     return path.read_text().strip()
+
+
+def cell(text):
+    """A CSV cell for a Markdown table: 93.8765 → 93.9; integers and words as they are."""
+    try:
+        int(text)
+        return text
+    except ValueError:
+        pass
+    try:
+        return f"{float(text):.1f}"
+    except ValueError:
+        return text
 
 
 def replace_section(text, name, body, readme):

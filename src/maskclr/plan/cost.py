@@ -21,7 +21,8 @@ from maskclr.train.settings import Method, Schedule
 # training job (the SLURM profile's gpu: 8), so 4 samples per process.
 PAPER_FRAMES, JOINTS, PERSONS, PAPER_BATCH, TRAIN_GPUS = 243, 17, 2, 32, 8
 PAPER_BACKBONES = {
-    "dstformer": {"dim_feat": 512, "dim_rep": 512, "depth": 5, "num_heads": 8, "mlp_ratio": 2, "maxlen": 243},
+    "dstformer": {"dim_feat": 512, "dim_rep": 512, "depth": 5, "num_heads": 8, "mlp_ratio": 2, "maxlen": 243,
+                  "embed_init_std": 0.02},
     "sttformer": {"num_frames": 243, "len_parts": 3, "num_heads": 3,
                   "config": [[64, 64, 16], [64, 64, 16], [64, 128, 32], [128, 128, 32], [128, 256, 64],
                              [256, 256, 64], [256, 256, 64], [256, 256, 64]]},

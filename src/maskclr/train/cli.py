@@ -13,6 +13,7 @@ at once: the lock is released and the last epoch's checkpoint is kept for the re
 import argparse
 import hashlib
 import json
+import math
 import os
 import signal
 import sys
@@ -82,13 +83,27 @@ def build_model(arch, schedule):
 
 
 def build_optimiser(model, schedule):
-    """AdamW, backbone (with mask token) at lr_backbone, head at lr_head; ×lr_decay per epoch."""
+    """AdamW, backbone (with mask token) at lr_backbone, head at lr_head, and the per-epoch
+    learning-rate schedule (``lr_factor``), which runs on across both stages."""
     head = list(model.head.parameters())
     head_ids = {id(p) for p in head}
     rest = [p for p in model.parameters() if id(p) not in head_ids]
     optimiser = torch.optim.AdamW([{"params": rest, "lr": schedule.lr_backbone},
                                    {"params": head, "lr": schedule.lr_head}], weight_decay=schedule.weight_decay)
-    return optimiser, torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=schedule.lr_decay)
+    return optimiser, torch.optim.lr_scheduler.LambdaLR(optimiser, lambda epoch: lr_factor(schedule, epoch))
+
+
+def lr_factor(schedule, epoch):
+    """Learning-rate factor of ``epoch`` (0-based, counted over stage 1 then stage 2).
+
+    ``exponential`` (the paper): ×lr_decay per epoch. ``cosine``: half a cosine from 1 to 0 over
+    both stages' epochs. Either starts with ``warmup_epochs`` of linear warm-up.
+    """
+    warmup = min(1.0, (epoch + 1) / schedule.warmup_epochs) if schedule.warmup_epochs else 1.0
+    if schedule.lr_schedule == "exponential":
+        return warmup * schedule.lr_decay**epoch
+    total = schedule.epochs_stage1 + schedule.epochs_stage2
+    return warmup * 0.5 * (1.0 + math.cos(math.pi * min(epoch, total) / total))
 
 
 def training_state(model, optimiser, scheduler, epoch):

@@ -6,12 +6,14 @@ from dataclasses import dataclass, fields
 from maskclr.errors import InputError
 
 MASKINGS = ("none", "agpm", "random")
+LR_SCHEDULES = ("exponential", "cosine")
 LEVELS = ("token", "input")
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """Optimisation (method.md §6): AdamW with two learning rates, ×lr_decay per epoch."""
+    """Optimisation (method.md §6): AdamW with two learning rates, ×lr_decay per epoch; or, for
+    short CPU runs, warm-up and a cosine decay (``lr_schedule``, ``warmup_epochs``)."""
 
     batch_size: int = 32
     epochs_stage1: int = 300
@@ -20,9 +22,15 @@ class Schedule:
     lr_head: float = 1e-3
     weight_decay: float = 0.01
     lr_decay: float = 0.99
+    lr_schedule: str = "exponential"
+    warmup_epochs: int = 0
     head_hidden: int = 2048
     head_dropout: float = 0.5
     seed: int = 0
+
+    def __post_init__(self):
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise InputError(f"schedule: key 'lr_schedule': expected one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
 
 
 @dataclass(frozen=True)

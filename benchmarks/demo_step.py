@@ -1,0 +1,80 @@
+"""Benchmark: training steps at the demo's sizes (config.yaml), per backbone, on one CPU core.
+
+    python benchmarks/demo_step.py [--config config.yaml] [--steps 20] [--repeats 3]
+
+Where the demo's time goes. For each backbone at its config.yaml sizes, with the demo's batch,
+frames and persons, all in this process on one thread (as each demo job runs):
+- samples/s of a stage-1 step (CE, standard pathway) and of a MaskCLR stage-2 step (AGPM, both
+  pathways, L_sc, L_cc), and their ratio;
+- the step's FLOPs (torch.utils.flop_counter) and the FLOP-bound rate: the samples/s the step
+  would reach at the FLOP/s of a plain matmul measured here; achieved / FLOP-bound says how far
+  the tiny model is from that bound (it is dominated by per-operator overhead, not arithmetic);
+- the gain of ``preprocess.max_persons: 1`` (one person per sample) over MotionBERT's two.
+Ratios compare runs of this process, interleaved (best of ``--repeats``): the machine is shared.
+"""
+
+import argparse
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import yaml
+
+from maskclr.plan.cost import MASKCLR, STAGE1, count_flops, make_step, matmul_flops_per_s, seconds_per_step
+from maskclr.train.cli import build_model
+from maskclr.train.settings import Schedule
+
+CPU = torch.device("cpu")
+
+
+def demo_model(config, backbone, num_classes):
+    schedule = config["train"]["schedule"]
+    arch = {"backbone": backbone, "sizes": config["backbones"][backbone], "num_classes": num_classes,
+            "head_hidden": schedule["head_hidden"]}
+    return build_model(arch, Schedule(head_hidden=schedule["head_hidden"], head_dropout=schedule["head_dropout"]))
+
+
+def steps(config, backbone, persons):
+    """{stage: step callable} on a random batch (batch, persons, frames, 17, 3)."""
+    num_classes = config["datasets"]["synth"]["num_classes"]
+    batch, frames = config["train"]["schedule"]["batch_size"], config["preprocess"]["n_frames"]
+    torch.manual_seed(0)
+    model = demo_model(config, backbone, num_classes)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    x = torch.randn(batch, persons, frames, 17, 3)
+    y = torch.randint(0, num_classes, (batch,))
+    return {name: make_step(model, method, x, y, optimiser, nullcontext)
+            for name, method in (("stage1", STAGE1), ("maskclr", MASKCLR))}
+
+
+def best_seconds(step, n, repeats):
+    return min(seconds_per_step(step, n, CPU) for _ in range(repeats))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", default=Path(__file__).parents[1] / "config.yaml")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    config = yaml.safe_load(Path(args.config).read_text())
+    persons = config["preprocess"]["max_persons"]
+    batch = config["train"]["schedule"]["batch_size"]
+    matmul = max(matmul_flops_per_s(CPU, torch.float32, size=512) for _ in range(args.repeats))
+    print(f"one thread; batch {batch} x {persons} person(s) x {config['preprocess']['n_frames']} frames; "
+          f"plain 512^3 matmul: {matmul / 1e9:.1f} GFLOP/s")
+    print(f"{'backbone':12s} {'stage1 s/s':>10s} {'maskclr s/s':>11s} {'s2/s1':>6s} {'GFLOP/step':>10s} "
+          f"{'FLOP-bound s/s':>14s} {'achieved/bound':>14s} {'1 vs 2 persons':>14s}")
+    for backbone in config["backbones"]:
+        ours, two = steps(config, backbone, persons), steps(config, backbone, 2)
+        t1, t2 = best_seconds(ours["stage1"], args.steps, args.repeats), best_seconds(ours["maskclr"], args.steps, args.repeats)
+        t_two = best_seconds(two["stage1"], args.steps, args.repeats)
+        flops = count_flops(ours["stage1"])
+        bound = batch * matmul / flops
+        print(f"{backbone:12s} {batch / t1:10.1f} {batch / t2:11.1f} {t2 / t1:6.2f} {flops / 1e9:10.2f} "
+              f"{bound:14.0f} {batch / t1 / bound:14.2f} {t_two / t1:14.2f}")
+
+
+if __name__ == "__main__":
+    main()
