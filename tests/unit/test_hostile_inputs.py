@@ -275,6 +275,29 @@ def test_bad_checkpoint_is_named(data, stage1, tmp_path, case):
     assert not (tmp_path / "pwned").exists() and "pwned" not in result.stdout
 
 
+# case → (arguments after --checkpoint, given the test poses, expected message); the model's maxlen is 8
+BAD_PREDICT_ARGUMENTS = {
+    "no frames": (lambda poses: ["--poses", poses, "--n-frames", 0], "--n-frames 0: expected 1..8"),
+    "negative frames": (lambda poses: ["--poses", poses, "--n-frames", -3], "--n-frames -3: expected 1..8"),
+    "frames beyond the model": (lambda poses: ["--poses", poses, "--n-frames", 100_000],
+                                "--n-frames 100000: expected 1..8"),
+    "estimator spec not JSON": (lambda poses: ["--video", "clip.mp4", "--estimator-json", "{type: vitpose"],
+                                "--estimator-json: not valid JSON: "),
+    "estimator spec not an object": (lambda poses: ["--video", "clip.mp4", "--estimator-json", "[1]"],
+                                     "--estimator-json: expected a JSON object"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_PREDICT_ARGUMENTS))
+def test_bad_predict_argument_is_named(data, stage1, tmp_path, case):
+    arguments, message = BAD_PREDICT_ARGUMENTS[case]
+    out = tmp_path / "activation.npz"
+    result = run_module("maskclr.predict", "--checkpoint", stage1 / "model.pt", *arguments(data.parent / "poses.pkl"),
+                        "--out-activation", out, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and not result.stdout and list(tmp_path.iterdir()) == []
+
+
 # ---- Kinetics-400 import (defect 8) ------------------------------------------------------------------
 
 
