@@ -50,6 +50,19 @@ def test_hostile_download_names_are_config_errors(tmp_path, change, message):
     (lambda c: c["experiments"][0].update(splits=["xset"]), "experiments[0].splits: ['xset'] not configured in"),
     (lambda c: c["paper"].update(fig5_methods=["maskclr", "simclr"]), "paper.fig5_methods: ['simclr'] not configured"),
     (lambda c: c["paper"].update(activation_methods=["maskclr_typo"]), "paper.activation_methods: ['maskclr_typo']"),
+    (lambda c: c["backbones"]["dstformer"].update(dim_fet=8),
+     "backbones.dstformer: ['dim_fet'] not configured in the arguments of DSTFormer"),
+    (lambda c: c["datasets"]["synth"]["estimators"]["hq"].update(type="vitpse"),
+     "datasets.synth.estimators.hq.type: ['vitpse'] not configured in maskclr.poses.extract.ESTIMATORS"),
+    (lambda c: c["train"]["schedule"].update(batch_size=8.0), "train.schedule.batch_size: 8.0 is not of type 'integer'"),
+    (lambda c: c["experiments"][1].update(seeds=[1.0]), "experiments[1].seeds[0]: 1.0 is not of type 'integer'"),
+    (lambda c: c["paper"].update(reference_dataset={"synth": "imagenet"}),
+     "paper.reference_dataset.synth: ['imagenet'] not configured in resources/paper_numbers.csv"),
+    (lambda c: c["paper"].update(backbone="sttformer"), "paper.backbone: ['sttformer'] not configured in backbones"),
+    (lambda c: c["paper"].update(dataset="ntu120"), "paper.dataset: ['ntu120'] not configured in datasets"),
+    (lambda c: (c["datasets"]["synth"].update(splits=["xsub"]), c["paper"].update(split="xview")),
+     "paper.split: ['xview'] not configured in datasets.synth.splits"),
+    (lambda c: c["datasets"]["synth"]["estimators"].pop("mq"), "train.estimator: ['mq'] not configured in datasets.synth.estimators"),
 ])
 def test_values_a_job_would_fail_on_are_config_errors(tmp_path, change, message):
     test_workflow.test_invalid_config_is_a_clear_error(tmp_path, change, message)

@@ -13,7 +13,6 @@ scaled to max 1), with ``frame_dir`` and the top-5 labels and probabilities.
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from maskclr.data.pyskl import load_pyskl, validate_dataset
 from maskclr.errors import InputError, run_cli
 from maskclr.evaluate.run import joint_activation, load_model, model_inputs, predict
 from maskclr.fileio import atomic_output
-from maskclr.poses.base import build_estimator
+from maskclr.poses.base import build_estimator, parse_estimator_json
 from maskclr.poses.extract import ESTIMATORS
 
 # Which class list a model's class count most likely means (override with --dataset).
@@ -36,6 +35,18 @@ def temporal_size(arch):
     """The frame count a trained backbone was built for (its maxlen or num_frames)."""
     sizes = arch["sizes"]
     return sizes.get("maxlen") or sizes.get("num_frames") or 243
+
+
+def frame_count(requested, arch):
+    """``--n-frames`` (default: the model's temporal size), which it may not exceed: the temporal
+    embedding has that many rows. STTFormer groups frames into tuples of ``len_parts``."""
+    limit = temporal_size(arch)
+    count = limit if requested is None else requested
+    step = arch["sizes"].get("len_parts", 3) if arch["backbone"] == "sttformer" else 1
+    if not 1 <= count <= limit or count % step:
+        multiple = f", a multiple of len_parts {step}" if step > 1 else ""
+        raise InputError(f"--n-frames {count}: expected 1..{limit}{multiple} (this model's temporal size)")
+    return count
 
 
 def video_annotation(video, spec):
@@ -76,15 +87,14 @@ def main(argv=None):
     parser.add_argument("--out-activation", help="write the per-joint activation (npz)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.video and not args.estimator_json:
+        raise InputError("--video needs --estimator-json (e.g. '{\"type\": \"vitpose\", \"weights\": ...}')")
+    spec = parse_estimator_json(args.estimator_json) if args.video else None  # before the slow steps
     model, arch = load_model(args.checkpoint, args.threads)
-    if args.video:
-        if not args.estimator_json:
-            raise InputError("--video needs --estimator-json (e.g. '{\"type\": \"vitpose\", \"weights\": ...}')")
-        dataset = video_annotation(args.video, json.loads(args.estimator_json))
-    else:
-        dataset = load_pyskl(args.poses)
+    n_frames = frame_count(args.n_frames, arch)
+    dataset = video_annotation(args.video, spec) if args.video else load_pyskl(args.poses)
     annotations = dataset["annotations"]
-    pre = {"n_frames": args.n_frames or temporal_size(arch), "score_channel": args.score_channel, "max_persons": 2}
+    pre = {"n_frames": n_frames, "score_channel": args.score_channel, "max_persons": 2}
     logits, activation = predict(model, model_inputs(annotations, pre), return_activation=True)
     num_classes = logits.shape[1]
     names = class_names(args.dataset or DATASET_BY_CLASSES.get(num_classes, ""), num_classes)

@@ -7,6 +7,7 @@ import multiprocessing
 import pickle
 import threading
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ import torch
 
 from conftest import make_dataset, run_module
 from test_bad_input import corrupt, run_preprocess, write
+from test_releases import k400_files
 from test_train import MASKCLR, SCHEDULE, data, stage1, train  # noqa: F401 (fixtures)
 
 try:
@@ -271,6 +273,118 @@ def test_bad_checkpoint_is_named(data, stage1, tmp_path, case):
     assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
     assert f"{path}: " in result.stderr and "Traceback" not in result.stderr and "weights_only=False" not in result.stderr
     assert not (tmp_path / "pwned").exists() and "pwned" not in result.stdout
+
+
+# case → (arguments after --checkpoint, given the test poses, expected message); the model's maxlen is 8
+BAD_PREDICT_ARGUMENTS = {
+    "no frames": (lambda poses: ["--poses", poses, "--n-frames", 0], "--n-frames 0: expected 1..8"),
+    "negative frames": (lambda poses: ["--poses", poses, "--n-frames", -3], "--n-frames -3: expected 1..8"),
+    "frames beyond the model": (lambda poses: ["--poses", poses, "--n-frames", 100_000],
+                                "--n-frames 100000: expected 1..8"),
+    "estimator spec not JSON": (lambda poses: ["--video", "clip.mp4", "--estimator-json", "{type: vitpose"],
+                                "--estimator-json: not valid JSON: "),
+    "estimator spec not an object": (lambda poses: ["--video", "clip.mp4", "--estimator-json", "[1]"],
+                                     "--estimator-json: expected a JSON object"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_PREDICT_ARGUMENTS))
+def test_bad_predict_argument_is_named(data, stage1, tmp_path, case):
+    arguments, message = BAD_PREDICT_ARGUMENTS[case]
+    out = tmp_path / "activation.npz"
+    result = run_module("maskclr.predict", "--checkpoint", stage1 / "model.pt", *arguments(data.parent / "poses.pkl"),
+                        "--out-activation", out, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and not result.stdout and list(tmp_path.iterdir()) == []
+
+
+# ---- Kinetics-400 import (defect 8) ------------------------------------------------------------------
+
+
+def change_toc(toc, **label_of):
+    """Rewrite the K400 table of contents with new labels per frame_dir."""
+    index = pickle.loads(toc.read_bytes())
+    for ann in index["annotations"]:
+        ann["label"] = label_of.get(ann["frame_dir"], ann["label"])
+    write(toc, index)
+
+
+def rezip(archive, members):
+    """Rewrite the kpfiles archive with ``members`` {path in the zip: bytes}."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+
+
+def kpfile_members(archive):
+    with zipfile.ZipFile(archive) as zf:
+        return [(name, zf.read(name)) for name in zf.namelist()]
+
+
+def far_keypoint(toc, archive):
+    """vid_a's first skeleton at x = 70,000 px, beyond float16 (but not float32)."""
+    members = kpfile_members(archive)
+    part = pickle.loads(members[0][1])
+    part["vid_a"]["keypoint"][0, :, 0] = 70_000.0
+    rezip(archive, [(members[0][0], pickle.dumps(part)), *members[1:]])
+
+
+def patch_headers(archive, local_offset, value):
+    """Set a 2-byte field of every member's local header and central directory entry (where the
+    same field sits 2 bytes later): how a zip made elsewhere would say it."""
+    data = bytearray(archive.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", local_offset), (b"PK\x01\x02", local_offset + 2)):
+        start = data.find(signature)
+        while start >= 0:
+            data[start + offset:start + offset + 2] = value.to_bytes(2, "little")
+            start = data.find(signature, start + 4)
+    archive.write_bytes(data)
+
+
+# case → (change of the table of contents and kpfiles archive, extra arguments, expected message)
+HOSTILE_K400 = {
+    "fractional label": (lambda toc, zf: change_toc(toc, vid_a=1.7), (),
+                         "key 'label': expected an integer in 0..1, got 1.7"),
+    "string label": (lambda toc, zf: change_toc(toc, vid_a="1"), (),
+                     "key 'label': expected an integer in 0..1, got '1'"),
+    "coordinate beyond float16": (far_keypoint, (),
+                                  "key 'keypoint': values must lie in [-65504, 65504], found 0 to 70000"),
+    "duplicate member name": (lambda toc, zf: rezip(zf, kpfile_members(zf) + [("copy/part_0.pkl", b"")]), (),
+                              "two kpfiles named 'part_0.pkl' ('kpfiles/part_0.pkl' and 'copy/part_0.pkl')"),
+    "member beyond the size cap": (lambda toc, zf: rezip(zf, [("kpfiles/part_0.pkl", bytes(2 << 20))]),
+                                   ("--max-kpfile-mib", 1), "part_0.pkl: kpfile larger than 1 MiB (--max-kpfile-mib)"),
+    "encrypted member": (lambda toc, zf: patch_headers(zf, 6, 0x1), (), "part_0.pkl: encrypted zip member"),
+    "unsupported compression": (lambda toc, zf: patch_headers(zf, 8, 99), (),
+                                "part_0.pkl: zip member compressed with an unsupported method"),
+}
+
+
+def import_k400_cli(tmp_path, toc, kpfiles, *extra):
+    out = tmp_path / "out" / "mq.pkl"
+    result = run_module("maskclr.data.releases", "k400", "--release", toc, "--kpfiles", kpfiles, "--splits", "main",
+                        "--num-classes", 2, "--out", out, *extra)
+    return result, out
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_K400))
+def test_hostile_k400_release(tmp_path, case):
+    change, extra, message = HOSTILE_K400[case]
+    toc, kpfiles = k400_files(tmp_path)
+    change(toc, kpfiles)
+    result, out = import_k400_cli(tmp_path, toc, kpfiles, *extra)
+    assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and not out.parent.exists()
+
+
+def test_k400_video_without_a_kept_skeleton_stays_as_an_empty_frame(tmp_path):
+    """As in PYSKL's splits: the video stays (one empty frame), counted in a warning."""
+    toc, kpfiles = k400_files(tmp_path)
+    result, out = import_k400_cli(tmp_path, toc, kpfiles, "--box-threshold", 0.65)  # vid_b's boxes: 0.6, 0.3
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "1 of 3 videos have no scored skeleton with box score >= 0.65 (['vid_b']): kept as one empty frame" \
+        in result.stderr
+    vid_b = next(a for a in pickle.loads(out.read_bytes())["annotations"] if a["frame_dir"] == "vid_b")
+    assert vid_b["total_frames"] == 1 and not vid_b["keypoint"].any() and not vid_b["keypoint_score"].any()
 
 
 # ---- small ones (defect 11) -----------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Helpers shared by every rule: config access, code inputs and the target lists."""
 
+import ast
 import copy
+import csv
 import functools
 import json
 import os
@@ -8,6 +10,8 @@ import re
 import shlex
 from pathlib import Path
 
+import jsonschema
+import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
@@ -23,12 +27,30 @@ def config_error(message):
     return WorkflowError(f"invalid configuration in {files}:\n{message}")
 
 
+SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
+
+# jsonschema counts 8.0 as an integer, and a job would get the float (range(8.0) fails): a second
+# pass, after Snakemake's has filled the defaults, accepts only Python ints for integer keys.
+STRICT_INTEGERS = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer",
+        lambda _, value: isinstance(value, int) and not isinstance(value, bool),
+    ),
+)
+
+
 def validate_config():
     """Validate the config against the schema."""
     try:
-        validate(config, str(REPO / "workflow/schemas/config.schema.yaml"))
+        validate(config, str(SCHEMA))
     except WorkflowError as err:
         raise config_error(err.args[0] if err.args else err) from None
+    error = jsonschema.exceptions.best_match(
+        STRICT_INTEGERS(yaml.safe_load(SCHEMA.read_text())).iter_errors(config)
+    )
+    if error:
+        raise config_error(f"{error.json_path[2:]}: {error.message}")
 
 
 validate_config()
@@ -110,12 +132,98 @@ def check_values():
             config["datasets"][dataset]["splits"],
             f"datasets.{dataset}.splits",
         )
+
+
+def check_paper():
+    """The paper's model, methods, reference columns and training tier are configured."""
+    paper = config["paper"]
+    check_known("paper.backbone", [paper["backbone"]], config["backbones"], "backbones")
+    splits = config["datasets"][paper["dataset"]]["splits"]
+    check_known(
+        "paper.split", [paper["split"]], splits, f"datasets.{paper['dataset']}.splits"
+    )
     runs = [*config["methods"], "stage1"]
     for key in ("table_methods", "fig5_methods", "activation_methods"):
-        check_known(f"paper.{key}", config["paper"][key], runs, "methods (or stage1)")
+        check_known(f"paper.{key}", paper[key], runs, "methods (or stage1)")
+    with open(REPO / "resources" / "paper_numbers.csv", newline="") as table:
+        known = sorted({row["dataset"] for row in csv.DictReader(table)})
+    for name, reference in paper["reference_dataset"].items():
+        check_known(
+            f"paper.reference_dataset.{name}",
+            [reference],
+            known,
+            "resources/paper_numbers.csv",
+        )
+    for name in DATASETS:  # every built dataset trains (and is tested) on this tier
+        estimators = config["datasets"][name]["estimators"]
+        check_known(
+            "train.estimator",
+            [config["train"]["estimator"]],
+            estimators,
+            f"datasets.{name}.estimators",
+        )
+
+
+@functools.cache
+def module_tree(dotted):
+    """The parsed source of a package module (dotted name). The config is checked against the
+    package's registries and signatures without importing them: that would import torch here.
+    """
+    path = REPO / "src" / Path(*dotted.split("."))
+    return ast.parse(
+        (path / "__init__.py" if path.is_dir() else path.with_suffix(".py")).read_text()
+    )
+
+
+def module_dict(dotted, name):
+    """The module-level dict literal ``name`` of module ``dotted``, as an ``ast.Dict``."""
+    for node in module_tree(dotted).body:
+        if isinstance(node, ast.Assign) and name in [
+            getattr(t, "id", None) for t in node.targets
+        ]:
+            return node.value
+    raise WorkflowError(f"{dotted}: no module-level {name}")
+
+
+def constructor_arguments(dotted, cls):
+    """The arguments of ``cls.__init__`` in module ``dotted`` but self; None when it takes **kwargs."""
+    (init,) = [
+        node
+        for c in module_tree(dotted).body
+        if isinstance(c, ast.ClassDef) and c.name == cls
+        for node in c.body
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__"
+    ]
+    args = init.args
+    named = (args.posonlyargs + args.args)[1:] + args.kwonlyargs
+    return None if args.kwarg else [a.arg for a in named]
+
+
+def check_registries():
+    """Backbone sizes are arguments of the backbone's constructor, estimator types are registered."""
+    backbones = ast.literal_eval(module_dict("maskclr.models", "BACKBONES"))
+    for name, sizes in config["backbones"].items():
+        dotted, cls = backbones[name]
+        allowed = constructor_arguments(dotted, cls)
+        if allowed is not None:
+            check_known(
+                f"backbones.{name}", list(sizes), allowed, f"the arguments of {cls}"
+            )
+    registry = module_dict("maskclr.poses.extract", "ESTIMATORS")
+    types = [key.value for key in registry.keys] + ["release"]
+    for name in DATASETS:
+        for tier, spec in config["datasets"][name]["estimators"].items():
+            check_known(
+                f"datasets.{name}.estimators.{tier}.type",
+                [spec["type"]],
+                types,
+                "maskclr.poses.extract.ESTIMATORS (or release)",
+            )
 
 
 check_values()
+check_paper()
+check_registries()
 
 # Rules run `python -m maskclr.<module>`: make the package importable from src/ in every job,
 # including conda environments and cluster jobs (which re-read this file).

@@ -11,14 +11,20 @@ split sizes and class count (method.md §2.1) and rewritten. Kinetics-400 is sto
 holding its skeletons), ``frame_inds`` and ``box_score`` per skeleton, and each kpfile maps a
 ``frame_dir`` to ``{"keypoint": (N, 17, 3)}`` (x, y, score). Following method.md Q8, skeletons
 with box score >= a threshold are kept, then the top ``max_persons`` per frame by mean keypoint
-score; frames without any skeleton are dropped, as PYSKL's ``DecompressPose(squeeze=True)``.
-PYSKL's K400 splits ``train``/``val`` become ``main_train``/``main_val`` (the workflow's split
+score; frames without any skeleton are dropped, as PYSKL's ``DecompressPose(squeeze=True)``. A
+video left with no skeleton at all is kept, as one empty frame (zero coordinates and scores), with
+a warning that counts them: PYSKL keeps such videos in its splits (its K400 configs set
+``valid_ratio=0.0`` for training and no ratio for testing), so the split sizes stay PYSKL's.
+Kpfiles are read whole into memory, so each is capped (``--max-kpfile-mib``). PYSKL's K400
+splits ``train``/``val`` become ``main_train``/``main_val`` (the workflow's split
 ``main``).
 """
 
 import argparse
 import json
+import sys
 import zipfile
+import zlib
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
@@ -29,6 +35,9 @@ from maskclr.errors import InputError, run_cli
 from maskclr.fileio import brief, dump_pickle, load_pickle, unpickle_bytes
 
 K400_SPLITS = {"train": "main_train", "val": "main_val"}
+# A kpfile is unpickled from memory: a cap far above a real one (PYSKL's hold a few thousand
+# videos) keeps a small archive with a huge compressed member from exhausting the memory.
+MAX_KPFILE_MIB = 1024
 
 
 def workflow_splits(split):
@@ -93,16 +102,32 @@ class Kpfiles:
     component is used.
     """
 
-    def __init__(self, source):
+    def __init__(self, source, max_mib=MAX_KPFILE_MIB):
         self.source = Path(source)
+        self.max_bytes = max_mib << 20
         if zipfile.is_zipfile(self.source):
-            self.zip = zipfile.ZipFile(self.source)
-            self.members = {PurePosixPath(n).name: n for n in self.zip.namelist() if not n.endswith("/")}
+            try:
+                self.zip = zipfile.ZipFile(self.source)
+            except (zipfile.BadZipFile, OSError) as err:
+                raise InputError(f"{self.source}: not a readable zip archive: {err}") from err
+            self.members = self.by_name([(i.filename, i) for i in self.zip.infolist() if not i.is_dir()])
         elif self.source.is_dir():
             self.zip = None
-            self.members = {p.name: p for p in self.source.rglob("*") if p.is_file()}
+            self.members = self.by_name([(str(p), p) for p in sorted(self.source.rglob("*")) if p.is_file()])
         else:
             raise InputError(f"{self.source}: expected the K400 kpfiles as a zip archive or a folder")
+
+    def by_name(self, entries):
+        """{file name: member} of (path, member) pairs. ``raw_file`` names only the file, so two
+        members of one name (in two folders, or twice in the zip) would make the choice arbitrary."""
+        members, paths = {}, {}
+        for path, member in entries:
+            name = PurePosixPath(path).name
+            if name in members:
+                raise InputError(f"{self.source}: two kpfiles named {brief(name)} ({brief(paths[name])} and "
+                                 f"{brief(path)}): ambiguous, since an annotation's raw_file names only the file")
+            members[name], paths[name] = member, path
+        return members
 
     def load(self, raw_file):
         name = PurePosixPath(str(raw_file)).name
@@ -110,9 +135,31 @@ class Kpfiles:
             raise InputError(f"{self.source}: no kpfile '{name}' (named by an annotation's key "
                              "'raw_file'): incomplete kpfiles archive")
         where = f"{self.source}:{name}"
+        member = self.members[name]
         if self.zip is None:
-            return load_pickle(self.members[name]), where
-        return unpickle_bytes(self.zip.read(self.members[name]), where), where
+            self.check_size(member.stat().st_size, where)
+            return load_pickle(member), where
+        return unpickle_bytes(self.read_member(member, where), where), where
+
+    def read_member(self, info, where):
+        """A zip member's bytes, read up to the cap whatever its header claims."""
+        if info.flag_bits & 0x1:
+            raise InputError(f"{where}: encrypted zip member: password-protected kpfiles are not supported")
+        try:
+            with self.zip.open(info) as member:
+                data = member.read(self.max_bytes + 1)
+        except NotImplementedError as err:
+            raise InputError(f"{where}: zip member compressed with an unsupported method ({err}); "
+                             "re-pack the archive with deflate") from err
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+            raise InputError(f"{where}: corrupt zip member: {brief(str(err), 200)}") from err
+        self.check_size(len(data), where)
+        return data
+
+    def check_size(self, size, where):
+        if size > self.max_bytes:
+            raise InputError(f"{where}: kpfile larger than {self.max_bytes >> 20} MiB (--max-kpfile-mib): "
+                             "not a PYSKL kpfile, or raise the limit")
 
 
 def k400_annotation(ann, kpfile, where, box_threshold, max_persons):
@@ -127,12 +174,16 @@ def k400_annotation(ann, kpfile, where, box_threshold, max_persons):
                          f"(N, {NUM_JOINTS}, 3) with N = len(frame_inds) = len(box_score), got "
                          f"{np.shape(keypoint)}, {len(ann['frame_inds'])}, {len(ann['box_score'])}")
     kp, score = select_skeletons(keypoint, ann["frame_inds"], ann["box_score"], box_threshold, max_persons)
-    return {"frame_dir": ann["frame_dir"], "label": int(ann["label"]), "total_frames": kp.shape[1],
+    if not kp.shape[1]:  # no box reached the threshold: one empty frame (module docstring)
+        kp, score = np.zeros((1, 1, NUM_JOINTS, 2), np.float32), np.zeros((1, 1, NUM_JOINTS), np.float32)
+    # The label as given and float32 arrays: validate_dataset checks both, and a cast here
+    # (int(1.7), float16(70000) = inf) would hide what the file holds.
+    return {"frame_dir": ann["frame_dir"], "label": ann["label"], "total_frames": kp.shape[1],
             "img_shape": tuple(ann["img_shape"]), "original_shape": tuple(ann.get("original_shape", ann["img_shape"])),
-            "keypoint": kp.astype(np.float16), "keypoint_score": score.astype(np.float16)}
+            "keypoint": kp, "keypoint_score": score}
 
 
-def import_k400(release, kpfiles, num_classes, box_threshold, max_persons):
+def import_k400(release, kpfiles, num_classes, box_threshold, max_persons, max_kpfile_mib=MAX_KPFILE_MIB):
     """The K400 table of contents plus its kpfiles → a PYSKL dataset with main_train/main_val."""
     index = load_pickle(release)
     if not isinstance(index, dict) or not {"split", "annotations"} <= set(index):
@@ -144,11 +195,16 @@ def import_k400(release, kpfiles, num_classes, box_threshold, max_persons):
             raise InputError(f"{release}: annotation {i}: missing key '{missing[0]}' (a K400 "
                              "table of contents has raw_file, frame_inds and box_score)")
         by_file[ann["raw_file"]].append(ann)
-    files = Kpfiles(kpfiles)
+    files = Kpfiles(kpfiles, max_kpfile_mib)
     annotations = []
     for raw_file, anns in by_file.items():
         kpfile, where = files.load(raw_file)
         annotations += [k400_annotation(a, kpfile, where, box_threshold, max_persons) for a in anns]
+    empty = [a["frame_dir"] for a in annotations if not a["keypoint_score"].any()]
+    if empty:
+        print(f"warning: {release}: {len(empty)} of {len(annotations)} videos have no scored skeleton with "
+              f"box score >= {box_threshold} ({brief(empty, 200)}): kept as one empty frame, as in PYSKL's splits",
+              file=sys.stderr)
     return validate_dataset({"split": workflow_splits(index["split"]), "annotations": annotations}, release,
                             num_classes)
 
@@ -163,6 +219,7 @@ def main(argv=None):
     parser.add_argument("--expected-json", default="{}", help="expected size per split name")
     parser.add_argument("--box-threshold", type=float, default=0.5, help="k400: minimum box score")
     parser.add_argument("--max-persons", type=int, default=2, help="k400: skeletons kept per frame")
+    parser.add_argument("--max-kpfile-mib", type=int, default=MAX_KPFILE_MIB, help="k400: largest kpfile read")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     if args.kind == "ntu":
@@ -170,7 +227,8 @@ def main(argv=None):
     elif args.kpfiles is None:
         raise InputError("k400: --kpfiles is required (config key downloads.k400_kpfiles)")
     else:
-        dataset = import_k400(args.release, args.kpfiles, args.num_classes, args.box_threshold, args.max_persons)
+        dataset = import_k400(args.release, args.kpfiles, args.num_classes, args.box_threshold, args.max_persons,
+                              args.max_kpfile_mib)
     names = split_names(args.splits)
     check_counts(dataset, args.release, names, args.num_classes, json.loads(args.expected_json))
     dump_pickle(dataset, args.out)

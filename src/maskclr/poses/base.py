@@ -16,6 +16,7 @@ heavy packages inside the adapter so that the extraction entry point imports wit
 
 import importlib
 import itertools
+import json
 from abc import ABC, abstractmethod
 
 from maskclr.errors import InputError
@@ -74,6 +75,17 @@ def lazy_class(path):
 
     build.__qualname__ = build.__name__ = name
     return build
+
+
+def parse_estimator_json(text):
+    """The ``--estimator-json`` argument as a spec dict."""
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"--estimator-json: not valid JSON: {err}") from err
+    if not isinstance(spec, dict):
+        raise InputError(f"--estimator-json: expected a JSON object {{\"type\": ...}}, got {type(spec).__name__}")
+    return spec
 
 
 def build_estimator(spec, registry):

@@ -13,7 +13,6 @@ array runs one shard per task. Each item gets its own random generator, seeded f
 """
 
 import argparse
-import json
 import zlib
 
 import numpy as np
@@ -21,7 +20,7 @@ import numpy as np
 from maskclr.data.pyskl import load_pyskl, validate_dataset
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import dump_pickle, load_pickle
-from maskclr.poses.base import build_estimator, lazy_class
+from maskclr.poses.base import build_estimator, lazy_class, parse_estimator_json
 from maskclr.poses.simulated import SimulatedEstimator
 
 # The real adapters import torch (and openpifpaf) when built: the simulated tier's environment has neither.
@@ -88,11 +87,7 @@ def merge(source, shard_files, out):
 
 
 def run(args):
-    try:
-        spec = json.loads(args.estimator_json)
-    except json.JSONDecodeError as err:
-        raise InputError(f"--estimator-json: not valid JSON: {err}") from err
-    estimator = build_estimator(spec, ESTIMATORS)
+    estimator = build_estimator(parse_estimator_json(args.estimator_json), ESTIMATORS)
     items = shard_items(load_source(args.source)["annotations"], args.shard, args.shards)
     annotations = extract(items, estimator, args.tier, args.seed)
     dump_pickle({"annotations": annotations, "shard": args.shard, "shards": args.shards}, args.out)
