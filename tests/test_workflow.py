@@ -10,6 +10,7 @@ import sys
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -69,6 +70,11 @@ def test_evaluation_grid_and_metrics_table(finished_run):
     for run in ("stage1", "maskclr"):
         activation = np.load(finished_run / "results" / "eval" / "synth" / "xsub" / "dstformer" / f"{run}_activation.npz")
         assert activation["activation"].shape[1] == 17 and activation["pose"].shape[1:] == (17, 2)
+        assert 1 <= float(activation["joints_effective"]) <= 17 and 0 < float(activation["top3_share"]) <= 1
+    # The activation spread of every evaluated model: on its clean training-tier row only.
+    spread = {(r["backbone"], r["method"], r["seed"], r["metric"], r["perturbation"], r["test_estimator"])
+              for r in rows if r["metric"] in ("joints_effective", "top3_share")}
+    assert spread == {(*model, metric, "clean", "mq") for model in models for metric in ("joints_effective", "top3_share")}
 
 
 def test_quality_tiers_are_ordered(finished_run):
@@ -213,13 +219,18 @@ def test_missing_pretrained_checkpoint_is_named(tmp_path):
 
 def test_tables_and_figures_are_built(finished_run):
     results = finished_run / "results"
-    for table in ("table1", "table2", "table3"):
+    for table in ("table1", "table2", "table3", "activation_spread"):
         assert (results / "tables" / f"{table}.tex").read_text().startswith("\\begin{tabular}")
+        assert any("ci95" in column for column in pd.read_csv(results / "tables" / f"{table}.csv").columns)
+    spread = pd.read_csv(results / "tables" / "activation_spread.csv")
+    assert set(spread["method"]) == {"stage1", "baseline", "maskclr"} and (spread["joints_effective"] >= 1).all()
     for figure in ("fig5", "fig6", "activation", "training_curves"):
         assert (results / "figures" / f"{figure}.pdf").read_bytes().startswith(b"%PDF")
         assert (results / "figures" / f"{figure}.png").read_bytes().startswith(b"\x89PNG")
     summary = (results / "tables" / "robustness_summary.md").read_text()
     assert "spatiotemporal noise" in summary and "of 1 seeds" in summary
+    assert "With one seed there are no intervals" in summary  # the tiny run trains one seed
+    assert "delta_ci95" in pd.read_csv(results / "tables" / "robustness_summary.csv").columns
 
 
 def test_forced_tables_regenerate_identically_without_retraining(finished_run):
@@ -348,8 +359,19 @@ def test_video_tier_is_extracted_in_shards_by_a_real_network(tmp_path):
 
 PAPER_JOBS = {"fetch": 7, "import_release": 3, "list_videos": 1, "extract_poses": 128, "merge_poses": 2,
               "split_lists": 3, "preprocess": 9, "train_stage1": 15, "train_stage2": 33, "evaluate": 48,
-              "collect_metrics": 1, "table": 3, "figure": 3, "activation_figure": 1, "robustness_summary": 1,
+              "collect_metrics": 1, "table": 4, "figure": 3, "activation_figure": 1, "robustness_summary": 1,
               "all": 1}
+
+
+def test_synth_study_plans_every_backbone_split_method_and_seed(tmp_path):
+    """workflow/configs/synth-study.yaml over config.yaml: 3 backbones × 2 splits × 5 seeds, 5 methods each."""
+    shutil.copy(REPO / "config.yaml", tmp_path)
+    result = snakemake(tmp_path, "--configfile", REPO / "workflow" / "configs" / "synth-study.yaml", "-n",
+                       "--quiet", "rules")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = [line.split() for line in result.stdout.splitlines()]
+    planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit()}
+    assert (planned["train_stage1"], planned["train_stage2"], planned["evaluate"]) == (30, 150, 180)
 
 
 def test_paper_dag_dry_runs_without_data(tmp_path):

@@ -339,7 +339,9 @@ def _push(pose0, pose1, u, t, s0, s1, rng):
 # Fine-grained actions near the face and in front of the body. Wrist targets are in body
 # heights, in the torso frame (x forward, y left, z up), relative to the neck; "R" targets are
 # for the right hand. Each pair draws all its random numbers before branching on the variant,
-# so the two classes of one performance share everything but their named joints.
+# so the two classes of one performance share everything but their named joints. Each pair
+# differs by a small shift of those joints and/or a slow oscillation (≤ 1.4 Hz: the demo's 24
+# frames resampled from a ~3 s action see about 8 frames per second).
 _MOUTH = np.array([0.085, -0.02, 0.03])  # wrist just below and in front of the mouth
 _EAR = np.array([0.0, -0.075, 0.035])  # hand on the right ear
 _TEMPLE = np.array([0.05, -0.06, 0.09])  # fingers on the right temple (~12 cm from _EAR)
@@ -377,13 +379,14 @@ def _oscillation(t, rng, low_hz, high_hz):
 
 
 def _hand_at_mouth(pose, u, t, s, rng, brush):
-    """Drink water: the head tips back ~35° while the cup follows. Brushing teeth: the wrist
-    moves ±9 cm sideways at ~2 Hz; the head stays."""
+    """Drink water: the head tips back ~35° while the cup follows. Brushing teeth: the head bends
+    10° forward over the sink and the wrist moves ±9 cm sideways at ~1.2 Hz."""
     env, hold = _envelope(u, 0.3), _pulse(u, 0.3, 0.45, 0.35)
     amp = s.amplitude * rng.uniform(0.8, 1.2)
     target = np.tile(_MOUTH + rng.normal(0.0, 0.004, 3), (len(t), 1))
-    stroke = _oscillation(t, rng, 1.6, 2.2)
+    stroke = _oscillation(t, rng, 1.0, 1.4)
     if brush:
+        pose["head_pitch"] += 10.0 * env
         target[:, 1] += 0.05 * amp * stroke
     else:
         pose["head_pitch"] -= 35.0 * amp * hold
@@ -393,10 +396,10 @@ def _hand_at_mouth(pose, u, t, s, rng, brush):
 
 def _hand_at_head(pose, u, t, s, rng, headache):
     """Make a phone call: the hand rests on the right ear. Touch head (headache): the fingers
-    rub the right temple, ~12 cm higher and further forward, in 4 cm circles at ~1.3 Hz."""
+    rub the right temple, ~12 cm higher and further forward, in 4 cm circles at ~1 Hz."""
     env = _envelope(u, 0.3)
     jitter = rng.normal(0.0, 0.004, 3)
-    hz, phase = rng.uniform(1.0, 1.6), rng.uniform(0.0, 2.0 * np.pi)
+    hz, phase = rng.uniform(0.8, 1.2), rng.uniform(0.0, 2.0 * np.pi)
     target = np.tile((_TEMPLE if headache else _EAR) + jitter, (len(t), 1))
     if headache:
         angle = 2.0 * np.pi * hz * t + phase
@@ -405,19 +408,21 @@ def _hand_at_head(pose, u, t, s, rng, headache):
 
 
 def _head_gesture(pose, u, t, s, rng, shake):
-    """Nod head: pitch ±30° at ~1.5 Hz. Shake head: yaw ±50° (the nose moves ~6 cm either way)."""
-    swing = _envelope(u, 0.25) * s.amplitude * rng.uniform(0.8, 1.2) * _oscillation(t, rng, 1.2, 1.8)
+    """Nod head: pitch ±30° at ~1 Hz. Shake head: yaw ±50° (the nose moves ~6 cm either way)."""
+    swing = _envelope(u, 0.25) * s.amplitude * rng.uniform(0.8, 1.2) * _oscillation(t, rng, 0.8, 1.2)
     pose["head_yaw" if shake else "head_pitch"] += (50.0 if shake else 30.0) * swing
 
 
 def _read_or_write(pose, u, t, s, rng, write):
     """Reading: a book held in both hands at the chest, head down 20°. Writing: the same pose,
-    the right wrist scribbles (±8 cm at ~2 Hz) and drifts 15 cm to the right along a line."""
+    but the right wrist rests 5 cm lower on the page, scribbles (±8 cm at ~1.2 Hz) and drifts
+    15 cm to the right along a line."""
     env = _envelope(u, 0.3)
     pose["head_pitch"] += 20.0 * env
     targets = np.tile(_BOOK + rng.normal(0.0, 0.005, (2, 3)), (len(t), 1, 1))
-    scribble = _oscillation(t, rng, 1.6, 2.4)
+    scribble = _oscillation(t, rng, 1.0, 1.4)
     if write:
+        targets[:, 1, 2] -= 0.03
         targets[:, 1, 1] += 0.045 * scribble - 0.09 * u
         targets[:, 1, 0] += 0.02 * np.cos(np.pi * scribble)
     for k, side in enumerate("LR"):
@@ -425,14 +430,16 @@ def _read_or_write(pose, u, t, s, rng, write):
 
 
 def _hands_on_device(pose, u, t, s, rng, phone):
-    """Typing on a keyboard: both wrists tap 9 cm up and down, alternating, at ~2 Hz. Playing
-    with a phone/tablet: the same hands, still, but for a slow ±10 cm swipe of the right wrist."""
+    """Typing on a keyboard: both wrists tap 9 cm up and down, alternating, at ~1.2 Hz. Playing
+    with a phone/tablet: the hands 6 cm closer together and still, but for a slow ±10 cm swipe
+    of the right wrist."""
     env = _envelope(u, 0.3)
     pose["head_pitch"] += 15.0 * env
     targets = np.tile(_KEYS + rng.normal(0.0, 0.005, (2, 3)), (len(t), 1, 1))
-    tap = _oscillation(t, rng, 1.6, 2.4)
-    swipe = _oscillation(t, rng, 0.5, 0.9)
+    tap = _oscillation(t, rng, 1.0, 1.4)
+    swipe = _oscillation(t, rng, 0.4, 0.6)
     if phone:
+        targets[:, :, 1] -= np.array([0.018, -0.018])
         targets[:, 1, 1] += 0.06 * swipe
     else:
         targets[:, 0, 2] += 0.05 * np.maximum(tap, 0.0)
