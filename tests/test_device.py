@@ -1,0 +1,69 @@
+"""A job that asks for a GPU and finds no CUDA stops with a message; the CPU demo still runs.
+
+The failing half needs a machine without CUDA (this project's test machines); the rule half is
+a dry run: the rules pass their ``device`` resource to the CLIs, ``auto`` unless overridden
+(the SLURM profile sets ``cuda``).
+"""
+
+import pickle
+import re
+
+import pytest
+import torch
+
+from conftest import make_dataset, run_module, snakemake, tiny_config, workdir_with
+
+no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    poses = folder / "poses.pkl"
+    poses.write_bytes(pickle.dumps(make_dataset(count=8, persons=1, frames=8), protocol=4))
+    out = folder / "xsub.h5"
+    result = run_module("maskclr.data.preprocess", "--poses", poses, "--split", "xsub", "--out", out,
+                        "--n-frames", 8, "--num-classes", 3)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def assert_stops_for_want_of_cuda(result):
+    assert result.returncode == 2, result.stderr
+    assert "error: --device cuda: no CUDA device is usable here" in result.stderr
+    assert "stopping rather than running on the CPU" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@no_cuda
+def test_training_that_asks_for_cuda_stops_before_it_trains(data, tmp_path):
+    result = run_module("maskclr.train", "--device", "cuda", "--data", data, "--stage", "stage1",
+                        "--backbone", "transformer", "--backbone-json", '{"dim": 8, "depth": 1, "num_heads": 2}',
+                        "--schedule-json", '{"batch_size": 4, "epochs_stage1": 1}', "--method-json", "{}",
+                        "--work-dir", tmp_path / "work", "--out-model", tmp_path / "model.pt",
+                        "--out-metrics", tmp_path / "metrics.json")
+    assert_stops_for_want_of_cuda(result)
+    assert not list(tmp_path.iterdir())  # no state, no model, no metrics
+
+
+@no_cuda
+def test_evaluation_that_asks_for_cuda_stops_before_it_reads_anything(tmp_path):
+    result = run_module("maskclr.evaluate", "--device", "cuda", "--model", tmp_path / "model.pt",
+                        "--poses", f"mq={tmp_path / 'mq.pkl'}", "--train-estimator", "mq", "--split", "xsub",
+                        "--preprocess-json", "{}", "--grid-json", "{}", "--out-csv", tmp_path / "eval.csv",
+                        "--out-activation", tmp_path / "activation.npz")
+    assert_stops_for_want_of_cuda(result)
+
+
+def test_rules_pass_their_device_resource(tmp_path):
+    result = snakemake(workdir_with(tmp_path, tiny_config()), "-n", "-p", "--set-resources",
+                       "train_stage1:device=cuda", "evaluate:device=cpu")
+    assert result.returncode == 0, result.stdout + result.stderr
+    commands = result.stdout.splitlines()
+
+    def devices(stage):
+        return {m[1] for line in commands if stage in line for m in [re.search(r"--device (\S+)", line)] if m}
+
+    assert devices("--stage stage1") == {"cuda"}
+    assert devices("--stage stage2") == {"auto"}  # the default: the CPU demo runs as before
+    assert devices("python -m maskclr.evaluate") == {"cpu"}
