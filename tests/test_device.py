@@ -10,8 +10,9 @@ import re
 
 import pytest
 import torch
+import yaml
 
-from conftest import make_dataset, run_module, snakemake, tiny_config, workdir_with
+from conftest import REPO, make_dataset, run_module, snakemake, tiny_config, workdir_with
 
 no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 
@@ -67,3 +68,9 @@ def test_rules_pass_their_device_resource(tmp_path):
     assert devices("--stage stage1") == {"cuda"}
     assert devices("--stage stage2") == {"auto"}  # the default: the CPU demo runs as before
     assert devices("python -m maskclr.evaluate") == {"cpu"}
+
+
+def test_training_environment_pins_a_cuda_build_of_torch():
+    # Unpinned, a solve on a GPU-less login node takes the CPU build, and every GPU job stops.
+    env = yaml.safe_load((REPO / "envs" / "train.yaml").read_text())
+    assert [d for d in env["dependencies"] if d.startswith("pytorch ")] == ["pytorch =2.13.0=*cuda*"]
