@@ -1,5 +1,5 @@
 rule evaluate:
-    """One trained model over the whole robustness grid (method.md §7), standard pathway."""
+    """One trained model over the whole robustness grid (docs/method.md §7), standard pathway."""
     input:
         unpack(eval_poses),
         model="results/models/{dataset}/{split}/{backbone}/{run}/model.pt",

@@ -1,5 +1,5 @@
 rule train_stage1:
-    """Stage 1: the standard pathway with cross-entropy (method.md §6)."""
+    """Stage 1: the standard pathway with cross-entropy (docs/method.md §6)."""
     input:
         data=train_data,
         pretrained=pretrained_input,

@@ -1,4 +1,4 @@
-"""The MotionBERT offline preprocessing (method.md §2.3 steps 1–6), vectorised over a whole split.
+"""The MotionBERT offline preprocessing (docs/method.md §2.3 steps 1–6), vectorised over a whole split.
 
 Per sample MotionBERT does: resample indices → make_cam → two-person tracking → COCO→H36M →
 append the score channel → pad to two persons. Here every step runs on all samples at once:
@@ -13,7 +13,7 @@ Choices, each configurable and documented:
   (tracking swaps coordinates only). ``"aligned"`` converts scores to H36M order (a derived joint
   gets the minimum of its sources' scores) and swaps them with the coordinates.
 - More than ``max_persons`` (2) persons: keep the two with the highest mean score, in their
-  original order [INF, method.md §2.3 step 6]. Tracking runs only when two persons remain.
+  original order [INF, docs/method.md §2.3 step 6]. Tracking runs only when two persons remain.
 
 Output per sample: float32 (2, T, 17, 3) with channels (x, y, score).
 """

@@ -11,7 +11,7 @@ LEVELS = ("token", "input")
 
 @dataclass(frozen=True)
 class Schedule:
-    """Optimisation (method.md §6): AdamW with two learning rates, ×lr_decay per epoch."""
+    """Optimisation (docs/method.md §6): AdamW with two learning rates, ×lr_decay per epoch."""
 
     batch_size: int = 32
     epochs_stage1: int = 300
