@@ -5,28 +5,15 @@ a dry run: the rules pass their ``device`` resource to the CLIs, ``auto`` unless
 (the SLURM profile sets ``cuda``).
 """
 
-import pickle
 import re
 
 import pytest
 import torch
 import yaml
 
-from conftest import REPO, make_dataset, run_module, snakemake, tiny_config, workdir_with
+from conftest import REPO, run_module, snakemake, tiny_config, workdir_with
 
 no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("data")
-    poses = folder / "poses.pkl"
-    poses.write_bytes(pickle.dumps(make_dataset(count=8, persons=1, frames=8), protocol=4))
-    out = folder / "xsub.h5"
-    result = run_module("maskclr.data.preprocess", "--poses", poses, "--split", "xsub", "--out", out,
-                        "--n-frames", 8, "--num-classes", 3)
-    assert result.returncode == 0, result.stderr
-    return out
 
 
 def assert_stops_for_want_of_cuda(result):
@@ -37,14 +24,14 @@ def assert_stops_for_want_of_cuda(result):
 
 
 @no_cuda
-def test_training_that_asks_for_cuda_stops_before_it_trains(data, tmp_path):
-    result = run_module("maskclr.train", "--device", "cuda", "--data", data, "--stage", "stage1",
+def test_training_that_asks_for_cuda_stops_before_it_reads_anything(tmp_path):
+    result = run_module("maskclr.train", "--device", "cuda", "--data", tmp_path / "xsub.h5", "--stage", "stage1",
                         "--backbone", "transformer", "--backbone-json", '{"dim": 8, "depth": 1, "num_heads": 2}',
                         "--schedule-json", '{"batch_size": 4, "epochs_stage1": 1}', "--method-json", "{}",
                         "--work-dir", tmp_path / "work", "--out-model", tmp_path / "model.pt",
                         "--out-metrics", tmp_path / "metrics.json")
     assert_stops_for_want_of_cuda(result)
-    assert not list(tmp_path.iterdir())  # no state, no model, no metrics
+    assert not list(tmp_path.iterdir())  # no work dir, no model, no metrics
 
 
 @no_cuda
