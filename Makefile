@@ -43,11 +43,18 @@ report: $(STAMP)
 	snakemake --report results/report.html
 
 # Makes `snakemake --profile slurm` (and `--profile local`) work from any directory: Snakemake
-# looks for named profiles in ~/.config/snakemake/.
+# looks for named profiles in ~/.config/snakemake/. A profile of that name that is not ours is
+# the user's own: it is left alone and the target fails (then use --workflow-profile, README).
 profiles:
-	mkdir -p $(HOME)/.config/snakemake
-	ln -sfn $(abspath workflow/profiles/slurm) $(HOME)/.config/snakemake/slurm
-	ln -sfn $(abspath workflow/profiles/local) $(HOME)/.config/snakemake/local
+	@mkdir -p "$(HOME)/.config/snakemake"; refused=0; \
+	for name in slurm local; do \
+		link="$(HOME)/.config/snakemake/$$name"; ours="$(abspath workflow/profiles)/$$name"; \
+		if [ "$$(readlink "$$link")" = "$$ours" ]; then echo "$$link: already links to $$ours"; \
+		elif [ -e "$$link" ] || [ -L "$$link" ]; then refused=1; \
+			echo "$$link exists and is not this project's profile: left as it is. Use" \
+				"'snakemake --workflow-profile $$ours' (with or without your own --profile)." >&2; \
+		else ln -s "$$ours" "$$link" && echo "$$link -> $$ours"; fi; \
+	done; exit $$refused
 
 # The GPU check (benchmarks/gpu_check.py): one CUDA GPU, <= 8 minutes, only torch, numpy and h5py
 # needed, so no .venv set-up: it runs the first python3 on PATH (.venv's when there is one), or
@@ -57,5 +64,12 @@ gpu-check:
 	mkdir -p results
 	PYTHONPATH=src $(GPU_PYTHON) benchmarks/gpu_check.py $(if $(SMOKE),--smoke) --out results/gpu_check.json
 
+# Deletes what a run made; keeps .venv, resources/downloads/ and the conda environments that
+# --sdm conda built (.snakemake/conda: slow to build; delete that folder yourself to rebuild).
 clean:
-	rm -rf results .snakemake
+	@echo "Deleting results/: every output, log and audit record, and the resumable state of"
+	@echo "unfinished trainings (results/work/). Deleting .snakemake/ except conda/: Snakemake's"
+	@echo "job metadata (the audit reads it), locks, incomplete markers and SLURM logs."
+	@echo "Keeping .venv, resources/downloads/ and .snakemake/conda/ (the rules' conda environments)."
+	rm -rf results
+	[ ! -d .snakemake ] || find .snakemake -mindepth 1 -maxdepth 1 ! -name conda -exec rm -rf {} +

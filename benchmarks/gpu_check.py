@@ -10,7 +10,7 @@ recorded as "skipped"):
 
 - device: GPU name, torch and CUDA versions, the bf16 peak MFU is taken against (a table of
   known GPUs, else a large bf16 matmul measured here);
-- steps: training steps of each backbone at paper size (method.md §3.1, §6: T = 243, batch 32
+- steps: training steps of each backbone at paper size (docs/method.md §3.1, §6: T = 243, batch 32
   × 2 persons), stage 1 (CE) and stage 2 (AGPM, both pathways, L_sc, L_cc), bf16 autocast and
   fp32: step time, samples/s, TFLOP/s (FlopCounterMode), MFU, peak memory; also bf16 at the
   per-GPU batch of an 8-GPU job (32 / 8) and the eval forwards (the trainer's per-epoch test:

@@ -38,6 +38,8 @@ def fit_test_node(*set_resources):
                                                           "extract_poses")
                              for key in ("slurm_partition=debug", "mem_mb=1000")),
         *(f"{rule}:{key}" for rule in ("train_stage1", "train_stage2") for key in ("gpu=1", "cpus_per_gpu=1")),
+        # the test node's GPUs are fake (scheduled, no CUDA): let the GPU jobs run on its CPU
+        *(f"{rule}:device=auto" for rule in ("train_stage1", "train_stage2", "evaluate")),
         "evaluate:cpus_per_gpu=1", "extract_poses:cpus_per_gpu=1", *set_resources,
         "--set-threads", "train_stage1=1", "train_stage2=1", "evaluate=1",
         "--software-deployment-method", "env-modules",  # the test machine has no conda
@@ -110,6 +112,8 @@ def test_slurm_profile_is_complete():
     for rule in ("train_stage1", "train_stage2"):
         resources = profile["set-resources"][rule]
         assert resources["gpu"] == 8 and resources["nodes"] == 1 and "tasks" not in resources
+    for rule in ("train_stage1", "train_stage2", "evaluate"):  # GPU jobs stop when they find no CUDA
+        assert profile["set-resources"][rule]["device"] == "cuda"
 
 
 def test_training_cut_by_its_runtime_resumes_on_retry(slurm, tmp_path):

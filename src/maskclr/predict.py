@@ -7,7 +7,7 @@
 ``--poses`` takes a PYSKL file or a bare annotation (COCO-17 pixel keypoints); every sample in it
 is classified. ``--video`` runs a pose estimator of ``maskclr.poses`` first (its package and
 weights must be installed). The input goes through the test-time preprocessing of the
-evaluation (method.md §2.3, T frames, crop ratio 2); T defaults to the model's temporal size.
+evaluation (docs/method.md §2.3, T frames, crop ratio 2); T defaults to the model's temporal size.
 The activation file holds, per sample, the mean per-joint activation of person 0 (H36M-17 order,
 scaled to max 1), with ``frame_dir`` and the top-5 labels and probabilities.
 """

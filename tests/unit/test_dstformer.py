@@ -60,7 +60,7 @@ def test_all_false_mask_is_the_identity(tiny):
 
 
 def expected_motionbert_shapes(dim=512, depth=5, hidden=1024, joints=17, maxlen=243, dim_out=3):
-    """MotionBERT DSTformer's parameters at the paper size, written from method.md §3.1."""
+    """MotionBERT DSTformer's parameters at the paper size, written from docs/method.md §3.1."""
     shapes = {"joints_embed.weight": (dim, 3), "joints_embed.bias": (dim,), "norm.weight": (dim,),
               "norm.bias": (dim,), "pre_logits.fc.weight": (dim, dim), "pre_logits.fc.bias": (dim,),
               "head.weight": (dim_out, dim), "head.bias": (dim_out,), "temp_embed": (1, maxlen, 1, dim),

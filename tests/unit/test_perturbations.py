@@ -1,4 +1,4 @@
-"""Robustness perturbations: noise statistics, part/joint occlusion and frame masking (method.md §7.3–7.4)."""
+"""Robustness perturbations: noise statistics, part/joint occlusion and frame masking (docs/method.md §7.3–7.4)."""
 
 import numpy as np
 import pytest

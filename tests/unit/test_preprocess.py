@@ -1,4 +1,4 @@
-"""Preprocessing steps against small hand-computed examples (method.md §2.3)."""
+"""Preprocessing steps against small hand-computed examples (docs/method.md §2.3)."""
 
 import numpy as np
 import pytest

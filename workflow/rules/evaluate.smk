@@ -1,5 +1,5 @@
 rule evaluate:
-    """One trained model over the whole robustness grid (method.md §7), standard pathway."""
+    """One trained model over the whole robustness grid (docs/method.md §7), standard pathway."""
     input:
         unpack(eval_poses),
         model="results/models/{dataset}/{split}/{backbone}/{run}/model.pt",
@@ -15,6 +15,8 @@ rule evaluate:
     resources:
         gpu=1,
         runtime=60,
+        # auto: the GPU if there is one (the CPU demo); the SLURM profile sets cuda: stop if none
+        device="auto",
     params:
         poses=poses_args,
         estimator=config["train"]["estimator"],
@@ -24,7 +26,8 @@ rule evaluate:
         "python -m maskclr.evaluate --model {input.model:q} {params.poses:q}"
         " --train-estimator {params.estimator:q} --split {wildcards.split:q}"
         " --preprocess-json {params.pre:q} --grid-json {params.grid:q} --out-csv {output.csv:q}"
-        " --out-activation {output.activation:q} --threads {threads:q} 2> {log:q}"
+        " --out-activation {output.activation:q} --threads {threads:q}"
+        " --device {resources.device:q} 2> {log:q}"
 
 
 rule collect_metrics:

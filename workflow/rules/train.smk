@@ -1,5 +1,5 @@
 rule train_stage1:
-    """Stage 1: the standard pathway with cross-entropy (method.md §6)."""
+    """Stage 1: the standard pathway with cross-entropy (docs/method.md §6)."""
     input:
         data=train_data,
         pretrained=pretrained_input,
@@ -16,6 +16,8 @@ rule train_stage1:
     resources:
         gpu=1,
         runtime=60,
+        # auto: the GPU if there is one (the CPU demo); the SLURM profile sets cuda: stop if none
+        device="auto",
     params:
         backbone=backbone_json,
         schedule=schedule_json,
@@ -27,7 +29,8 @@ rule train_stage1:
         " --data {input.data:q} --backbone {wildcards.backbone:q} --backbone-json {params.backbone:q}"
         " --schedule-json {params.schedule:q} --method-json {params.method:q} {params.pretrained:q}"
         " --work-dir {params.work:q} --out-model {output.model:q} --out-metrics {output.metrics:q}"
-        " --threads {threads:q} --time-budget-min {resources.runtime:q} 2> {log:q}"
+        " --threads {threads:q} --device {resources.device:q}"
+        " --time-budget-min {resources.runtime:q} 2> {log:q}"
 
 
 rule train_stage2:
@@ -48,6 +51,8 @@ rule train_stage2:
     resources:
         gpu=1,
         runtime=60,
+        # auto: the GPU if there is one (the CPU demo); the SLURM profile sets cuda: stop if none
+        device="auto",
     params:
         backbone=backbone_json,
         schedule=schedule_json,
@@ -58,5 +63,5 @@ rule train_stage2:
         " --data {input.data:q} --init {input.init:q} --backbone {wildcards.backbone:q}"
         " --backbone-json {params.backbone:q} --schedule-json {params.schedule:q}"
         " --method-json {params.method:q} --work-dir {params.work:q} --out-model {output.model:q}"
-        " --out-metrics {output.metrics:q} --threads {threads:q}"
+        " --out-metrics {output.metrics:q} --threads {threads:q} --device {resources.device:q}"
         " --time-budget-min {resources.runtime:q} 2> {log:q}"

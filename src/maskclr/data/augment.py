@@ -1,4 +1,4 @@
-"""Per-item augmentations of MotionBERT (method.md §2.3 steps 7–8) on one (M, T, J, 3) sample.
+"""Per-item augmentations of MotionBERT (docs/method.md §2.3 steps 7–8) on one (M, T, J, 3) sample.
 
 Channels are (x, y, score). Both functions take an explicit numpy ``Generator`` so that a
 sample's augmentation depends only on (seed, epoch, index), whatever the DataLoader workers do.

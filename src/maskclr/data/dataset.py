@@ -1,4 +1,4 @@
-"""``SkeletonDataset``: the preprocessed HDF5 split as a PyTorch dataset (method.md §2.3, 7–8)."""
+"""``SkeletonDataset``: the preprocessed HDF5 split as a PyTorch dataset (docs/method.md §2.3, 7–8)."""
 
 import h5py
 import numpy as np

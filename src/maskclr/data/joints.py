@@ -1,6 +1,6 @@
 """Joint layouts (COCO-17 from the pose estimators, H36M-17 fed to the models) and the mapping.
 
-Every H36M joint is the equal-weight mean of a set of COCO joints (method.md §2.2), so the
+Every H36M joint is the equal-weight mean of a set of COCO joints (docs/method.md §2.2), so the
 coordinate conversion is one (17 × 17) matrix product and the "aligned" score of a derived joint
 is the minimum score over its source set (a joint is only as reliable as its worst source).
 """

@@ -1,4 +1,4 @@
-"""The MotionBERT offline preprocessing (method.md §2.3 steps 1–6), vectorised over a whole split.
+"""The MotionBERT offline preprocessing (docs/method.md §2.3 steps 1–6), vectorised over a whole split.
 
 Per sample MotionBERT does: resample indices → make_cam → two-person tracking → COCO→H36M →
 append the score channel → pad to two persons. Here every step runs on all samples at once:
@@ -13,7 +13,7 @@ Choices, each configurable and documented:
   (tracking swaps coordinates only). ``"aligned"`` converts scores to H36M order (a derived joint
   gets the minimum of its sources' scores) and swaps them with the coordinates.
 - More than ``max_persons`` (2) persons: keep the two with the highest mean score, in their
-  original order [INF, method.md §2.3 step 6]. Tracking runs only when two persons remain.
+  original order [INF, docs/method.md §2.3 step 6]. Tracking runs only when two persons remain.
 - ``max_persons=1`` keeps only the best person and outputs one person per sample: the model then
   does half the work (a single-person sample no longer carries MotionBERT's zero second person).
   The CPU demo uses it for speed; MotionBERT's (and the paper configuration's) value is 2.

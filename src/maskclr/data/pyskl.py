@@ -1,4 +1,4 @@
-"""Load and validate PYSKL skeleton files (method.md §2.1), accepting real files as they come.
+"""Load and validate PYSKL skeleton files (docs/method.md §2.1), accepting real files as they come.
 
 A PYSKL file is ``{"split": {name: [frame_dir, ...]}, "annotations": [ann, ...]}`` where each
 ``ann`` holds ``frame_dir``, ``total_frames``, ``img_shape`` (H, W), ``label`` (0-based),

@@ -6,10 +6,10 @@
     python -m maskclr.data.releases k400 --release k400_hrnet.pkl --kpfiles k400_kpfiles_2d.zip ...
 
 NTU60/NTU120 releases are PYSKL files already: they are validated, checked against the expected
-split sizes and class count (method.md §2.1) and rewritten. Kinetics-400 is stored compressed
+split sizes and class count (docs/method.md §2.1) and rewritten. Kinetics-400 is stored compressed
 (PYSKL ``tools/data/README.md``): the annotation file holds per video ``raw_file`` (the kpfile
 holding its skeletons), ``frame_inds`` and ``box_score`` per skeleton, and each kpfile maps a
-``frame_dir`` to ``{"keypoint": (N, 17, 3)}`` (x, y, score). Following method.md Q8, skeletons
+``frame_dir`` to ``{"keypoint": (N, 17, 3)}`` (x, y, score). Following docs/method.md Q8, skeletons
 with box score >= a threshold are kept, then the top ``max_persons`` per frame by mean keypoint
 score; frames without any skeleton are dropped, as PYSKL's ``DecompressPose(squeeze=True)``. A
 video left with no skeleton at all is kept, as one empty frame (zero coordinates and scores), with
@@ -60,7 +60,7 @@ def check_counts(dataset, path, names, num_classes, expected):
         actual = len(dataset["split"].get(name, ()))
         if actual != count:
             raise InputError(f"{path}: split '{name}' has {actual} sequences, expected {count} "
-                             f"(config key expected_sizes.{name}; method.md §2.1): not the "
+                             f"(config key expected_sizes.{name}; docs/method.md §2.1): not the "
                              "release the paper used, or a truncated download")
     labels = {a["label"] for a in dataset["annotations"]}
     if len(labels) != num_classes:

@@ -39,23 +39,19 @@ from maskclr.models.loading import load_strict
 from maskclr.robustness.perturbations import (add_noise, mask_frames, occlude_part, occlude_random_joints)
 from maskclr.train import checkpoint
 from maskclr.train.cli import build_model
+from maskclr.train.distributed import DEVICES, pick_device
 from maskclr.train.settings import Schedule
 
 
-
-DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-# Small batches are fastest on CPU (the working set stays in cache); a GPU wants large ones.
-BATCH = 256 if DEVICE.type == "cuda" else 16
-
-
-def load_model(path, threads):
-    """(the trained ActionModel of a model.pt in eval mode, on the GPU when there is one; its
-    architecture record)."""
+def load_model(path, threads, device="auto"):
+    """(the trained ActionModel of a model.pt in eval mode, on ``device`` (see ``pick_device``;
+    auto: the GPU when there is one); its architecture record)."""
+    device = pick_device(device)
     state = checkpoint.load(path, keys=("arch", "model"))
     torch.set_num_threads(threads)
     model = build_model(state["arch"], Schedule(head_hidden=state["arch"]["head_hidden"]))
     load_strict(model, state["model"], path, f"the architecture it names ({state['arch']['backbone']})")
-    return model.to(DEVICE).eval(), state["arch"]
+    return model.to(device).eval(), state["arch"]
 
 
 def model_inputs(annotations, pre):
@@ -85,11 +81,15 @@ class TestSet:
 
 
 @torch.no_grad()
-def predict(model, x, batch=BATCH, return_activation=False):
-    """Logits (N, classes) and, when asked, the activation (N, 2, T', J') of the inputs x."""
+def predict(model, x, batch=None, return_activation=False):
+    """Logits (N, classes) and, when asked, the activation (N, 2, T', J') of the inputs x, on
+    the model's device."""
+    device = next(model.parameters()).device
+    # Small batches are fastest on CPU (the working set stays in cache); a GPU wants large ones.
+    batch = batch or (256 if device.type == "cuda" else 16)
     logits, activations = [], []
     for start in range(0, len(x), batch):
-        out = model(torch.from_numpy(x[start:start + batch]).to(DEVICE), return_activation=return_activation)
+        out = model(torch.from_numpy(x[start:start + batch]).to(device), return_activation=return_activation)
         logits.append(out.logits.float().cpu())
         if return_activation:
             activations.append(out.activation.view(out.logits.shape[0], -1, *out.activation.shape[1:]).cpu())
@@ -180,12 +180,14 @@ def main(argv=None):
     parser.add_argument("--out-csv", required=True)
     parser.add_argument("--out-activation", required=True)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", choices=DEVICES, default="auto",
+                        help="cuda: stop if no GPU is usable; auto: the GPU if there is one")
     args = parser.parse_args(argv)
     pre, grid = json.loads(args.preprocess_json), json.loads(args.grid_json)
     poses = dict(item.split("=", 1) for item in args.poses)
     if args.train_estimator not in poses:
         raise InputError(f"--poses: no poses for the training tier '{args.train_estimator}'")
-    model, _ = load_model(args.model, args.threads)
+    model, _ = load_model(args.model, args.threads, args.device)
     num_classes = model.head.fc2.out_features
     sets = {tier: TestSet(path, args.split, pre) for tier, path in sorted(poses.items())}
     clean = {tier: test.inputs() for tier, test in sets.items()}

@@ -25,7 +25,7 @@ class Backbone(nn.Module):
 
         mask: bool (B, T', J'), True where the token is replaced by ``mask_token`` (mask_dim,)
         right after the embedding and before positional encodings are added.
-        activation: the per-token joint activation of method.md §4.1 (total attention the token
+        activation: the per-token joint activation of docs/method.md §4.1 (total attention the token
         receives in the layer AGPM reads, heads averaged), detached; only when asked for.
         """
         raise NotImplementedError

@@ -1,4 +1,4 @@
-"""DSTFormer, the MotionBERT backbone (method.md §3.1), with MotionBERT's parameter names.
+"""DSTFormer, the MotionBERT backbone (docs/method.md §3.1), with MotionBERT's parameter names.
 
 Every parameter name and shape equals MotionBERT's ``DSTformer`` (``lib/model/DSTformer.py``),
 so a MotionBERT checkpoint loads with ``strict=True`` (see ``load_motionbert``); ``head`` is

@@ -1,4 +1,4 @@
-"""The action head of MotionBERT / MaskCLR (method.md §3.2), parameter names as MotionBERT's."""
+"""The action head of MotionBERT / MaskCLR (docs/method.md §3.2), parameter names as MotionBERT's."""
 
 import torch.nn as nn
 

@@ -1,4 +1,4 @@
-"""MaskCLR's losses (method.md §5): NT-Xent between pathways, per sample and per class.
+"""MaskCLR's losses (docs/method.md §5): NT-Xent between pathways, per sample and per class.
 
 Features are the head's hidden vectors h (B, D) of the standard (s) and masked (m) pathway,
 L2-normalised here; gradients flow into both pathways. Call with the global batch (gathered

@@ -1,4 +1,4 @@
-"""AGPM, attention-guided probabilistic masking (method.md §4.2–4.3), and its baselines.
+"""AGPM, attention-guided probabilistic masking (docs/method.md §4.2–4.3), and its baselines.
 
 All functions work on a token grid (B, T', J') and return a bool mask, True = masked. Exactly
 K = ⌊ρ · T' · J'⌋ tokens are masked per sequence; nothing here carries gradient.

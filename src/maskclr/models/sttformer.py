@@ -1,4 +1,4 @@
-"""STTFormer backbone: spatio-temporal tuples transformer (method.md §3.4).
+"""STTFormer backbone: spatio-temporal tuples transformer (docs/method.md §3.4).
 
 Frames are grouped into tuples of ``len_parts`` consecutive frames, so a (B, C, T, V) map is
 viewed as (B, C, T/n, n·V): T/n tuples of n·V "tuple-joints". Each STA block mixes the

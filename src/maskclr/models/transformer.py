@@ -1,4 +1,4 @@
-"""Vanilla transformer backbone: the MAMP / SkeletonMAE-style encoder (method.md §3.3).
+"""Vanilla transformer backbone: the MAMP / SkeletonMAE-style encoder (docs/method.md §3.3).
 
 Each token is ``t_patch`` consecutive frames of one joint; all T'·J tokens attend to each other
 in ``depth`` pre-LN blocks. Adapted to the project's (B, T, J, 3) 2D pipeline with any T up to

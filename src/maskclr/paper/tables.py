@@ -34,7 +34,7 @@ from maskclr.paper.style import (BACKBONES, DATASETS, ESTIMATORS, SPLITS, descri
                                  ordered)
 
 PAPER_COLUMNS = ("method", "backbone", "dataset", "split", "top1")
-# The paper's row that each of our methods is compared with, per backbone (method.md §8.1).
+# The paper's row that each of our methods is compared with, per backbone (docs/method.md §8.1).
 PAPER_BASELINE = {"dstformer": "MotionBERT", "transformer": "MAMP", "sttformer": "SkeletonMAE"}
 PAPER_METHOD = {"maskclr": "MaskCLR"}
 NAN = float("nan")

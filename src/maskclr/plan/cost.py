@@ -17,7 +17,7 @@ from maskclr.train.cli import build_model
 from maskclr.train.loop import Pathways, step_losses
 from maskclr.train.settings import Method, Schedule
 
-# method.md §3.1, §6: 243 frames, 17 joints, 2 person slots, batch 32 over the 8 GPUs of a
+# docs/method.md §3.1, §6: 243 frames, 17 joints, 2 person slots, batch 32 over the 8 GPUs of a
 # training job (the SLURM profile's gpu: 8), so 4 samples per process.
 PAPER_FRAMES, JOINTS, PERSONS, PAPER_BATCH, TRAIN_GPUS = 243, 17, 2, 32, 8
 PAPER_BACKBONES = {

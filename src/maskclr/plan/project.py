@@ -45,7 +45,7 @@ EVAL_BATCH = 256  # maskclr.evaluate.run's batch on a GPU
 TEST_BATCH = 32  # the trainer's per-epoch test loader: max(batch per process, 32)
 
 # Assumptions, each printed with the table where it is used:
-# Kinetics-400 has no expected sizes in the config or method.md: its published ~246k training
+# Kinetics-400 has no expected sizes in the config or docs/method.md: its published ~246k training
 # and ~20k validation clips, less the YouTube videos no longer available.
 ASSUMED_SIZES = {"k400": {"main_train": 240_000, "main_val": 19_800}}
 # NTU RGB+D (Shahroudy et al., CVPR 2016): 56,880 videos, about 4 million frames.

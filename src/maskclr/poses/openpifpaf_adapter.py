@@ -1,4 +1,4 @@
-"""OpenPifPaf bottom-up poses (the LQ tier, method.md Q7) through the ``openpifpaf`` package.
+"""OpenPifPaf bottom-up poses (the LQ tier, docs/method.md Q7) through the ``openpifpaf`` package.
 
 openpifpaf 0.13.11 pins torch 1.13.1 and torchvision 0.14.1, so it runs in its own environment
 (``envs/openpifpaf.yaml``, Python 3.10) and is imported only when the adapter is built.

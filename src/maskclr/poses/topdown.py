@@ -177,7 +177,7 @@ class TopDownEstimator(VideoPoseEstimator):
 
 
 class ViTPoseEstimator(TopDownEstimator):
-    """ViTPose on detector boxes (the HQ tier, method.md Q7), UDP geometry; arguments as
+    """ViTPose on detector boxes (the HQ tier, docs/method.md Q7), UDP geometry; arguments as
     ``TopDownEstimator`` with ``variant`` s/b/l/h (ViTPose-B 256×192: ``b``)."""
 
     create_model = staticmethod(vitpose.create_model)
@@ -186,7 +186,7 @@ class ViTPoseEstimator(TopDownEstimator):
 
 
 class HRNetEstimator(TopDownEstimator):
-    """HRNet on detector boxes (the MQ tier, PYSKL's extraction, method.md §2.1), classic
+    """HRNet on detector boxes (the MQ tier, PYSKL's extraction, docs/method.md §2.1), classic
     geometry; arguments as ``TopDownEstimator`` with ``variant`` w32/w48 (PYSKL: ``w32``)."""
 
     create_model = staticmethod(hrnet.create_model)

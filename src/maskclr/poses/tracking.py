@@ -1,4 +1,4 @@
-"""NTU post-processing of per-frame poses into a fixed set of person tracks (method.md §2.1, Q7).
+"""NTU post-processing of per-frame poses into a fixed set of person tracks (docs/method.md §2.1, Q7).
 
 Input: for each frame, the poses found in it, (K_t, 17, 3) arrays of (x, y, score) in image
 pixels. Output: PYSKL arrays ``keypoint`` (M, T, 17, 2) and ``keypoint_score`` (M, T, 17).

@@ -1,1 +1,1 @@
-"""Robustness evaluation: perturbations of skeleton inputs (method.md §7.3–7.4)."""
+"""Robustness evaluation: perturbations of skeleton inputs (docs/method.md §7.3–7.4)."""

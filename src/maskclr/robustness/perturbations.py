@@ -1,4 +1,4 @@
-"""Skeleton perturbations for the robustness suite (method.md §7.3, index sets §7.4).
+"""Skeleton perturbations for the robustness suite (docs/method.md §7.3, index sets §7.4).
 
 Two places in the pipeline are perturbed:
 
@@ -81,7 +81,7 @@ def occlude_joints(x, joints):
 
 
 def occlude_part(x, part, layout="h36m"):
-    """Zero all channels of one body part (method.md §7.4) in x (..., J, C); see ``PARTS``."""
+    """Zero all channels of one body part (docs/method.md §7.4) in x (..., J, C); see ``PARTS``."""
     if layout not in PARTS:
         raise ValueError(f"unknown layout {layout!r}; known: {tuple(PARTS)}")
     if part not in PARTS[layout]:
@@ -102,7 +102,7 @@ def occlude_random_joints(x, fraction, rng):
     """Zero round(fraction · J) random joints per sample of x (N, M, T, J, C), all channels.
 
     Each sample draws its own subset uniformly without replacement; the subset is shared by
-    its persons and frames (a fixed subset per sequence, method.md Q9). Python's ``round``
+    its persons and frames (a fixed subset per sequence, docs/method.md Q9). Python's ``round``
     (half to even) sets the count: 15/30/45/60 % of 17 joints → 3/5/8/10. Returns a copy.
     """
     _check_fraction(fraction)

@@ -53,6 +53,8 @@ def parse_args(argv):
     parser.add_argument("--out-model", required=True)
     parser.add_argument("--out-metrics", required=True)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per process")
+    parser.add_argument("--device", choices=distributed.DEVICES, default="auto",
+                        help="cuda: stop if no GPU is usable; auto: the GPU if there is one")
     parser.add_argument("--time-budget-min", type=float, default=0, help="stop and save before this (0: none)")
     parser.add_argument("--time-margin-min", type=float, default=5,
                         help="stop this long before the budget ends (at most half the budget)")
@@ -194,7 +196,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     schedule = parse(Schedule, args.schedule_json, "--schedule-json")
     method = parse(Method, args.method_json, "--method-json")
-    rank, world, device = distributed.setup()
+    rank, world, device = distributed.setup(args.device)
     torch.set_num_threads(args.threads)
     if schedule.batch_size % world:
         raise InputError(f"--schedule-json: key 'batch_size': {schedule.batch_size} is not divisible by {world} processes")

@@ -12,7 +12,7 @@ LEVELS = ("token", "input")
 
 @dataclass(frozen=True)
 class Schedule:
-    """Optimisation (method.md §6): AdamW with two learning rates, ×lr_decay per epoch; or, for
+    """Optimisation (docs/method.md §6): AdamW with two learning rates, ×lr_decay per epoch; or, for
     short CPU runs, warm-up and a cosine decay (``lr_schedule``, ``warmup_epochs``)."""
 
     batch_size: int = 32

@@ -1,0 +1,51 @@
+"""The Makefile's housekeeping targets: `make profiles` never replaces a user's own profile,
+`make clean` says what it deletes and keeps the conda environments."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import REPO
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+
+
+def make(target, cwd=REPO, home=None):
+    env = {**os.environ, "HOME": str(home)} if home else os.environ
+    return subprocess.run(["make", "-s", "-f", str(REPO / "Makefile"), target], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+
+
+def test_profiles_link_once_and_leave_a_users_own_profile_alone(tmp_path):
+    profiles = tmp_path / ".config" / "snakemake"
+    first = make("profiles", home=tmp_path)
+    assert first.returncode == 0, first.stderr
+    for name in ("slurm", "local"):
+        assert (profiles / name).resolve() == REPO / "workflow" / "profiles" / name
+    assert make("profiles", home=tmp_path).returncode == 0  # again: nothing to change
+
+    (profiles / "slurm").unlink()
+    (profiles / "slurm").mkdir()
+    (profiles / "slurm" / "config.v8+.yaml").write_text("executor: slurm\n")  # the user's own
+    refused = make("profiles", home=tmp_path)
+    assert refused.returncode != 0
+    assert "is not this project's profile: left as it is" in refused.stderr
+    assert "--workflow-profile" in refused.stderr
+    assert (profiles / "slurm" / "config.v8+.yaml").read_text() == "executor: slurm\n"
+    assert (profiles / "local").is_symlink()  # the other one is still linked
+
+
+def test_clean_says_what_it_deletes_and_keeps_the_conda_environments(tmp_path):
+    for path in ("results/work/model/state.pt", "results/audit/index.csv", ".snakemake/metadata/x",
+                 ".snakemake/conda/abc123/bin/python", "resources/downloads/ntu60_hrnet.pkl", ".venv/bin/python"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("")
+    result = make("clean", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for said in ("results/", "resumable state", "job metadata", "Keeping .venv", ".snakemake/conda/"):
+        assert said in result.stdout
+    left = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    assert left == {".snakemake/conda/abc123/bin/python", "resources/downloads/ntu60_hrnet.pkl", ".venv/bin/python"}
+    assert make("clean", cwd=tmp_path).returncode == 0  # nothing left to delete: still fine
