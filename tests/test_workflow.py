@@ -28,7 +28,7 @@ def test_end_to_end_outputs(finished_run):
             with h5py.File(results / "data" / "synth" / tier / f"{split}.h5") as h5:
                 assert h5["train/x"].shape[1:] == (2, 16, 17, 3)
                 assert h5["train/x"].shape[0] > 0 and h5["test/x"].shape[0] > 0
-                assert h5.attrs["num_classes"] == 14
+                assert h5.attrs["num_classes"] == 24
 
 
 def test_models_are_trained(finished_run):

@@ -408,9 +408,14 @@ def _hand_at_head(pose, u, t, s, rng, headache):
 
 
 def _head_gesture(pose, u, t, s, rng, shake):
-    """Nod head: pitch ±30° at ~1 Hz. Shake head: yaw ±50° (the nose moves ~6 cm either way)."""
-    swing = _envelope(u, 0.25) * s.amplitude * rng.uniform(0.8, 1.2) * _oscillation(t, rng, 0.8, 1.2)
-    pose["head_yaw" if shake else "head_pitch"] += (50.0 if shake else 30.0) * swing
+    """Nod head/bow (NTU A035): pitch ±30° at ~1 Hz around a 12° bow. Shake head: yaw ±50° (the
+    nose moves ~6 cm either way) around the upright head."""
+    env = _envelope(u, 0.25)
+    swing = env * s.amplitude * rng.uniform(0.8, 1.2) * _oscillation(t, rng, 0.8, 1.2)
+    if shake:
+        pose["head_yaw"] += 50.0 * swing
+    else:
+        pose["head_pitch"] += 12.0 * env + 30.0 * swing
 
 
 def _read_or_write(pose, u, t, s, rng, write):
