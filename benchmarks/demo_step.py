@@ -47,8 +47,11 @@ def steps(config, backbone, persons):
             for name, method in (("stage1", STAGE1), ("maskclr", MASKCLR))}
 
 
-def best_seconds(step, n, repeats):
-    return min(seconds_per_step(step, n, CPU) for _ in range(repeats))
+def best_seconds(steps, n, repeats):
+    """{name: best seconds per step} over ``repeats`` rounds, each round timing every step once
+    in turn, so that a slow spell of the shared machine hits every configuration alike."""
+    rounds = [{name: seconds_per_step(step, n, CPU) for name, step in steps.items()} for _ in range(repeats)]
+    return {name: min(r[name] for r in rounds) for name in steps}
 
 
 def main():
@@ -68,8 +71,8 @@ def main():
           f"{'FLOP-bound s/s':>14s} {'achieved/bound':>14s} {'1 vs 2 persons':>14s}")
     for backbone in config["backbones"]:
         ours, two = steps(config, backbone, persons), steps(config, backbone, 2)
-        t1, t2 = best_seconds(ours["stage1"], args.steps, args.repeats), best_seconds(ours["maskclr"], args.steps, args.repeats)
-        t_two = best_seconds(two["stage1"], args.steps, args.repeats)
+        best = best_seconds({**ours, "two persons": two["stage1"]}, args.steps, args.repeats)
+        t1, t2, t_two = best["stage1"], best["maskclr"], best["two persons"]
         flops = count_flops(ours["stage1"])
         bound = batch * matmul / flops
         print(f"{backbone:12s} {batch / t1:10.1f} {batch / t2:11.1f} {t2 / t1:6.2f} {flops / 1e9:10.2f} "

@@ -94,7 +94,8 @@ def main(argv=None):
     n_frames = frame_count(args.n_frames, arch)
     dataset = video_annotation(args.video, spec) if args.video else load_pyskl(args.poses)
     annotations = dataset["annotations"]
-    pre = {"n_frames": n_frames, "score_channel": args.score_channel, "max_persons": 2}
+    # The persons per sample the model was trained on (older model.pt files: MotionBERT's two).
+    pre = {"n_frames": n_frames, "score_channel": args.score_channel, "max_persons": arch.get("persons", 2)}
     logits, activation = predict(model, model_inputs(annotations, pre), return_activation=True)
     num_classes = logits.shape[1]
     names = class_names(args.dataset or DATASET_BY_CLASSES.get(num_classes, ""), num_classes)

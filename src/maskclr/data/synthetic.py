@@ -70,7 +70,8 @@ FINE_PAIRS = {
 # NTU-like cameras (1-based id = index + 1): azimuth (deg) and height (m). All three are Kinect v2
 # colour cameras (1920×1080, 84.1° horizontal field of view: focal 960 / tan 42.05° ≈ 1064 px).
 # NTU's 17 setups vary the distance to the performer; here each performance draws its distance
-# from DISTANCE_M (each camera ±0.15 m), so a 1.5-1.9 m body is about 380-700 px tall (median ≈ 520).
+# from DISTANCE_M (each camera ±0.15 m): nose to ankle, a body is about 380-600 px tall (5th to
+# 95th percentile; median ≈ 480 px; squats and bows are shorter).
 CAMERAS = ((-45.0, 1.2), (0.0, 1.25), (45.0, 1.15))
 FOCAL_PX = 1064.0
 DISTANCE_M = (2.8, 4.0)

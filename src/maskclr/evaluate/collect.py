@@ -22,7 +22,9 @@ from maskclr.fileio import atomic_output
 EVAL_COLUMNS = ("perturbation", "level", "test_estimator", "top1", "top5", "mean_class_acc", "n", "joints_effective",
                 "top3_share")
 EVAL_METRICS = EVAL_COLUMNS[3:]
-OPTIONAL_METRICS = ("joints_effective", "top3_share")  # only on the training tier's clean row
+# The activation spread is on the training tier's clean row only, empty on the others. The header
+# check stays strict: an evaluation CSV written before these columns existed is refused (rerun it).
+OPTIONAL_METRICS = ("joints_effective", "top3_share")
 COLUMNS = ("dataset", "split", "backbone", "method", "seed", "kind", "test_estimator", "perturbation", "level",
            "metric", "value")
 EVAL_PATH = re.compile(r"(?:^|/)eval/(?P<dataset>[^/]+)/(?P<split>[^/]+)/(?P<backbone>[^/]+)/(?P<run>[^/]+)\.csv$")

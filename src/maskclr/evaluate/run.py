@@ -12,9 +12,9 @@ crop_scale ratio 2, as in training's test split). Rows of the output CSV:
 - ``joints``: a random fraction of joints zeroed per sample (Fig. 6, right);
 - ``frames_noise``: σ noise, then a fraction of frames zeroed, on every tier (Table 3).
 
-The clean row of the training tier also holds the spread of the model's joint activation
-(§4.1's mechanism, measured): ``joints_effective`` = exp(entropy) of each sample's normalised
-per-joint activation (17 = uniform, 1 = a single joint) and ``top3_share``, the share of its
+The clean row of the training tier also holds the spread of the model's joint activation (the
+mechanism of docs/method.md §4.1, measured): ``joints_effective`` = exp(entropy) of each
+sample's normalised per-joint activation (17 = uniform, 1 = a single joint) and ``top3_share``, the share of its
 three most activated joints, both averaged over the test samples (empty on the other rows).
 Also writes the mean joint activation per class (the activation figure) as an npz file, with
 the same two numbers.
@@ -55,7 +55,7 @@ def load_model(path, threads, device="auto"):
 
 
 def model_inputs(annotations, pre):
-    """(N, 2, T, 17, 3) float32 model inputs of PYSKL annotations: the test-time preprocessing
+    """(N, P, T, 17, 3) float32 model inputs of PYSKL annotations: the test-time preprocessing
     (deterministic resampling, crop_scale ratio 2) of the preprocess settings ``pre``."""
     x = preprocess(annotations, pre["n_frames"], False, score_channel=pre["score_channel"],
                    max_persons=pre["max_persons"])
@@ -72,7 +72,7 @@ class TestSet:
         self.pre = pre
 
     def inputs(self, noise=0.0, spatial=False, rng=None):
-        """(N, 2, T, 17, 3) float32 model inputs, after optional pre-preprocessing noise."""
+        """(N, P, T, 17, 3) float32 model inputs, after optional pre-preprocessing noise."""
         annotations = self.annotations
         if noise:
             annotations = [{**a, "keypoint": add_noise(a["keypoint"], a["img_shape"], noise, rng, spatial)}
@@ -82,7 +82,7 @@ class TestSet:
 
 @torch.no_grad()
 def predict(model, x, batch=None, return_activation=False):
-    """Logits (N, classes) and, when asked, the activation (N, 2, T', J') of the inputs x, on
+    """Logits (N, classes) and, when asked, the activation (N, P, T', J') of the inputs x, on
     the model's device."""
     device = next(model.parameters()).device
     # Small batches are fastest on CPU (the working set stays in cache); a GPU wants large ones.
@@ -140,7 +140,7 @@ def evaluate(model, sets, clean, train_tier, grid, num_classes):
 
 
 def joint_activation(activation):
-    """Activation (N, 2, T', J') → (N, J'): person 0, mean over time, each sample scaled to max 1."""
+    """Activation (N, P, T', J') → (N, J'): person 0, mean over time, each sample scaled to max 1."""
     per_sample = activation[:, 0].mean(dim=1)
     return per_sample / per_sample.amax(dim=1, keepdim=True).clamp_min(1e-12)
 
@@ -161,7 +161,7 @@ def activation_spread(per_sample):
 def class_activation(per_sample, x, labels, num_classes):
     """Mean per-joint activation per class (C, J), each class scaled to max 1, and the mean
     skeleton (C, J, 2) of person 0, from per-sample activations (N, J) of the clean inputs
-    x (N, 2, T, J, 3)."""
+    x (N, P, T, J, 3)."""
     present = [c for c in range(num_classes) if (labels == c).any()]
     act = np.stack([per_sample[torch.as_tensor(labels == c)].mean(0).numpy() for c in present])
     pose = np.stack([x[labels == c, 0, :, :, :2].mean(axis=(0, 1)) for c in present])

@@ -79,10 +79,11 @@ class DSTFormer(Backbone):
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         for module in self.modules():
             if isinstance(module, nn.Linear):
-                nn.init.trunc_normal_(module.weight, std=0.02)
+                # One draw per layer in module order, as MotionBERT: with the default 0.02 the
+                # initial weights are MotionBERT's exactly (trunc_normal_'s bounds are ±2 absolute).
+                std = self.embed_init_std if module is self.joints_embed else 0.02
+                nn.init.trunc_normal_(module.weight, std=std)
                 nn.init.zeros_(module.bias)
-        nn.init.trunc_normal_(self.joints_embed.weight, std=self.embed_init_std, a=-2 * self.embed_init_std,
-                              b=2 * self.embed_init_std)
         for fuse in self.ts_attn:  # both branches weighted equally at first
             nn.init.zeros_(fuse.weight)
             nn.init.constant_(fuse.bias, 0.5)

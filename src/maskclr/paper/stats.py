@@ -20,7 +20,7 @@ _Z975 = 1.960
 
 def t975(df):
     """The 97.5 % quantile of Student's t with ``df`` ≥ 1 degrees of freedom (beyond 30: the
-    normal quantile with the first-order correction z + (z³ + z) / (4 df), within 0.002)."""
+    normal quantile with the first-order correction z + (z³ + z) / (4 df), within 0.005)."""
     if df < 1:
         raise ValueError(f"degrees of freedom must be >= 1, got {df}")
     if df <= len(_T975):

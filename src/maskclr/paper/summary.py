@@ -91,7 +91,14 @@ def noise_cost(metrics, settings, method):
     return (sigma, *paired_difference(worst, clean))
 
 
-def verdict(row, method, baseline):
+def listing(rows):
+    """``group (Δ [CI])``, …, or "none"."""
+    return "; ".join(f"{r.group} ({interval(r.delta_mean, r.delta_ci95, sign=True)})" for r in rows.itertuples()) or "none"
+
+
+def verdict(row, method):
+    if row.seeds == 0:
+        return "no seed in common"
     if row.seeds < 2:
         return "one seed: no interval"
     if not row.significant:
@@ -107,7 +114,7 @@ def markdown(table, metrics, settings):
     for r in table.itertuples():
         lines.append(f"| {r.group} | {interval(r.baseline_mean, r.baseline_ci95)} | {interval(r.method_mean, r.method_ci95)}"
                      f" | {interval(r.delta_mean, r.delta_ci95, sign=True)} | {r.seeds_ahead} of {r.seeds} seeds"
-                     f" | {verdict(r, method, baseline)} |")
+                     f" | {verdict(r, method)} |")
     lines += ["", f"Top-1 (%), mean over {seeds} seeds [95 % confidence interval, Student's t]; Δ is paired by seed "
               "(percentage points). A difference is significant when its interval excludes 0.", ""]
     robust = table[table["group"] != "clean"]
@@ -118,8 +125,6 @@ def markdown(table, metrics, settings):
         better = robust[robust["significant"] & (robust["delta_mean"] > 0)]
         worse = robust[robust["significant"] & (robust["delta_mean"] < 0)]
         same = robust[~robust["significant"]]
-        listing = lambda rows: "; ".join(  # noqa: E731 (a one-line formatter)
-            f"{r.group} ({interval(r.delta_mean, r.delta_ci95, sign=True)})" for r in rows.itertuples()) or "none"
         lines.append(f"{method} is significantly more robust than {baseline} under: {listing(better)}. "
                      f"Significantly less robust under: {listing(worse)}. "
                      f"No significant difference under: {listing(same)}.")

@@ -17,7 +17,8 @@ is only in the training summaries (``kind=train``, ``best_top1``).
 
 Numbers are the mean over seeds ± the half-width of its 95 % confidence interval (Student's t)
 where there are several seeds; the difference to the baseline is paired by seed, with its own
-95 % interval (``maskclr.paper.stats``). The CSV twin holds the same numbers unrounded, one row
+95 % interval, over the seeds both methods have (the means use each method's own seeds; the
+workflow trains both methods on the same seeds) (``maskclr.paper.stats``). The CSV twin holds the same numbers unrounded, one row
 per cell (``top1``, ``top1_std``, ``top1_ci95``, ``n_seeds``, ``delta``, ``delta_ci95``). Both files depend only on their
 inputs: fixed formats, fixed row order, no timestamps.
 """
@@ -250,7 +251,10 @@ def spread_cells(metrics, settings):
             records[key].update({metric: cell["mean"], f"{metric}_ci95": cell["ci95"], f"{metric}_delta": delta,
                                  f"{metric}_delta_ci95": delta_ci})
     methods = ["stage1", *settings["table_methods"]]
-    order = lambda key: (key[0], _rank(key[1], SPLITS), _rank(key[2], BACKBONES), _rank(key[3], methods), key[3])  # noqa: E731
+
+    def order(key):
+        return key[0], _rank(key[1], SPLITS), _rank(key[2], BACKBONES), _rank(key[3], methods), key[3]
+
     return pd.DataFrame([records[key] for key in sorted(records, key=order)])
 
 

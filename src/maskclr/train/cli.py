@@ -74,9 +74,11 @@ def seed_epoch(seed, epoch, rank):
     torch.manual_seed(int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1)[0]))
 
 
-def architecture(args, num_classes, schedule):
+def architecture(args, num_classes, persons, schedule):
+    """What a model.pt is: backbone and sizes, classes, head size and the persons per sample it
+    was trained on (``preprocess.max_persons``), so that predict feeds it the same layout."""
     return {"backbone": args.backbone, "sizes": json.loads(args.backbone_json), "num_classes": num_classes,
-            "head_hidden": schedule.head_hidden}
+            "persons": persons, "head_hidden": schedule.head_hidden}
 
 
 def build_model(arch, schedule):
@@ -99,9 +101,10 @@ def lr_factor(schedule, epoch):
     """Learning-rate factor of ``epoch`` (0-based, counted over stage 1 then stage 2).
 
     ``exponential`` (the paper): ×lr_decay per epoch. ``cosine``: half a cosine from 1 to 0 over
-    both stages' epochs. Either starts with ``warmup_epochs`` of linear warm-up.
+    both stages' epochs. Either is multiplied, during the first ``warmup_epochs`` epochs, by a
+    linear warm-up 1/(w+1), 2/(w+1), …, w/(w+1).
     """
-    warmup = min(1.0, (epoch + 1) / schedule.warmup_epochs) if schedule.warmup_epochs else 1.0
+    warmup = min(1.0, (epoch + 1) / (schedule.warmup_epochs + 1))
     if schedule.lr_schedule == "exponential":
         return warmup * schedule.lr_decay**epoch
     total = schedule.epochs_stage1 + schedule.epochs_stage2
@@ -202,7 +205,7 @@ def main(argv=None):
         raise InputError(f"--schedule-json: key 'batch_size': {schedule.batch_size} is not divisible by {world} processes")
     train_set = SkeletonDataset(args.data, "train", seed=schedule.seed)
     test_set = SkeletonDataset(args.data, "test")
-    arch = architecture(args, train_set.num_classes, schedule)
+    arch = architecture(args, train_set.num_classes, train_set.x.shape[1], schedule)
     torch.manual_seed(schedule.seed)  # the same initial weights in every process and every run
     model = build_model(arch, schedule).to(device)
     optimiser, scheduler = build_optimiser(model, schedule)
