@@ -374,6 +374,12 @@ def _hand_to(pose, s, weight, side, target):
         _blend(pose, f"{key}_{side}", weight, angle)
 
 
+def _hands_to(pose, s, weight, targets):
+    """``_hand_to`` for both arms: ``targets`` [T, 2, 3] holds the left, then the right wrist."""
+    for k, side in enumerate("LR"):
+        _hand_to(pose, s, weight, side, targets[:, k])
+
+
 def _oscillation(t, rng, low_hz, high_hz):
     """sin(2π f t + φ) [T] with f ~ U(low_hz, high_hz), φ ~ U(0, 2π)."""
     return np.sin(2.0 * np.pi * rng.uniform(low_hz, high_hz) * t + rng.uniform(0.0, 2.0 * np.pi))
@@ -431,8 +437,7 @@ def _read_or_write(pose, u, t, s, rng, write):
         targets[:, 1, 2] -= 0.03
         targets[:, 1, 1] += 0.045 * scribble - 0.09 * u
         targets[:, 1, 0] += 0.02 * np.cos(np.pi * scribble)
-    for k, side in enumerate("LR"):
-        _hand_to(pose, s, env, side, targets[:, k])
+    _hands_to(pose, s, env, targets)
 
 
 def _hands_on_device(pose, u, t, s, rng, phone):
@@ -450,8 +455,7 @@ def _hands_on_device(pose, u, t, s, rng, phone):
     else:
         targets[:, 0, 2] += 0.05 * np.maximum(tap, 0.0)
         targets[:, 1, 2] += 0.05 * np.maximum(-tap, 0.0)
-    for k, side in enumerate("LR"):
-        _hand_to(pose, s, env, side, targets[:, k])
+    _hands_to(pose, s, env, targets)
 
 
 # (function, base length in frames at speed 1), in CLASS_NAMES order.
