@@ -25,6 +25,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	snakemake --lint
 	snakefmt --check Snakefile workflow/rules/*.smk
+	ruff check src tests benchmarks
+	ruff format --check src tests benchmarks
 
 # Regenerates the rule graph shown in the README (a test checks that it is current).
 rulegraph: $(STAMP)

@@ -24,8 +24,17 @@ PROFILE = ["--profile", str(REPO / "workflow" / "profiles" / "slurm"), "--sdm", 
 def timed(args, workdir):
     """Wall seconds of one snakemake call, pinned to core 0 (fails loudly on error)."""
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-    cmd = [*pin, sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(workdir), *args]
+    cmd = [
+        *pin,
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
     started = time.perf_counter()
     result = subprocess.run(cmd, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
@@ -50,8 +59,14 @@ def main():
         cases = {
             "snakemake --version": ["--version"],
             "demo -n": [*PROFILE, "-n", "--quiet", "rules"],
-            "paper -n": ["--configfile", str(REPO / "workflow" / "configs" / "paper.yaml"), *PROFILE,
-                         "-n", "--quiet", "rules"],
+            "paper -n": [
+                "--configfile",
+                str(REPO / "workflow" / "configs" / "paper.yaml"),
+                *PROFILE,
+                "-n",
+                "--quiet",
+                "rules",
+            ],
         }
         best, jobs = {}, {}
         for _ in range(args.repeats):  # interleaved, so that machine noise hits every case alike
@@ -66,8 +81,10 @@ def main():
         print(f"  {name:22s} {seconds:6.2f} s{extra}")
     floor = best["snakemake --version"]
     print(f"paper / demo dry-run:           {best['paper -n'] / best['demo -n']:.2f}")
-    print(f"paper dry-run above start-up:   {best['paper -n'] - floor:.2f} s "
-          f"({1000 * (best['paper -n'] - floor) / jobs['paper -n']:.1f} ms per job)")
+    print(
+        f"paper dry-run above start-up:   {best['paper -n'] - floor:.2f} s "
+        f"({1000 * (best['paper -n'] - floor) / jobs['paper -n']:.1f} ms per job)"
+    )
     print(f"target <= 3 s: {'met' if best['paper -n'] <= 3 else 'missed'}")
 
 

@@ -29,8 +29,12 @@ CPU = torch.device("cpu")
 
 def demo_model(config, backbone, num_classes):
     schedule = config["train"]["schedule"]
-    arch = {"backbone": backbone, "sizes": config["backbones"][backbone], "num_classes": num_classes,
-            "head_hidden": schedule["head_hidden"]}
+    arch = {
+        "backbone": backbone,
+        "sizes": config["backbones"][backbone],
+        "num_classes": num_classes,
+        "head_hidden": schedule["head_hidden"],
+    }
     return build_model(arch, Schedule(head_hidden=schedule["head_hidden"], head_dropout=schedule["head_dropout"]))
 
 
@@ -43,8 +47,10 @@ def steps(config, backbone, persons):
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
     x = torch.randn(batch, persons, frames, 17, 3)
     y = torch.randint(0, num_classes, (batch,))
-    return {name: make_step(model, method, x, y, optimiser, nullcontext)
-            for name, method in (("stage1", STAGE1), ("maskclr", MASKCLR))}
+    return {
+        name: make_step(model, method, x, y, optimiser, nullcontext)
+        for name, method in (("stage1", STAGE1), ("maskclr", MASKCLR))
+    }
 
 
 def best_seconds(steps, n, repeats):
@@ -65,18 +71,24 @@ def main():
     persons = config["preprocess"]["max_persons"]
     batch = config["train"]["schedule"]["batch_size"]
     matmul = max(matmul_flops_per_s(CPU, torch.float32, size=512) for _ in range(args.repeats))
-    print(f"one thread; batch {batch} x {persons} person(s) x {config['preprocess']['n_frames']} frames; "
-          f"plain 512^3 matmul: {matmul / 1e9:.1f} GFLOP/s")
-    print(f"{'backbone':12s} {'stage1 s/s':>10s} {'maskclr s/s':>11s} {'s2/s1':>6s} {'GFLOP/step':>10s} "
-          f"{'FLOP-bound s/s':>14s} {'achieved/bound':>14s} {'1 vs 2 persons':>14s}")
+    print(
+        f"one thread; batch {batch} x {persons} person(s) x {config['preprocess']['n_frames']} frames; "
+        f"plain 512^3 matmul: {matmul / 1e9:.1f} GFLOP/s"
+    )
+    print(
+        f"{'backbone':12s} {'stage1 s/s':>10s} {'maskclr s/s':>11s} {'s2/s1':>6s} {'GFLOP/step':>10s} "
+        f"{'FLOP-bound s/s':>14s} {'achieved/bound':>14s} {'1 vs 2 persons':>14s}"
+    )
     for backbone in config["backbones"]:
         ours, two = steps(config, backbone, persons), steps(config, backbone, 2)
         best = best_seconds({**ours, "two persons": two["stage1"]}, args.steps, args.repeats)
         t1, t2, t_two = best["stage1"], best["maskclr"], best["two persons"]
         flops = count_flops(ours["stage1"])
         bound = batch * matmul / flops
-        print(f"{backbone:12s} {batch / t1:10.1f} {batch / t2:11.1f} {t2 / t1:6.2f} {flops / 1e9:10.2f} "
-              f"{bound:14.0f} {batch / t1 / bound:14.2f} {t_two / t1:14.2f}")
+        print(
+            f"{backbone:12s} {batch / t1:10.1f} {batch / t2:11.1f} {t2 / t1:6.2f} {flops / 1e9:10.2f} "
+            f"{bound:14.0f} {batch / t1 / bound:14.2f} {t_two / t1:14.2f}"
+        )
 
 
 if __name__ == "__main__":

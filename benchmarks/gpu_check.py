@@ -60,9 +60,24 @@ from maskclr.errors import InputError
 from maskclr.evaluate.run import model_inputs
 from maskclr.fileio import dump_pickle
 from maskclr.models.attention import explicit_attention, fused_attention
-from maskclr.plan.cost import (JOINTS, MASKCLR, PAPER_BACKBONES, PAPER_BATCH, PAPER_FRAMES, PERSONS, STAGE1,
-                               STAGES, TRAIN_GPUS, autocast_for, gpu_peak, make_step, matmul_flops_per_s,
-                               paper_model, seconds_per_step, step_flops)
+from maskclr.plan.cost import (
+    JOINTS,
+    MASKCLR,
+    PAPER_BACKBONES,
+    PAPER_BATCH,
+    PAPER_FRAMES,
+    PERSONS,
+    STAGE1,
+    STAGES,
+    TRAIN_GPUS,
+    autocast_for,
+    gpu_peak,
+    make_step,
+    matmul_flops_per_s,
+    paper_model,
+    seconds_per_step,
+    step_flops,
+)
 from maskclr.poses.base import build_estimator
 from maskclr.poses.detector import PersonDetector, build_detector
 from maskclr.poses.extract import ESTIMATORS
@@ -74,8 +89,13 @@ SCHEMA = 1
 NUM_CLASSES = 60
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=1"]
 ATTENTION_BACKBONES = ("dstformer", "transformer")  # STTFormer's tanh attention does not use attend()
-GRID = {"seed": 0, "noise_sigmas": [0, 0.005], "parts": ["head"], "joint_fractions": [0.3],
-        "frames_noise": {"fraction": 0.5, "sigma": 0.002}}
+GRID = {
+    "seed": 0,
+    "noise_sigmas": [0, 0.005],
+    "parts": ["head"],
+    "joint_fractions": [0.3],
+    "frames_noise": {"fraction": 0.5, "sigma": 0.002},
+}
 
 
 @dataclass(frozen=True)
@@ -104,24 +124,44 @@ class Sizes:
         return max(self.batch // TRAIN_GPUS, 2)  # BatchNorm needs 2
 
 
-GPU = Sizes(backbones=PAPER_BACKBONES, frames=PAPER_FRAMES, batch=PAPER_BATCH, eval_batch=256, steps=3,
-            matmul=8192, trainer={"dim_feat": 64, "dim_rep": 64, "depth": 2, "num_heads": 4, "mlp_ratio": 2,
-                                  "maxlen": PAPER_FRAMES},
-            data={"subjects": 8, "replications": 1, "cameras": 3}, data_frames=PAPER_FRAMES, epochs=3,
-            pose_arch={"vitpose": {}, "hrnet": {}}, frame_shape=(1080, 1920), pose_frames=64, detector_size=None,
-            budget_s=450)
-SMOKE = Sizes(backbones={"dstformer": {"dim_feat": 16, "dim_rep": 16, "depth": 1, "num_heads": 2, "mlp_ratio": 2,
-                                       "maxlen": 9},
-                         "sttformer": {"num_frames": 9, "len_parts": 3, "num_heads": 1,
-                                       "config": [[8, 8, 4], [8, 16, 4]]},
-                         "transformer": {"dim": 16, "depth": 1, "num_heads": 2, "mlp_ratio": 2, "maxlen": 9,
-                                         "t_patch": 3}},
-              frames=9, batch=4, eval_batch=8, steps=1, matmul=256,
-              trainer={"dim_feat": 8, "dim_rep": 8, "depth": 1, "num_heads": 2, "mlp_ratio": 2, "maxlen": 9},
-              data={"subjects": 3, "replications": 1, "cameras": 1, "min_frames": 10, "max_frames": 20},
-              data_frames=9, epochs=3, pose_arch={"vitpose": {"depth": 1, "embed_dim": 32, "num_heads": 2},
-                                                  "hrnet": {"width": 4}},
-              frame_shape=(108, 192), pose_frames=1, detector_size=(64, 128), budget_s=240)
+GPU = Sizes(
+    backbones=PAPER_BACKBONES,
+    frames=PAPER_FRAMES,
+    batch=PAPER_BATCH,
+    eval_batch=256,
+    steps=3,
+    matmul=8192,
+    trainer={"dim_feat": 64, "dim_rep": 64, "depth": 2, "num_heads": 4, "mlp_ratio": 2, "maxlen": PAPER_FRAMES},
+    data={"subjects": 8, "replications": 1, "cameras": 3},
+    data_frames=PAPER_FRAMES,
+    epochs=3,
+    pose_arch={"vitpose": {}, "hrnet": {}},
+    frame_shape=(1080, 1920),
+    pose_frames=64,
+    detector_size=None,
+    budget_s=450,
+)
+SMOKE = Sizes(
+    backbones={
+        "dstformer": {"dim_feat": 16, "dim_rep": 16, "depth": 1, "num_heads": 2, "mlp_ratio": 2, "maxlen": 9},
+        "sttformer": {"num_frames": 9, "len_parts": 3, "num_heads": 1, "config": [[8, 8, 4], [8, 16, 4]]},
+        "transformer": {"dim": 16, "depth": 1, "num_heads": 2, "mlp_ratio": 2, "maxlen": 9, "t_patch": 3},
+    },
+    frames=9,
+    batch=4,
+    eval_batch=8,
+    steps=1,
+    matmul=256,
+    trainer={"dim_feat": 8, "dim_rep": 8, "depth": 1, "num_heads": 2, "mlp_ratio": 2, "maxlen": 9},
+    data={"subjects": 3, "replications": 1, "cameras": 1, "min_frames": 10, "max_frames": 20},
+    data_frames=9,
+    epochs=3,
+    pose_arch={"vitpose": {"depth": 1, "embed_dim": 32, "num_heads": 2}, "hrnet": {"width": 4}},
+    frame_shape=(108, 192),
+    pose_frames=1,
+    detector_size=(64, 128),
+    budget_s=240,
+)
 
 
 class OutOfTime(Exception):
@@ -163,12 +203,22 @@ def trainer_precision(device):
 def device_section(ctx):
     """Device, versions and the bf16 peak that MFU is taken against."""
     measured = matmul_flops_per_s(ctx.device, torch.bfloat16, ctx.sizes.matmul, repeats=10) / 1e12
-    info = {"device": ctx.device.type, "torch": torch.__version__, "cuda": torch.version.cuda,
-            "cpus": os.cpu_count(), "matmul_bf16_tflops": measured, "name": "cpu"}
+    info = {
+        "device": ctx.device.type,
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "cpus": os.cpu_count(),
+        "matmul_bf16_tflops": measured,
+        "name": "cpu",
+    }
     if ctx.device.type == "cuda":
         props = torch.cuda.get_device_properties(ctx.device)
-        info.update(name=props.name, memory_gib=props.total_memory / 2**30,
-                    capability=f"{props.major}.{props.minor}", bf16_supported=torch.cuda.is_bf16_supported())
+        info.update(
+            name=props.name,
+            memory_gib=props.total_memory / 2**30,
+            capability=f"{props.major}.{props.minor}",
+            bf16_supported=torch.cuda.is_bf16_supported(),
+        )
     entry = gpu_peak(info["name"]) if ctx.device.type == "cuda" else None
     ctx.peak_tflops = entry[1] if entry else measured
     info.update(peak_bf16_tflops=ctx.peak_tflops, peak_source=f"table: {entry[0]}" if entry else "measured matmul")
@@ -208,16 +258,24 @@ def measure(ctx, model, stage, precision, batch, flops):
     finally:
         model.train()
     tflops = flops / seconds / 1e12
-    return {"step_s": seconds, "samples_per_s": batch / seconds, "tflop_per_step": flops / 1e12,
-            "tflops": tflops, "mfu": tflops / ctx.peak_tflops if ctx.peak_tflops else None,
-            "peak_memory_gib": peak_memory_gib(ctx.device)}
+    return {
+        "step_s": seconds,
+        "samples_per_s": batch / seconds,
+        "tflop_per_step": flops / 1e12,
+        "tflops": tflops,
+        "mfu": tflops / ctx.peak_tflops if ctx.peak_tflops else None,
+        "peak_memory_gib": peak_memory_gib(ctx.device),
+    }
 
 
 def step_kinds(sizes):
     """(stage, precision, batch) of every measured step of one backbone."""
     return [(stage, precision, sizes.batch) for precision in ("bf16", "fp32") for stage in ("stage1", "stage2")] + [
-        ("stage1", "bf16", sizes.local_batch), ("stage2", "bf16", sizes.local_batch),
-        ("eval", "bf16", sizes.batch), ("eval", "fp32", sizes.eval_batch)]
+        ("stage1", "bf16", sizes.local_batch),
+        ("stage2", "bf16", sizes.local_batch),
+        ("eval", "bf16", sizes.batch),
+        ("eval", "fp32", sizes.eval_batch),
+    ]
 
 
 def guarded_row(ctx, row, measure_row):
@@ -246,26 +304,41 @@ def steps_section(ctx):
             return flops[stage, batch]
 
         for stage, precision, batch in step_kinds(ctx.sizes):
-            row = {"backbone": backbone, "sizes": sizes, "frames": ctx.sizes.frames, "persons": PERSONS,
-                   "stage": stage, "precision": precision, "batch": batch}
-            rows.append(guarded_row(ctx, row, lambda: measure(ctx, model, stage, precision, batch,
-                                                              counted(stage, batch))))
-        del model
+            row = {
+                "backbone": backbone,
+                "sizes": sizes,
+                "frames": ctx.sizes.frames,
+                "persons": PERSONS,
+                "stage": stage,
+                "precision": precision,
+                "batch": batch,
+            }
+            rows.append(
+                guarded_row(ctx, row, lambda: measure(ctx, model, stage, precision, batch, counted(stage, batch)))
+            )
+        model = None  # frees its memory before the next backbone's (the closures above hold it)
         free_memory(ctx.device)
     # The paper's jobs run the per-GPU batch and the eval batches (what the planner reads); a
     # whole batch of 32 on one GPU may not fit in memory, which is a finding, not a failure.
     needed = [row for row in rows if row["stage"] == "eval" or row["batch"] == ctx.sizes.local_batch]
-    return {"rows": rows, "stage2_over_stage1": stage_ratios(rows),
-            "checks": {"job_steps_measured": all("step_s" in row for row in needed),
-                       "failures_out_of_memory_only": all("OutOfMemoryError" in row["error"]
-                                                          for row in rows if "error" in row)}}
+    return {
+        "rows": rows,
+        "stage2_over_stage1": stage_ratios(rows),
+        "checks": {
+            "job_steps_measured": all("step_s" in row for row in needed),
+            "failures_out_of_memory_only": all("OutOfMemoryError" in row["error"] for row in rows if "error" in row),
+        },
+    }
 
 
 def stage_ratios(rows):
     """Stage-2 / stage-1 step time per 'backbone/precision/batch N'."""
     times = {(r["backbone"], r["precision"], r["batch"], r["stage"]): r["step_s"] for r in rows if "step_s" in r}
-    return {f"{b}/{p}/batch {n}": times[b, p, n, "stage2"] / t for (b, p, n, stage), t in times.items()
-            if stage == "stage1" and (b, p, n, "stage2") in times}
+    return {
+        f"{b}/{p}/batch {n}": times[b, p, n, "stage2"] / t
+        for (b, p, n, stage), t in times.items()
+        if stage == "stage1" and (b, p, n, "stage2") in times
+    }
 
 
 def attention_times(ctx, model):
@@ -275,8 +348,11 @@ def attention_times(ctx, model):
     for name, force in (("sdpa", fused_attention), ("explicit", explicit_attention)):
         with force():
             times[name] = seconds_per_step(step, ctx.sizes.steps, ctx.device)
-    return {"sdpa_step_s": times["sdpa"], "explicit_step_s": times["explicit"],
-            "sdpa_over_explicit": times["sdpa"] / times["explicit"]}
+    return {
+        "sdpa_step_s": times["sdpa"],
+        "explicit_step_s": times["explicit"],
+        "sdpa_over_explicit": times["sdpa"] / times["explicit"],
+    }
 
 
 def attention_section(ctx):
@@ -286,7 +362,7 @@ def attention_section(ctx):
         model = paper_model(backbone, ctx.sizes.backbones[backbone], NUM_CLASSES).to(ctx.device)
         row = {"backbone": backbone, "precision": "bf16", "batch": ctx.sizes.local_batch}
         rows.append(guarded_row(ctx, row, lambda: attention_times(ctx, model)))
-        del model
+        model = None  # frees its memory before the next backbone's (the closures above hold it)
         free_memory(ctx.device)
     return {"rows": rows, "checks": {"all_rows_measured": all("sdpa_step_s" in row for row in rows)}}
 
@@ -318,9 +394,15 @@ def ddp_worker(out, sizes):
     reduced = loss.detach().float().clone()
     dist.all_reduce(reduced)
     grads = [p.grad for p in model.parameters() if p.grad is not None]
-    payload = {"backend": backend, "world": dist.get_world_size(), "loss": float(loss), "all_reduce": float(reduced),
-               "terms": {k: float(v) for k, v in terms.items()}, "grads": len(grads),
-               "grads_finite": all(bool(torch.isfinite(g).all()) for g in grads)}
+    payload = {
+        "backend": backend,
+        "world": dist.get_world_size(),
+        "loss": float(loss),
+        "all_reduce": float(reduced),
+        "terms": {k: float(v) for k, v in terms.items()},
+        "grads": len(grads),
+        "grads_finite": all(bool(torch.isfinite(g).all()) for g in grads),
+    }
     dist.destroy_process_group()
     Path(out).write_text(json.dumps(payload))
 
@@ -334,9 +416,11 @@ def ddp_section(ctx):
         raise RuntimeError(f"torchrun exited {result.returncode}: {result.stderr[-1500:]}")
     payload = json.loads(out.read_text())
     finite = all(math.isfinite(v) for v in [payload["loss"], *payload["terms"].values()])
-    checks = {"backend": payload["backend"] == ("nccl" if ctx.device.type == "cuda" else "gloo"),
-              "losses_finite": finite and payload["grads_finite"],
-              "all_reduce": payload["all_reduce"] == payload["loss"]}
+    checks = {
+        "backend": payload["backend"] == ("nccl" if ctx.device.type == "cuda" else "gloo"),
+        "losses_finite": finite and payload["grads_finite"],
+        "all_reduce": payload["all_reduce"] == payload["loss"],
+    }
     return {**payload, "seconds_torchrun": seconds, "checks": checks}
 
 
@@ -346,20 +430,57 @@ def synthetic_data(folder, sizes):
     poses, h5 = folder / "poses.pkl", folder / "xsub.h5"
     if not h5.exists():
         dump_pickle(synthetic.generate(seed=0, **sizes.data), poses)
-        preprocess.main(["--poses", str(poses), "--split", "xsub", "--out", str(h5),
-                         "--n-frames", str(sizes.data_frames), "--num-classes", str(len(synthetic.CLASS_NAMES))])
+        preprocess.main(
+            [
+                "--poses",
+                str(poses),
+                "--split",
+                "xsub",
+                "--out",
+                str(h5),
+                "--n-frames",
+                str(sizes.data_frames),
+                "--num-classes",
+                str(len(synthetic.CLASS_NAMES)),
+            ]
+        )
     return h5, poses
 
 
 def train(ctx, data, folder, stage, init=None, cut=False):
     """``python -m maskclr.train`` under torchrun; ``cut``: a time budget that ends it after one epoch."""
-    schedule = {"batch_size": 8 if ctx.sizes is SMOKE else 16, "epochs_stage1": ctx.sizes.epochs,
-                "epochs_stage2": 2, "lr_backbone": 1e-3, "lr_head": 1e-3, "head_hidden": 64}
+    schedule = {
+        "batch_size": 8 if ctx.sizes is SMOKE else 16,
+        "epochs_stage1": ctx.sizes.epochs,
+        "epochs_stage2": 2,
+        "lr_backbone": 1e-3,
+        "lr_head": 1e-3,
+        "head_hidden": 64,
+    }
     method = dataclasses.asdict(MASKCLR) if stage == "stage2" else {}
-    args = [*TORCHRUN, "-m", "maskclr.train", "--data", data, "--stage", stage, "--backbone", "dstformer",
-            "--backbone-json", json.dumps(ctx.sizes.trainer), "--schedule-json", json.dumps(schedule),
-            "--method-json", json.dumps(method), "--work-dir", folder / "work", "--out-model", folder / "model.pt",
-            "--out-metrics", folder / "metrics.json"]
+    args = [
+        *TORCHRUN,
+        "-m",
+        "maskclr.train",
+        "--data",
+        data,
+        "--stage",
+        stage,
+        "--backbone",
+        "dstformer",
+        "--backbone-json",
+        json.dumps(ctx.sizes.trainer),
+        "--schedule-json",
+        json.dumps(schedule),
+        "--method-json",
+        json.dumps(method),
+        "--work-dir",
+        folder / "work",
+        "--out-model",
+        folder / "model.pt",
+        "--out-metrics",
+        folder / "metrics.json",
+    ]
     args += ["--init", init] if init else []
     args += ["--time-budget-min", "1e-6", "--time-margin-min", "0"] if cut else []
     result, seconds = run_command(ctx, args)
@@ -376,9 +497,12 @@ def trainer_section(ctx):
     """Stage 1 uninterrupted, cut after one epoch and resumed, then stage 2 from it."""
     data, _ = synthetic_data(ctx.work / "data", ctx.sizes)
     full, cut, stage2 = (ctx.work / name for name in ("full", "cut", "stage2"))
-    runs = {"stage1": train(ctx, data, full, "stage1"), "stage1_cut": train(ctx, data, cut, "stage1", cut=True),
-            "stage1_resumed": train(ctx, data, cut, "stage1"),
-            "stage2": train(ctx, data, stage2, "stage2", init=full / "model.pt")}
+    runs = {
+        "stage1": train(ctx, data, full, "stage1"),
+        "stage1_cut": train(ctx, data, cut, "stage1", cut=True),
+        "stage1_resumed": train(ctx, data, cut, "stage1"),
+        "stage2": train(ctx, data, stage2, "stage2", init=full / "model.pt"),
+    }
     done = all(runs[name]["exit"] == 0 for name in ("stage1", "stage1_resumed", "stage2"))
     if not done:
         return {"runs": runs, "checks": {"runs_finished": False}}
@@ -386,18 +510,25 @@ def trainer_section(ctx):
     losses = [row[k] for r in rows.values() for row in r for k in ("loss", "ce_s", "ce_m", "l_sc", "l_cc") if k in row]
     metrics = json.loads((full / "metrics.json").read_text())
     cut_log = runs["stage1_cut"]["stderr_tail"]
-    checks = {"runs_finished": True,
-              # torchrun exits 1 and reports its worker's exit code (the trainer's 3: out of time)
-              "cut_after_epoch_1": "reached after epoch 1" in cut_log
-              and re.search(rf"exitcode\s*: {OUT_OF_TIME} ", cut_log) is not None,
-              "resumed": "resuming at epoch 1" in runs["stage1_resumed"]["stderr_tail"],
-              "resumed_history_equal": rows["stage1_resumed"] == rows["stage1"],
-              "losses_finite": all(math.isfinite(v) for v in losses),
-              "stage2_contrastive": all(row["l_sc"] > 0 and row["l_cc"] > 0 for row in rows["stage2"]),
-              "device": metrics["device"] == ctx.device.type}
-    return {"runs": runs, "epochs": {k: len(v) for k, v in rows.items()}, "history": rows,
-            "max_resume_difference": max_difference(rows["stage1"], rows["stage1_resumed"]),
-            "samples_per_s": metrics["samples_per_s"], "checks": checks}
+    checks = {
+        "runs_finished": True,
+        # torchrun exits 1 and reports its worker's exit code (the trainer's 3: out of time)
+        "cut_after_epoch_1": "reached after epoch 1" in cut_log
+        and re.search(rf"exitcode\s*: {OUT_OF_TIME} ", cut_log) is not None,
+        "resumed": "resuming at epoch 1" in runs["stage1_resumed"]["stderr_tail"],
+        "resumed_history_equal": rows["stage1_resumed"] == rows["stage1"],
+        "losses_finite": all(math.isfinite(v) for v in losses),
+        "stage2_contrastive": all(row["l_sc"] > 0 and row["l_cc"] > 0 for row in rows["stage2"]),
+        "device": metrics["device"] == ctx.device.type,
+    }
+    return {
+        "runs": runs,
+        "epochs": {k: len(v) for k, v in rows.items()},
+        "history": rows,
+        "max_resume_difference": max_difference(rows["stage1"], rows["stage1_resumed"]),
+        "samples_per_s": metrics["samples_per_s"],
+        "checks": checks,
+    }
 
 
 def max_difference(rows, others):
@@ -415,10 +546,30 @@ def evaluate_section(ctx):
         raise FileNotFoundError(f"{model}: no stage-2 model (see the trainer section)")
     pre = {"n_frames": ctx.sizes.data_frames, "score_channel": "motionbert", "max_persons": PERSONS}
     out = ctx.work / "eval.csv"
-    result, seconds = run_command(ctx, [
-        sys.executable, "-m", "maskclr.evaluate", "--model", model, "--poses", f"mq={poses}", "--train-estimator",
-        "mq", "--split", "xsub", "--preprocess-json", json.dumps(pre), "--grid-json", json.dumps(GRID),
-        "--out-csv", out, "--out-activation", ctx.work / "activation.npz"])
+    result, seconds = run_command(
+        ctx,
+        [
+            sys.executable,
+            "-m",
+            "maskclr.evaluate",
+            "--model",
+            model,
+            "--poses",
+            f"mq={poses}",
+            "--train-estimator",
+            "mq",
+            "--split",
+            "xsub",
+            "--preprocess-json",
+            json.dumps(pre),
+            "--grid-json",
+            json.dumps(GRID),
+            "--out-csv",
+            out,
+            "--out-activation",
+            ctx.work / "activation.npz",
+        ],
+    )
     if result.returncode:
         raise RuntimeError(f"maskclr.evaluate exited {result.returncode}: {result.stderr[-1500:]}")
     with open(out, newline="") as fh:
@@ -427,9 +578,15 @@ def evaluate_section(ctx):
     start = time.perf_counter()
     model_inputs(annotations, {**pre, "n_frames": PAPER_FRAMES})
     rate = len(annotations) / (time.perf_counter() - start)
-    return {"seconds_evaluate": seconds, "rows": len(rows), "test_samples": len(annotations),
-            "top1_clean": float(rows[0]["top1"]), "preprocess_samples_per_s": rate, "preprocess_frames": PAPER_FRAMES,
-            "checks": {"rows_finite": bool(rows) and all(math.isfinite(float(r["top1"])) for r in rows)}}
+    return {
+        "seconds_evaluate": seconds,
+        "rows": len(rows),
+        "test_samples": len(annotations),
+        "top1_clean": float(rows[0]["top1"]),
+        "preprocess_samples_per_s": rate,
+        "preprocess_frames": PAPER_FRAMES,
+        "checks": {"rows_finite": bool(rows) and all(math.isfinite(float(r["top1"])) for r in rows)},
+    }
 
 
 class TwoPersons(PersonDetector):
@@ -449,15 +606,32 @@ def poses_section(ctx):
     for kind, variant in (("vitpose", "b"), ("hrnet", "w32")):
         ctx.check_time(kind)
         arch = ctx.sizes.pose_arch[kind]
-        estimator = build_estimator({"type": kind, "variant": variant, "random_init": True, "arch": arch,
-                                     "detector": {"type": "whole_frame"}, "device": ctx.device.type,
-                                     "batch_size": 64}, ESTIMATORS)
+        estimator = build_estimator(
+            {
+                "type": kind,
+                "variant": variant,
+                "random_init": True,
+                "arch": arch,
+                "detector": {"type": "whole_frame"},
+                "device": ctx.device.type,
+                "batch_size": 64,
+            },
+            ESTIMATORS,
+        )
         estimator.detector = TwoPersons()
         seconds = seconds_per_step(lambda: estimator.video_poses(frames), 1, ctx.device)
-        rows.append({"estimator": f"{kind}-{variant}", "arch": arch, "frame_shape": list(ctx.sizes.frame_shape),
-                     "frames": len(frames), "persons_per_frame": 2, "flip_test": estimator.flip_test,
-                     "frames_per_s": len(frames) / seconds})
-        del estimator
+        rows.append(
+            {
+                "estimator": f"{kind}-{variant}",
+                "arch": arch,
+                "frame_shape": list(ctx.sizes.frame_shape),
+                "frames": len(frames),
+                "persons_per_frame": 2,
+                "flip_test": estimator.flip_test,
+                "frames_per_s": len(frames) / seconds,
+            }
+        )
+        estimator = None  # frees its memory before the next estimator's
         free_memory(ctx.device)
     return {"estimators": rows, "detector": detector_row(ctx, frame)}
 
@@ -474,15 +648,24 @@ def detector_row(ctx, frame):
         transform.min_size, transform.max_size = ctx.sizes.detector_size[:1], ctx.sizes.detector_size[1]
     count = max(ctx.sizes.pose_frames // 8, 1)
     seconds = seconds_per_step(lambda: [detector.detect(frame) for _ in range(count)], 1, ctx.device)
-    return {"frame_shape": list(ctx.sizes.frame_shape), "input_size": ctx.sizes.detector_size,
-            "frames_per_s": count / seconds}
+    return {
+        "frame_shape": list(ctx.sizes.frame_shape),
+        "input_size": ctx.sizes.detector_size,
+        "frames_per_s": count / seconds,
+    }
 
 
 # (name, section, share of the budget it may use at most): the shares add up to more than 1,
 # since the sections that finish early leave their time to the later ones.
-SECTIONS = (("device", device_section, 0.05), ("steps", steps_section, 0.4), ("attention", attention_section, 0.1),
-            ("ddp", ddp_section, 0.1), ("trainer", trainer_section, 0.25), ("evaluate", evaluate_section, 0.1),
-            ("poses", poses_section, 0.15))
+SECTIONS = (
+    ("device", device_section, 0.05),
+    ("steps", steps_section, 0.4),
+    ("attention", attention_section, 0.1),
+    ("ddp", ddp_section, 0.1),
+    ("trainer", trainer_section, 0.25),
+    ("evaluate", evaluate_section, 0.1),
+    ("poses", poses_section, 0.15),
+)
 
 
 def run_section(ctx, name, section, share, budget):
@@ -495,9 +678,12 @@ def run_section(ctx, name, section, share, budget):
         result["ok"] = all(result.get("checks", {}).values())
     except OutOfTime as err:
         result = {"ok": False, "skipped": str(err)}
-    except Exception as err:  # noqa: BLE001: one failing section must not stop the others
-        result = {"ok": False, "error": f"{type(err).__name__}: {err}"[:2000],
-                  "traceback": traceback.format_exc()[-3000:]}
+    except Exception as err:  # any error: one failing section must not stop the others
+        result = {
+            "ok": False,
+            "error": f"{type(err).__name__}: {err}"[:2000],
+            "traceback": traceback.format_exc()[-3000:],
+        }
     free_memory(ctx.device)
     result["seconds"] = time.monotonic() - start
     return result
@@ -509,8 +695,14 @@ def run_check(sizes, device, budget):
     with tempfile.TemporaryDirectory(prefix="gpu_check_") as tmp:
         ctx = Context(sizes, device, Path(tmp), end=start + budget)
         sections = {name: run_section(ctx, name, section, share, budget) for name, section, share in SECTIONS}
-    return {"schema": SCHEMA, "smoke": sizes is SMOKE, "date": datetime.datetime.now().isoformat(timespec="seconds"),
-            "budget_s": budget, "wall_s": time.monotonic() - start, "sections": sections}
+    return {
+        "schema": SCHEMA,
+        "smoke": sizes is SMOKE,
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "budget_s": budget,
+        "wall_s": time.monotonic() - start,
+        "sections": sections,
+    }
 
 
 def fmt(value):
@@ -535,29 +727,50 @@ def report(result):
     """A readable summary: the device, each section's status and scalars, the steps table."""
     sections = result["sections"]
     device = sections["device"]
-    lines = [f"GPU check ({'smoke, CPU' if result['smoke'] else 'GPU'}), {result['date']}, "
-             f"{result['wall_s']:.0f} s: {device.get('name')} torch {device.get('torch')} CUDA {device.get('cuda')}, "
-             f"bf16 peak {fmt(device.get('peak_bf16_tflops'))} TFLOP/s ({device.get('peak_source')})"]
+    lines = [
+        f"GPU check ({'smoke, CPU' if result['smoke'] else 'GPU'}), {result['date']}, "
+        f"{result['wall_s']:.0f} s: {device.get('name')} torch {device.get('torch')} CUDA {device.get('cuda')}, "
+        f"bf16 peak {fmt(device.get('peak_bf16_tflops'))} TFLOP/s ({device.get('peak_source')})"
+    ]
     for name, section in sections.items():
         status = "ok" if section["ok"] else ("skipped" if "skipped" in section else "FAILED")
-        scalars = {k: v for k, v in section.items() if isinstance(v, (int, float, str)) and k not in ("ok", "traceback")}
+        scalars = {
+            k: v for k, v in section.items() if isinstance(v, (int, float, str)) and k not in ("ok", "traceback")
+        }
         failed = [k for k, v in section.get("checks", {}).items() if not v]
-        lines.append(f"- {name}: {status}" + "".join(f", {k} {fmt(v)}" for k, v in scalars.items())
-                     + (f", failed checks: {failed}" if failed else ""))
+        lines.append(
+            f"- {name}: {status}"
+            + "".join(f", {k} {fmt(v)}" for k, v in scalars.items())
+            + (f", failed checks: {failed}" if failed else "")
+        )
     steps = sections["steps"]
     if steps.get("rows"):
-        lines += ["", *steps_table(steps["rows"]), "", "stage 2 / stage 1: " + ", ".join(
-            f"{k} {v:.2f}" for k, v in steps["stage2_over_stage1"].items())]
+        lines += [
+            "",
+            *steps_table(steps["rows"]),
+            "",
+            "stage 2 / stage 1: " + ", ".join(f"{k} {v:.2f}" for k, v in steps["stage2_over_stage1"].items()),
+        ]
     for row in sections["attention"].get("rows", []):
-        lines.append(f"SDPA / explicit attention, {row['backbone']} stage 1 bf16, batch {row['batch']}: "
-                     + fmt(row.get("sdpa_over_explicit", row.get("error") or row.get("skipped"))))
+        lines.append(
+            f"SDPA / explicit attention, {row['backbone']} stage 1 bf16, batch {row['batch']}: "
+            + fmt(row.get("sdpa_over_explicit", row.get("error") or row.get("skipped")))
+        )
     for row in sections["poses"].get("estimators", []):
-        lines.append(f"{row['estimator']}: {row['frames_per_s']:.1f} frames/s ({row['frame_shape'][0]}p, 2 persons, "
-                     f"flip test {row['flip_test']})")
+        lines.append(
+            f"{row['estimator']}: {row['frames_per_s']:.1f} frames/s ({row['frame_shape'][0]}p, 2 persons, "
+            f"flip test {row['flip_test']})"
+        )
     detector = sections["poses"].get("detector", {})
     if detector:
-        lines.append("detector: " + (f"{detector['frames_per_s']:.1f} frames/s" if "frames_per_s" in detector
-                                     else f"skipped: {detector['skipped']}"))
+        lines.append(
+            "detector: "
+            + (
+                f"{detector['frames_per_s']:.1f} frames/s"
+                if "frames_per_s" in detector
+                else f"skipped: {detector['skipped']}"
+            )
+        )
     return "\n".join(lines)
 
 
@@ -574,8 +787,10 @@ def main(argv=None):
     if args.ddp_worker:
         return ddp_worker(args.ddp_worker, sizes)
     if not args.smoke and not torch.cuda.is_available():
-        sys.exit(f"gpu_check: torch {torch.__version__} of {sys.executable} sees no CUDA device "
-                 "(use an interpreter with CUDA torch, or --smoke for the CPU check)")
+        sys.exit(
+            f"gpu_check: torch {torch.__version__} of {sys.executable} sees no CUDA device "
+            "(use an interpreter with CUDA torch, or --smoke for the CPU check)"
+        )
     result = run_check(sizes, torch.device("cpu" if args.smoke else "cuda"), args.budget_s or sizes.budget_s)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(report(result))

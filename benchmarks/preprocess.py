@@ -28,11 +28,16 @@ def random_annotations(count, seed=0):
         frames, persons = int(rng.integers(30, 301)), int(rng.integers(1, 3))
         start = rng.uniform([300, 200], [1600, 900], (persons, 1, 17, 2))
         keypoint = start + np.cumsum(rng.normal(0, 3, (persons, frames, 17, 2)), axis=1)
-        annotations.append({
-            "frame_dir": f"S001C001P{i:03d}R001A001", "total_frames": frames, "label": 0,
-            "img_shape": (1080, 1920), "keypoint": keypoint.astype(np.float32),
-            "keypoint_score": rng.uniform(0, 1, (persons, frames, 17)).astype(np.float32),
-        })
+        annotations.append(
+            {
+                "frame_dir": f"S001C001P{i:03d}R001A001",
+                "total_frames": frames,
+                "label": 0,
+                "img_shape": (1080, 1920),
+                "keypoint": keypoint.astype(np.float32),
+                "keypoint_score": rng.uniform(0, 1, (persons, frames, 17)).astype(np.float32),
+            }
+        )
     return annotations
 
 
@@ -102,12 +107,15 @@ def main():
     print(f"sequences: {n}, n_frames: {args.n_frames}")
     print(f"vectorised (test rule)      : {n / vec_s:9.0f} sequences/s")
     print(f"vectorised (train rule)     : {n / train_s:9.0f} sequences/s")
-    for name, reference in (("per-sample per-frame loop", preprocess_loop),
-                            ("MotionBERT-style per-sample", preprocess_per_sample)):
-        expected, ref_s = timed(reference, annotations, args.n_frames, repeats=1 + (reference is preprocess_per_sample) * 2)
+    for name, reference in (
+        ("per-sample per-frame loop", preprocess_loop),
+        ("MotionBERT-style per-sample", preprocess_per_sample),
+    ):
+        expected, ref_s = timed(
+            reference, annotations, args.n_frames, repeats=1 + (reference is preprocess_per_sample) * 2
+        )
         np.testing.assert_allclose(vectorised, expected, rtol=0, atol=1e-5)
-        print(f"{name:28s}: {n / ref_s:9.0f} sequences/s, identical output, "
-              f"vectorised is {ref_s / vec_s:.1f}x faster")
+        print(f"{name:28s}: {n / ref_s:9.0f} sequences/s, identical output, vectorised is {ref_s / vec_s:.1f}x faster")
 
 
 if __name__ == "__main__":

@@ -20,8 +20,17 @@ from contextlib import nullcontext
 import torch
 
 from maskclr.models.attention import explicit_attention, fused_attention
-from maskclr.plan.cost import (MASKCLR, PAPER_BACKBONES, STAGE1, autocast_for, count_flops, make_step,
-                               matmul_flops_per_s, paper_model, seconds_per_step)
+from maskclr.plan.cost import (
+    MASKCLR,
+    PAPER_BACKBONES,
+    STAGE1,
+    autocast_for,
+    count_flops,
+    make_step,
+    matmul_flops_per_s,
+    paper_model,
+    seconds_per_step,
+)
 
 
 def main():
@@ -51,10 +60,14 @@ def main():
     n = len(y)
     print(f"device: {device.type}, batch: {n} samples x {x.shape[1]} persons x 243 frames")
     print(f"stage 1: {n / t1:8.2f} samples/s   stage 2: {n / t2:8.2f} samples/s   stage2/stage1 time: {t2 / t1:.2f}")
-    print(f"stage-1 step: {flops / 1e9:.1f} GFLOP, {flops / t1 / 1e9:.1f} GFLOP/s; plain matmul {peak / 1e9:.1f} "
-          f"GFLOP/s; ratio {flops / t1 / peak:.2f}")
-    print(f"step time vs explicit-attention fp32 step: {t1 / t_explicit:.2f}"
-          f" (SDPA forced on every layer: {t_fused / t_explicit:.2f})")
+    print(
+        f"stage-1 step: {flops / 1e9:.1f} GFLOP, {flops / t1 / 1e9:.1f} GFLOP/s; plain matmul {peak / 1e9:.1f} "
+        f"GFLOP/s; ratio {flops / t1 / peak:.2f}"
+    )
+    print(
+        f"step time vs explicit-attention fp32 step: {t1 / t_explicit:.2f}"
+        f" (SDPA forced on every layer: {t_fused / t_explicit:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,10 @@ def make_annotation(frame_dir="S001C001P001R001A001", persons=1, frames=10, labe
 
 def make_dataset(count=6, persons=1, frames=10, num_classes=3):
     """A PYSKL dataset with an xsub split: even samples train, odd samples val."""
-    anns = [make_annotation(f"S001C001P{i + 1:03d}R001A{i % num_classes + 1:03d}", persons, frames,
-                            i % num_classes, seed=i) for i in range(count)]
+    anns = [
+        make_annotation(f"S001C001P{i + 1:03d}R001A{i % num_classes + 1:03d}", persons, frames, i % num_classes, seed=i)
+        for i in range(count)
+    ]
     names = [a["frame_dir"] for a in anns]
     return {"split": {"xsub_train": names[::2], "xsub_val": names[1::2]}, "annotations": anns}
 
@@ -40,8 +42,13 @@ def ntu_release(count=8, num_classes=4):
     """An NTU-style release: float16 keypoints and PYSKL's extra keys, xsub and xview splits."""
     anns = []
     for i in range(count):
-        ann = make_annotation(f"S001C00{i % 3 + 1}P{i + 1:03d}R001A{i % num_classes + 1:03d}",
-                              persons=1 + i % 2, frames=6, label=i % num_classes, seed=i)
+        ann = make_annotation(
+            f"S001C00{i % 3 + 1}P{i + 1:03d}R001A{i % num_classes + 1:03d}",
+            persons=1 + i % 2,
+            frames=6,
+            label=i % num_classes,
+            seed=i,
+        )
         anns.append({**ann, "keypoint": ann["keypoint"].astype(np.float16), "modality": "Pose"})
     names = [a["frame_dir"] for a in anns]
     split = {"xsub_train": names[:5], "xsub_val": names[5:], "xview_train": names[3:], "xview_val": names[:3]}
@@ -53,7 +60,7 @@ def write_video(path, frames=4, size=(120, 160)):
     iio = pytest.importorskip("imageio.v3")
     video = np.full((frames, *size, 3), 30, dtype=np.uint8)
     for t in range(frames):
-        video[t, 20:110, 40 + 5 * t:80 + 5 * t] = (200, 150, 120)
+        video[t, 20:110, 40 + 5 * t : 80 + 5 * t] = (200, 150, 120)
     iio.imwrite(path, video, fps=10, plugin="FFMPEG", codec="libx264", macro_block_size=1)
     return str(path)
 
@@ -61,8 +68,9 @@ def write_video(path, frames=4, size=(120, 160)):
 def run_module(module, *args, cwd=REPO):
     """Run ``python -m module args`` with the package importable; returns the CompletedProcess."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    return subprocess.run([sys.executable, "-m", module, *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", module, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True
+    )
 
 
 def training_history(metrics_json):

@@ -107,10 +107,14 @@ def test_verify_passes_right_after_the_audit(audited):
 def test_verify_names_exactly_the_results_of_an_edited_source(audited):
     with changed(REPO / "src" / "maskclr" / "models" / "transformer.py", lambda b: b + b"\n# an edit\n"):
         status, report = verify(audited)
-    expected = {f"results/models/synth/xsub/transformer/{run}/{f}" for run in TRANSFORMER_RUNS
-                for f in ("model.pt", "metrics.json")}
-    expected |= {f"results/eval/synth/xsub/transformer/{run}{s}" for run in TRANSFORMER_RUNS
-                 for s in (".csv", "_activation.npz")}
+    expected = {
+        f"results/models/synth/xsub/transformer/{run}/{f}"
+        for run in TRANSFORMER_RUNS
+        for f in ("model.pt", "metrics.json")
+    }
+    expected |= {
+        f"results/eval/synth/xsub/transformer/{run}{s}" for run in TRANSFORMER_RUNS for s in (".csv", "_activation.npz")
+    }
     assert status == 1 and set(report) == expected
     assert all(changes == ["code changed: maskclr/models/transformer.py"] for changes in report.values())
 
@@ -121,12 +125,16 @@ def test_verify_names_a_config_change_of_the_run(audited):
         status, report = verify(audited)
     assert status == 1 and report == {
         f"results/models/synth/xsub/{backbone}/maskclr/{f}": ["config changed: params of rule train_stage2"]
-        for backbone in ("dstformer", "transformer") for f in ("model.pt", "metrics.json")}
+        for backbone in ("dstformer", "transformer")
+        for f in ("model.pt", "metrics.json")
+    }
 
 
 def test_verify_names_a_corrupted_input_and_its_readers(audited):
     evaluation = "results/eval/synth/xsub/dstformer/maskclr.csv"
     with changed(audited / evaluation, lambda b: b.replace(b"0", b"1", 1)):
         status, report = verify(audited)
-    assert status == 1 and report == {evaluation: ["result changed"],
-                                      "results/metrics.csv": [f"input changed: {evaluation}"]}
+    assert status == 1 and report == {
+        evaluation: ["result changed"],
+        "results/metrics.csv": [f"input changed: {evaluation}"],
+    }

@@ -25,27 +25,68 @@ def assert_stops_for_want_of_cuda(result):
 
 @no_cuda
 def test_training_that_asks_for_cuda_stops_before_it_reads_anything(tmp_path):
-    result = run_module("maskclr.train", "--device", "cuda", "--data", tmp_path / "xsub.h5", "--stage", "stage1",
-                        "--backbone", "transformer", "--backbone-json", '{"dim": 8, "depth": 1, "num_heads": 2}',
-                        "--schedule-json", '{"batch_size": 4, "epochs_stage1": 1}', "--method-json", "{}",
-                        "--work-dir", tmp_path / "work", "--out-model", tmp_path / "model.pt",
-                        "--out-metrics", tmp_path / "metrics.json")
+    result = run_module(
+        "maskclr.train",
+        "--device",
+        "cuda",
+        "--data",
+        tmp_path / "xsub.h5",
+        "--stage",
+        "stage1",
+        "--backbone",
+        "transformer",
+        "--backbone-json",
+        '{"dim": 8, "depth": 1, "num_heads": 2}',
+        "--schedule-json",
+        '{"batch_size": 4, "epochs_stage1": 1}',
+        "--method-json",
+        "{}",
+        "--work-dir",
+        tmp_path / "work",
+        "--out-model",
+        tmp_path / "model.pt",
+        "--out-metrics",
+        tmp_path / "metrics.json",
+    )
     assert_stops_for_want_of_cuda(result)
     assert not list(tmp_path.iterdir())  # no work dir, no model, no metrics
 
 
 @no_cuda
 def test_evaluation_that_asks_for_cuda_stops_before_it_reads_anything(tmp_path):
-    result = run_module("maskclr.evaluate", "--device", "cuda", "--model", tmp_path / "model.pt",
-                        "--poses", f"mq={tmp_path / 'mq.pkl'}", "--train-estimator", "mq", "--split", "xsub",
-                        "--preprocess-json", "{}", "--grid-json", "{}", "--out-csv", tmp_path / "eval.csv",
-                        "--out-activation", tmp_path / "activation.npz")
+    result = run_module(
+        "maskclr.evaluate",
+        "--device",
+        "cuda",
+        "--model",
+        tmp_path / "model.pt",
+        "--poses",
+        f"mq={tmp_path / 'mq.pkl'}",
+        "--train-estimator",
+        "mq",
+        "--split",
+        "xsub",
+        "--preprocess-json",
+        "{}",
+        "--grid-json",
+        "{}",
+        "--out-csv",
+        tmp_path / "eval.csv",
+        "--out-activation",
+        tmp_path / "activation.npz",
+    )
     assert_stops_for_want_of_cuda(result)
 
 
 def test_rules_pass_their_device_resource(tmp_path):
-    result = snakemake(workdir_with(tmp_path, tiny_config()), "-n", "-p", "--set-resources",
-                       "train_stage1:device=cuda", "evaluate:device=cpu")
+    result = snakemake(
+        workdir_with(tmp_path, tiny_config()),
+        "-n",
+        "-p",
+        "--set-resources",
+        "train_stage1:device=cuda",
+        "evaluate:device=cpu",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     commands = result.stdout.splitlines()
 

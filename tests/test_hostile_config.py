@@ -25,44 +25,83 @@ def shell_lines(rule_file):
 
 def test_every_shell_argument_is_quoted():
     """A config value (a download name, a file, a path) can never become shell syntax."""
-    unquoted = [(path.name, field) for path in sorted((REPO / "workflow" / "rules").glob("*.smk"))
-                for line in shell_lines(path) for field in PLACEHOLDER.findall(line) if not field.endswith(":q")]
+    unquoted = [
+        (path.name, field)
+        for path in sorted((REPO / "workflow" / "rules").glob("*.smk"))
+        for line in shell_lines(path)
+        for field in PLACEHOLDER.findall(line)
+        if not field.endswith(":q")
+    ]
     assert not unquoted
 
 
 INJECTION = "x;touch pwned;y"
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda c: c.update(downloads={INJECTION: {"file": "a.pkl"}}), f"'{INJECTION}' does not match"),
-    (lambda c: c.update(downloads={"a": {"file": INJECTION}}), f"'{INJECTION}' does not match"),
-    (lambda c: c.update(downloads={"a": {"file": ".."}}), "'..' does not match"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda c: c.update(downloads={INJECTION: {"file": "a.pkl"}}), f"'{INJECTION}' does not match"),
+        (lambda c: c.update(downloads={"a": {"file": INJECTION}}), f"'{INJECTION}' does not match"),
+        (lambda c: c.update(downloads={"a": {"file": ".."}}), "'..' does not match"),
+    ],
+)
 def test_hostile_download_names_are_config_errors(tmp_path, change, message):
     test_workflow.test_invalid_config_is_a_clear_error(tmp_path, change, message)
     assert not (tmp_path / "pwned").exists()
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda c: c["backbones"]["dstformer"].update(maxlen=4), "backbones.dstformer.maxlen: 4 is below preprocess.n_frames"),
-    (lambda c: c["datasets"]["synth"]["synthetic"].update(min_frames=50, max_frames=30),
-     "datasets.synth.synthetic.min_frames: 50 exceeds max_frames 30"),
-    (lambda c: c["experiments"][0].update(splits=["xset"]), "experiments[0].splits: ['xset'] not configured in"),
-    (lambda c: c["paper"].update(fig5_methods=["maskclr", "simclr"]), "paper.fig5_methods: ['simclr'] not configured"),
-    (lambda c: c["paper"].update(activation_methods=["maskclr_typo"]), "paper.activation_methods: ['maskclr_typo']"),
-    (lambda c: c["backbones"]["dstformer"].update(dim_fet=8),
-     "backbones.dstformer: ['dim_fet'] not configured in the arguments of DSTFormer"),
-    (lambda c: c["datasets"]["synth"]["estimators"]["hq"].update(type="vitpse"),
-     "datasets.synth.estimators.hq.type: ['vitpse'] not configured in maskclr.poses.extract.ESTIMATORS"),
-    (lambda c: c["train"]["schedule"].update(batch_size=8.0), "train.schedule.batch_size: 8.0 is not of type 'integer'"),
-    (lambda c: c["experiments"][1].update(seeds=[1.0]), "experiments[1].seeds[0]: 1.0 is not of type 'integer'"),
-    (lambda c: c["paper"].update(reference_dataset={"synth": "imagenet"}),
-     "paper.reference_dataset.synth: ['imagenet'] not configured in resources/paper_numbers.csv"),
-    (lambda c: c["paper"].update(backbone="sttformer"), "paper.backbone: ['sttformer'] not configured in backbones"),
-    (lambda c: c["paper"].update(dataset="ntu120"), "paper.dataset: ['ntu120'] not configured in datasets"),
-    (lambda c: (c["datasets"]["synth"].update(splits=["xsub"]), c["paper"].update(split="xview")),
-     "paper.split: ['xview'] not configured in datasets.synth.splits"),
-    (lambda c: c["datasets"]["synth"]["estimators"].pop("mq"), "train.estimator: ['mq'] not configured in datasets.synth.estimators"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda c: c["backbones"]["dstformer"].update(maxlen=4),
+            "backbones.dstformer.maxlen: 4 is below preprocess.n_frames",
+        ),
+        (
+            lambda c: c["datasets"]["synth"]["synthetic"].update(min_frames=50, max_frames=30),
+            "datasets.synth.synthetic.min_frames: 50 exceeds max_frames 30",
+        ),
+        (lambda c: c["experiments"][0].update(splits=["xset"]), "experiments[0].splits: ['xset'] not configured in"),
+        (
+            lambda c: c["paper"].update(fig5_methods=["maskclr", "simclr"]),
+            "paper.fig5_methods: ['simclr'] not configured",
+        ),
+        (
+            lambda c: c["paper"].update(activation_methods=["maskclr_typo"]),
+            "paper.activation_methods: ['maskclr_typo']",
+        ),
+        (
+            lambda c: c["backbones"]["dstformer"].update(dim_fet=8),
+            "backbones.dstformer: ['dim_fet'] not configured in the arguments of DSTFormer",
+        ),
+        (
+            lambda c: c["datasets"]["synth"]["estimators"]["hq"].update(type="vitpse"),
+            "datasets.synth.estimators.hq.type: ['vitpse'] not configured in maskclr.poses.extract.ESTIMATORS",
+        ),
+        (
+            lambda c: c["train"]["schedule"].update(batch_size=8.0),
+            "train.schedule.batch_size: 8.0 is not of type 'integer'",
+        ),
+        (lambda c: c["experiments"][1].update(seeds=[1.0]), "experiments[1].seeds[0]: 1.0 is not of type 'integer'"),
+        (
+            lambda c: c["paper"].update(reference_dataset={"synth": "imagenet"}),
+            "paper.reference_dataset.synth: ['imagenet'] not configured in resources/paper_numbers.csv",
+        ),
+        (
+            lambda c: c["paper"].update(backbone="sttformer"),
+            "paper.backbone: ['sttformer'] not configured in backbones",
+        ),
+        (lambda c: c["paper"].update(dataset="ntu120"), "paper.dataset: ['ntu120'] not configured in datasets"),
+        (
+            lambda c: (c["datasets"]["synth"].update(splits=["xsub"]), c["paper"].update(split="xview")),
+            "paper.split: ['xview'] not configured in datasets.synth.splits",
+        ),
+        (
+            lambda c: c["datasets"]["synth"]["estimators"].pop("mq"),
+            "train.estimator: ['mq'] not configured in datasets.synth.estimators",
+        ),
+    ],
+)
 def test_values_a_job_would_fail_on_are_config_errors(tmp_path, change, message):
     test_workflow.test_invalid_config_is_a_clear_error(tmp_path, change, message)

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 
 def make(target, cwd=REPO, home=None):
     env = {**os.environ, "HOME": str(home)} if home else os.environ
-    return subprocess.run(["make", "-s", "-f", str(REPO / "Makefile"), target], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        ["make", "-s", "-f", str(REPO / "Makefile"), target], cwd=cwd, env=env, capture_output=True, text=True
+    )
 
 
 def test_profiles_link_once_and_leave_a_users_own_profile_alone(tmp_path):
@@ -38,8 +39,14 @@ def test_profiles_link_once_and_leave_a_users_own_profile_alone(tmp_path):
 
 
 def test_clean_says_what_it_deletes_and_keeps_the_conda_environments(tmp_path):
-    for path in ("results/work/model/state.pt", "results/audit/index.csv", ".snakemake/metadata/x",
-                 ".snakemake/conda/abc123/bin/python", "resources/downloads/ntu60_hrnet.pkl", ".venv/bin/python"):
+    for path in (
+        "results/work/model/state.pt",
+        "results/audit/index.csv",
+        ".snakemake/metadata/x",
+        ".snakemake/conda/abc123/bin/python",
+        "resources/downloads/ntu60_hrnet.pkl",
+        ".venv/bin/python",
+    ):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text("")
     result = make("clean", cwd=tmp_path)

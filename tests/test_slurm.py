@@ -12,7 +12,6 @@ import re
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -20,12 +19,15 @@ import yaml
 from conftest import REPO, training_history
 
 # beside the checkout, or beside a folder above it (a git worktree lies deeper: /work/wt/NAME)
-SLURM = next((p / "shared" / "slurm" for p in REPO.parents if (p / "shared" / "slurm").is_dir()),
-             REPO.parent / "shared" / "slurm")
+SLURM = next(
+    (p / "shared" / "slurm" for p in REPO.parents if (p / "shared" / "slurm").is_dir()),
+    REPO.parent / "shared" / "slurm",
+)
 pytestmark = [
     pytest.mark.slurm,
-    pytest.mark.skipif(not (SLURM / "start-local-slurm.sh").exists() or os.geteuid() != 0,
-                       reason="needs ../shared/slurm and root"),
+    pytest.mark.skipif(
+        not (SLURM / "start-local-slurm.sh").exists() or os.geteuid() != 0, reason="needs ../shared/slurm and root"
+    ),
 ]
 RETRIED_MODEL = "results/models/synth/xsub/dstformer/stage1/model.pt"
 
@@ -33,17 +35,32 @@ RETRIED_MODEL = "results/models/synth/xsub/dstformer/stage1/model.pt"
 def fit_test_node(*set_resources):
     """Overrides of the profile's site settings for the test node, plus ``rule:resource=value`` ones."""
     return [
-        "--default-resources", "slurm_partition=debug", "runtime=10", "mem_mb=1000",
-        "--set-resources", *(f"{rule}:{key}" for rule in ("train_stage1", "train_stage2", "evaluate", "preprocess",
-                                                          "extract_poses")
-                             for key in ("slurm_partition=debug", "mem_mb=1000")),
+        "--default-resources",
+        "slurm_partition=debug",
+        "runtime=10",
+        "mem_mb=1000",
+        "--set-resources",
+        *(
+            f"{rule}:{key}"
+            for rule in ("train_stage1", "train_stage2", "evaluate", "preprocess", "extract_poses")
+            for key in ("slurm_partition=debug", "mem_mb=1000")
+        ),
         *(f"{rule}:{key}" for rule in ("train_stage1", "train_stage2") for key in ("gpu=1", "cpus_per_gpu=1")),
         # the test node's GPUs are fake (scheduled, no CUDA): let the GPU jobs run on its CPU
         *(f"{rule}:device=auto" for rule in ("train_stage1", "train_stage2", "evaluate")),
-        "evaluate:cpus_per_gpu=1", "extract_poses:cpus_per_gpu=1", *set_resources,
-        "--set-threads", "train_stage1=1", "train_stage2=1", "evaluate=1",
-        "--software-deployment-method", "env-modules",  # the test machine has no conda
-        "--slurm-init-seconds-before-status-checks", "5", "--jobs", "4",
+        "evaluate:cpus_per_gpu=1",
+        "extract_poses:cpus_per_gpu=1",
+        *set_resources,
+        "--set-threads",
+        "train_stage1=1",
+        "train_stage2=1",
+        "evaluate=1",
+        "--software-deployment-method",
+        "env-modules",  # the test machine has no conda
+        "--slurm-init-seconds-before-status-checks",
+        "5",
+        "--jobs",
+        "4",
     ]
 
 
@@ -59,8 +76,18 @@ def run_snakemake(workdir, *args, profile="slurm", timeout=1200):
     """Snakemake with one of the project's profiles in the foreground of a subprocess; SIGINT on
     timeout (it ignores SIGTERM)."""
     env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--profile", str(REPO / "workflow" / "profiles" / profile), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--profile",
+        str(REPO / "workflow" / "profiles" / profile),
+        *args,
+    ]
     process = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         output, _ = process.communicate(timeout=timeout)
@@ -74,8 +101,12 @@ def sacct(output, *fields):
     """One row per SLURM job (allocation) of the Snakemake run that printed ``output``, in
     submission order."""
     run_id = re.search(r"SLURM run ID: (\S+)", output)[1]
-    jobs = subprocess.run(["sacct", "-X", "--parsable2", "--noheader", "--name", run_id, f"--format={','.join(fields)}"],
-                          capture_output=True, text=True, check=True).stdout
+    jobs = subprocess.run(
+        ["sacct", "-X", "--parsable2", "--noheader", "--name", run_id, f"--format={','.join(fields)}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [line.split("|") for line in jobs.splitlines()]
 
 
@@ -98,8 +129,15 @@ def test_tiny_workflow_runs_as_slurm_jobs(slurm, tmp_path):
     assert {t.split("_")[0] for t in tasks} == {array_id for _, array_id in arrays}
     # one SLURM log folder per rule: every non-local rule ran as a SLURM job
     rules = {p.name for p in (tmp_path / "results" / "logs" / "slurm").iterdir()}
-    assert {"rule_train_stage1", "rule_train_stage2", "rule_evaluate", "rule_preprocess",
-            "rule_extract_poses", "rule_generate_synthetic", "rule_collect_metrics"} <= rules
+    assert {
+        "rule_train_stage1",
+        "rule_train_stage2",
+        "rule_evaluate",
+        "rule_preprocess",
+        "rule_extract_poses",
+        "rule_generate_synthetic",
+        "rule_collect_metrics",
+    } <= rules
     # training and evaluation asked for GPUs (--gpus): their jobs hold gres/gpu; the simulated
     # estimators' shards need none
     assert sum("gres/gpu=1" in tres for _, _, tres in rows) == 8 + 8, rows
@@ -146,8 +184,9 @@ def test_training_cut_by_its_runtime_resumes_on_retry(slurm, tmp_path):
     uninterrupted = training_history(metrics)
     assert "time budget" not in log.read_text()
 
-    code, output = run_snakemake(tmp_path, RETRIED_MODEL, "--forcerun", RETRIED_MODEL,
-                                 *fit_test_node("train_stage1:runtime=1"))
+    code, output = run_snakemake(
+        tmp_path, RETRIED_MODEL, "--forcerun", RETRIED_MODEL, *fit_test_node("train_stage1:runtime=1")
+    )
     assert code == 0, output[-6000:]
     rows = sacct(output, "JobID", "State", "Timelimit")
     cut, last = rows[:-1], rows[-1]

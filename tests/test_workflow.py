@@ -53,33 +53,65 @@ def test_evaluation_grid_and_metrics_table(finished_run):
     import csv
 
     rows = list(csv.DictReader(open(finished_run / "results" / "metrics.csv")))
-    assert tuple(rows[0]) == ("dataset", "split", "backbone", "method", "seed", "kind", "test_estimator",
-                              "perturbation", "level", "metric", "value")
-    top1 = {(r["backbone"], r["method"], r["seed"], r["perturbation"], r["level"], r["test_estimator"]): float(r["value"])
-            for r in rows if r["kind"] == "eval" and r["metric"] == "top1"}
+    assert tuple(rows[0]) == (
+        "dataset",
+        "split",
+        "backbone",
+        "method",
+        "seed",
+        "kind",
+        "test_estimator",
+        "perturbation",
+        "level",
+        "metric",
+        "value",
+    )
+    top1 = {
+        (r["backbone"], r["method"], r["seed"], r["perturbation"], r["level"], r["test_estimator"]): float(r["value"])
+        for r in rows
+        if r["kind"] == "eval" and r["metric"] == "top1"
+    }
     models = {k[:3] for k in top1}
     assert models == {(b, m, "0") for b in ("dstformer", "transformer") for m in ("stage1", "baseline", "maskclr")} | {
-        ("transformer", "stage1", "1"), ("transformer", "baseline", "1")}
+        ("transformer", "stage1", "1"),
+        ("transformer", "baseline", "1"),
+    }
     grid = {k[3:] for k in top1 if k[:3] == ("dstformer", "maskclr", "0")}
-    assert grid == {("clean", "0", t) for t in ("hq", "mq", "lq")} | {("frames_noise", "0.5", t) for t in ("hq", "mq", "lq")} | {
-        (p, s, "mq") for p in ("noise_st", "noise_spatial") for s in ("0", "0.01")} | {
-        ("part", "head", "mq"), ("part", "left_arm", "mq"), ("joints", "0.3", "mq")}
+    assert grid == {("clean", "0", t) for t in ("hq", "mq", "lq")} | {
+        ("frames_noise", "0.5", t) for t in ("hq", "mq", "lq")
+    } | {(p, s, "mq") for p in ("noise_st", "noise_spatial") for s in ("0", "0.01")} | {
+        ("part", "head", "mq"),
+        ("part", "left_arm", "mq"),
+        ("joints", "0.3", "mq"),
+    }
     assert all(0 <= v <= 1 for v in top1.values())
-    assert top1[("dstformer", "maskclr", "0", "noise_st", "0", "mq")] == top1[("dstformer", "maskclr", "0", "clean", "0", "mq")]
+    assert (
+        top1[("dstformer", "maskclr", "0", "noise_st", "0", "mq")]
+        == top1[("dstformer", "maskclr", "0", "clean", "0", "mq")]
+    )
     assert {r["kind"] for r in rows} == {"eval", "train", "history"}
     for run in ("stage1", "maskclr"):
-        activation = np.load(finished_run / "results" / "eval" / "synth" / "xsub" / "dstformer" / f"{run}_activation.npz")
+        activation = np.load(
+            finished_run / "results" / "eval" / "synth" / "xsub" / "dstformer" / f"{run}_activation.npz"
+        )
         assert activation["activation"].shape[1] == 17 and activation["pose"].shape[1:] == (17, 2)
         assert 1 <= float(activation["joints_effective"]) <= 17 and 0 < float(activation["top3_share"]) <= 1
     # The activation spread of every evaluated model: on its clean training-tier row only.
-    spread = {(r["backbone"], r["method"], r["seed"], r["metric"], r["perturbation"], r["test_estimator"])
-              for r in rows if r["metric"] in ("joints_effective", "top3_share")}
-    assert spread == {(*model, metric, "clean", "mq") for model in models for metric in ("joints_effective", "top3_share")}
+    spread = {
+        (r["backbone"], r["method"], r["seed"], r["metric"], r["perturbation"], r["test_estimator"])
+        for r in rows
+        if r["metric"] in ("joints_effective", "top3_share")
+    }
+    assert spread == {
+        (*model, metric, "clean", "mq") for model in models for metric in ("joints_effective", "top3_share")
+    }
 
 
 def test_quality_tiers_are_ordered(finished_run):
-    quality = {t: json.loads((finished_run / "results" / "poses" / "synth" / f"{t}.quality.json").read_text())
-               for t in ("hq", "mq", "lq")}
+    quality = {
+        t: json.loads((finished_run / "results" / "poses" / "synth" / f"{t}.quality.json").read_text())
+        for t in ("hq", "mq", "lq")
+    }
     assert quality["hq"]["mean_error_px"] < quality["mq"]["mean_error_px"] < quality["lq"]["mean_error_px"]
     assert quality["hq"]["pck_10px"] > quality["mq"]["pck_10px"] > quality["lq"]["pck_10px"]
     assert quality["hq"]["detected"] > quality["mq"]["detected"] > quality["lq"]["detected"]
@@ -138,12 +170,28 @@ def test_snakefmt_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]])
+def test_ruff_is_clean(command):
+    """ruff (configured in pyproject.toml) passes on the package, the tests and the benchmarks."""
+    ruff = shutil.which("ruff", path=str(REPO / ".venv" / "bin")) or shutil.which("ruff")
+    result = subprocess.run([ruff, *command, "src", "tests", "benchmarks"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_dry_run_lists_the_dag(tmp_path):
     config = yaml.safe_load((REPO / "config.yaml").read_text())  # the demo's own DAG
     result = snakemake(workdir_with(tmp_path, config), "-n", "--quiet", "rules")
     assert result.returncode == 0, result.stdout + result.stderr
-    for rule in ("generate_synthetic", "extract_poses", "pose_quality", "preprocess", "train_stage1",
-                 "train_stage2", "evaluate", "collect_metrics"):
+    for rule in (
+        "generate_synthetic",
+        "extract_poses",
+        "pose_quality",
+        "preprocess",
+        "train_stage1",
+        "train_stage2",
+        "evaluate",
+        "collect_metrics",
+    ):
         assert rule in result.stdout
 
 
@@ -155,8 +203,12 @@ def rule_edges(mermaid):
 
 
 def test_rulegraph_in_readme_is_current():
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--nolock", "--rulegraph", "mermaid-js", "--quiet", "all"],
-                            cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--nolock", "--rulegraph", "mermaid-js", "--quiet", "all"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     current = rule_edges(result.stdout)
     assert ("train_stage1", "train_stage2") in current
@@ -166,22 +218,39 @@ def test_rulegraph_in_readme_is_current():
     assert rule_edges(readme_block) == current, "run `make rulegraph` and commit it"
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda c: c.update(trainer={"epochs": 1}), "Additional properties are not allowed ('trainer' was unexpected)"),
-    (lambda c: c["preprocess"].update(n_frames="many"), "'many' is not of type 'integer'"),
-    (lambda c: c["preprocess"].update(score_channel="coco"), "'coco' is not one of ['motionbert', 'aligned']"),
-    (lambda c: c["datasets"]["synth"].update(splits=["xset"]), "'xset' is not one of ['xsub', 'xview']"),
-    (lambda c: c["experiments"][0].update(backbones=["resnet"]), "'resnet' is not one of"),
-    (lambda c: c["methods"]["maskclr"].update(masking="all"), "'all' is not one of ['none', 'agpm', 'random']"),
-    (lambda c: c["datasets"].update(ntu60={"num_classes": 60, "splits": ["xsub"], "estimators": {"mq": {"type": "release"}}}),
-     "'release' is a required property"),
-    (lambda c: c["datasets"]["synth"]["estimators"]["hq"].update(noise=1), "('noise' was unexpected)"),
-    (lambda c: c.update(downloads={"x": {"urls": []}}), "'file' is a required property"),
-    (lambda c: (c["datasets"].update(ntu60={"num_classes": 60, "splits": ["xsub"], "release": "ntu60_hrnet",
-                                            "estimators": {"mq": {"type": "release"}}}),
-                c["paper"].update(dataset="ntu60")),
-     "datasets.ntu60.release: ['ntu60_hrnet'] not configured in downloads (configured: none)"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda c: c.update(trainer={"epochs": 1}), "Additional properties are not allowed ('trainer' was unexpected)"),
+        (lambda c: c["preprocess"].update(n_frames="many"), "'many' is not of type 'integer'"),
+        (lambda c: c["preprocess"].update(score_channel="coco"), "'coco' is not one of ['motionbert', 'aligned']"),
+        (lambda c: c["datasets"]["synth"].update(splits=["xset"]), "'xset' is not one of ['xsub', 'xview']"),
+        (lambda c: c["experiments"][0].update(backbones=["resnet"]), "'resnet' is not one of"),
+        (lambda c: c["methods"]["maskclr"].update(masking="all"), "'all' is not one of ['none', 'agpm', 'random']"),
+        (
+            lambda c: c["datasets"].update(
+                ntu60={"num_classes": 60, "splits": ["xsub"], "estimators": {"mq": {"type": "release"}}}
+            ),
+            "'release' is a required property",
+        ),
+        (lambda c: c["datasets"]["synth"]["estimators"]["hq"].update(noise=1), "('noise' was unexpected)"),
+        (lambda c: c.update(downloads={"x": {"urls": []}}), "'file' is a required property"),
+        (
+            lambda c: (
+                c["datasets"].update(
+                    ntu60={
+                        "num_classes": 60,
+                        "splits": ["xsub"],
+                        "release": "ntu60_hrnet",
+                        "estimators": {"mq": {"type": "release"}},
+                    }
+                ),
+                c["paper"].update(dataset="ntu60"),
+            ),
+            "datasets.ntu60.release: ['ntu60_hrnet'] not configured in downloads (configured: none)",
+        ),
+    ],
+)
 def test_invalid_config_is_a_clear_error(tmp_path, change, message):
     config = tiny_config()
     change(config)
@@ -194,10 +263,13 @@ def test_invalid_config_is_a_clear_error(tmp_path, change, message):
     assert not (workdir / "results").exists()
 
 
-@pytest.mark.parametrize("key, change", [
-    ("experiments[0].methods", lambda c: c["experiments"][0].update(methods=["maskclr", "simclr"])),
-    ("experiments[0].backbones", lambda c: c["backbones"].pop("transformer")),
-])
+@pytest.mark.parametrize(
+    "key, change",
+    [
+        ("experiments[0].methods", lambda c: c["experiments"][0].update(methods=["maskclr", "simclr"])),
+        ("experiments[0].backbones", lambda c: c["backbones"].pop("transformer")),
+    ],
+)
 def test_experiment_naming_something_unconfigured(tmp_path, key, change):
     config = tiny_config()
     change(config)
@@ -248,8 +320,12 @@ def test_report_holds_every_table_and_figure(finished_run):
     result = snakemake(finished_run, "--report", "report.html")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     html = (finished_run / "report.html").read_text(errors="replace")
-    for caption in ("Generalisation to unseen pose estimators", "Occlusion robustness", "Training curves",
-                    "Robustness summary"):
+    for caption in (
+        "Generalisation to unseen pose estimators",
+        "Occlusion robustness",
+        "Training curves",
+        "Robustness summary",
+    ):
         assert caption in html
 
 
@@ -269,13 +345,24 @@ def test_editing_one_backbone_reruns_exactly_its_models(finished_run):
 
 
 def test_one_target_builds_only_its_ancestors(tmp_path):
-    result = snakemake(workdir_with(tmp_path, tiny_config()), "results/models/synth/xsub/dstformer/maskclr/model.pt",
-                       "-n", "--quiet", "rules")
+    result = snakemake(
+        workdir_with(tmp_path, tiny_config()),
+        "results/models/synth/xsub/dstformer/maskclr/model.pt",
+        "-n",
+        "--quiet",
+        "rules",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line.split() for line in result.stdout.splitlines()]
     planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
-    assert planned == {"generate_synthetic": 1, "extract_poses": 2, "merge_poses": 1, "preprocess": 1,
-                       "train_stage1": 1, "train_stage2": 1}
+    assert planned == {
+        "generate_synthetic": 1,
+        "extract_poses": 2,
+        "merge_poses": 1,
+        "preprocess": 1,
+        "train_stage1": 1,
+        "train_stage2": 1,
+    }
 
 
 def test_changing_one_training_hyperparameter_reruns_exactly_its_models(finished_run):
@@ -301,8 +388,12 @@ def ntu_workdir(tmp_path, **estimators):
     release.write_bytes(pickle.dumps(ntu_release(), protocol=4))
     config = tiny_config()
     config["datasets"]["ntu60"] = {
-        "num_classes": 4, "splits": ["xsub", "xview"], "release": "ntu60_hrnet",
-        "expected_sizes": {"xsub_train": 5, "xsub_val": 3}, "estimators": {"mq": {"type": "release"}, **estimators}}
+        "num_classes": 4,
+        "splits": ["xsub", "xview"],
+        "release": "ntu60_hrnet",
+        "expected_sizes": {"xsub_train": 5, "xsub_val": 3},
+        "estimators": {"mq": {"type": "release"}, **estimators},
+    }
     config["downloads"] = {"ntu60_hrnet": {"file": "ntu60_hrnet.pkl", "path": str(release)}}
     config["paper"]["dataset"] = "ntu60"
     config["experiments"] = []
@@ -317,8 +408,9 @@ def test_released_skeletons_run_through_the_same_path(tmp_path):
     result = snakemake(workdir, "--cores", "2", "data", "results/splits/ntu60")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (workdir / "resources" / "downloads" / "ntu60_hrnet.pkl").resolve() == release.resolve()
-    assert (workdir / "results" / "splits" / "ntu60" / "xview_val.txt").read_text().split() == \
-        ntu_release()["split"]["xview_val"]
+    assert (workdir / "results" / "splits" / "ntu60" / "xview_val.txt").read_text().split() == ntu_release()["split"][
+        "xview_val"
+    ]
     with h5py.File(workdir / "results" / "data" / "ntu60" / "mq" / "xsub.h5") as h5:
         assert h5["train/x"].shape[0] == 5 and h5["test/x"].shape[0] == 3 and h5.attrs["num_classes"] == 4
     assert not (workdir / "results" / "raw").exists()  # nothing synthetic was made
@@ -335,8 +427,14 @@ def test_video_tier_is_extracted_in_shards_by_a_real_network(tmp_path):
     """An HQ tier re-extracted from videos (made here) by the HRNet adapter with random weights
     (no weights can be downloaded here): list_videos, two extract_poses shards, merge_poses and
     preprocess run as in the paper configuration."""
-    hrnet = {"type": "hrnet", "variant": "w32", "arch": {"width": 8}, "random_init": True, "flip_test": False,
-             "detector": {"type": "whole_frame"}}
+    hrnet = {
+        "type": "hrnet",
+        "variant": "w32",
+        "arch": {"width": 8},
+        "random_init": True,
+        "flip_test": False,
+        "detector": {"type": "whole_frame"},
+    }
     workdir, config, _ = ntu_workdir(tmp_path, hq=hrnet)
     videos = tmp_path / "videos"
     videos.mkdir()
@@ -348,26 +446,45 @@ def test_video_tier_is_extracted_in_shards_by_a_real_network(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     poses = load_pickle(workdir / "results" / "poses" / "ntu60" / "hq.pkl")
     assert [a["frame_dir"] for a in poses["annotations"]] == [a["frame_dir"] for a in ntu_release()["annotations"]]
-    assert poses["split"] == {name: ntu_release()["split"][name] for name in ("xsub_train", "xsub_val", "xview_train",
-                                                                            "xview_val")}
+    assert poses["split"] == {
+        name: ntu_release()["split"][name] for name in ("xsub_train", "xsub_val", "xview_train", "xview_val")
+    }
     first = poses["annotations"][0]
     assert first["img_shape"] == (96, 128) and first["keypoint"].shape == (1, 3, 17, 2)
-    assert sorted(p.name for p in (workdir / "results" / "poses" / "ntu60" / "hq").iterdir()) == ["shard0.pkl", "shard1.pkl"]
+    assert sorted(p.name for p in (workdir / "results" / "poses" / "ntu60" / "hq").iterdir()) == [
+        "shard0.pkl",
+        "shard1.pkl",
+    ]
     with h5py.File(workdir / "results" / "data" / "ntu60" / "hq" / "xsub.h5") as h5:
         assert h5["train/x"].shape[0] == 5 and h5["test/x"].shape[0] == 3
 
 
-PAPER_JOBS = {"fetch": 7, "import_release": 3, "list_videos": 1, "extract_poses": 128, "merge_poses": 2,
-              "split_lists": 3, "preprocess": 9, "train_stage1": 15, "train_stage2": 33, "evaluate": 48,
-              "collect_metrics": 1, "table": 4, "figure": 3, "activation_figure": 1, "robustness_summary": 1,
-              "all": 1}
+PAPER_JOBS = {
+    "fetch": 7,
+    "import_release": 3,
+    "list_videos": 1,
+    "extract_poses": 128,
+    "merge_poses": 2,
+    "split_lists": 3,
+    "preprocess": 9,
+    "train_stage1": 15,
+    "train_stage2": 33,
+    "evaluate": 48,
+    "collect_metrics": 1,
+    "table": 4,
+    "figure": 3,
+    "activation_figure": 1,
+    "robustness_summary": 1,
+    "all": 1,
+}
 
 
 def test_synth_study_plans_every_backbone_split_method_and_seed(tmp_path):
     """workflow/configs/synth-study.yaml over config.yaml: 3 backbones × 2 splits × 5 seeds, 5 methods each."""
     shutil.copy(REPO / "config.yaml", tmp_path)
-    result = snakemake(tmp_path, "--configfile", REPO / "workflow" / "configs" / "synth-study.yaml", "-n",
-                       "--quiet", "rules")
+    result = snakemake(
+        tmp_path, "--configfile", REPO / "workflow" / "configs" / "synth-study.yaml", "-n", "--quiet", "rules"
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = [line.split() for line in result.stdout.splitlines()]
     planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit()}
@@ -377,9 +494,18 @@ def test_synth_study_plans_every_backbone_split_method_and_seed(tmp_path):
 def test_paper_dag_dry_runs_without_data(tmp_path):
     """The paper configuration (3 datasets, 5 splits, 3 backbones, the video-extracted NTU60
     tiers in 64 shards) plans under the SLURM profile on a machine without any data."""
-    result = snakemake(tmp_path, "--configfile", REPO / "workflow" / "configs" / "paper.yaml",
-                       "--profile", REPO / "workflow" / "profiles" / "slurm", "--sdm", "env-modules",
-                       "-n", "--quiet", "rules")
+    result = snakemake(
+        tmp_path,
+        "--configfile",
+        REPO / "workflow" / "configs" / "paper.yaml",
+        "--profile",
+        REPO / "workflow" / "profiles" / "slurm",
+        "--sdm",
+        "env-modules",
+        "-n",
+        "--quiet",
+        "rules",
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = [line.split() for line in result.stdout.splitlines()]
     planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}

@@ -47,10 +47,17 @@ def _plain_dtype(dtype):
     objects, fields or a sub-array; return it otherwise."""
     if not isinstance(dtype, np.dtype):
         raise _Refused(f"expected a numpy dtype, got {type(dtype).__name__}")
-    if dtype.kind not in _PLAIN_KINDS or dtype.hasobject or dtype.fields is not None \
-            or dtype.subdtype is not None or dtype.itemsize == 0:
-        raise _Refused(f"refusing numpy dtype {brief(dtype.str)} (kind '{dtype.kind}'): only plain "
-                       "number, bool and string arrays are allowed in skeleton pickles")
+    if (
+        dtype.kind not in _PLAIN_KINDS
+        or dtype.hasobject
+        or dtype.fields is not None
+        or dtype.subdtype is not None
+        or dtype.itemsize == 0
+    ):
+        raise _Refused(
+            f"refusing numpy dtype {brief(dtype.str)} (kind '{dtype.kind}'): only plain "
+            "number, bool and string arrays are allowed in skeleton pickles"
+        )
     return dtype
 
 
@@ -70,8 +77,12 @@ def _dtype_state(dtype, state):
     """BUILD of a dtype: only its byte order may differ from a fresh dtype of the same code
     (no names, fields, sub-array or flags such as 'holds Python objects')."""
     fresh = np.dtype(dtype.str).__reduce__()[2]
-    if not isinstance(state, tuple) or len(state) != len(fresh) or state[1] not in ("<", ">", "|", "=") \
-            or state[:1] + state[2:] != fresh[:1] + fresh[2:]:
+    if (
+        not isinstance(state, tuple)
+        or len(state) != len(fresh)
+        or state[1] not in ("<", ">", "|", "=")
+        or state[:1] + state[2:] != fresh[:1] + fresh[2:]
+    ):
         raise _Refused(f"refusing numpy dtype state {brief(state)}: only plain dtypes are allowed")
     dtype.__setstate__(state)
     _plain_dtype(dtype)
@@ -122,9 +133,11 @@ _NUMPY_GLOBALS = {"_reconstruct": _reconstruct, "scalar": _scalar, "_frombuffer"
 _ALLOWED_GLOBALS = {
     ("numpy", "ndarray"): _NDARRAY,
     ("numpy", "dtype"): _dtype,
-    **{(module, name): function for module in ("numpy.core.multiarray", "numpy._core.multiarray",
-                                               "numpy.core.numeric", "numpy._core.numeric")
-       for name, function in _NUMPY_GLOBALS.items()},
+    **{
+        (module, name): function
+        for module in ("numpy.core.multiarray", "numpy._core.multiarray", "numpy.core.numeric", "numpy._core.numeric")
+        for name, function in _NUMPY_GLOBALS.items()
+    },
     ("builtins", "slice"): slice,
     ("builtins", "complex"): complex,
     ("builtins", "set"): set,
@@ -172,8 +185,7 @@ def check_nesting(obj, where, limit=MAX_NESTING):
     while stack:
         item, depth = stack.pop()
         if depth > limit:
-            raise InputError(f"{where}: containers nested deeper than {limit} levels (or a cycle): "
-                             "not a skeleton file")
+            raise InputError(f"{where}: containers nested deeper than {limit} levels (or a cycle): not a skeleton file")
         if deepest.get(id(item), 0) >= depth:
             continue
         deepest[id(item)] = depth
@@ -200,8 +212,17 @@ def unpickle_bytes(data, where):
         obj = _RestrictedUnpickler(io.BytesIO(data)).load()
     except _Refused as err:
         raise InputError(f"{where}: not a safe skeleton pickle: {err}") from err
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
-            KeyError, MemoryError) as err:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        ImportError,
+        IndexError,
+        KeyError,
+        MemoryError,
+    ) as err:
         raise InputError(
             f"{where}: not a valid pickle (truncated or corrupt): {type(err).__name__}: {brief(str(err), 200)}"
         ) from err

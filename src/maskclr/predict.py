@@ -69,8 +69,10 @@ def top5(logits, names):
     """[(label, name, probability)] of the five most probable classes, per sample."""
     probs = torch.softmax(logits.float(), dim=1)
     best = probs.topk(min(5, probs.shape[1]), dim=1)
-    return [[(int(c), names[int(c)], float(p)) for p, c in zip(row_p, row_c)]
-            for row_p, row_c in zip(best.values, best.indices)]
+    return [
+        [(int(c), names[int(c)], float(p)) for p, c in zip(row_p, row_c)]
+        for row_p, row_c in zip(best.values, best.indices)
+    ]
 
 
 def main(argv=None):
@@ -80,15 +82,18 @@ def main(argv=None):
     source.add_argument("--poses", help="a PYSKL file or bare annotation")
     source.add_argument("--video", help="a video, run through --estimator-json first")
     parser.add_argument("--estimator-json", help="with --video: an estimator spec {'type': ..., ...}")
-    parser.add_argument("--dataset", choices=sorted(set(DATASET_BY_CLASSES.values())),
-                        help="whose class names to print (default: guessed from the class count)")
+    parser.add_argument(
+        "--dataset",
+        choices=sorted(set(DATASET_BY_CLASSES.values())),
+        help="whose class names to print (default: guessed from the class count)",
+    )
     parser.add_argument("--n-frames", type=int, help="frames T (default: the model's temporal size)")
     parser.add_argument("--score-channel", choices=SCORE_CHANNELS, default="motionbert")
     parser.add_argument("--out-activation", help="write the per-joint activation (npz)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     if args.video and not args.estimator_json:
-        raise InputError("--video needs --estimator-json (e.g. '{\"type\": \"vitpose\", \"weights\": ...}')")
+        raise InputError('--video needs --estimator-json (e.g. \'{"type": "vitpose", "weights": ...}\')')
     spec = parse_estimator_json(args.estimator_json) if args.video else None  # before the slow steps
     model, arch = load_model(args.checkpoint, args.threads)
     n_frames = frame_count(args.n_frames, arch)
@@ -107,9 +112,13 @@ def main(argv=None):
     if args.out_activation:
         with atomic_output(args.out_activation) as tmp:
             with open(tmp, "wb") as fh:
-                np.savez(fh, activation=joint_activation(activation).numpy(), frame_dir=np.array([a["frame_dir"] for a in annotations]),
-                         top5_labels=np.array([[b[0] for b in r] for r in ranked]),
-                         top5_probs=np.array([[b[2] for b in r] for r in ranked], np.float32))
+                np.savez(
+                    fh,
+                    activation=joint_activation(activation).numpy(),
+                    frame_dir=np.array([a["frame_dir"] for a in annotations]),
+                    top5_labels=np.array([[b[0] for b in r] for r in ranked]),
+                    top5_probs=np.array([[b[2] for b in r] for r in ranked], np.float32),
+                )
 
 
 if __name__ == "__main__":

@@ -8,11 +8,11 @@ Used by test_train.py to compare DDP with one process on the same global batch.
 import sys
 
 import torch
+from step_fixture import METHOD, batch, tiny_model
 from torch.nn.parallel import DistributedDataParallel
 
 from maskclr.train import distributed
 from maskclr.train.loop import Pathways, step_losses
-from step_fixture import METHOD, batch, tiny_model
 
 
 def main(out):

@@ -36,8 +36,10 @@ def test_code_hash_names_modules_not_paths(tmp_path, monkeypatch):
 
 
 def test_stale_run_is_not_recorded():
-    rows = [{"output_file": "a.csv", "status": "ok", "plan": "no update"},
-            {"output_file": "b.csv", "status": "params changed", "plan": "update pending"}]
+    rows = [
+        {"output_file": "a.csv", "status": "ok", "plan": "no update"},
+        {"output_file": "b.csv", "status": "params changed", "plan": "update pending"},
+    ]
     with pytest.raises(InputError, match=r"not up to date.*b\.csv \(params changed, update pending\)") as err:
         record.check_up_to_date(rows)
     assert "a.csv" not in str(err.value)
@@ -45,14 +47,19 @@ def test_stale_run_is_not_recorded():
 
 def test_hosts_say_where_they_come_from():
     assert environment.host_of(None, {})["source"].startswith("local job")
-    assert environment.host_of("42", {"42": "gpu-node-3"}) == {"name": "gpu-node-3",
-                                                              "source": "sacct NodeList of the SLURM job"}
+    assert environment.host_of("42", {"42": "gpu-node-3"}) == {
+        "name": "gpu-node-3",
+        "source": "sacct NodeList of the SLURM job",
+    }
     assert environment.host_of("43", {"42": "gpu-node-3"})["name"] is None
 
 
 def test_nested_call_is_made_as_the_run_was():
-    invocation = {"snakefile": "/repo/Snakefile", "configfiles": ["/cfg/a.yaml", "/cfg/b.yaml"],
-                  "config_args": ["seed=1"]}
+    invocation = {
+        "snakefile": "/repo/Snakefile",
+        "configfiles": ["/cfg/a.yaml", "/cfg/b.yaml"],
+        "config_args": ["seed=1"],
+    }
     cmd = nested.command(invocation, "--summary")
     assert cmd[3] == "all" and cmd[cmd.index("--snakefile") + 1] == "/repo/Snakefile"
     assert cmd[cmd.index("--directory") + 1] == os.getcwd() and "--nolock" in cmd
@@ -65,16 +72,23 @@ def a_record(tmp_path):
     for name in ("result.csv", "data.h5", "code.py"):
         (tmp_path / name).write_text(name)
     inputs = {p: sha256(tmp_path / p) for p in ("data.h5", "code.py")}
-    return {"result": "result.csv", "sha256": sha256(tmp_path / "result.csv"), "inputs": inputs,
-            "code": {"files": {"code.py": {"module": "maskclr/code.py", "sha256": inputs["code.py"]}}}}
+    return {
+        "result": "result.csv",
+        "sha256": sha256(tmp_path / "result.csv"),
+        "inputs": inputs,
+        "code": {"files": {"code.py": {"module": "maskclr/code.py", "sha256": inputs["code.py"]}}},
+    }
 
 
-@pytest.mark.parametrize("change, expected", [
-    (None, []),
-    ("result.csv", ["result changed"]),
-    ("data.h5", ["input changed: data.h5"]),
-    ("code.py", ["code changed: maskclr/code.py"]),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (None, []),
+        ("result.csv", ["result changed"]),
+        ("data.h5", ["input changed: data.h5"]),
+        ("code.py", ["code changed: maskclr/code.py"]),
+    ],
+)
 def test_file_changes_name_what_changed(tmp_path, monkeypatch, change, expected):
     monkeypatch.chdir(tmp_path)
     rec = a_record(tmp_path)

@@ -27,8 +27,19 @@ def corrupt(data, index=1, **changes):
 
 def run_preprocess(tmp_path, poses):
     out = tmp_path / "out" / "xsub.h5"
-    result = run_module("maskclr.data.preprocess", "--poses", poses, "--split", "xsub", "--out", out,
-                        "--n-frames", 8, "--num-classes", 3)
+    result = run_module(
+        "maskclr.data.preprocess",
+        "--poses",
+        poses,
+        "--split",
+        "xsub",
+        "--out",
+        out,
+        "--n-frames",
+        8,
+        "--num-classes",
+        3,
+    )
     return result, out
 
 
@@ -62,15 +73,21 @@ def test_bad_annotation(tmp_path, case):
 
 
 BAD_DATASETS = {
-    "split member absent": (lambda d: d["split"]["xsub_val"].append("S001C001P099R001A001"),
-                            "key 'split' ['xsub_val']: frame_dir 'S001C001P099R001A001' is not in the annotations"),
-    "duplicated frame_dir": (lambda d: d["annotations"].append(dict(d["annotations"][0])),
-                             "key 'frame_dir': 'S001C001P001R001A001' duplicates annotation 0"),
+    "split member absent": (
+        lambda d: d["split"]["xsub_val"].append("S001C001P099R001A001"),
+        "key 'split' ['xsub_val']: frame_dir 'S001C001P099R001A001' is not in the annotations",
+    ),
+    "duplicated frame_dir": (
+        lambda d: d["annotations"].append(dict(d["annotations"][0])),
+        "key 'frame_dir': 'S001C001P001R001A001' duplicates annotation 0",
+    ),
     "split missing": (lambda d: d["split"].pop("xsub_val"), "key 'split': no split 'xsub_val'"),
     "empty train split": (lambda d: d["split"].update(xsub_train=[]), "key 'split' ['xsub_train']: empty"),
     "empty test split": (lambda d: d["split"].update(xsub_val=[]), "key 'split' ['xsub_val']: empty"),
-    "split member not a string": (lambda d: d["split"]["xsub_val"].append(["S001"]),
-                                  "key 'split' ['xsub_val']: expected a split name mapped to a list of frame_dir"),
+    "split member not a string": (
+        lambda d: d["split"]["xsub_val"].append(["S001"]),
+        "key 'split' ['xsub_val']: expected a split name mapped to a list of frame_dir",
+    ),
 }
 
 
@@ -85,11 +102,14 @@ def test_bad_dataset(tmp_path, case):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("content, message", [
-    (pickle.dumps(make_dataset(), protocol=4)[:500], "truncated or corrupt"),
-    (b"this is not a pickle at all", "not a valid pickle"),
-    (b"", "truncated or corrupt"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (pickle.dumps(make_dataset(), protocol=4)[:500], "truncated or corrupt"),
+        (b"this is not a pickle at all", "not a valid pickle"),
+        (b"", "truncated or corrupt"),
+    ],
+)
 def test_truncated_or_non_pickle(tmp_path, content, message):
     poses = tmp_path / "poses.pkl"
     poses.write_bytes(content)
@@ -137,8 +157,18 @@ def test_wrap_bare_annotations(tmp_path):
     train = write(tmp_path / "a.pkl", data["annotations"][0])
     val = write(tmp_path / "b.pkl", data["annotations"][1:3])
     wrapped = tmp_path / "wrapped.pkl"
-    result = run_module("maskclr.data.pyskl", "wrap", train, val, "--split", f"xsub_train={train}",
-                        "--split", f"xsub_val={val}", "--out", wrapped)
+    result = run_module(
+        "maskclr.data.pyskl",
+        "wrap",
+        train,
+        val,
+        "--split",
+        f"xsub_train={train}",
+        "--split",
+        f"xsub_val={val}",
+        "--out",
+        wrapped,
+    )
     assert result.returncode == 0, result.stderr
     result, out = run_preprocess(tmp_path, wrapped)
     assert result.returncode == 0, result.stderr

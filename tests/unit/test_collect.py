@@ -3,8 +3,6 @@
 import csv
 import json
 
-import pytest
-
 from conftest import run_module
 from maskclr.evaluate.collect import COLUMNS, EVAL_COLUMNS
 
@@ -21,8 +19,18 @@ def write_eval(path, rows):
 def write_metrics(path):
     path.parent.mkdir(parents=True, exist_ok=True)
     history = [{"epoch": 3, "loss": 1.5, "test_top1": 0.4, "seconds": 2.0, "samples_per_s": 10.0}]
-    path.write_text(json.dumps({"best_top1": 0.4, "last_top1": 0.4, "best_epoch": 3, "wall_time_s": 2.0,
-                                "samples_per_s": 10.0, "history": history}))
+    path.write_text(
+        json.dumps(
+            {
+                "best_top1": 0.4,
+                "last_top1": 0.4,
+                "best_epoch": 3,
+                "wall_time_s": 2.0,
+                "samples_per_s": 10.0,
+                "history": history,
+            }
+        )
+    )
     return path
 
 
@@ -32,8 +40,10 @@ def collect(tmp_path, *inputs):
 
 
 def test_long_table(tmp_path):
-    ev = write_eval(tmp_path / "results/eval/synth/xsub/dstformer/maskclr-seed2.csv",
-                    [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, 6.5, 0.4), ("part", "head", "mq", 0.25, 0.8, 0.3, 10, "", "")])
+    ev = write_eval(
+        tmp_path / "results/eval/synth/xsub/dstformer/maskclr-seed2.csv",
+        [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, 6.5, 0.4), ("part", "head", "mq", 0.25, 0.8, 0.3, 10, "", "")],
+    )
     tr = write_metrics(tmp_path / "results/models/synth/xsub/dstformer/stage1/metrics.json")
     result, out = collect(tmp_path, ev, tr)
     assert result.returncode == 0, result.stderr

@@ -57,8 +57,21 @@ def h5_file(tmp_path):
     poses = tmp_path / "poses.pkl"
     poses.write_bytes(pickle.dumps(make_dataset(count=8, persons=2, frames=30), protocol=4))
     out = tmp_path / "xsub.h5"
-    result = run_module("maskclr.data.preprocess", "--poses", poses, "--split", "xsub", "--out", out,
-                        "--n-frames", 16, "--num-classes", 3, "--seed", 5)
+    result = run_module(
+        "maskclr.data.preprocess",
+        "--poses",
+        poses,
+        "--split",
+        "xsub",
+        "--out",
+        out,
+        "--n-frames",
+        16,
+        "--num-classes",
+        3,
+        "--seed",
+        5,
+    )
     assert result.returncode == 0, result.stderr
     return out, poses
 

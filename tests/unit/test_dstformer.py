@@ -61,29 +61,46 @@ def test_all_false_mask_is_the_identity(tiny):
 
 def expected_motionbert_shapes(dim=512, depth=5, hidden=1024, joints=17, maxlen=243, dim_out=3):
     """MotionBERT DSTformer's parameters at the paper size, written from docs/method.md §3.1."""
-    shapes = {"joints_embed.weight": (dim, 3), "joints_embed.bias": (dim,), "norm.weight": (dim,),
-              "norm.bias": (dim,), "pre_logits.fc.weight": (dim, dim), "pre_logits.fc.bias": (dim,),
-              "head.weight": (dim_out, dim), "head.bias": (dim_out,), "temp_embed": (1, maxlen, 1, dim),
-              "pos_embed": (1, joints, dim)}
+    shapes = {
+        "joints_embed.weight": (dim, 3),
+        "joints_embed.bias": (dim,),
+        "norm.weight": (dim,),
+        "norm.bias": (dim,),
+        "pre_logits.fc.weight": (dim, dim),
+        "pre_logits.fc.bias": (dim,),
+        "head.weight": (dim_out, dim),
+        "head.bias": (dim_out,),
+        "temp_embed": (1, maxlen, 1, dim),
+        "pos_embed": (1, joints, dim),
+    }
     for i in range(depth):
         shapes[f"ts_attn.{i}.weight"], shapes[f"ts_attn.{i}.bias"] = (2, 2 * dim), (2,)
         for branch in ("blocks_st", "blocks_ts"):
             for s in ("s", "t"):
                 p = f"{branch}.{i}."
-                shapes.update({
-                    p + f"norm1_{s}.weight": (dim,), p + f"norm1_{s}.bias": (dim,),
-                    p + f"norm2_{s}.weight": (dim,), p + f"norm2_{s}.bias": (dim,),
-                    p + f"attn_{s}.qkv.weight": (3 * dim, dim), p + f"attn_{s}.qkv.bias": (3 * dim,),
-                    p + f"attn_{s}.proj.weight": (dim, dim), p + f"attn_{s}.proj.bias": (dim,),
-                    p + f"mlp_{s}.fc1.weight": (hidden, dim), p + f"mlp_{s}.fc1.bias": (hidden,),
-                    p + f"mlp_{s}.fc2.weight": (dim, hidden), p + f"mlp_{s}.fc2.bias": (dim,),
-                })
+                shapes.update(
+                    {
+                        p + f"norm1_{s}.weight": (dim,),
+                        p + f"norm1_{s}.bias": (dim,),
+                        p + f"norm2_{s}.weight": (dim,),
+                        p + f"norm2_{s}.bias": (dim,),
+                        p + f"attn_{s}.qkv.weight": (3 * dim, dim),
+                        p + f"attn_{s}.qkv.bias": (3 * dim,),
+                        p + f"attn_{s}.proj.weight": (dim, dim),
+                        p + f"attn_{s}.proj.bias": (dim,),
+                        p + f"mlp_{s}.fc1.weight": (hidden, dim),
+                        p + f"mlp_{s}.fc1.bias": (hidden,),
+                        p + f"mlp_{s}.fc2.weight": (dim, hidden),
+                        p + f"mlp_{s}.fc2.bias": (dim,),
+                    }
+                )
     return shapes
 
 
 def test_paper_configuration_has_motionbert_names_and_shapes():
-    model = DSTFormer(dim_in=3, dim_out=3, dim_feat=512, dim_rep=512, depth=5, num_heads=8, mlp_ratio=2,
-                      num_joints=17, maxlen=243)
+    model = DSTFormer(
+        dim_in=3, dim_out=3, dim_feat=512, dim_rep=512, depth=5, num_heads=8, mlp_ratio=2, num_joints=17, maxlen=243
+    )
     shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert shapes == expected_motionbert_shapes()
     assert abs(sum(p.numel() for p in model.parameters()) / 1e6 - 42.47) < 0.01
@@ -98,8 +115,15 @@ def test_motionbert_checkpoint_loads_strict_and_gives_the_same_representation(ti
     x = torch.randn(2, 12, 17, 3)
     assert torch.equal(fresh.get_representation(x), tiny.get_representation(x))
     # An action checkpoint ("model" with "module.backbone." and a head) loads its backbone part.
-    torch.save({"model": {**{f"module.backbone.{k}": v for k, v in tiny.state_dict().items()},
-                          "module.head.fc1.weight": torch.zeros(1)}}, path)
+    torch.save(
+        {
+            "model": {
+                **{f"module.backbone.{k}": v for k, v in tiny.state_dict().items()},
+                "module.head.fc1.weight": torch.zeros(1),
+            }
+        },
+        path,
+    )
     load_motionbert(DSTFormer(**TINY), path)
 
 

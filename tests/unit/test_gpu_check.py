@@ -23,8 +23,13 @@ SMOKE_TO_PAPER_BATCH = {4: 32, 2: 4, 8: 256}  # batch, per-GPU batch, evaluation
 
 def run_check(out, *args, timeout):
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    return subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu_check.py"), "--out", str(out), *args],
-                          env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "gpu_check.py"), "--out", str(out), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def numbers(value):
@@ -121,12 +126,21 @@ def test_the_plan_takes_the_report_as_measured(smoke, tmp_path, capsys):
     """The smoke rows relabelled as paper-size measurements replace the training estimates."""
     report = copy.deepcopy(smoke[0])
     for row in report["sections"]["steps"]["rows"]:
-        row.update(sizes=PAPER_BACKBONES[row["backbone"]], frames=PAPER_FRAMES,
-                   batch=SMOKE_TO_PAPER_BATCH[row["batch"]])
+        row.update(
+            sizes=PAPER_BACKBONES[row["backbone"]], frames=PAPER_FRAMES, batch=SMOKE_TO_PAPER_BATCH[row["batch"]]
+        )
     measured = tmp_path / "measured.json"
     measured.write_text(json.dumps(report))
-    plan(["--configfile", str(REPO / "workflow/configs/paper.yaml"), "--measured", str(measured),
-          "--json", str(tmp_path / "plan.json")])
+    plan(
+        [
+            "--configfile",
+            str(REPO / "workflow/configs/paper.yaml"),
+            "--measured",
+            str(measured),
+            "--json",
+            str(tmp_path / "plan.json"),
+        ]
+    )
     summary = json.loads((tmp_path / "plan.json").read_text())
     sources = {row["rule"]: row["source"] for row in summary["rules"]}
     assert sources["train_stage1"] == sources["train_stage2"] == "measured + assumed"  # K400's sizes
@@ -144,5 +158,6 @@ def test_the_gpu_check_on_a_gpu(tmp_path):
     assert report["wall_s"] <= 8 * 60 and not report["smoke"]
     rows = report["sections"]["steps"]["rows"]
     assert {(r["backbone"], r["frames"], r["batch"]) for r in rows if r["stage"] == "stage1"} >= {
-        (b, 243, 32) for b in PAPER_BACKBONES}
+        (b, 243, 32) for b in PAPER_BACKBONES
+    }
     assert report["sections"]["ddp"]["backend"] == "nccl"

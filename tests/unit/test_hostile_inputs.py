@@ -12,11 +12,11 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-
-from conftest import make_dataset, run_module
 from test_bad_input import corrupt, run_preprocess, write
 from test_releases import k400_files
 from test_train import MASKCLR, SCHEDULE, data, stage1, train  # noqa: F401 (fixtures)
+
+from conftest import make_dataset, run_module
 
 try:
     from numpy._core.multiarray import _reconstruct
@@ -54,35 +54,55 @@ def shared_references(depth, fan_out=50):
 # case → (annotation changes, expected message). Each is fed to preprocess as annotation 1.
 HOSTILE_ANNOTATIONS = {
     "object array by ndarray call": (
-        {"img_shape": Call(np.ndarray, (2,), plain_dtype("O"), b"\x01" * 16)}, "refusing numpy dtype '|O'"),
+        {"img_shape": Call(np.ndarray, (2,), plain_dtype("O"), b"\x01" * 16)},
+        "refusing numpy dtype '|O'",
+    ),
     "direct ndarray call": (
         {"img_shape": Call(np.ndarray, (2,), plain_dtype("<i8"), b"\x01" * 16)},
-        "refusing a direct call of numpy.ndarray"),
+        "refusing a direct call of numpy.ndarray",
+    ),
     "huge uninitialised array": (
         {"keypoint": Call(_reconstruct, np.ndarray, (1 << 20, 17, 2), plain_dtype("<f4"))},
-        "refusing numpy _reconstruct"),
+        "refusing numpy _reconstruct",
+    ),
     "dtype state claiming objects": (
         {"img_shape": forged_array(plain_dtype("<f8", state=(3, "<", None, None, None, -1, -1, 1)))},
-        "refusing numpy dtype state"),
+        "refusing numpy dtype state",
+    ),
     "structured dtype with an object field": (
-        {"extra": forged_array(plain_dtype("V8"), data=b"\x01" * 8, shape=(1,))}, "refusing numpy dtype '|V8'"),
+        {"extra": forged_array(plain_dtype("V8"), data=b"\x01" * 8, shape=(1,))},
+        "refusing numpy dtype '|V8'",
+    ),
     "object array as extra key": ({"extra": np.array([None, 1], dtype=object)}, "refusing numpy dtype '|O'"),
     "deep nesting": ({"extra": shared_references(40, fan_out=1)}, "nested deeper than 32 levels"),
     "exponential img_shape": ({"img_shape": shared_references(12)}, "key 'img_shape': expected (height, width)"),
     "exponential label": ({"label": shared_references(12)}, "key 'label': expected an integer"),
-    "too many frames": ({"keypoint": np.zeros((1, 100_001, 17, 2), np.float16),
-                         "keypoint_score": np.zeros((1, 100_001, 17), np.float16), "total_frames": 100_001},
-                        "exceeds the limit of 100 persons x 100000 frames"),
-    "float64 beyond float32": ({"keypoint": np.full((1, 10, 17, 2), 1e300)},
-                               "key 'keypoint': contains NaN or infinite values (after the cast to float32)"),
-    "negative score": ({"keypoint_score": np.full((1, 10, 17), -5.0, np.float32)},
-                       "key 'keypoint_score': values must lie in [0, 1.5], found -5 to -5"),
+    "too many frames": (
+        {
+            "keypoint": np.zeros((1, 100_001, 17, 2), np.float16),
+            "keypoint_score": np.zeros((1, 100_001, 17), np.float16),
+            "total_frames": 100_001,
+        },
+        "exceeds the limit of 100 persons x 100000 frames",
+    ),
+    "float64 beyond float32": (
+        {"keypoint": np.full((1, 10, 17, 2), 1e300)},
+        "key 'keypoint': contains NaN or infinite values (after the cast to float32)",
+    ),
+    "negative score": (
+        {"keypoint_score": np.full((1, 10, 17), -5.0, np.float32)},
+        "key 'keypoint_score': values must lie in [0, 1.5], found -5 to -5",
+    ),
     "huge score": ({"keypoint_score": np.full((1, 10, 17), 1e6, np.float32)}, "values must lie in [0, 1.5]"),
-    "coordinate beyond float16": ({"keypoint": np.full((1, 10, 17, 2), 70_000.0, np.float32)},
-                                  "key 'keypoint': values must lie in [-65504, 65504], found 70000 to 70000"),
+    "coordinate beyond float16": (
+        {"keypoint": np.full((1, 10, 17, 2), 70_000.0, np.float32)},
+        "key 'keypoint': values must lie in [-65504, 65504], found 70000 to 70000",
+    ),
     "huge image side": ({"img_shape": (1080, 10**400)}, "key 'img_shape': expected (height, width) integers"),
-    "too many persons": ({"keypoint": np.zeros((101, 10, 17, 2), np.float16),
-                          "keypoint_score": np.zeros((101, 10, 17), np.float16)}, "101 persons x 10 frames"),
+    "too many persons": (
+        {"keypoint": np.zeros((101, 10, 17, 2), np.float16), "keypoint_score": np.zeros((101, 10, 17), np.float16)},
+        "101 persons x 10 frames",
+    ),
 }
 
 
@@ -101,8 +121,18 @@ def test_forged_arrays_are_refused_at_every_pickle_entry_point(tmp_path):
     """The release importer and ``pyskl wrap`` share the unpickler: a forged object array is
     refused there too, before the array exists."""
     poses = write(tmp_path / "poses.pkl", corrupt(make_dataset(), img_shape=forged_array(plain_dtype("O"))))
-    release = run_module("maskclr.data.releases", "ntu", "--release", poses, "--splits", "xsub",
-                         "--num-classes", 3, "--out", tmp_path / "out" / "mq.pkl")
+    release = run_module(
+        "maskclr.data.releases",
+        "ntu",
+        "--release",
+        poses,
+        "--splits",
+        "xsub",
+        "--num-classes",
+        3,
+        "--out",
+        tmp_path / "out" / "mq.pkl",
+    )
     wrapped = run_module("maskclr.data.pyskl", "wrap", poses, "--out", tmp_path / "out" / "wrapped.pkl")
     for result in (release, wrapped):
         assert result.returncode == 2 and f"{poses}: not a safe skeleton pickle" in result.stderr, result.stderr
@@ -113,14 +143,24 @@ def test_legitimate_numpy_pickles_still_load(tmp_path):
     """Every plain dtype numpy pickles (protocols 2 to 5, scalars, strings, big-endian) loads."""
     from maskclr.fileio import load_pickle
 
-    value = {"f": np.arange(6, dtype=">f8").reshape(2, 3), "u": np.array(["ab", "c"]), "b": np.array([True]),
-             "s": np.float16(2.5), "i": np.int64(3), "c": np.complex64(1j), "bytes": np.array([b"x"])}
+    value = {
+        "f": np.arange(6, dtype=">f8").reshape(2, 3),
+        "u": np.array(["ab", "c"]),
+        "b": np.array([True]),
+        "s": np.float16(2.5),
+        "i": np.int64(3),
+        "c": np.complex64(1j),
+        "bytes": np.array([b"x"]),
+    }
     for protocol in (2, 3, 4, 5):
         path = tmp_path / f"p{protocol}.pkl"
         path.write_bytes(pickle.dumps(value, protocol=protocol))
         loaded, expected = load_pickle(path), pickle.loads(path.read_bytes())
         for key in value:
-            assert np.array_equal(loaded[key], expected[key]) and loaded[key].dtype == expected[key].dtype, (protocol, key)
+            assert np.array_equal(loaded[key], expected[key]) and loaded[key].dtype == expected[key].dtype, (
+                protocol,
+                key,
+            )
 
 
 class BrokenServer(http.server.BaseHTTPRequestHandler):
@@ -155,8 +195,9 @@ def broken_server():
 
 def fetch(tmp_path, urls):
     out = tmp_path / "dl" / "release.pkl"
-    return run_module("maskclr.data.fetch", "--name", "ntu60_hrnet", "--spec-json", json.dumps({"urls": urls}),
-                      "--out", out), out
+    return run_module(
+        "maskclr.data.fetch", "--name", "ntu60_hrnet", "--spec-json", json.dumps({"urls": urls}), "--out", out
+    ), out
 
 
 def test_truncated_downloads_fall_through_every_mirror(tmp_path, broken_server):
@@ -255,8 +296,10 @@ def wrong_shapes(stage1):
 
 
 BAD_CHECKPOINTS = {
-    "pickled callable": (lambda stage1: {"arch": Callable()}, "refusing a maskclr.train checkpoint that holds "
-                                                              "pickled code or objects (print)"),
+    "pickled callable": (
+        lambda stage1: {"arch": Callable()},
+        "refusing a maskclr.train checkpoint that holds pickled code or objects (print)",
+    ),
     "a tensor": (lambda stage1: torch.zeros(3), "expected a maskclr.train checkpoint (a dict of tensors), got Tensor"),
     "a list": (lambda stage1: [1, 2], "got list"),
     "no model key": (lambda stage1: {"arch": {}}, "key 'model': missing"),
@@ -271,7 +314,9 @@ def test_bad_checkpoint_is_named(data, stage1, tmp_path, case):
     torch.save(build(stage1), path)
     result = run_module("maskclr.predict", "--checkpoint", path, "--poses", data.parent / "poses.pkl", cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
-    assert f"{path}: " in result.stderr and "Traceback" not in result.stderr and "weights_only=False" not in result.stderr
+    assert (
+        f"{path}: " in result.stderr and "Traceback" not in result.stderr and "weights_only=False" not in result.stderr
+    )
     assert not (tmp_path / "pwned").exists() and "pwned" not in result.stdout
 
 
@@ -279,12 +324,18 @@ def test_bad_checkpoint_is_named(data, stage1, tmp_path, case):
 BAD_PREDICT_ARGUMENTS = {
     "no frames": (lambda poses: ["--poses", poses, "--n-frames", 0], "--n-frames 0: expected 1..8"),
     "negative frames": (lambda poses: ["--poses", poses, "--n-frames", -3], "--n-frames -3: expected 1..8"),
-    "frames beyond the model": (lambda poses: ["--poses", poses, "--n-frames", 100_000],
-                                "--n-frames 100000: expected 1..8"),
-    "estimator spec not JSON": (lambda poses: ["--video", "clip.mp4", "--estimator-json", "{type: vitpose"],
-                                "--estimator-json: not valid JSON: "),
-    "estimator spec not an object": (lambda poses: ["--video", "clip.mp4", "--estimator-json", "[1]"],
-                                     "--estimator-json: expected a JSON object"),
+    "frames beyond the model": (
+        lambda poses: ["--poses", poses, "--n-frames", 100_000],
+        "--n-frames 100000: expected 1..8",
+    ),
+    "estimator spec not JSON": (
+        lambda poses: ["--video", "clip.mp4", "--estimator-json", "{type: vitpose"],
+        "--estimator-json: not valid JSON: ",
+    ),
+    "estimator spec not an object": (
+        lambda poses: ["--video", "clip.mp4", "--estimator-json", "[1]"],
+        "--estimator-json: expected a JSON object",
+    ),
 }
 
 
@@ -292,8 +343,15 @@ BAD_PREDICT_ARGUMENTS = {
 def test_bad_predict_argument_is_named(data, stage1, tmp_path, case):
     arguments, message = BAD_PREDICT_ARGUMENTS[case]
     out = tmp_path / "activation.npz"
-    result = run_module("maskclr.predict", "--checkpoint", stage1 / "model.pt", *arguments(data.parent / "poses.pkl"),
-                        "--out-activation", out, cwd=tmp_path)
+    result = run_module(
+        "maskclr.predict",
+        "--checkpoint",
+        stage1 / "model.pt",
+        *arguments(data.parent / "poses.pkl"),
+        "--out-activation",
+        out,
+        cwd=tmp_path,
+    )
     assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and not result.stdout and list(tmp_path.iterdir()) == []
 
@@ -336,33 +394,64 @@ def patch_headers(archive, local_offset, value):
     for signature, offset in ((b"PK\x03\x04", local_offset), (b"PK\x01\x02", local_offset + 2)):
         start = data.find(signature)
         while start >= 0:
-            data[start + offset:start + offset + 2] = value.to_bytes(2, "little")
+            data[start + offset : start + offset + 2] = value.to_bytes(2, "little")
             start = data.find(signature, start + 4)
     archive.write_bytes(data)
 
 
 # case → (change of the table of contents and kpfiles archive, extra arguments, expected message)
 HOSTILE_K400 = {
-    "fractional label": (lambda toc, zf: change_toc(toc, vid_a=1.7), (),
-                         "key 'label': expected an integer in 0..1, got 1.7"),
-    "string label": (lambda toc, zf: change_toc(toc, vid_a="1"), (),
-                     "key 'label': expected an integer in 0..1, got '1'"),
-    "coordinate beyond float16": (far_keypoint, (),
-                                  "key 'keypoint': values must lie in [-65504, 65504], found 0 to 70000"),
-    "duplicate member name": (lambda toc, zf: rezip(zf, kpfile_members(zf) + [("copy/part_0.pkl", b"")]), (),
-                              "two kpfiles named 'part_0.pkl' ('kpfiles/part_0.pkl' and 'copy/part_0.pkl')"),
-    "member beyond the size cap": (lambda toc, zf: rezip(zf, [("kpfiles/part_0.pkl", bytes(2 << 20))]),
-                                   ("--max-kpfile-mib", 1), "part_0.pkl: kpfile larger than 1 MiB (--max-kpfile-mib)"),
+    "fractional label": (
+        lambda toc, zf: change_toc(toc, vid_a=1.7),
+        (),
+        "key 'label': expected an integer in 0..1, got 1.7",
+    ),
+    "string label": (
+        lambda toc, zf: change_toc(toc, vid_a="1"),
+        (),
+        "key 'label': expected an integer in 0..1, got '1'",
+    ),
+    "coordinate beyond float16": (
+        far_keypoint,
+        (),
+        "key 'keypoint': values must lie in [-65504, 65504], found 0 to 70000",
+    ),
+    "duplicate member name": (
+        lambda toc, zf: rezip(zf, kpfile_members(zf) + [("copy/part_0.pkl", b"")]),
+        (),
+        "two kpfiles named 'part_0.pkl' ('kpfiles/part_0.pkl' and 'copy/part_0.pkl')",
+    ),
+    "member beyond the size cap": (
+        lambda toc, zf: rezip(zf, [("kpfiles/part_0.pkl", bytes(2 << 20))]),
+        ("--max-kpfile-mib", 1),
+        "part_0.pkl: kpfile larger than 1 MiB (--max-kpfile-mib)",
+    ),
     "encrypted member": (lambda toc, zf: patch_headers(zf, 6, 0x1), (), "part_0.pkl: encrypted zip member"),
-    "unsupported compression": (lambda toc, zf: patch_headers(zf, 8, 99), (),
-                                "part_0.pkl: zip member compressed with an unsupported method"),
+    "unsupported compression": (
+        lambda toc, zf: patch_headers(zf, 8, 99),
+        (),
+        "part_0.pkl: zip member compressed with an unsupported method",
+    ),
 }
 
 
 def import_k400_cli(tmp_path, toc, kpfiles, *extra):
     out = tmp_path / "out" / "mq.pkl"
-    result = run_module("maskclr.data.releases", "k400", "--release", toc, "--kpfiles", kpfiles, "--splits", "main",
-                        "--num-classes", 2, "--out", out, *extra)
+    result = run_module(
+        "maskclr.data.releases",
+        "k400",
+        "--release",
+        toc,
+        "--kpfiles",
+        kpfiles,
+        "--splits",
+        "main",
+        "--num-classes",
+        2,
+        "--out",
+        out,
+        *extra,
+    )
     return result, out
 
 
@@ -381,8 +470,10 @@ def test_k400_video_without_a_kept_skeleton_stays_as_an_empty_frame(tmp_path):
     toc, kpfiles = k400_files(tmp_path)
     result, out = import_k400_cli(tmp_path, toc, kpfiles, "--box-threshold", 0.65)  # vid_b's boxes: 0.6, 0.3
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "1 of 3 videos have no scored skeleton with box score >= 0.65 (['vid_b']): kept as one empty frame" \
+    assert (
+        "1 of 3 videos have no scored skeleton with box score >= 0.65 (['vid_b']): kept as one empty frame"
         in result.stderr
+    )
     vid_b = next(a for a in pickle.loads(out.read_bytes())["annotations"] if a["frame_dir"] == "vid_b")
     assert vid_b["total_frames"] == 1 and not vid_b["keypoint"].any() and not vid_b["keypoint_score"].any()
 
@@ -407,7 +498,18 @@ def test_temporary_files_of_a_killed_job_are_removed_by_its_next_run(tmp_path):
     stale.write_bytes(b"half an HDF5 file")
     other = out.parent / ".other.h5.k1ll3d.tmp"  # another job's: not this job's to remove
     other.write_bytes(b"")
-    result = run_module("maskclr.data.preprocess", "--poses", write(tmp_path / "poses.pkl", make_dataset()),
-                        "--split", "xsub", "--out", out, "--n-frames", 8, "--num-classes", 3)
+    result = run_module(
+        "maskclr.data.preprocess",
+        "--poses",
+        write(tmp_path / "poses.pkl", make_dataset()),
+        "--split",
+        "xsub",
+        "--out",
+        out,
+        "--n-frames",
+        8,
+        "--num-classes",
+        3,
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.parent.iterdir()) == [other.name, out.name]

@@ -74,7 +74,9 @@ def test_class_contrastive_averages_per_class():
     z_s, z_m = torch.randn(5, 8), torch.randn(5, 8)
     labels = torch.tensor([1, 0, 1, 2, 0])
     means = [torch.stack([z[labels == c].mean(0) for c in (0, 1, 2)]) for z in (z_s, z_m)]
-    torch.testing.assert_close(class_contrastive(z_s, z_m, labels, 0.7), nt_xent_loop(*means, 0.7), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        class_contrastive(z_s, z_m, labels, 0.7), nt_xent_loop(*means, 0.7), atol=1e-5, rtol=1e-5
+    )
 
 
 def test_class_contrastive_is_zero_with_one_class():

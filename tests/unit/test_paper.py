@@ -80,9 +80,14 @@ def data(tmp_path_factory):
         writer.writerows(metric_rows())
     rng = np.random.default_rng(0)
     for method in ("baseline", "maskclr"):
-        np.savez(root / f"{method}_activation.npz", activation=rng.uniform(size=(8, 17)),
-                 pose=rng.uniform(-1, 1, size=(8, 17, 2)), labels=np.arange(8), joints_effective=9.5,
-                 top3_share=0.3)
+        np.savez(
+            root / f"{method}_activation.npz",
+            activation=rng.uniform(size=(8, 17)),
+            pose=rng.uniform(-1, 1, size=(8, 17, 2)),
+            labels=np.arange(8),
+            joints_effective=9.5,
+            top3_share=0.3,
+        )
     return root
 
 
@@ -92,9 +97,20 @@ def loaded(data):
 
 
 def make_table(data, name, out, settings=SETTINGS):
-    return run_module("maskclr.paper.tables", name, "--metrics", data / "metrics.csv", "--paper", PAPER,
-                      "--settings-json", json.dumps(settings), "--out-tex", out / f"{name}.tex",
-                      "--out-csv", out / f"{name}.csv")
+    return run_module(
+        "maskclr.paper.tables",
+        name,
+        "--metrics",
+        data / "metrics.csv",
+        "--paper",
+        PAPER,
+        "--settings-json",
+        json.dumps(settings),
+        "--out-tex",
+        out / f"{name}.tex",
+        "--out-csv",
+        out / f"{name}.csv",
+    )
 
 
 def table(data, tmp_path, name):
@@ -128,8 +144,18 @@ def test_table1_values(data, tmp_path):
     worse = cell(frame, backbone="sttformer", method="maskclr", split="xview")
     assert worse.delta == pytest.approx(-5.0)
     assert cell(frame, backbone="sttformer", method="baseline", split="xsub").paper_method == "SkeletonMAE"
-    for text in (r"71.0 $\pm$ 12.7 ($+10.0 \pm 0.0$)", r"($-5.0 \pm 0.0$)", "synth XSub", "synth XView", "paper (reference)",
-                 "NTU60 XSub", "MotionBERT", r"93.9 ($+1.1$)", r"\toprule", r"\bottomrule"):
+    for text in (
+        r"71.0 $\pm$ 12.7 ($+10.0 \pm 0.0$)",
+        r"($-5.0 \pm 0.0$)",
+        "synth XSub",
+        "synth XView",
+        "paper (reference)",
+        "NTU60 XSub",
+        "MotionBERT",
+        r"93.9 ($+1.1$)",
+        r"\toprule",
+        r"\bottomrule",
+    ):
         assert text in tex, text
     assert tex.startswith(r"\begin{tabular}") and tex.rstrip().endswith(r"\end{tabular}")
     assert tex.index("STTFormer") < tex.index("DSTFormer")  # the paper's block order
@@ -140,8 +166,12 @@ def test_table1_reference_columns_equal_paper_numbers(data, tmp_path):
     paper = pd.read_csv(PAPER)
     paper["backbone"] = paper["backbone"].str.lower()
     for row in frame.itertuples():
-        expected = paper[(paper.dataset == "ntu60") & (paper.backbone == row.backbone)
-                         & (paper.method == row.paper_method) & (paper.split == row.split)]
+        expected = paper[
+            (paper.dataset == "ntu60")
+            & (paper.backbone == row.backbone)
+            & (paper.method == row.paper_method)
+            & (paper.split == row.split)
+        ]
         assert len(expected) == 1
         assert float(row.paper_top1) == pytest.approx(expected.top1.iloc[0])
 
@@ -217,9 +247,19 @@ def test_training_curves(loaded):
 @pytest.mark.parametrize("name", ["fig5", "fig6", "training_curves", "activation"])
 def test_figure_files(data, tmp_path, name):
     activations = ["--activations", data / "baseline_activation.npz", data / "maskclr_activation.npz"]
-    result = run_module("maskclr.paper.figures", name, "--metrics", data / "metrics.csv",
-                        "--settings-json", json.dumps(SETTINGS), "--out-pdf", tmp_path / "f.pdf",
-                        "--out-png", tmp_path / "f.png", *(activations if name == "activation" else ()))
+    result = run_module(
+        "maskclr.paper.figures",
+        name,
+        "--metrics",
+        data / "metrics.csv",
+        "--settings-json",
+        json.dumps(SETTINGS),
+        "--out-pdf",
+        tmp_path / "f.pdf",
+        "--out-png",
+        tmp_path / "f.png",
+        *(activations if name == "activation" else ()),
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "f.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
@@ -248,16 +288,23 @@ def test_missing_model(data, loaded, tmp_path):
     with pytest.raises(InputError, match=f"{data / 'metrics.csv'}: no rows for .*backbone=transformer"):
         figures.fig5(loaded, {**SETTINGS, "backbone": "transformer"})
     with pytest.raises(InputError, match="no rows for .*method=maskclr_sc"):
-        tables.estimator_table(loaded, {**SETTINGS, "table_methods": ["baseline", "maskclr_sc"],
-                                        "backbone": "sttformer"}, "clean")
+        tables.estimator_table(
+            loaded, {**SETTINGS, "table_methods": ["baseline", "maskclr_sc"], "backbone": "sttformer"}, "clean"
+        )
     result = make_table(data, "table2", tmp_path, {**SETTINGS, "split": "xset"})
     assert result.returncode == 2 and str(data / "metrics.csv") in result.stderr and "split=xset" in result.stderr
 
 
 def test_bad_activation_file(data, tmp_path):
     bad = tmp_path / "maskclr_activation.npz"
-    np.savez(bad, activation=np.zeros((8, 5)), pose=np.zeros((8, 17, 2)), labels=np.arange(8), joints_effective=1.0,
-             top3_share=1.0)
+    np.savez(
+        bad,
+        activation=np.zeros((8, 5)),
+        pose=np.zeros((8, 17, 2)),
+        labels=np.arange(8),
+        joints_effective=1.0,
+        top3_share=1.0,
+    )
     with pytest.raises(InputError, match=f"{bad}: array 'activation' has shape"):
         figures.activation(SETTINGS, {"baseline": data / "baseline_activation.npz", "maskclr": bad})
     with pytest.raises(InputError, match="--activations: missing maskclr_activation.npz"):
@@ -276,11 +323,16 @@ def test_table1_spans_every_dataset_with_models(data, tmp_path):
     columns = list(dict.fromkeys(zip(cells["dataset"], cells["split"])))
     assert columns == [("synth", "xsub"), ("synth", "xview"), ("ntu120", "xsub"), ("ntu120", "xset")]
     row = cell(cells, dataset="ntu120", backbone="dstformer", method="maskclr", split="xset")
-    assert row.top1 == pytest.approx(cell(cells, dataset="synth", backbone="dstformer", method="maskclr",
-                                          split="xview").top1)
+    assert row.top1 == pytest.approx(
+        cell(cells, dataset="synth", backbone="dstformer", method="maskclr", split="xview").top1
+    )
     paper = pd.read_csv(PAPER)
-    expected = paper[(paper.dataset == "ntu120") & (paper.method == "MaskCLR") & (paper.split == "xset")
-                     & (paper.backbone == "DSTFormer")].top1.iloc[0]
+    expected = paper[
+        (paper.dataset == "ntu120")
+        & (paper.method == "MaskCLR")
+        & (paper.split == "xset")
+        & (paper.backbone == "DSTFormer")
+    ].top1.iloc[0]
     assert row.paper_dataset == "ntu120" and row.paper_top1 == pytest.approx(expected)
     tex = (tmp_path / "table1.tex").read_text()
     assert tex.count("NTU120 XSet") == 2 and tex.count("NTU60 XView") == 1  # ours + paper; paper only

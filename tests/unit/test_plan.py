@@ -9,9 +9,10 @@ import yaml
 from conftest import REPO
 from maskclr.errors import InputError
 from maskclr.plan.cost import MASKCLR, PAPER_BACKBONES, PAPER_BATCH, PAPER_FRAMES, TRAIN_GPUS
-from maskclr.plan.project import FRAMES_PER_VIDEO, GPU_RULES, load_config, main as plan
-from test_workflow import PAPER_JOBS
+from maskclr.plan.project import FRAMES_PER_VIDEO, GPU_RULES, load_config
+from maskclr.plan.project import main as plan
 from maskclr.train.settings import Method
+from test_workflow import PAPER_JOBS
 
 PAPER = REPO / "workflow" / "configs" / "paper.yaml"
 PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.v8+.yaml"
@@ -55,21 +56,49 @@ def test_estimate_of_the_paper_dag(tmp_path, capsys):
 def measured_report():
     """A gpu_check report with round figures for DSTFormer, the pose pipeline and preprocessing."""
     sizes = PAPER_BACKBONES["dstformer"]
-    rows = [{"backbone": "dstformer", "sizes": sizes, "frames": 243, "stage": stage, "precision": precision,
-             "batch": batch, "step_s": seconds}
-            for stage, precision, batch, seconds in (("stage1", "bf16", 4, 1.0), ("eval", "bf16", 32, 0.5),
-                                                     ("eval", "fp32", 256, 2.0))]
-    poses = {"estimators": [{"estimator": "vitpose-b", "arch": {}, "frame_shape": [1080, 1920], "frames_per_s": 20}],
-             "detector": {"frame_shape": [1080, 1920], "input_size": None, "frames_per_s": 10}}
-    return {"schema": 1, "date": "2030-01-01T00:00:00", "sections": {
-        "device": {"name": "NVIDIA H100 80GB HBM3", "torch": "2.13.0"}, "steps": {"rows": rows}, "poses": poses,
-        "evaluate": {"preprocess_frames": 243, "preprocess_samples_per_s": 1000}}}
+    rows = [
+        {
+            "backbone": "dstformer",
+            "sizes": sizes,
+            "frames": 243,
+            "stage": stage,
+            "precision": precision,
+            "batch": batch,
+            "step_s": seconds,
+        }
+        for stage, precision, batch, seconds in (
+            ("stage1", "bf16", 4, 1.0),
+            ("eval", "bf16", 32, 0.5),
+            ("eval", "fp32", 256, 2.0),
+        )
+    ]
+    poses = {
+        "estimators": [{"estimator": "vitpose-b", "arch": {}, "frame_shape": [1080, 1920], "frames_per_s": 20}],
+        "detector": {"frame_shape": [1080, 1920], "input_size": None, "frames_per_s": 10},
+    }
+    return {
+        "schema": 1,
+        "date": "2030-01-01T00:00:00",
+        "sections": {
+            "device": {"name": "NVIDIA H100 80GB HBM3", "torch": "2.13.0"},
+            "steps": {"rows": rows},
+            "poses": poses,
+            "evaluate": {"preprocess_frames": 243, "preprocess_samples_per_s": 1000},
+        },
+    }
 
 
 def test_measured_figures_add_up(tmp_path):
     """One NTU60-XSub DSTFormer baseline: every job's hours by hand from the measured figures."""
-    (tmp_path / "one.yaml").write_text(yaml.safe_dump({"experiments": [
-        {"dataset": "ntu60", "splits": ["xsub"], "backbones": ["dstformer"], "methods": ["baseline"]}]}))
+    (tmp_path / "one.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "experiments": [
+                    {"dataset": "ntu60", "splits": ["xsub"], "backbones": ["dstformer"], "methods": ["baseline"]}
+                ]
+            }
+        )
+    )
     (tmp_path / "measured.json").write_text(json.dumps(measured_report()))
     summary, rules = run_plan(tmp_path, tmp_path / "one.yaml", "--measured", tmp_path / "measured.json")
     train, test = 40091, 16487
@@ -85,16 +114,22 @@ def test_measured_figures_add_up(tmp_path):
     assert summary["total"]["critical_path_h"] == pytest.approx((2 * training + evaluation) / 3600)
     assert rules["train_stage1"]["attempts"] == math.ceil(training / 60 / (2880 - 5))
     assert {row["rule"]: row["source"] for row in summary["rules"]} == {
-        "train_stage1": "measured", "train_stage2": "measured", "evaluate": "measured",
-        "extract_poses": "measured + assumed"}  # frames per video; OpenPifPaf as ViTPose-B
+        "train_stage1": "measured",
+        "train_stage2": "measured",
+        "evaluate": "measured",
+        "extract_poses": "measured + assumed",
+    }  # frames per video; OpenPifPaf as ViTPose-B
     assert "H100 80GB HBM3" in summary["basis"] and "of H100's peak" in summary["basis"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--gpu", "Z80"], "--gpu Z80: not a known GPU"),
-    (["--mfu", "1.5"], "--mfu 1.5: expected a fraction"),
-    (["--measured", PAPER], "not a readable JSON report"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--gpu", "Z80"], "--gpu Z80: not a known GPU"),
+        (["--mfu", "1.5"], "--mfu 1.5: expected a fraction"),
+        (["--measured", PAPER], "not a readable JSON report"),
+    ],
+)
 def test_bad_arguments_are_named(args, message):
     with pytest.raises(InputError, match=message):
         plan(["--configfile", str(PAPER), *map(str, args)])

@@ -7,9 +7,28 @@ from maskclr.errors import InputError
 from maskclr.poses.tracking import max_persons, remove_duplicates, track_poses
 
 # A standing person's COCO-17 joints relative to the hip centre, in pixels (y down).
-TEMPLATE = np.array([[0, -160], [-6, -166], [6, -166], [-12, -162], [12, -162], [-25, -130], [25, -130],
-                     [-32, -90], [32, -90], [-35, -50], [35, -50], [-15, 0], [15, 0], [-16, 60], [16, 60],
-                     [-17, 120], [17, 120]], dtype=float)
+TEMPLATE = np.array(
+    [
+        [0, -160],
+        [-6, -166],
+        [6, -166],
+        [-12, -162],
+        [12, -162],
+        [-25, -130],
+        [25, -130],
+        [-32, -90],
+        [32, -90],
+        [-35, -50],
+        [35, -50],
+        [-15, 0],
+        [15, 0],
+        [-16, 60],
+        [16, 60],
+        [-17, 120],
+        [17, 120],
+    ],
+    dtype=float,
+)
 
 
 def person(x, y=300.0, height=1.0, score=0.9):
@@ -33,9 +52,19 @@ def test_crossing_persons_keep_their_identity():
     np.testing.assert_allclose(keypoint[1], truth[second], atol=1e-4)
 
 
-@pytest.mark.parametrize("label, rule, expected", [(0, "ntu60", 1), (48, "ntu60", 1), (49, "ntu60", 2),
-                                                   (59, "ntu60", 2), (60, "ntu120", 1), (105, "ntu120", 2),
-                                                   (119, "ntu120", 2), (7, "none", None)])
+@pytest.mark.parametrize(
+    "label, rule, expected",
+    [
+        (0, "ntu60", 1),
+        (48, "ntu60", 1),
+        (49, "ntu60", 2),
+        (59, "ntu60", 2),
+        (60, "ntu120", 1),
+        (105, "ntu120", 2),
+        (119, "ntu120", 2),
+        (7, "none", None),
+    ],
+)
 def test_persons_by_class(label, rule, expected):
     assert max_persons(label, rule) == expected
 
@@ -49,8 +78,9 @@ def test_bad_label_or_rule_is_an_input_error():
 
 def test_keeps_the_most_confident_persons():
     frames = 8
-    detections = [np.stack([person(100, score=0.5), person(400, score=0.9), person(700, score=0.7)])
-                  for _ in range(frames)]
+    detections = [
+        np.stack([person(100, score=0.5), person(400, score=0.9), person(700, score=0.7)]) for _ in range(frames)
+    ]
     one, _ = track_poses(detections, persons=1)
     two, _ = track_poses(detections, persons=2)
     every, _ = track_poses(detections, persons=None)
@@ -61,8 +91,9 @@ def test_keeps_the_most_confident_persons():
 
 def test_brief_spurious_track_is_removed_even_if_confident():
     frames = 20
-    detections = [np.stack([person(300, score=0.6)] + ([person(900, score=0.99)] if t == 7 else []))
-                  for t in range(frames)]
+    detections = [
+        np.stack([person(300, score=0.6)] + ([person(900, score=0.99)] if t == 7 else [])) for t in range(frames)
+    ]
     keypoint, score = track_poses(detections, persons=None)
     assert keypoint.shape[0] == 1 and np.allclose(keypoint[0, :, 11:13, 0].mean(), 300)
 
@@ -88,9 +119,13 @@ def test_no_detection_gives_no_person():
 
 
 def test_remove_duplicates():
-    boxes = np.array([[0, 0, 100, 200, 0.9],     # a person
-                      [10, 10, 90, 190, 0.8],    # inside it, lower score: duplicate
-                      [5, 5, 95, 195, 0.95],     # 85 % of the first inside it, higher score: the first goes
-                      [300, 0, 400, 200, 0.6]])  # elsewhere: kept
+    boxes = np.array(
+        [
+            [0, 0, 100, 200, 0.9],  # a person
+            [10, 10, 90, 190, 0.8],  # inside it, lower score: duplicate
+            [5, 5, 95, 195, 0.95],  # 85 % of the first inside it, higher score: the first goes
+            [300, 0, 400, 200, 0.6],
+        ]
+    )  # elsewhere: kept
     assert remove_duplicates(boxes).tolist() == [2, 3]
     assert remove_duplicates(boxes[[0, 1, 3]]).tolist() == [0, 2]

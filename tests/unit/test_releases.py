@@ -31,8 +31,15 @@ def test_local_copy_is_verified_and_linked(tmp_path):
     src = tmp_path / "copy.pkl"
     src.write_bytes(b"release bytes")
     out = tmp_path / "resources" / "ntu60_hrnet.pkl"
-    obtain("ntu60_hrnet", {"path": str(src), "urls": ["http://127.0.0.1:9/never"],
-                           "sha256": hashlib.sha256(b"release bytes").hexdigest()}, out)
+    obtain(
+        "ntu60_hrnet",
+        {
+            "path": str(src),
+            "urls": ["http://127.0.0.1:9/never"],
+            "sha256": hashlib.sha256(b"release bytes").hexdigest(),
+        },
+        out,
+    )
     assert out.is_symlink() and out.resolve() == src.resolve() and out.read_bytes() == b"release bytes"
 
 
@@ -40,8 +47,11 @@ def test_wrong_checksum_names_the_file_and_key(tmp_path):
     src = tmp_path / "copy.pkl"
     src.write_bytes(b"truncated")
     out = tmp_path / "out.pkl"
-    with pytest.raises(InputError, match=r"downloads\.ntu60_hrnet: the local copy .*copy\.pkl has sha256 .*"
-                                         r"downloads\.ntu60_hrnet\.sha256"):
+    with pytest.raises(
+        InputError,
+        match=r"downloads\.ntu60_hrnet: the local copy .*copy\.pkl has sha256 .*"
+        r"downloads\.ntu60_hrnet\.sha256",
+    ):
         obtain("ntu60_hrnet", {"path": str(src), "sha256": "0" * 64}, out)
     assert not out.exists()
 
@@ -50,8 +60,10 @@ def test_mirrors_are_tried_in_order(tmp_path):
     good = tmp_path / "mirror.pkl"
     good.write_bytes(b"payload")
     out = tmp_path / "dl" / "file.pkl"
-    spec = {"urls": [(tmp_path / "moved.pkl").as_uri(), good.as_uri()],
-            "sha256": hashlib.sha256(b"payload").hexdigest()}
+    spec = {
+        "urls": [(tmp_path / "moved.pkl").as_uri(), good.as_uri()],
+        "sha256": hashlib.sha256(b"payload").hexdigest(),
+    }
     obtain("k400_hrnet", spec, out)
     assert out.read_bytes() == b"payload" and not out.is_symlink()
     assert [p.name for p in out.parent.iterdir()] == ["file.pkl"]  # no temporary left
@@ -84,16 +96,33 @@ def test_ntu_release_is_imported_and_checked(tmp_path):
     release = write(tmp_path / "ntu60_hrnet.pkl", ntu_release())
     out, lists = tmp_path / "poses.pkl", tmp_path / "splits"
     sizes = '{"xsub_train": 5, "xsub_val": 3, "xview_train": 5, "xview_val": 3}'
-    result = run_module("maskclr.data.releases", "ntu", "--release", release, "--splits", "xsub", "xview",
-                        "--num-classes", 4, "--expected-json", sizes, "--out", out)
+    result = run_module(
+        "maskclr.data.releases",
+        "ntu",
+        "--release",
+        release,
+        "--splits",
+        "xsub",
+        "xview",
+        "--num-classes",
+        4,
+        "--expected-json",
+        sizes,
+        "--out",
+        out,
+    )
     assert result.returncode == 0, result.stderr
     poses = load_pickle(out)
     assert len(poses["annotations"]) == 8 and poses["annotations"][1]["keypoint"].shape == (2, 6, 17, 2)
     result = run_module("maskclr.data.pyskl", "splits", out, "--out-dir", lists)
     assert result.returncode == 0, result.stderr
     assert (lists / "xsub_val.txt").read_text().split() == ntu_release()["split"]["xsub_val"]
-    assert sorted(p.name for p in lists.iterdir()) == ["xsub_train.txt", "xsub_val.txt", "xview_train.txt",
-                                                      "xview_val.txt"]
+    assert sorted(p.name for p in lists.iterdir()) == [
+        "xsub_train.txt",
+        "xsub_val.txt",
+        "xview_train.txt",
+        "xview_val.txt",
+    ]
 
 
 def test_ntu_size_and_class_checks(tmp_path):
@@ -101,8 +130,11 @@ def test_ntu_size_and_class_checks(tmp_path):
     dataset = import_ntu(release, 4)
     names = ["xsub_train", "xsub_val"]
     check_counts(dataset, release, names, 4, {"xsub_train": 5})
-    with pytest.raises(InputError, match=r"ntu60_hrnet\.pkl: split 'xsub_train' has 5 sequences, expected 40091 "
-                                         r"\(config key expected_sizes\.xsub_train"):
+    with pytest.raises(
+        InputError,
+        match=r"ntu60_hrnet\.pkl: split 'xsub_train' has 5 sequences, expected 40091 "
+        r"\(config key expected_sizes\.xsub_train",
+    ):
         check_counts(dataset, release, names, 4, {"xsub_train": 40091, "xsub_val": 16487})
     with pytest.raises(InputError, match=r"4 distinct labels, expected 60 classes"):
         check_counts(dataset, release, names, 60, {})
@@ -146,12 +178,23 @@ def k400_files(tmp_path, as_zip=True):
     for i, (name, (label, frames, boxes)) in enumerate(videos.items()):
         raw = "part_0.pkl" if i < 2 else "part_1.pkl"
         kpfiles[raw][name] = {"keypoint": np.stack([skeleton(10 * (j + 1), 0.5 + 0.1 * j) for j in range(len(frames))])}
-        annotations.append({"frame_dir": name, "label": label, "img_shape": (340, 256), "original_shape": (340, 256),
-                            "total_frames": 3, "raw_file": f"/mnt/lustre/author/kpfiles/{raw}",
-                            "frame_inds": np.array(frames, np.int16), "box_score": np.array(boxes, np.float16),
-                            "valid": {0.5: len(frames)}})
-    toc = write(tmp_path / "k400_hrnet.pkl", {"split": {"train": ["vid_a", "vid_c"], "val": ["vid_b"]},
-                                              "annotations": annotations})
+        annotations.append(
+            {
+                "frame_dir": name,
+                "label": label,
+                "img_shape": (340, 256),
+                "original_shape": (340, 256),
+                "total_frames": 3,
+                "raw_file": f"/mnt/lustre/author/kpfiles/{raw}",
+                "frame_inds": np.array(frames, np.int16),
+                "box_score": np.array(boxes, np.float16),
+                "valid": {0.5: len(frames)},
+            }
+        )
+    toc = write(
+        tmp_path / "k400_hrnet.pkl",
+        {"split": {"train": ["vid_a", "vid_c"], "val": ["vid_b"]}, "annotations": annotations},
+    )
     if as_zip:
         archive = tmp_path / "k400_kpfiles_2d.zip"
         with zipfile.ZipFile(archive, "w") as zf:
@@ -199,9 +242,15 @@ def test_video_items_follow_the_release_and_need_every_video(tmp_path):
     for ann in release["annotations"]:
         (folder / f"{ann['frame_dir']}_rgb.avi").write_bytes(b"")
     source = video_items(release, "ntu60_hrnet.pkl", folder, "{frame_dir}_rgb.avi", ["xsub"])
-    assert source["split"]["xsub_val"] == release["split"]["xsub_val"] and set(source["split"]) == {"xsub_train", "xsub_val"}
-    assert source["annotations"][0] == {"frame_dir": release["annotations"][0]["frame_dir"], "label": 0,
-                                        "video": str(folder / f"{release['annotations'][0]['frame_dir']}_rgb.avi")}
+    assert source["split"]["xsub_val"] == release["split"]["xsub_val"] and set(source["split"]) == {
+        "xsub_train",
+        "xsub_val",
+    }
+    assert source["annotations"][0] == {
+        "frame_dir": release["annotations"][0]["frame_dir"],
+        "label": 0,
+        "video": str(folder / f"{release['annotations'][0]['frame_dir']}_rgb.avi"),
+    }
     (folder / f"{release['annotations'][2]['frame_dir']}_rgb.avi").unlink()
     with pytest.raises(InputError, match=r"videos: 1 of 8 videos are missing, e\.g\. .*S001C003P003R001A003_rgb\.avi"):
         video_items(release, "ntu60_hrnet.pkl", folder, "{frame_dir}_rgb.avi", ["xsub"])

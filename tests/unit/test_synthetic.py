@@ -39,8 +39,7 @@ def test_class_list_has_enough_classes_and_mutual_ones():
 
 
 def test_annotations_follow_the_pyskl_schema(data):
-    keys = {"frame_dir", "total_frames", "img_shape", "original_shape", "label", "keypoint",
-            "keypoint_score"}
+    keys = {"frame_dir", "total_frames", "img_shape", "original_shape", "label", "keypoint", "keypoint_score"}
     subjects = SMALL["subjects"]
     for ann in data["annotations"]:
         assert set(ann) == keys
@@ -130,8 +129,21 @@ def test_no_single_joint_separates_all_classes(data):
 
 def test_cli_writes_a_loadable_dataset(tmp_path):
     out = tmp_path / "synth.pkl"
-    result = run_module("maskclr.data.synthetic", "--out", out, "--seed", 3, "--subjects", 2,
-                        "--replications", 1, "--min-frames", 10, "--max-frames", 20)
+    result = run_module(
+        "maskclr.data.synthetic",
+        "--out",
+        out,
+        "--seed",
+        3,
+        "--subjects",
+        2,
+        "--replications",
+        1,
+        "--min-frames",
+        10,
+        "--max-frames",
+        20,
+    )
     assert result.returncode == 0, result.stderr
     loaded = load_pickle(out)
     expected = synthetic.generate(seed=3, subjects=2, replications=1, min_frames=10, max_frames=20)

@@ -15,15 +15,22 @@ import pytest
 import torch
 
 from conftest import REPO, make_dataset, run_module, training_history
-from maskclr.train.loop import Pathways, step_losses
 from maskclr.models.losses import class_contrastive, sample_contrastive
+from maskclr.train.loop import Pathways
 
 sys.path.insert(0, str(Path(__file__).parent))
 from step_fixture import METHOD, batch, tiny_model  # noqa: E402
 
 BACKBONE = {"dim": 8, "depth": 1, "num_heads": 2, "mlp_ratio": 2, "maxlen": 8, "t_patch": 2}
-SCHEDULE = {"batch_size": 8, "epochs_stage1": 6, "epochs_stage2": 3, "lr_backbone": 0.003, "lr_head": 0.003,
-            "head_hidden": 16, "head_dropout": 0.0}
+SCHEDULE = {
+    "batch_size": 8,
+    "epochs_stage1": 6,
+    "epochs_stage2": 3,
+    "lr_backbone": 0.003,
+    "lr_head": 0.003,
+    "head_hidden": 16,
+    "head_dropout": 0.0,
+}
 MASKCLR = {"masking": "agpm", "mask_ratio": 0.5, "alpha": 0.9, "beta": 0.1, "gamma": 0.9, "delta": 0.7}
 
 
@@ -33,18 +40,45 @@ def data(tmp_path_factory):
     poses = folder / "poses.pkl"
     poses.write_bytes(pickle.dumps(make_dataset(count=32, persons=2, frames=20), protocol=4))
     out = folder / "xsub.h5"
-    result = run_module("maskclr.data.preprocess", "--poses", poses, "--split", "xsub", "--out", out,
-                        "--n-frames", 8, "--num-classes", 3)
+    result = run_module(
+        "maskclr.data.preprocess",
+        "--poses",
+        poses,
+        "--split",
+        "xsub",
+        "--out",
+        out,
+        "--n-frames",
+        8,
+        "--num-classes",
+        3,
+    )
     assert result.returncode == 0, result.stderr
     return out
 
 
 def train_args(data, folder, stage="stage1", method=None, schedule=None, backbone=None, init=None):
     folder = Path(folder)
-    args = ["--data", data, "--stage", stage, "--backbone", "transformer",
-            "--backbone-json", json.dumps(backbone or BACKBONE), "--schedule-json", json.dumps(schedule or SCHEDULE),
-            "--method-json", json.dumps(method or {}), "--work-dir", folder / "work",
-            "--out-model", folder / "model.pt", "--out-metrics", folder / "metrics.json"]
+    args = [
+        "--data",
+        data,
+        "--stage",
+        stage,
+        "--backbone",
+        "transformer",
+        "--backbone-json",
+        json.dumps(backbone or BACKBONE),
+        "--schedule-json",
+        json.dumps(schedule or SCHEDULE),
+        "--method-json",
+        json.dumps(method or {}),
+        "--work-dir",
+        folder / "work",
+        "--out-model",
+        folder / "model.pt",
+        "--out-metrics",
+        folder / "metrics.json",
+    ]
     return args + (["--init", init] if init else [])
 
 
@@ -80,7 +114,7 @@ def test_stage2_continues_the_learning_rate_decay(data, stage1, tmp_path):
     assert result.returncode == 0, result.stderr
     rows = history(tmp_path)
     assert [r["epoch"] for r in rows] == [6, 7, 8]
-    assert rows[0]["lr_backbone"] == pytest.approx(0.003 * 0.99 ** 6)
+    assert rows[0]["lr_backbone"] == pytest.approx(0.003 * 0.99**6)
     assert all(r["l_sc"] > 0 and r["l_cc"] > 0 and r["ce_m"] > 0 for r in rows)
     assert "ce_m 0." in result.stderr or "ce_m 1." in result.stderr  # a progress line per epoch
 
@@ -95,8 +129,13 @@ def test_ddp_two_processes_equal_one_process(tmp_path):
     out = tmp_path / "ddp.pt"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(Path(__file__).parent)])}
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
-    result = subprocess.run([*torchrun, str(Path(__file__).parent / "ddp_step.py"), str(out)],
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [*torchrun, str(Path(__file__).parent / "ddp_step.py"), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     ddp = torch.load(out, weights_only=True)
 
@@ -106,8 +145,11 @@ def test_ddp_two_processes_equal_one_process(tmp_path):
     pathways = Pathways(model, METHOD)
     x, y = batch()
     halves = [pathways(x[:4]), pathways(x[4:])]
-    ce = [sum(torch.nn.functional.cross_entropy(h[i].logits, y[j]) for h, j in zip(halves, (slice(0, 4), slice(4, 8)))) / 2
-          for i in (0, 1)]
+    ce = [
+        sum(torch.nn.functional.cross_entropy(h[i].logits, y[j]) for h, j in zip(halves, (slice(0, 4), slice(4, 8))))
+        / 2
+        for i in (0, 1)
+    ]
     h_s = torch.cat([h[0].hidden for h in halves])
     h_m = torch.cat([h[1].hidden for h in halves])
     contrastive = 0.9 * sample_contrastive(h_s, h_m, 0.7) + 0.7 * class_contrastive(h_s, h_m, y, 0.7)
@@ -167,8 +209,9 @@ def test_second_copy_refuses_while_the_first_runs(data, tmp_path):
 def test_time_budget_stops_with_a_resumable_state(data, tmp_path):
     # A budget of 60 ns: any first epoch outlasts it, so the stop falls after epoch 1 however fast
     # or loaded the machine is (with 0.06 s, whether a second epoch ran depended on the first's time).
-    result = run_module("maskclr.train", *train_args(data, tmp_path), "--time-budget-min", "1e-9",
-                        "--time-margin-min", "0")
+    result = run_module(
+        "maskclr.train", *train_args(data, tmp_path), "--time-budget-min", "1e-9", "--time-margin-min", "0"
+    )
     assert result.returncode == 3 and "run again to resume" in result.stderr
     assert checkpoint_epoch(tmp_path / "work") == 1 and not (tmp_path / "model.pt").exists()
 
@@ -194,16 +237,20 @@ def test_sigterm_releases_the_lock_and_keeps_the_last_epoch(data, tmp_path):
 
 
 def test_wrong_architecture_checkpoint(data, stage1, tmp_path):
-    result = train(data, tmp_path, stage="stage2", method=MASKCLR, init=stage1 / "model.pt",
-                   backbone={**BACKBONE, "dim": 16})
+    result = train(
+        data, tmp_path, stage="stage2", method=MASKCLR, init=stage1 / "model.pt", backbone={**BACKBONE, "dim": 16}
+    )
     assert result.returncode == 2 and "checkpoint of the wrong architecture" in result.stderr
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(backbone={"dim": 8, "layers": 3}), "backbone 'transformer': bad size arguments"),
-    (dict(method={"masking": "agpm", "ratio": 0.5}), "--method-json: unknown keys ['ratio']"),
-    (dict(method={"masking": "everything"}), "key 'masking': expected one of"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(backbone={"dim": 8, "layers": 3}), "backbone 'transformer': bad size arguments"),
+        (dict(method={"masking": "agpm", "ratio": 0.5}), "--method-json: unknown keys ['ratio']"),
+        (dict(method={"masking": "everything"}), "key 'masking': expected one of"),
+    ],
+)
 def test_bad_settings(data, tmp_path, change, message):
     result = train(data, tmp_path, **change)
     assert result.returncode == 2 and message in result.stderr, result.stderr
@@ -235,20 +282,23 @@ def test_predict_prints_top_classes_and_writes_the_activation(stage1, tmp_path):
     poses = tmp_path / "clips.pkl"
     poses.write_bytes(pickle.dumps(dataset, protocol=4))
     out = tmp_path / "activation.npz"
-    result = run_module("maskclr.predict", "--checkpoint", stage1 / "model.pt", "--poses", poses,
-                        "--out-activation", out)
+    result = run_module(
+        "maskclr.predict", "--checkpoint", stage1 / "model.pt", "--poses", poses, "--out-activation", out
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == dataset["annotations"][0]["frame_dir"] and len(lines) == 4 * (1 + 3)  # 3 classes
     assert lines[1].startswith("  1. class ") and lines[1].endswith(" %")
     saved = np.load(out)
     assert saved["activation"].shape[0] == 4 and np.allclose(saved["activation"].max(axis=1), 1)
-    assert (np.diff(saved["top5_probs"], axis=1) <= 0).all() and list(saved["frame_dir"]) == \
-        [a["frame_dir"] for a in dataset["annotations"]]
+    assert (np.diff(saved["top5_probs"], axis=1) <= 0).all() and list(saved["frame_dir"]) == [
+        a["frame_dir"] for a in dataset["annotations"]
+    ]
     # the same top-1 as the evaluation code path on the same inputs (T = the model's maxlen)
     model, _ = load_model(stage1 / "model.pt", 1)
-    logits, _ = predict(model, model_inputs(dataset["annotations"], {"n_frames": 8, "score_channel": "motionbert",
-                                                                     "max_persons": 2}))
+    logits, _ = predict(
+        model, model_inputs(dataset["annotations"], {"n_frames": 8, "score_channel": "motionbert", "max_persons": 2})
+    )
     assert list(saved["top5_labels"][:, 0]) == logits.argmax(1).tolist()
 
 
@@ -263,10 +313,26 @@ def test_predict_runs_a_pose_estimator_on_a_video(stage1, tmp_path):
     from conftest import write_video
 
     video = write_video(tmp_path / "my_clip.avi", frames=3, size=(96, 128))
-    spec = {"type": "hrnet", "variant": "w32", "arch": {"width": 8}, "random_init": True, "flip_test": False,
-            "detector": {"type": "whole_frame"}, "max_persons_rule": "none"}
-    result = run_module("maskclr.predict", "--checkpoint", stage1 / "model.pt", "--video", video,
-                        "--estimator-json", json.dumps(spec), "--out-activation", tmp_path / "a.npz")
+    spec = {
+        "type": "hrnet",
+        "variant": "w32",
+        "arch": {"width": 8},
+        "random_init": True,
+        "flip_test": False,
+        "detector": {"type": "whole_frame"},
+        "max_persons_rule": "none",
+    }
+    result = run_module(
+        "maskclr.predict",
+        "--checkpoint",
+        stage1 / "model.pt",
+        "--video",
+        video,
+        "--estimator-json",
+        json.dumps(spec),
+        "--out-activation",
+        tmp_path / "a.npz",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "my_clip" and len(result.stdout.splitlines()) == 1 + 3
     assert np.load(tmp_path / "a.npz")["frame_dir"].tolist() == ["my_clip"]

@@ -14,18 +14,31 @@ import torch
 from conftest import write_video
 from maskclr.data.pyskl import validate_dataset
 from maskclr.errors import InputError
+from maskclr.fileio import sha256
 from maskclr.poses import hrnet, vitpose
 from maskclr.poses.base import build_estimator
 from maskclr.poses.extract import ESTIMATORS, extract
 from maskclr.poses.openpifpaf_adapter import OpenPifPafEstimator
-from maskclr.poses.topdown import (IMAGENET_MEAN, IMAGENET_STD, box_to_center_size, crop_boxes, decode_heatmaps,
-                                   flip_back, output_to_image)
+from maskclr.poses.topdown import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    box_to_center_size,
+    crop_boxes,
+    decode_heatmaps,
+    flip_back,
+    output_to_image,
+)
 from maskclr.poses.weights import load_weights, mmpose_filter_fn
-from maskclr.fileio import sha256
 
 HEATMAP = (64, 48)
-TINY_VITPOSE = {"type": "vitpose", "variant": "b", "random_init": True, "arch": {"depth": 2, "embed_dim": 64,
-                "num_heads": 2}, "detector": {"type": "whole_frame"}, "flip_test": True}
+TINY_VITPOSE = {
+    "type": "vitpose",
+    "variant": "b",
+    "random_init": True,
+    "arch": {"depth": 2, "embed_dim": 64, "num_heads": 2},
+    "detector": {"type": "whole_frame"},
+    "flip_test": True,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +71,7 @@ def test_crop_at_unit_scale_copies_pixels(udp, center):
     size = np.array([[192.0, 256.0]]) - (1 if udp else 0)
     crop = crop_boxes(frame, np.array([center]), size, udp)
     x0, y0 = (int(center[0] - 95.5), int(center[1] - 127.5)) if udp else (int(center[0]) - 96, int(center[1]) - 128)
-    expected = torch.from_numpy(frame[y0:y0 + 256, x0:x0 + 192]).permute(2, 0, 1)[None].float() / 255
+    expected = torch.from_numpy(frame[y0 : y0 + 256, x0 : x0 + 192]).permute(2, 0, 1)[None].float() / 255
     # float32 sampling grid: off by < 0.1 % of one intensity step; one pixel off would be ~1.
     torch.testing.assert_close(crop, (expected - IMAGENET_MEAN) / IMAGENET_STD, atol=1e-3, rtol=0)
 
@@ -93,8 +106,9 @@ def test_decode_heatmaps_quarter_offset_and_border():
     np.testing.assert_allclose(score[0], 0.8)
 
 
-@pytest.mark.parametrize("udp, origin, step", [(False, (24, 32), (240 / 48, 320 / 64)),
-                                                (True, (23.5, 31.5), (240 / 47, 320 / 63))])
+@pytest.mark.parametrize(
+    "udp, origin, step", [(False, (24, 32), (240 / 48, 320 / 64)), (True, (23.5, 31.5), (240 / 47, 320 / 63))]
+)
 def test_heatmap_to_image_pixels(udp, origin, step):
     center, size = np.array([[500.0, 400.0]]), np.array([[240.0, 320.0]])
     coords = np.array([[[0.0, 0.0], [24.0, 32.0], [47.0, 63.0], [10.25, 5.75]]])
@@ -135,8 +149,14 @@ class BoxesPerFrame:
 
 @pytest.mark.parametrize("kind, udp", [("hrnet", False), ("vitpose", True)])
 def test_topdown_adapter_with_stand_in_network_gives_exact_pixels(kind, udp):
-    spec = {**TINY_VITPOSE, "type": kind, "variant": "w32" if kind == "hrnet" else "b", "flip_test": False,
-            "arch": {"width": 8} if kind == "hrnet" else TINY_VITPOSE["arch"], "batch_size": 2}
+    spec = {
+        **TINY_VITPOSE,
+        "type": kind,
+        "variant": "w32" if kind == "hrnet" else "b",
+        "flip_test": False,
+        "arch": {"width": 8} if kind == "hrnet" else TINY_VITPOSE["arch"],
+        "batch_size": 2,
+    }
     estimator = build_estimator(spec, ESTIMATORS)
     peaks = [(4 + 2 * j, 6 + 3 * j) for j in range(17)]
     estimator.network = FixedHeatmaps(peaked_heatmaps(peaks, [(1, -1)] * 17))
@@ -171,8 +191,17 @@ def test_vitpose_real_network_on_a_video(video):
 
 def test_hrnet_real_network_on_a_video(video):
     # The full HRNet topology at width 8 (w32 itself is checked in test_published_architectures).
-    estimator = build_estimator({"type": "hrnet", "variant": "w32", "arch": {"width": 8}, "random_init": True,
-                                 "detector": {"type": "whole_frame"}, "max_persons_rule": "ntu120"}, ESTIMATORS)
+    estimator = build_estimator(
+        {
+            "type": "hrnet",
+            "variant": "w32",
+            "arch": {"width": 8},
+            "random_init": True,
+            "detector": {"type": "whole_frame"},
+            "max_persons_rule": "ntu120",
+        },
+        ESTIMATORS,
+    )
     result = estimator.estimate({"frame_dir": "S001C001P001R001A050", "label": 49, "video": video}, None)
     assert result["img_shape"] == (120, 160)
     assert result["keypoint"].shape[1:] == (4, 17, 2) and result["keypoint"].shape[0] <= 2
@@ -186,22 +215,29 @@ def test_published_architectures():
         assert vit_b(torch.zeros(1, 3, 256, 192)).shape == (1, 17, 64, 48)
     assert abs(sum(p.numel() for p in vit_b.backbone.parameters()) - 86e6) < 0.5e6  # ViTPose-B: 86 M
     keys = vit_b.state_dict()
-    for key, shape in {"backbone.patch_embed.proj.weight": (768, 3, 16, 16), "backbone.pos_embed": (1, 193, 768),
-                       "backbone.blocks.11.attn.qkv.weight": (2304, 768), "backbone.last_norm.bias": (768,),
-                       "keypoint_head.deconv_layers.0.weight": (768, 256, 4, 4),
-                       "keypoint_head.deconv_layers.4.running_var": (256,),
-                       "keypoint_head.final_layer.weight": (17, 256, 1, 1)}.items():
+    for key, shape in {
+        "backbone.patch_embed.proj.weight": (768, 3, 16, 16),
+        "backbone.pos_embed": (1, 193, 768),
+        "backbone.blocks.11.attn.qkv.weight": (2304, 768),
+        "backbone.last_norm.bias": (768,),
+        "keypoint_head.deconv_layers.0.weight": (768, 256, 4, 4),
+        "keypoint_head.deconv_layers.4.running_var": (256,),
+        "keypoint_head.final_layer.weight": (17, 256, 1, 1),
+    }.items():
         assert tuple(keys[key].shape) == shape, key
     w32 = hrnet.create_model("w32").eval()
     with torch.no_grad():
         assert w32(torch.zeros(1, 3, 256, 192)).shape == (1, 17, 64, 48)
     assert round(sum(p.numel() for p in w32.parameters()) / 1e6, 1) == 28.5  # hrnet_w32_coco_256x192: 28.5 M
     keys = w32.state_dict()
-    for key, shape in {"backbone.conv1.weight": (64, 3, 3, 3), "backbone.layer1.0.downsample.0.weight": (256, 64, 1, 1),
-                       "backbone.transition1.1.0.0.weight": (64, 256, 3, 3),
-                       "backbone.stage2.0.fuse_layers.1.0.0.0.weight": (64, 32, 3, 3),
-                       "backbone.stage4.2.fuse_layers.0.3.0.weight": (32, 256, 1, 1),
-                       "keypoint_head.final_layer.weight": (17, 32, 1, 1)}.items():
+    for key, shape in {
+        "backbone.conv1.weight": (64, 3, 3, 3),
+        "backbone.layer1.0.downsample.0.weight": (256, 64, 1, 1),
+        "backbone.transition1.1.0.0.weight": (64, 256, 3, 3),
+        "backbone.stage2.0.fuse_layers.1.0.0.0.weight": (64, 32, 3, 3),
+        "backbone.stage4.2.fuse_layers.0.3.0.weight": (32, 256, 1, 1),
+        "keypoint_head.final_layer.weight": (17, 32, 1, 1),
+    }.items():
         assert tuple(keys[key].shape) == shape, key
     assert not any(k.startswith("backbone.stage4.2.fuse_layers.1") for k in keys)  # last module: one output
 
@@ -210,8 +246,9 @@ def test_mmpose_checkpoint_loads_strictly_and_is_checked(tmp_path):
     model = vitpose.create_model("b", depth=1, embed_dim=32, num_heads=2)
     path = tmp_path / "vitpose.pth"
     torch.save({"meta": {"epoch": 210}, "state_dict": {f"module.{k}": v for k, v in model.state_dict().items()}}, path)
-    fresh = load_weights(vitpose.create_model("b", depth=1, embed_dim=32, num_heads=2), path, sha256(path),
-                         mmpose_filter_fn)
+    fresh = load_weights(
+        vitpose.create_model("b", depth=1, embed_dim=32, num_heads=2), path, sha256(path), mmpose_filter_fn
+    )
     torch.testing.assert_close(fresh.state_dict(), model.state_dict())
     with pytest.raises(InputError, match="vitpose.pth: sha256"):
         load_weights(model, path, "0" * 64, mmpose_filter_fn)
@@ -225,14 +262,17 @@ def _deeper(tmp_path):
     return path, sha256(path), mmpose_filter_fn
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"random_init": False}, "'weights': a checkpoint path is required"),
-    ({"weights": "w.pth", "weights_sha256": "ab"}, "give one, not both"),
-    ({"variant": "x"}, "'variant': expected one of"),
-    ({"max_persons_rule": "ntu"}, "max_persons_rule"),
-    ({"detector": {"type": "yolo"}}, "'detector'"),
-    ({"batch": 4}, "unexpected keyword argument 'batch'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"random_init": False}, "'weights': a checkpoint path is required"),
+        ({"weights": "w.pth", "weights_sha256": "ab"}, "give one, not both"),
+        ({"variant": "x"}, "'variant': expected one of"),
+        ({"max_persons_rule": "ntu"}, "max_persons_rule"),
+        ({"detector": {"type": "yolo"}}, "'detector'"),
+        ({"batch": 4}, "unexpected keyword argument 'batch'"),
+    ],
+)
 def test_bad_spec_is_an_input_error(change, message):
     with pytest.raises(InputError, match=message):
         build_estimator({**TINY_VITPOSE, **change}, ESTIMATORS)
@@ -241,7 +281,8 @@ def test_bad_spec_is_an_input_error(change, message):
 def test_missing_video_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="nothere.avi: video file not found"):
         build_estimator(TINY_VITPOSE, ESTIMATORS).estimate(
-            {"frame_dir": "x", "label": 0, "video": str(tmp_path / "nothere.avi")}, None)
+            {"frame_dir": "x", "label": 0, "video": str(tmp_path / "nothere.avi")}, None
+        )
 
 
 def import_torchvision_or_skip():
@@ -315,7 +356,8 @@ class StandInPifPaf(OpenPifPafEstimator):
 def test_openpifpaf_glue_with_stand_in_predictor(video):
     # max_persons_rule none: only duplicate removal can bring the two annotations down to one person.
     result = StandInPifPaf(random_init=True, max_persons_rule="none").estimate(
-        {"frame_dir": "S001C001P001R001A001", "label": 0, "video": video}, None)
+        {"frame_dir": "S001C001P001R001A001", "label": 0, "video": video}, None
+    )
     assert result["img_shape"] == (120, 160) and result["keypoint"].shape == (1, 4, 17, 2)
     for t in range(4):
         expected = np.column_stack([np.arange(17) * 3 + 10.0 + t, np.arange(17) * 2 + 5.0])
@@ -325,9 +367,11 @@ def test_openpifpaf_glue_with_stand_in_predictor(video):
     assert (result["keypoint_score"][0, :, 0] == np.float32(0.7)).all()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("openpifpaf") is None,
-                    reason="openpifpaf 0.13.11 pins torch 1.13.1 and torchvision 0.14.1, which has no wheel "
-                           "for this Python 3.11; it runs in envs/openpifpaf.yaml (Python 3.10)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("openpifpaf") is None,
+    reason="openpifpaf 0.13.11 pins torch 1.13.1 and torchvision 0.14.1, which has no wheel "
+    "for this Python 3.11; it runs in envs/openpifpaf.yaml (Python 3.10)",
+)
 def test_openpifpaf_real_network_on_a_video(video, tmp_path, monkeypatch):
     torch.manual_seed(0)
     untrained = build_estimator({"type": "openpifpaf", "random_init": True, "max_persons_rule": "none"}, ESTIMATORS)
@@ -338,7 +382,9 @@ def test_openpifpaf_real_network_on_a_video(video, tmp_path, monkeypatch):
     path = tmp_path / "shufflenetv2k16-cocokp.pkl"
     torch.save({"model": untrained.predictor.model_cpu, "epoch": 0}, path)
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")  # torch ≥ 2.6 only; 1.13 loads pickles as is
-    loaded = build_estimator({"type": "openpifpaf", "weights": str(path), "weights_sha256": sha256(path),
-                              "max_persons_rule": "none"}, ESTIMATORS)
+    loaded = build_estimator(
+        {"type": "openpifpaf", "weights": str(path), "weights_sha256": sha256(path), "max_persons_rule": "none"},
+        ESTIMATORS,
+    )
     torch.testing.assert_close(loaded.predictor.model_cpu.state_dict(), untrained.predictor.model_cpu.state_dict())
     assert loaded.estimate(item, None)["keypoint"].shape[1:] == (4, 17, 2)

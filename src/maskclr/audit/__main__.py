@@ -21,8 +21,11 @@ def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m maskclr.audit", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     rec = commands.add_parser("record", help="write the audit record (run by `snakemake audit`)")
-    rec.add_argument("--invocation-json", required=True,
-                     help="snakefile, configfiles and config_args of the run (from the audit rule)")
+    rec.add_argument(
+        "--invocation-json",
+        required=True,
+        help="snakefile, configfiles and config_args of the run (from the audit rule)",
+    )
     rec.add_argument("--audit-dir", default=DEFAULT_DIR)
     ver = commands.add_parser("verify", help="re-hash the results, inputs and code, re-check the config")
     ver.add_argument("--audit-dir", default=DEFAULT_DIR)

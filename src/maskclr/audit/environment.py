@@ -7,8 +7,18 @@ import socket
 import subprocess
 from pathlib import Path
 
-PACKAGES = ("torch", "numpy", "h5py", "pandas", "matplotlib", "pyyaml", "einops", "imageio", "imageio-ffmpeg",
-            "snakemake", "snakemake-executor-plugin-slurm")
+PACKAGES = (
+    "torch",
+    "numpy",
+    "h5py",
+    "pandas",
+    "matplotlib",
+    "pyyaml",
+    "imageio",
+    "imageio-ffmpeg",
+    "snakemake",
+    "snakemake-executor-plugin-slurm",
+)
 
 
 def package_versions():
@@ -40,8 +50,12 @@ def slurm_nodes(job_ids):
     """{SLURM job id: node list} from one ``sacct`` call; {} where sacct is missing or fails."""
     if not job_ids or shutil.which("sacct") is None:
         return {}
-    done = subprocess.run(["sacct", "-X", "--noheader", "--parsable2", "--format", "JobID,NodeList",
-                           "-j", ",".join(sorted(job_ids))], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["sacct", "-X", "--noheader", "--parsable2", "--format", "JobID,NodeList", "-j", ",".join(sorted(job_ids))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if done.returncode != 0:
         return {}
     rows = (line.split("|") for line in done.stdout.splitlines())

@@ -25,7 +25,7 @@ def record_path(output, root=METADATA, max_len=None):
     root = Path(root)
     max_len = max_len or (os.pathconf(root, "PC_NAME_MAX") if root.exists() else 255) or 255
     b64 = urlsafe_b64encode(str(output).encode()).decode()
-    parts = [b64[i:i + max_len - 1] for i in range(0, len(b64), max_len - 1)]
+    parts = [b64[i : i + max_len - 1] for i in range(0, len(b64), max_len - 1)]
     return root.joinpath(*["@" + p for p in parts[:-1]], parts[-1])
 
 
@@ -35,7 +35,9 @@ def read(output, root=METADATA):
     try:
         return path, json.loads(path.read_text())
     except FileNotFoundError:
-        raise InputError(f"{path}: no Snakemake metadata for {output} (run the workflow with the "
-                         "default file persistence, in this directory)") from None
+        raise InputError(
+            f"{path}: no Snakemake metadata for {output} (run the workflow with the "
+            "default file persistence, in this directory)"
+        ) from None
     except (OSError, json.JSONDecodeError) as err:
         raise InputError(f"{path}: unreadable Snakemake metadata for {output}: {err}") from err

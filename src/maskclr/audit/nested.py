@@ -20,10 +20,24 @@ TARGET = "all"
 
 def command(invocation, *args):
     """The snakemake command line; --config comes last because it takes any number of values."""
-    cmd = [sys.executable, "-m", "snakemake", TARGET, "--snakefile", invocation["snakefile"],
-           "--directory", os.getcwd(), "--nolock", "--quiet",
-           # no profile: a SLURM profile would only slow a read-only call down
-           "--profile", "none", "--workflow-profile", "none", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        TARGET,
+        "--snakefile",
+        invocation["snakefile"],
+        "--directory",
+        os.getcwd(),
+        "--nolock",
+        "--quiet",
+        # no profile: a SLURM profile would only slow a read-only call down
+        "--profile",
+        "none",
+        "--workflow-profile",
+        "none",
+        *args,
+    ]
     for path in invocation["configfiles"]:
         cmd += ["--configfile", path]
     if invocation["config_args"]:
@@ -37,8 +51,7 @@ def run(invocation, *args):
     cmd = command(invocation, *args)
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
-        raise InputError(f"`{' '.join(cmd)}` failed (exit {done.returncode}):\n"
-                         f"{(done.stdout + done.stderr)[-3000:]}")
+        raise InputError(f"`{' '.join(cmd)}` failed (exit {done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
     return done.stdout
 
 

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from base64 import b64decode
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import maskclr
@@ -26,7 +26,7 @@ UP_TO_DATE = ("ok", "no update")
 INDEX_COLUMNS = ("result", "rule", "sha256", "slurm_job_id", "host", "record")
 
 
-@lru_cache(maxsize=None)
+@cache
 def file_sha256(path):
     """SHA-256 of a file (or folder), once per path: the same data file is an input of many jobs."""
     return content_sha256(path)
@@ -83,8 +83,10 @@ def provenance(row, meta_path, meta, nodes, environment_info):
         "rule": rule,
         "config": config_slice(meta.get("params") or []),
         "inputs": inputs,
-        "code": {"sha256": code_hash(code), "files": {p: {"module": code_name(p), "sha256": d}
-                                                      for p, d in code.items()}},
+        "code": {
+            "sha256": code_hash(code),
+            "files": {p: {"module": code_name(p), "sha256": d} for p, d in code.items()},
+        },
         "job": {
             "shellcmd": meta.get("shellcmd"),
             "log": meta.get("log") or [],
@@ -111,11 +113,12 @@ def record_file(result):
 
 
 def check_up_to_date(rows):
-    stale = [f"{r['output_file']} ({r['status']}, {r['plan']})" for r in rows
-             if (r["status"], r["plan"]) != UP_TO_DATE]
+    stale = [f"{r['output_file']} ({r['status']}, {r['plan']})" for r in rows if (r["status"], r["plan"]) != UP_TO_DATE]
     if stale:
-        raise InputError("snakemake --summary: the run is not up to date; run `snakemake audit` "
-                         "(which rebuilds first): " + "; ".join(stale))
+        raise InputError(
+            "snakemake --summary: the run is not up to date; run `snakemake audit` "
+            "(which rebuilds first): " + "; ".join(stale)
+        )
 
 
 def write_records(records, audit_dir):
@@ -144,8 +147,16 @@ def write_index(records, path):
         writer = csv.writer(fh)
         writer.writerow(INDEX_COLUMNS)
         for r in records:
-            writer.writerow([r["result"], r["rule"], r["sha256"], r["job"]["slurm_job_id"] or "",
-                             r["job"]["host"]["name"] or "", record_file(r["result"])])
+            writer.writerow(
+                [
+                    r["result"],
+                    r["rule"],
+                    r["sha256"],
+                    r["job"]["slurm_job_id"] or "",
+                    r["job"]["host"]["name"] or "",
+                    record_file(r["result"]),
+                ]
+            )
 
 
 def record(invocation, audit_dir):
@@ -165,8 +176,13 @@ def record(invocation, audit_dir):
     write_records(records, audit_dir)
     write_text(audit_dir / "summary.tsv", summary_text)
     write_text(audit_dir / "rulegraph.mmd", nested.rulegraph(invocation))
-    run_info = {"invocation": invocation, "directory": os.getcwd(), "audited_at": datetime.now(timezone.utc).isoformat(),
-                "results": len(records), **environment_info}
+    run_info = {
+        "invocation": invocation,
+        "directory": os.getcwd(),
+        "audited_at": datetime.now(timezone.utc).isoformat(),
+        "results": len(records),
+        **environment_info,
+    }
     write_text(audit_dir / "run.json", json.dumps(run_info, indent=1, sort_keys=True) + "\n")
     write_index(records, audit_dir / "index.csv")
     return records

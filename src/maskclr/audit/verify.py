@@ -23,8 +23,10 @@ def load(audit_dir):
     audit_dir = Path(audit_dir)
     run_file = audit_dir / "run.json"
     if not run_file.is_file():
-        raise InputError(f"{run_file}: no audit record (run `snakemake audit` in the workflow "
-                         "directory first, then verify from that directory)")
+        raise InputError(
+            f"{run_file}: no audit record (run `snakemake audit` in the workflow "
+            "directory first, then verify from that directory)"
+        )
     records = [json.loads(p.read_text()) for p in sorted((audit_dir / "provenance").rglob("*.json"))]
     if not records:
         raise InputError(f"{audit_dir / 'provenance'}: no provenance records")

@@ -37,10 +37,16 @@ class SkeletonDataset(Dataset):
         except (OSError, KeyError) as err:
             raise InputError(f"{path}: not a preprocessed skeleton HDF5 with group '{part}': {err}") from err
         self.num_classes = int(self.attrs["num_classes"])
-        if (self.x.ndim != 5 or self.x.shape[1] not in (1, 2) or self.x.shape[3:] != (17, 3)
-                or len(self.x) != len(self.labels)):
-            raise InputError(f"{path}: group '{part}': key 'x': expected shape (N, 1 or 2, T, 17, 3) matching "
-                             f"{len(self.labels)} labels, got {self.x.shape}")
+        if (
+            self.x.ndim != 5
+            or self.x.shape[1] not in (1, 2)
+            or self.x.shape[3:] != (17, 3)
+            or len(self.x) != len(self.labels)
+        ):
+            raise InputError(
+                f"{path}: group '{part}': key 'x': expected shape (N, 1 or 2, T, 17, 3) matching "
+                f"{len(self.labels)} labels, got {self.x.shape}"
+            )
 
     def __len__(self):
         return len(self.labels)

@@ -30,20 +30,27 @@ def check_sha256(name, path, expected, origin):
     """Raise naming the file and its origin when ``path`` does not hash to ``expected``."""
     actual = sha256(path)
     if expected is None:
-        print(f"warning: downloads.{name}: no sha256 pinned; {origin} has sha256 {actual} "
-              f"(pin it as downloads.{name}.sha256 to verify later copies)", file=sys.stderr)
+        print(
+            f"warning: downloads.{name}: no sha256 pinned; {origin} has sha256 {actual} "
+            f"(pin it as downloads.{name}.sha256 to verify later copies)",
+            file=sys.stderr,
+        )
     elif actual != expected.lower():
-        raise InputError(f"downloads.{name}: {origin} has sha256 {actual}, expected {expected} "
-                         f"(key downloads.{name}.sha256): the file is corrupt, truncated or another "
-                         "version; delete it and fetch again, or fix the checksum")
+        raise InputError(
+            f"downloads.{name}: {origin} has sha256 {actual}, expected {expected} "
+            f"(key downloads.{name}.sha256): the file is corrupt, truncated or another "
+            "version; delete it and fetch again, or fix the checksum"
+        )
 
 
 def link_local(name, spec, out):
     """Verify the user's copy and link it at ``out`` (atomically: a link made beside, then renamed)."""
     source = Path(spec["path"]).expanduser().resolve()
     if not source.is_file():
-        raise InputError(f"downloads.{name}.path: {source} does not exist or is not a file "
-                         f"(expected your copy of {Path(out).name}; unset the key to download it)")
+        raise InputError(
+            f"downloads.{name}.path: {source} does not exist or is not a file "
+            f"(expected your copy of {Path(out).name}; unset the key to download it)"
+        )
     check_sha256(name, source, spec.get("sha256"), f"the local copy {source}")
     staging = Path(out).with_name(f".{Path(out).name}.link")
     staging.unlink(missing_ok=True)
@@ -71,8 +78,10 @@ def fetch_mirrors(name, spec, out):
     """Download from the first mirror that answers and verify it; nothing is left on failure."""
     urls = spec.get("urls") or []
     if not urls:
-        raise InputError(f"downloads.{name}: neither 'path' nor 'urls' is set: download "
-                         f"{Path(out).name} yourself and set downloads.{name}.path to it")
+        raise InputError(
+            f"downloads.{name}: neither 'path' nor 'urls' is set: download "
+            f"{Path(out).name} yourself and set downloads.{name}.path to it"
+        )
     failures = []
     for url in urls:
         try:
@@ -83,9 +92,12 @@ def fetch_mirrors(name, spec, out):
             return
         except TRANSFER_ERRORS as err:
             failures.append(f"{url}: {type(err).__name__}: {err}")
-    raise InputError(f"downloads.{name}: no mirror gave a valid {Path(out).name} "
-                     f"(key downloads.{name}.urls):\n  " + "\n  ".join(failures)
-                     + f"\nWithout network, download it elsewhere and set downloads.{name}.path.")
+    raise InputError(
+        f"downloads.{name}: no mirror gave a valid {Path(out).name} "
+        f"(key downloads.{name}.urls):\n  "
+        + "\n  ".join(failures)
+        + f"\nWithout network, download it elsewhere and set downloads.{name}.path."
+    )
 
 
 def obtain(name, spec, out):

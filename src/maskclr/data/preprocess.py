@@ -109,8 +109,8 @@ def _flatten(annotations, max_persons):
     for i, (ann, offset, length) in enumerate(zip(annotations, offsets, lengths)):
         kp, sc = select_persons(ann["keypoint"], ann["keypoint_score"], max_persons)
         persons[i] = kp.shape[0]
-        coords[offset:offset + length, :persons[i]] = make_cam(kp, ann["img_shape"]).transpose(1, 0, 2, 3)
-        scores[offset:offset + length, :persons[i]] = sc.transpose(1, 0, 2)
+        coords[offset : offset + length, : persons[i]] = make_cam(kp, ann["img_shape"]).transpose(1, 0, 2, 3)
+        scores[offset : offset + length, : persons[i]] = sc.transpose(1, 0, 2)
     return coords, scores, lengths, offsets, persons
 
 
@@ -155,8 +155,7 @@ def write_h5(path, parts, attrs):
                 group = h5.create_group(part)
                 group.create_dataset("x", data=x)
                 group.create_dataset("label", data=np.asarray(labels, np.int64))
-                group.create_dataset("frame_dir", data=np.asarray(frame_dirs, dtype=object),
-                                     dtype=h5py.string_dtype())
+                group.create_dataset("frame_dir", data=np.asarray(frame_dirs, dtype=object), dtype=h5py.string_dtype())
 
 
 def main(argv=None):
@@ -180,11 +179,17 @@ def main(argv=None):
         x = preprocess(members, args.n_frames, part == "train", rng, args.score_channel, args.max_persons)
         parts[part] = (x, [a["label"] for a in members], [a["frame_dir"] for a in members])
     attrs = {
-        "n_frames": args.n_frames, "num_classes": args.num_classes, "split": args.split,
-        "score_channel": args.score_channel, "max_persons": args.max_persons, "seed": args.seed,
+        "n_frames": args.n_frames,
+        "num_classes": args.num_classes,
+        "split": args.split,
+        "score_channel": args.score_channel,
+        "max_persons": args.max_persons,
+        "seed": args.seed,
         "layout": "x: float32 (N, persons (max_persons, at most 2), T, 17 H36M joints, 3 = x, y, score)",
-        "source": str(args.poses), "source_sha256": sha256(args.poses),
-        "maskclr_version": __version__, "params_json": json.dumps(vars(args), sort_keys=True),
+        "source": str(args.poses),
+        "source_sha256": sha256(args.poses),
+        "maskclr_version": __version__,
+        "params_json": json.dumps(vars(args), sort_keys=True),
     }
     write_h5(args.out, parts, attrs)
 

@@ -55,14 +55,23 @@ def _checked_array(path, where, ann, key, shape, bounds):
     if value.ndim != len(dims) or any(d.isdigit() and value.shape[i] != int(d) for i, d in enumerate(dims)):
         _fail(path, where, key, f"expected shape {shape}, got {list(value.shape)}")
     if value.shape[0] > MAX_PERSONS or value.shape[1] > MAX_FRAMES:
-        _fail(path, where, key, f"{value.shape[0]} persons x {value.shape[1]} frames exceeds the limit "
-                                f"of {MAX_PERSONS} persons x {MAX_FRAMES} frames")
+        _fail(
+            path,
+            where,
+            key,
+            f"{value.shape[0]} persons x {value.shape[1]} frames exceeds the limit "
+            f"of {MAX_PERSONS} persons x {MAX_FRAMES} frames",
+        )
     value = value.astype(np.float32, copy=False)
     if not np.isfinite(value).all():  # after the cast: 1e300 in float64 becomes inf in float32
         _fail(path, where, key, "contains NaN or infinite values (after the cast to float32)")
     if value.size and (value.min() < bounds[0] or value.max() > bounds[1]):
-        _fail(path, where, key, f"values must lie in [{bounds[0]:g}, {bounds[1]:g}], found "
-                                f"{value.min():g} to {value.max():g}")
+        _fail(
+            path,
+            where,
+            key,
+            f"values must lie in [{bounds[0]:g}, {bounds[1]:g}], found {value.min():g} to {value.max():g}",
+        )
     return value
 
 
@@ -71,8 +80,11 @@ def _is_image_shape(shape):
     (a nested list of shared references would expand exponentially)."""
     if isinstance(shape, np.ndarray):
         shape = shape.tolist() if shape.ndim == 1 and shape.size == 2 else None
-    return isinstance(shape, (tuple, list)) and len(shape) == 2 \
+    return (
+        isinstance(shape, (tuple, list))
+        and len(shape) == 2
         and all(_is_int(s) and 0 < s <= COORDINATE_RANGE[1] for s in shape)
+    )
 
 
 def validate_annotation(ann, path, index, num_classes=None):
@@ -92,7 +104,12 @@ def validate_annotation(ann, path, index, num_classes=None):
         _fail(path, where, "total_frames", f"expected a positive integer, got {brief(total)}")
     shape = ann["img_shape"]
     if not _is_image_shape(shape):
-        _fail(path, where, "img_shape", f"expected (height, width) integers in 1..{COORDINATE_RANGE[1]:g}, got {brief(shape)}")
+        _fail(
+            path,
+            where,
+            "img_shape",
+            f"expected (height, width) integers in 1..{COORDINATE_RANGE[1]:g}, got {brief(shape)}",
+        )
     label = ann["label"]
     if not _is_int(label) or label < 0 or (num_classes is not None and label >= num_classes):
         allowed = f"0..{num_classes - 1}" if num_classes else ">= 0"
@@ -100,11 +117,19 @@ def validate_annotation(ann, path, index, num_classes=None):
     keypoint = _checked_array(path, where, ann, "keypoint", f"[M, T, {NUM_JOINTS}, 2]", COORDINATE_RANGE)
     score = _checked_array(path, where, ann, "keypoint_score", f"[M, T, {NUM_JOINTS}]", SCORE_RANGE)
     if keypoint.shape[:2] != score.shape[:2]:
-        _fail(path, where, "keypoint_score", f"shape {list(score.shape)} does not match keypoint {list(keypoint.shape)}")
+        _fail(
+            path, where, "keypoint_score", f"shape {list(score.shape)} does not match keypoint {list(keypoint.shape)}"
+        )
     if keypoint.shape[1] != total:
         _fail(path, where, "total_frames", f"is {total} but keypoint has {keypoint.shape[1]} frames")
-    return {**ann, "keypoint": keypoint, "keypoint_score": score,
-            "img_shape": tuple(int(s) for s in shape), "label": int(label), "total_frames": int(total)}
+    return {
+        **ann,
+        "keypoint": keypoint,
+        "keypoint_score": score,
+        "img_shape": tuple(int(s) for s in shape),
+        "label": int(label),
+        "total_frames": int(total),
+    }
 
 
 def wrap(annotations, split_name="all"):
@@ -119,29 +144,40 @@ def validate_dataset(data, path, num_classes=None):
     elif isinstance(data, list):
         data = wrap(data)
     if not isinstance(data, dict) or "annotations" not in data:
-        raise InputError(f"{path}: expected a PYSKL dict with keys 'split' and 'annotations', "
-                         f"or a bare annotation; got {type(data).__name__}")
+        raise InputError(
+            f"{path}: expected a PYSKL dict with keys 'split' and 'annotations', "
+            f"or a bare annotation; got {type(data).__name__}"
+        )
     if not isinstance(data["annotations"], list):
         raise InputError(f"{path}: key 'annotations': expected a list of dicts")
     annotations = [validate_annotation(a, path, i, num_classes) for i, a in enumerate(data["annotations"])]
     seen = {}
     for i, ann in enumerate(annotations):
         if ann["frame_dir"] in seen:
-            raise InputError(f"{path}: annotation {i}: key 'frame_dir': {brief(ann['frame_dir'])} "
-                             f"duplicates annotation {seen[ann['frame_dir']]}")
+            raise InputError(
+                f"{path}: annotation {i}: key 'frame_dir': {brief(ann['frame_dir'])} "
+                f"duplicates annotation {seen[ann['frame_dir']]}"
+            )
         seen[ann["frame_dir"]] = i
     split = data.get("split", {"all": list(seen)})
     if not isinstance(split, dict):
         raise InputError(f"{path}: key 'split': expected a dict of split name -> list of frame_dir")
     for name, members in split.items():
-        if not isinstance(name, str) or not isinstance(members, (list, tuple)) \
-                or not all(isinstance(m, str) for m in members):
-            raise InputError(f"{path}: key 'split' [{brief(name)}]: expected a split name mapped to a "
-                             f"list of frame_dir strings, got {brief(members)}")
+        if (
+            not isinstance(name, str)
+            or not isinstance(members, (list, tuple))
+            or not all(isinstance(m, str) for m in members)
+        ):
+            raise InputError(
+                f"{path}: key 'split' [{brief(name)}]: expected a split name mapped to a "
+                f"list of frame_dir strings, got {brief(members)}"
+            )
         missing = [m for m in members if m not in seen]
         if missing:
-            raise InputError(f"{path}: key 'split' [{brief(name)}]: frame_dir {brief(missing[0])} is not in "
-                             f"the annotations ({len(missing)} missing in all)")
+            raise InputError(
+                f"{path}: key 'split' [{brief(name)}]: frame_dir {brief(missing[0])} is not in "
+                f"the annotations ({len(missing)} missing in all)"
+            )
     return {**data, "split": {k: list(v) for k, v in split.items()}, "annotations": annotations}
 
 
@@ -154,8 +190,9 @@ def split_members(dataset, split_name, path):
     """Return the annotations listed in ``dataset['split'][split_name]``, in split order; an
     absent or empty split is an error (training or testing on nothing would report a result)."""
     if split_name not in dataset["split"]:
-        raise InputError(f"{path}: key 'split': no split {brief(split_name)} "
-                         f"(available: {brief(sorted(dataset['split']), 200)})")
+        raise InputError(
+            f"{path}: key 'split': no split {brief(split_name)} (available: {brief(sorted(dataset['split']), 200)})"
+        )
     if not dataset["split"][split_name]:
         raise InputError(f"{path}: key 'split' [{brief(split_name)}]: empty: no sequence to train or test on")
     by_dir = {a["frame_dir"]: a for a in dataset["annotations"]}
@@ -180,14 +217,19 @@ def wrap_files(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m maskclr.data.pyskl",
-                                     description="Tools for PYSKL files: wrap annotations, list splits.")
+    parser = argparse.ArgumentParser(
+        prog="python -m maskclr.data.pyskl", description="Tools for PYSKL files: wrap annotations, list splits."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     cmd = sub.add_parser("wrap", help="wrap annotation files (one per file, or lists) into one dataset")
     cmd.add_argument("inputs", nargs="+", help="pickles holding one annotation or a list of them")
-    cmd.add_argument("--split", action="append", default=[], metavar="NAME=FILE",
-                     help="put the annotations of FILE into split NAME (repeatable); files without "
-                          "a --split go into split 'all'")
+    cmd.add_argument(
+        "--split",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="put the annotations of FILE into split NAME (repeatable); files without a --split go into split 'all'",
+    )
     cmd.add_argument("--out", required=True)
     lists = sub.add_parser("splits", help="write each split as a plain-text list of frame_dir")
     lists.add_argument("poses", help="a PYSKL file")

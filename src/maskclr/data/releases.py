@@ -54,18 +54,22 @@ def check_counts(dataset, path, names, num_classes, expected):
     """Every split in ``names`` exists with its expected size, and all classes occur."""
     for name in names:
         if name not in dataset["split"]:
-            raise InputError(f"{path}: key 'split': no split {brief(name)} "
-                             f"(available: {brief(sorted(dataset['split']), 200)})")
+            raise InputError(
+                f"{path}: key 'split': no split {brief(name)} (available: {brief(sorted(dataset['split']), 200)})"
+            )
     for name, count in expected.items():
         actual = len(dataset["split"].get(name, ()))
         if actual != count:
-            raise InputError(f"{path}: split '{name}' has {actual} sequences, expected {count} "
-                             f"(config key expected_sizes.{name}; docs/method.md §2.1): not the "
-                             "release the paper used, or a truncated download")
+            raise InputError(
+                f"{path}: split '{name}' has {actual} sequences, expected {count} "
+                f"(config key expected_sizes.{name}; docs/method.md §2.1): not the "
+                "release the paper used, or a truncated download"
+            )
     labels = {a["label"] for a in dataset["annotations"]}
     if len(labels) != num_classes:
-        raise InputError(f"{path}: {len(labels)} distinct labels, expected {num_classes} classes "
-                         "(config key num_classes)")
+        raise InputError(
+            f"{path}: {len(labels)} distinct labels, expected {num_classes} classes (config key num_classes)"
+        )
 
 
 def import_ntu(release, num_classes):
@@ -124,16 +128,20 @@ class Kpfiles:
         for path, member in entries:
             name = PurePosixPath(path).name
             if name in members:
-                raise InputError(f"{self.source}: two kpfiles named {brief(name)} ({brief(paths[name])} and "
-                                 f"{brief(path)}): ambiguous, since an annotation's raw_file names only the file")
+                raise InputError(
+                    f"{self.source}: two kpfiles named {brief(name)} ({brief(paths[name])} and "
+                    f"{brief(path)}): ambiguous, since an annotation's raw_file names only the file"
+                )
             members[name], paths[name] = member, path
         return members
 
     def load(self, raw_file):
         name = PurePosixPath(str(raw_file)).name
         if name not in self.members:
-            raise InputError(f"{self.source}: no kpfile '{name}' (named by an annotation's key "
-                             "'raw_file'): incomplete kpfiles archive")
+            raise InputError(
+                f"{self.source}: no kpfile '{name}' (named by an annotation's key "
+                "'raw_file'): incomplete kpfiles archive"
+            )
         where = f"{self.source}:{name}"
         member = self.members[name]
         if self.zip is None:
@@ -149,8 +157,9 @@ class Kpfiles:
             with self.zip.open(info) as member:
                 data = member.read(self.max_bytes + 1)
         except NotImplementedError as err:
-            raise InputError(f"{where}: zip member compressed with an unsupported method ({err}); "
-                             "re-pack the archive with deflate") from err
+            raise InputError(
+                f"{where}: zip member compressed with an unsupported method ({err}); re-pack the archive with deflate"
+            ) from err
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
             raise InputError(f"{where}: corrupt zip member: {brief(str(err), 200)}") from err
         self.check_size(len(data), where)
@@ -158,8 +167,10 @@ class Kpfiles:
 
     def check_size(self, size, where):
         if size > self.max_bytes:
-            raise InputError(f"{where}: kpfile larger than {self.max_bytes >> 20} MiB (--max-kpfile-mib): "
-                             "not a PYSKL kpfile, or raise the limit")
+            raise InputError(
+                f"{where}: kpfile larger than {self.max_bytes >> 20} MiB (--max-kpfile-mib): "
+                "not a PYSKL kpfile, or raise the limit"
+            )
 
 
 def k400_annotation(ann, kpfile, where, box_threshold, max_persons):
@@ -168,19 +179,31 @@ def k400_annotation(ann, kpfile, where, box_threshold, max_persons):
     if entry is None:
         raise InputError(f"{where}: no skeletons for frame_dir '{ann['frame_dir']}'")
     keypoint = entry["keypoint"] if isinstance(entry, dict) else entry
-    if np.ndim(keypoint) != 3 or np.shape(keypoint)[1:] != (NUM_JOINTS, 3) \
-            or len(keypoint) != len(ann["frame_inds"]) or len(keypoint) != len(ann["box_score"]):
-        raise InputError(f"{where}: frame_dir '{ann['frame_dir']}': key 'keypoint': expected "
-                         f"(N, {NUM_JOINTS}, 3) with N = len(frame_inds) = len(box_score), got "
-                         f"{np.shape(keypoint)}, {len(ann['frame_inds'])}, {len(ann['box_score'])}")
+    if (
+        np.ndim(keypoint) != 3
+        or np.shape(keypoint)[1:] != (NUM_JOINTS, 3)
+        or len(keypoint) != len(ann["frame_inds"])
+        or len(keypoint) != len(ann["box_score"])
+    ):
+        raise InputError(
+            f"{where}: frame_dir '{ann['frame_dir']}': key 'keypoint': expected "
+            f"(N, {NUM_JOINTS}, 3) with N = len(frame_inds) = len(box_score), got "
+            f"{np.shape(keypoint)}, {len(ann['frame_inds'])}, {len(ann['box_score'])}"
+        )
     kp, score = select_skeletons(keypoint, ann["frame_inds"], ann["box_score"], box_threshold, max_persons)
     if not kp.shape[1]:  # no box reached the threshold: one empty frame (module docstring)
         kp, score = np.zeros((1, 1, NUM_JOINTS, 2), np.float32), np.zeros((1, 1, NUM_JOINTS), np.float32)
     # The label as given and float32 arrays: validate_dataset checks both, and a cast here
     # (int(1.7), float16(70000) = inf) would hide what the file holds.
-    return {"frame_dir": ann["frame_dir"], "label": ann["label"], "total_frames": kp.shape[1],
-            "img_shape": tuple(ann["img_shape"]), "original_shape": tuple(ann.get("original_shape", ann["img_shape"])),
-            "keypoint": kp, "keypoint_score": score}
+    return {
+        "frame_dir": ann["frame_dir"],
+        "label": ann["label"],
+        "total_frames": kp.shape[1],
+        "img_shape": tuple(ann["img_shape"]),
+        "original_shape": tuple(ann.get("original_shape", ann["img_shape"])),
+        "keypoint": kp,
+        "keypoint_score": score,
+    }
 
 
 def import_k400(release, kpfiles, num_classes, box_threshold, max_persons, max_kpfile_mib=MAX_KPFILE_MIB):
@@ -190,10 +213,14 @@ def import_k400(release, kpfiles, num_classes, box_threshold, max_persons, max_k
         raise InputError(f"{release}: expected a PYSKL dict with keys 'split' and 'annotations'")
     by_file = defaultdict(list)
     for i, ann in enumerate(index["annotations"]):
-        missing = [k for k in ("frame_dir", "label", "img_shape", "raw_file", "frame_inds", "box_score") if k not in ann]
+        missing = [
+            k for k in ("frame_dir", "label", "img_shape", "raw_file", "frame_inds", "box_score") if k not in ann
+        ]
         if missing:
-            raise InputError(f"{release}: annotation {i}: missing key '{missing[0]}' (a K400 "
-                             "table of contents has raw_file, frame_inds and box_score)")
+            raise InputError(
+                f"{release}: annotation {i}: missing key '{missing[0]}' (a K400 "
+                "table of contents has raw_file, frame_inds and box_score)"
+            )
         by_file[ann["raw_file"]].append(ann)
     files = Kpfiles(kpfiles, max_kpfile_mib)
     annotations = []
@@ -202,11 +229,14 @@ def import_k400(release, kpfiles, num_classes, box_threshold, max_persons, max_k
         annotations += [k400_annotation(a, kpfile, where, box_threshold, max_persons) for a in anns]
     empty = [a["frame_dir"] for a in annotations if not a["keypoint_score"].any()]
     if empty:
-        print(f"warning: {release}: {len(empty)} of {len(annotations)} videos have no scored skeleton with "
-              f"box score >= {box_threshold} ({brief(empty, 200)}): kept as one empty frame, as in PYSKL's splits",
-              file=sys.stderr)
-    return validate_dataset({"split": workflow_splits(index["split"]), "annotations": annotations}, release,
-                            num_classes)
+        print(
+            f"warning: {release}: {len(empty)} of {len(annotations)} videos have no scored skeleton with "
+            f"box score >= {box_threshold} ({brief(empty, 200)}): kept as one empty frame, as in PYSKL's splits",
+            file=sys.stderr,
+        )
+    return validate_dataset(
+        {"split": workflow_splits(index["split"]), "annotations": annotations}, release, num_classes
+    )
 
 
 def main(argv=None):
@@ -227,8 +257,9 @@ def main(argv=None):
     elif args.kpfiles is None:
         raise InputError("k400: --kpfiles is required (config key downloads.k400_kpfiles)")
     else:
-        dataset = import_k400(args.release, args.kpfiles, args.num_classes, args.box_threshold, args.max_persons,
-                              args.max_kpfile_mib)
+        dataset = import_k400(
+            args.release, args.kpfiles, args.num_classes, args.box_threshold, args.max_persons, args.max_kpfile_mib
+        )
     names = split_names(args.splits)
     check_counts(dataset, args.release, names, args.num_classes, json.loads(args.expected_json))
     dump_pickle(dataset, args.out)

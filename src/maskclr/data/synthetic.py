@@ -514,21 +514,36 @@ def _forward_kinematics(pose, s):
     legs = {}
     for side, sign in (("L", 1.0), ("R", -1.0)):
         hip = np.tile([0.0, sign * s.hip_half, 0.0], (frames, 1))
-        knee, ankle = _limb(hip, s.thigh, s.shank, pose[f"hip_flex_{side}"],
-                            pose[f"hip_abd_{side}"], pose[f"knee_{side}"], sign, backward=True)
+        knee, ankle = _limb(
+            hip,
+            s.thigh,
+            s.shank,
+            pose[f"hip_flex_{side}"],
+            pose[f"hip_abd_{side}"],
+            pose[f"knee_{side}"],
+            sign,
+            backward=True,
+        )
         legs[side] = (hip, knee, ankle)
     # The lowest ankle stays on the ground, so squats lower the pelvis and kicks do not lift it.
     low = np.minimum(legs["L"][2][:, 2], legs["R"][2][:, 2])
     pelvis = np.stack([pose["px"], pose["py"], s.ankle_height - low + pose["lift"]], -1)
 
-    torso_rot = (_rotation(2, pose["torso_yaw"]) @ _rotation(1, pose["torso_pitch"])
-                 @ _rotation(0, pose["torso_roll"]))
+    torso_rot = _rotation(2, pose["torso_yaw"]) @ _rotation(1, pose["torso_pitch"]) @ _rotation(0, pose["torso_roll"])
     lift = s.torso + pose["breath"]
     arms = {}
     for side, sign in (("L", 1.0), ("R", -1.0)):
         shoulder = np.stack([np.zeros(frames), np.full(frames, sign * s.shoulder_half), lift], -1)
-        elbow, wrist = _limb(shoulder, s.upper_arm, s.forearm, pose[f"sh_flex_{side}"],
-                             pose[f"sh_abd_{side}"], pose[f"elbow_{side}"], sign, backward=False)
+        elbow, wrist = _limb(
+            shoulder,
+            s.upper_arm,
+            s.forearm,
+            pose[f"sh_flex_{side}"],
+            pose[f"sh_abd_{side}"],
+            pose[f"elbow_{side}"],
+            sign,
+            backward=False,
+        )
         arms[side] = (shoulder, elbow, wrist)
     neck = np.stack([np.zeros(frames), np.zeros(frames), lift + _NECK_HEIGHT * s.height], -1)
     head_rot = _rotation(2, pose["head_yaw"]) @ _rotation(1, pose["head_pitch"])
@@ -567,8 +582,13 @@ def _project(points, camera):
     cam = (points - position) @ rotation.T
     depth = cam[..., 2:3]
     pixels = focal * cam[..., :2] / np.where(depth > 0, depth, 1.0) + _PRINCIPAL
-    inside = ((depth[..., 0] > 0) & (pixels[..., 0] >= 0) & (pixels[..., 0] < IMG_SHAPE[1])
-              & (pixels[..., 1] >= 0) & (pixels[..., 1] < IMG_SHAPE[0]))
+    inside = (
+        (depth[..., 0] > 0)
+        & (pixels[..., 0] >= 0)
+        & (pixels[..., 0] < IMG_SHAPE[1])
+        & (pixels[..., 1] >= 0)
+        & (pixels[..., 1] < IMG_SHAPE[0])
+    )
     return pixels, inside
 
 
@@ -615,8 +635,9 @@ def _views(seed, subject, action, rep, cameras):
     """The ``cameras`` first cameras of one performance, at its setup's distance (±0.15 m each)."""
     rng = np.random.default_rng([seed, _CAMERA_STREAM, subject, _STREAM_CLASS.get(action, action), rep])
     distance = rng.uniform(*DISTANCE_M)
-    return [_camera(azimuth, distance + rng.uniform(-0.15, 0.15), height, FOCAL_PX)
-            for azimuth, height in CAMERAS[:cameras]]
+    return [
+        _camera(azimuth, distance + rng.uniform(-0.15, 0.15), height, FOCAL_PX) for azimuth, height in CAMERAS[:cameras]
+    ]
 
 
 def _annotation(world, camera, frame_dir, label):
@@ -653,10 +674,7 @@ def _validate(subjects, replications, cameras, min_frames, max_frames):
     if replications < 1:
         raise InputError(f"replications must be >= 1, got {replications}")
     if not 2 <= min_frames <= max_frames:
-        raise InputError(
-            f"need 2 <= min_frames <= max_frames, got min_frames={min_frames}, "
-            f"max_frames={max_frames}"
-        )
+        raise InputError(f"need 2 <= min_frames <= max_frames, got min_frames={min_frames}, max_frames={max_frames}")
 
 
 def generate(*, seed, subjects=12, replications=2, cameras=3, min_frames=40, max_frames=120):
@@ -698,8 +716,14 @@ def main(argv=None):
     parser.add_argument("--min-frames", type=int, default=40)
     parser.add_argument("--max-frames", type=int, default=120)
     args = parser.parse_args(argv)
-    data = generate(seed=args.seed, subjects=args.subjects, replications=args.replications,
-                    cameras=args.cameras, min_frames=args.min_frames, max_frames=args.max_frames)
+    data = generate(
+        seed=args.seed,
+        subjects=args.subjects,
+        replications=args.replications,
+        cameras=args.cameras,
+        min_frames=args.min_frames,
+        max_frames=args.max_frames,
+    )
     dump_pickle(data, args.out)
 
 

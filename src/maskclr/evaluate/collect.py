@@ -19,16 +19,38 @@ from pathlib import Path
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import atomic_output
 
-EVAL_COLUMNS = ("perturbation", "level", "test_estimator", "top1", "top5", "mean_class_acc", "n", "joints_effective",
-                "top3_share")
+EVAL_COLUMNS = (
+    "perturbation",
+    "level",
+    "test_estimator",
+    "top1",
+    "top5",
+    "mean_class_acc",
+    "n",
+    "joints_effective",
+    "top3_share",
+)
 EVAL_METRICS = EVAL_COLUMNS[3:]
 # The activation spread is on the training tier's clean row only, empty on the others. The header
 # check stays strict: an evaluation CSV written before these columns existed is refused (rerun it).
 OPTIONAL_METRICS = ("joints_effective", "top3_share")
-COLUMNS = ("dataset", "split", "backbone", "method", "seed", "kind", "test_estimator", "perturbation", "level",
-           "metric", "value")
+COLUMNS = (
+    "dataset",
+    "split",
+    "backbone",
+    "method",
+    "seed",
+    "kind",
+    "test_estimator",
+    "perturbation",
+    "level",
+    "metric",
+    "value",
+)
 EVAL_PATH = re.compile(r"(?:^|/)eval/(?P<dataset>[^/]+)/(?P<split>[^/]+)/(?P<backbone>[^/]+)/(?P<run>[^/]+)\.csv$")
-TRAIN_PATH = re.compile(r"(?:^|/)models/(?P<dataset>[^/]+)/(?P<split>[^/]+)/(?P<backbone>[^/]+)/(?P<run>[^/]+)/metrics\.json$")
+TRAIN_PATH = re.compile(
+    r"(?:^|/)models/(?P<dataset>[^/]+)/(?P<split>[^/]+)/(?P<backbone>[^/]+)/(?P<run>[^/]+)/metrics\.json$"
+)
 SUMMARY = ("best_top1", "last_top1", "best_epoch", "wall_time_s", "samples_per_s")
 SEED_SUFFIX = re.compile(r"^(?P<method>.+)-seed(?P<seed>\d+)$")
 
@@ -62,8 +84,15 @@ def eval_rows(path, default_seed):
                 value = float(row[metric])
             except (TypeError, ValueError):
                 raise InputError(f"{path}: line {number}: column '{metric}': not a number: {row[metric]!r}") from None
-            yield {**ident, "kind": "eval", "test_estimator": row["test_estimator"],
-                   "perturbation": row["perturbation"], "level": row["level"], "metric": metric, "value": value}
+            yield {
+                **ident,
+                "kind": "eval",
+                "test_estimator": row["test_estimator"],
+                "perturbation": row["perturbation"],
+                "level": row["level"],
+                "metric": metric,
+                "value": value,
+            }
 
 
 def train_rows(path, train_estimator, default_seed):

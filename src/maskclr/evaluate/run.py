@@ -36,7 +36,7 @@ from maskclr.errors import InputError
 from maskclr.evaluate.collect import EVAL_COLUMNS
 from maskclr.fileio import atomic_output
 from maskclr.models.loading import load_strict
-from maskclr.robustness.perturbations import (add_noise, mask_frames, occlude_part, occlude_random_joints)
+from maskclr.robustness.perturbations import add_noise, mask_frames, occlude_part, occlude_random_joints
 from maskclr.train import checkpoint
 from maskclr.train.cli import build_model
 from maskclr.train.distributed import DEVICES, pick_device
@@ -57,8 +57,9 @@ def load_model(path, threads, device="auto"):
 def model_inputs(annotations, pre):
     """(N, P, T, 17, 3) float32 model inputs of PYSKL annotations: the test-time preprocessing
     (deterministic resampling, crop_scale ratio 2) of the preprocess settings ``pre``."""
-    x = preprocess(annotations, pre["n_frames"], False, score_channel=pre["score_channel"],
-                   max_persons=pre["max_persons"])
+    x = preprocess(
+        annotations, pre["n_frames"], False, score_channel=pre["score_channel"], max_persons=pre["max_persons"]
+    )
     return np.stack([crop_scale(sample, TEST_SCALE[0]) for sample in x]).astype(np.float32)
 
 
@@ -75,8 +76,9 @@ class TestSet:
         """(N, P, T, 17, 3) float32 model inputs, after optional pre-preprocessing noise."""
         annotations = self.annotations
         if noise:
-            annotations = [{**a, "keypoint": add_noise(a["keypoint"], a["img_shape"], noise, rng, spatial)}
-                           for a in annotations]
+            annotations = [
+                {**a, "keypoint": add_noise(a["keypoint"], a["img_shape"], noise, rng, spatial)} for a in annotations
+            ]
         return model_inputs(annotations, self.pre)
 
 
@@ -89,7 +91,7 @@ def predict(model, x, batch=None, return_activation=False):
     batch = batch or (256 if device.type == "cuda" else 16)
     logits, activations = [], []
     for start in range(0, len(x), batch):
-        out = model(torch.from_numpy(x[start:start + batch]).to(device), return_activation=return_activation)
+        out = model(torch.from_numpy(x[start : start + batch]).to(device), return_activation=return_activation)
         logits.append(out.logits.float().cpu())
         if return_activation:
             activations.append(out.activation.view(out.logits.shape[0], -1, *out.activation.shape[1:]).cpu())
@@ -102,8 +104,12 @@ def scores(logits, labels, num_classes):
     top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
     hit1 = top5[:, 0] == labels
     per_class = [hit1[labels == c].float().mean() for c in range(num_classes) if (labels == c).any()]
-    return {"top1": float(hit1.float().mean()), "top5": float((top5 == labels[:, None]).any(1).float().mean()),
-            "mean_class_acc": float(torch.stack(per_class).mean()), "n": len(labels)}
+    return {
+        "top1": float(hit1.float().mean()),
+        "top5": float((top5 == labels[:, None]).any(1).float().mean()),
+        "mean_class_acc": float(torch.stack(per_class).mean()),
+        "n": len(labels),
+    }
 
 
 def rng_for(seed, *keys):
@@ -116,8 +122,12 @@ def evaluate(model, sets, clean, train_tier, grid, num_classes):
     seed = grid["seed"]
 
     def row(perturbation, level, tier, x):
-        return {"perturbation": perturbation, "level": str(level), "test_estimator": tier,
-                **scores(predict(model, x)[0], sets[tier].labels, num_classes)}
+        return {
+            "perturbation": perturbation,
+            "level": str(level),
+            "test_estimator": tier,
+            **scores(predict(model, x)[0], sets[tier].labels, num_classes),
+        }
 
     clean_rows = {tier: row("clean", 0, tier, x) for tier, x in clean.items()}
     yield from clean_rows.values()
@@ -131,8 +141,12 @@ def evaluate(model, sets, clean, train_tier, grid, num_classes):
     for part in grid["parts"]:
         yield row("part", part, train_tier, occlude_part(clean[train_tier], part, "h36m"))
     for fraction in grid["joint_fractions"]:
-        yield row("joints", fraction, train_tier,
-                  occlude_random_joints(clean[train_tier], fraction, rng_for(seed, "joints", fraction)))
+        yield row(
+            "joints",
+            fraction,
+            train_tier,
+            occlude_random_joints(clean[train_tier], fraction, rng_for(seed, "joints", fraction)),
+        )
     frames, sigma = grid["frames_noise"]["fraction"], grid["frames_noise"]["sigma"]
     for tier, test in sets.items():
         x = test.inputs(sigma, False, rng_for(seed, "frames_noise", tier))
@@ -171,8 +185,13 @@ def class_activation(per_sample, x, labels, num_classes):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m maskclr.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True)
-    parser.add_argument("--poses", action="append", required=True, metavar="TIER=PATH",
-                        help="test poses of a quality tier (repeat for hq, mq, lq)")
+    parser.add_argument(
+        "--poses",
+        action="append",
+        required=True,
+        metavar="TIER=PATH",
+        help="test poses of a quality tier (repeat for hq, mq, lq)",
+    )
     parser.add_argument("--train-estimator", required=True, help="the tier the model was trained on")
     parser.add_argument("--split", required=True)
     parser.add_argument("--preprocess-json", required=True)
@@ -180,8 +199,12 @@ def main(argv=None):
     parser.add_argument("--out-csv", required=True)
     parser.add_argument("--out-activation", required=True)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--device", choices=DEVICES, default="auto",
-                        help="cuda: stop if no GPU is usable; auto: the GPU if there is one")
+    parser.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="cuda: stop if no GPU is usable; auto: the GPU if there is one",
+    )
     args = parser.parse_args(argv)
     pre, grid = json.loads(args.preprocess_json), json.loads(args.grid_json)
     poses = dict(item.split("=", 1) for item in args.poses)

@@ -9,7 +9,6 @@ import torch.nn as nn
 from maskclr.errors import InputError
 from maskclr.models.head import ActionHead
 
-
 # name → (module, class): each architecture stays in its own module, imported when used.
 BACKBONES = {
     "dstformer": ("maskclr.models.dstformer", "DSTFormer"),
@@ -52,6 +51,7 @@ class ActionModel(nn.Module):
     def forward(self, x, mask=None, return_activation=False):
         n, m = x.shape[:2]
         rep, activation = self.backbone.forward_features(
-            x.flatten(0, 1), mask=mask, mask_token=self.mask_token, return_activation=return_activation)
+            x.flatten(0, 1), mask=mask, mask_token=self.mask_token, return_activation=return_activation
+        )
         logits, hidden = self.head(rep.view(n, m, *rep.shape[1:]))
         return ModelOutput(logits, hidden, activation)

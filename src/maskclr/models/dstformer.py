@@ -54,8 +54,19 @@ class Block(nn.Module):
 class DSTFormer(Backbone):
     """Dual-stream spatio-temporal transformer. x (B, T, J, dim_in) → rep (B, T, J, dim_rep)."""
 
-    def __init__(self, dim_in=3, dim_out=3, dim_feat=512, dim_rep=512, depth=5, num_heads=8,
-                 mlp_ratio=2, num_joints=17, maxlen=243, embed_init_std=0.02):
+    def __init__(
+        self,
+        dim_in=3,
+        dim_out=3,
+        dim_feat=512,
+        dim_rep=512,
+        depth=5,
+        num_heads=8,
+        mlp_ratio=2,
+        num_joints=17,
+        maxlen=243,
+        embed_init_std=0.02,
+    ):
         """``embed_init_std``: std of the initial ``joints_embed`` weights. MotionBERT's 0.02 (the
         default) makes the embedded coordinates about as small as the positional embeddings, so a
         model trained from scratch first sits on a plateau near chance; a larger value (the demo

@@ -21,8 +21,10 @@ def read_checkpoint(path, what):
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:  # weights_only refused a global (pickled code)
         found = re.search(r"Unsupported global: (?:GLOBAL )?(\S+)", str(err))
-        raise InputError(f"{path}: refusing a {what} checkpoint that holds pickled code or objects "
-                         f"({found.group(1) if found else 'not tensors and containers'}); only weights are loaded") from None
+        raise InputError(
+            f"{path}: refusing a {what} checkpoint that holds pickled code or objects "
+            f"({found.group(1) if found else 'not tensors and containers'}); only weights are loaded"
+        ) from None
     except (OSError, RuntimeError, EOFError, ValueError) as err:
         raise InputError(f"{path}: cannot load a {what} checkpoint: {brief(str(err), 300)}") from err
     if not isinstance(state, dict):
@@ -43,19 +45,26 @@ def _non_finite(value, key="", depth=0):
     if isinstance(value, float):
         return None if value == value and abs(value) != float("inf") else key
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
-    return next((bad for k, v in items if (bad := _non_finite(v, f"{key}.{k}".lstrip("."), depth + 1)) is not None), None)
+    return next(
+        (bad for k, v in items if (bad := _non_finite(v, f"{key}.{k}".lstrip("."), depth + 1)) is not None), None
+    )
 
 
 def load_strict(model, state, path, what):
     """Load ``state`` into ``model`` strictly; a mismatch is an ``InputError`` naming ``path``."""
     expected = model.state_dict()
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(state) & set(expected)
-                   if not isinstance(state[k], torch.Tensor) or state[k].shape != expected[k].shape)
+    wrong = sorted(
+        k
+        for k in set(state) & set(expected)
+        if not isinstance(state[k], torch.Tensor) or state[k].shape != expected[k].shape
+    )
     if missing or unexpected or wrong:
-        detail = "; ".join(f"{label}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
-                           for label, keys in (("missing", missing), ("unexpected", unexpected),
-                                               ("wrong shape", wrong)) if keys)
+        detail = "; ".join(
+            f"{label}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
+            for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            if keys
+        )
         raise InputError(f"{path}: not a checkpoint of {what} ({detail})")
     model.load_state_dict(state, strict=True)
     return model

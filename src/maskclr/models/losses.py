@@ -32,6 +32,8 @@ def class_contrastive(h_s, h_m, labels, tau):
     if len(classes) < 2:
         return h_s.sum() * 0.0  # keeps the graph, so every process runs the same backward
     counts = torch.bincount(index, minlength=len(classes)).to(h_s.dtype)[:, None]
-    means = [torch.zeros(len(classes), h.shape[1], dtype=h.dtype, device=h.device).index_add_(0, index, h) / counts
-             for h in (h_s, h_m)]
+    means = [
+        torch.zeros(len(classes), h.shape[1], dtype=h.dtype, device=h.device).index_add_(0, index, h) / counts
+        for h in (h_s, h_m)
+    ]
     return nt_xent(*means, tau)

@@ -18,8 +18,9 @@ from maskclr.models.base import Backbone
 def conv_bn(in_channels, out_channels, kernel_size=(1, 1)):
     """Conv2d (same padding for odd kernels) followed by BatchNorm2d."""
     padding = tuple((k - 1) // 2 for k in kernel_size)
-    return nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel_size, padding=padding),
-                         nn.BatchNorm2d(out_channels))
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size, padding=padding), nn.BatchNorm2d(out_channels)
+    )
 
 
 def tuple_joint_encoding(channels, positions):
@@ -45,8 +46,7 @@ class STABlock(nn.Module):
     learned, that is only a relabelling, and ours keeps "sum over queries = attention received".
     """
 
-    def __init__(self, in_channels, out_channels, qkv_dim, num_tokens, num_heads,
-                 kernel_size=(3, 5), use_pes=True):
+    def __init__(self, in_channels, out_channels, qkv_dim, num_tokens, num_heads, kernel_size=(3, 5), use_pes=True):
         super().__init__()
         self.num_heads = num_heads
         self.qkv_dim = qkv_dim
@@ -55,8 +55,7 @@ class STABlock(nn.Module):
         self.to_qk = nn.Conv2d(in_channels, 2 * num_heads * qkv_dim, 1)
         self.alphas = nn.Parameter(torch.ones(1, num_heads, 1, 1))
         # Static part of the map, uniform at start.
-        self.attention0s = nn.Parameter(
-            torch.full((1, num_heads, num_tokens, num_tokens), 1.0 / num_tokens))
+        self.attention0s = nn.Parameter(torch.full((1, num_heads, num_tokens, num_tokens), 1.0 / num_tokens))
         self.out_nets = conv_bn(in_channels * num_heads, out_channels, (1, kernel_size[1]))
         self.ff_net = conv_bn(out_channels, out_channels)
         self.out_nett = conv_bn(out_channels, out_channels, (kernel_size[0], 1))
@@ -93,23 +92,40 @@ class STTFormer(Backbone):
     ``len_parts`` runs, since no parameter depends on the number of tuples.
     """
 
-    def __init__(self, dim_in=3, num_joints=17, num_frames=243, len_parts=3, num_heads=3,
-                 kernel_size=(3, 5),
-                 config=((64, 64, 16), (64, 64, 16), (64, 128, 32), (128, 128, 32),
-                         (128, 256, 64), (256, 256, 64), (256, 256, 64), (256, 256, 64)),
-                 use_pes=True):
+    def __init__(
+        self,
+        dim_in=3,
+        num_joints=17,
+        num_frames=243,
+        len_parts=3,
+        num_heads=3,
+        kernel_size=(3, 5),
+        config=(
+            (64, 64, 16),
+            (64, 64, 16),
+            (64, 128, 32),
+            (128, 128, 32),
+            (128, 256, 64),
+            (256, 256, 64),
+            (256, 256, 64),
+            (256, 256, 64),
+        ),
+        use_pes=True,
+    ):
         super().__init__()
         if num_frames % len_parts:
             raise ValueError(f"num_frames {num_frames} is not divisible by len_parts {len_parts}")
         self.len_parts = len_parts
         self.dim_rep = config[-1][1]
         self.mask_dim = config[0][0]
-        self.input_map = nn.Sequential(nn.Conv2d(dim_in, self.mask_dim, 1),
-                                       nn.BatchNorm2d(self.mask_dim), nn.LeakyReLU(0.1))
+        self.input_map = nn.Sequential(
+            nn.Conv2d(dim_in, self.mask_dim, 1), nn.BatchNorm2d(self.mask_dim), nn.LeakyReLU(0.1)
+        )
         num_tokens = len_parts * num_joints
         self.blocks = nn.ModuleList(
             STABlock(c_in, c_out, qkv_dim, num_tokens, num_heads, kernel_size, use_pes)
-            for c_in, c_out, qkv_dim in config)
+            for c_in, c_out, qkv_dim in config
+        )
         self.apply(_init_weights)
 
     def forward_features(self, x, mask=None, mask_token=None, return_activation=False):

@@ -58,8 +58,18 @@ class Transformer(Backbone):
     first T' are used. ``drop_path`` is the rate of the last block (linear from 0, as MAMP).
     """
 
-    def __init__(self, dim_in=3, dim=256, depth=8, num_heads=8, mlp_ratio=4.0, num_joints=17,
-                 maxlen=243, t_patch=4, drop_path=0.0):
+    def __init__(
+        self,
+        dim_in=3,
+        dim=256,
+        depth=8,
+        num_heads=8,
+        mlp_ratio=4.0,
+        num_joints=17,
+        maxlen=243,
+        t_patch=4,
+        drop_path=0.0,
+    ):
         super().__init__()
         self.dim_rep = self.mask_dim = dim
         self.t_patch = t_patch

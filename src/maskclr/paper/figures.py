@@ -31,8 +31,19 @@ from matplotlib.figure import Figure
 from maskclr.data.joints import H36M_JOINTS
 from maskclr.errors import InputError, run_cli
 from maskclr.paper import metrics as mt
-from maskclr.paper.style import (BACKBONES, METHODS, ONE_PANEL, SPLITS, TWO_PANELS, describe_model, display_name,
-                                 method_label, method_style, ordered, save)
+from maskclr.paper.style import (
+    BACKBONES,
+    METHODS,
+    ONE_PANEL,
+    SPLITS,
+    TWO_PANELS,
+    describe_model,
+    display_name,
+    method_label,
+    method_style,
+    ordered,
+    save,
+)
 from maskclr.robustness.perturbations import PART_NAMES
 
 # Parent of each H36M-17 joint (MotionBERT's skeleton); the bones are the (parent, joint) pairs.
@@ -53,8 +64,11 @@ def eval_where(settings, method):
 
 def methods_present(metrics, settings, perturbation):
     """The ``fig5_methods`` with rows for ``perturbation`` (settings order); at least one."""
-    present = [m for m in settings["fig5_methods"]
-               if not metrics.match(perturbation=perturbation, **eval_where(settings, m)).empty]
+    present = [
+        m
+        for m in settings["fig5_methods"]
+        if not metrics.match(perturbation=perturbation, **eval_where(settings, m)).empty
+    ]
     if not present:
         where = {**eval_where(settings, settings["fig5_methods"]), "perturbation": perturbation}
         raise InputError(f"{metrics.path}: no rows for {mt.describe(where)}")
@@ -103,8 +117,17 @@ def draw_curve(ax, stats, method, x_scale=1.0):
 def draw_skeleton(ax, pose, activation, norm):
     """Bones in grey, joints coloured by activation; image coordinates (y down)."""
     ax.add_collection(LineCollection([pose[list(bone)] for bone in H36M_BONES], colors="0.6", linewidths=1.0))
-    ax.scatter(pose[:, 0], pose[:, 1], c=activation, cmap=ACTIVATION_CMAP, norm=norm, s=14, zorder=3,
-               edgecolors="0.2", linewidths=0.3)
+    ax.scatter(
+        pose[:, 0],
+        pose[:, 1],
+        c=activation,
+        cmap=ACTIVATION_CMAP,
+        norm=norm,
+        s=14,
+        zorder=3,
+        edgecolors="0.2",
+        linewidths=0.3,
+    )
     ax.set_aspect("equal", adjustable="datalim")
     ax.invert_yaxis()
     ax.set(xticks=[], yticks=[])
@@ -147,8 +170,15 @@ def fig6(metrics, settings):
         stats = stats.set_index("level").reindex(parts)
         offset = (i - (len(methods) - 1) / 2) * width
         style = method_style(method)
-        bars.bar(np.arange(len(parts)) + offset, stats["mean"], width, color=style["color"], label=style["label"],
-                 yerr=stats["ci95"].fillna(0) if stats["ci95"].notna().any() else None, error_kw={"lw": 0.8})
+        bars.bar(
+            np.arange(len(parts)) + offset,
+            stats["mean"],
+            width,
+            color=style["color"],
+            label=style["label"],
+            yerr=stats["ci95"].fillna(0) if stats["ci95"].notna().any() else None,
+            error_kw={"lw": 0.8},
+        )
     bars.set_xticks(np.arange(len(parts)), [part.replace("_", " ") for part in parts])
     bars.set(title="part occlusion", ylabel=ACCURACY)
     for method in methods_present(metrics, settings, "joints"):
@@ -181,16 +211,23 @@ def activation(settings, files):
             ax.set_title(names[cls] if cls < len(names) else f"class {cls}", fontsize="small")
         if cls == classes[0]:
             spread = data[method]
-            ax.set_ylabel(f"{method_label(method)}\n{float(spread['joints_effective']):.1f} eff. joints\n"
-                          f"top-3 {100 * float(spread['top3_share']):.0f} %", fontsize="small")
+            ax.set_ylabel(
+                f"{method_label(method)}\n{float(spread['joints_effective']):.1f} eff. joints\n"
+                f"top-3 {100 * float(spread['top3_share']):.0f} %",
+                fontsize="small",
+            )
     fig.colorbar(ScalarMappable(norm=norm, cmap=ACTIVATION_CMAP), ax=axes, label="joint activation", shrink=0.8)
     return fig
 
 
 def training_curves(metrics, settings):
     """Test top-1 (%) per epoch; one panel per (split, backbone) of the settings' dataset."""
-    where = {"kind": "history", "dataset": settings["dataset"], "test_estimator": settings["train_estimator"],
-             "metric": "test_top1"}
+    where = {
+        "kind": "history",
+        "dataset": settings["dataset"],
+        "test_estimator": settings["train_estimator"],
+        "metric": "test_top1",
+    }
     rows = metrics.select(**where)
     pairs = set(zip(rows["split"], rows["backbone"]))
     splits, backbones = ordered(set(rows["split"]), SPLITS), ordered(set(rows["backbone"]), BACKBONES)

@@ -12,8 +12,19 @@ import pandas as pd
 from maskclr.errors import InputError
 from maskclr.paper.stats import ci95, paired_difference
 
-COLUMNS = ("dataset", "split", "backbone", "method", "seed", "kind", "test_estimator", "perturbation", "level",
-           "metric", "value")
+COLUMNS = (
+    "dataset",
+    "split",
+    "backbone",
+    "method",
+    "seed",
+    "kind",
+    "test_estimator",
+    "perturbation",
+    "level",
+    "metric",
+    "value",
+)
 
 
 @dataclass(frozen=True)
@@ -115,5 +126,9 @@ def load_settings(text, required):
 
 def model_where(settings):
     """Selection of the settings' model (dataset, split, backbone) tested on its training tier."""
-    return {"dataset": settings["dataset"], "split": settings["split"], "backbone": settings["backbone"],
-            "test_estimator": settings["train_estimator"]}
+    return {
+        "dataset": settings["dataset"],
+        "split": settings["split"],
+        "backbone": settings["backbone"],
+        "test_estimator": settings["train_estimator"],
+    }

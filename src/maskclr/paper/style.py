@@ -67,9 +67,11 @@ def display_name(mapping, key):
 
 def describe_model(settings):
     """The settings' model in words, e.g. "synth XSub, DSTFormer, trained on MQ"."""
-    return (f"{display_name(DATASETS, settings['dataset'])} {display_name(SPLITS, settings['split'])}, "
-            f"{display_name(BACKBONES, settings['backbone'])}, trained on "
-            f"{display_name(ESTIMATORS, settings['train_estimator'])}")
+    return (
+        f"{display_name(DATASETS, settings['dataset'])} {display_name(SPLITS, settings['split'])}, "
+        f"{display_name(BACKBONES, settings['backbone'])}, trained on "
+        f"{display_name(ESTIMATORS, settings['train_estimator'])}"
+    )
 
 
 def save(fig, pdf, png):

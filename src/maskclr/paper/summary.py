@@ -35,8 +35,14 @@ GROUPS = (
 
 
 def _eval_rows(metrics, settings, method):
-    where = {"kind": "eval", "metric": "top1", "dataset": settings["dataset"], "split": settings["split"],
-             "backbone": settings["backbone"], "method": method}
+    where = {
+        "kind": "eval",
+        "metric": "top1",
+        "dataset": settings["dataset"],
+        "split": settings["split"],
+        "backbone": settings["backbone"],
+        "method": method,
+    }
     return metrics.select(**where)
 
 
@@ -70,10 +76,20 @@ def summary(metrics, settings):
         base_mean, base_ci, _ = mean_ci(base[name][seeds])
         our_mean, our_ci, _ = mean_ci(ours[name][seeds])
         delta, delta_ci, n = paired_difference(base[name], ours[name])
-        records.append({"group": name, "baseline_mean": base_mean, "baseline_ci95": base_ci,
-                        "method_mean": our_mean, "method_ci95": our_ci, "delta_mean": delta, "delta_ci95": delta_ci,
-                        "significant": significant(delta, delta_ci),
-                        "seeds_ahead": int((ours[name][seeds] > base[name][seeds]).sum()), "seeds": n})
+        records.append(
+            {
+                "group": name,
+                "baseline_mean": base_mean,
+                "baseline_ci95": base_ci,
+                "method_mean": our_mean,
+                "method_ci95": our_ci,
+                "delta_mean": delta,
+                "delta_ci95": delta_ci,
+                "significant": significant(delta, delta_ci),
+                "seeds_ahead": int((ours[name][seeds] > base[name][seeds]).sum()),
+                "seeds": n,
+            }
+        )
     return pd.DataFrame(records)
 
 
@@ -93,7 +109,9 @@ def noise_cost(metrics, settings, method):
 
 def listing(rows):
     """``group (Δ [CI])``, …, or "none"."""
-    return "; ".join(f"{r.group} ({interval(r.delta_mean, r.delta_ci95, sign=True)})" for r in rows.itertuples()) or "none"
+    return (
+        "; ".join(f"{r.group} ({interval(r.delta_mean, r.delta_ci95, sign=True)})" for r in rows.itertuples()) or "none"
+    )
 
 
 def verdict(row, method):
@@ -109,25 +127,37 @@ def verdict(row, method):
 def markdown(table, metrics, settings):
     baseline, method = (method_label(m) for m in settings["table_methods"][:2])
     seeds = int(table["seeds"].min())
-    lines = [f"| perturbation | {baseline} | {method} | Δ {method} − {baseline} | {method} ahead | verdict |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        f"| perturbation | {baseline} | {method} | Δ {method} − {baseline} | {method} ahead | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in table.itertuples():
-        lines.append(f"| {r.group} | {interval(r.baseline_mean, r.baseline_ci95)} | {interval(r.method_mean, r.method_ci95)}"
-                     f" | {interval(r.delta_mean, r.delta_ci95, sign=True)} | {r.seeds_ahead} of {r.seeds} seeds"
-                     f" | {verdict(r, method)} |")
-    lines += ["", f"Top-1 (%), mean over {seeds} seeds [95 % confidence interval, Student's t]; Δ is paired by seed "
-              "(percentage points). A difference is significant when its interval excludes 0.", ""]
+        lines.append(
+            f"| {r.group} | {interval(r.baseline_mean, r.baseline_ci95)} | {interval(r.method_mean, r.method_ci95)}"
+            f" | {interval(r.delta_mean, r.delta_ci95, sign=True)} | {r.seeds_ahead} of {r.seeds} seeds"
+            f" | {verdict(r, method)} |"
+        )
+    lines += [
+        "",
+        f"Top-1 (%), mean over {seeds} seeds [95 % confidence interval, Student's t]; Δ is paired by seed "
+        "(percentage points). A difference is significant when its interval excludes 0.",
+        "",
+    ]
     robust = table[table["group"] != "clean"]
     if seeds < 2:
-        lines.append(f"With one seed there are no intervals, so no difference between {method} and {baseline} "
-                     "is called significant.")
+        lines.append(
+            f"With one seed there are no intervals, so no difference between {method} and {baseline} "
+            "is called significant."
+        )
     else:
         better = robust[robust["significant"] & (robust["delta_mean"] > 0)]
         worse = robust[robust["significant"] & (robust["delta_mean"] < 0)]
         same = robust[~robust["significant"]]
-        lines.append(f"{method} is significantly more robust than {baseline} under: {listing(better)}. "
-                     f"Significantly less robust under: {listing(worse)}. "
-                     f"No significant difference under: {listing(same)}.")
+        lines.append(
+            f"{method} is significantly more robust than {baseline} under: {listing(better)}. "
+            f"Significantly less robust under: {listing(worse)}. "
+            f"No significant difference under: {listing(same)}."
+        )
     for name, label in zip(settings["table_methods"][:2], (baseline, method)):
         cost = noise_cost(metrics, settings, name)
         if cost:
@@ -143,8 +173,9 @@ def main(argv=None):
     parser.add_argument("--out-csv", required=True)
     parser.add_argument("--out-md", required=True)
     args = parser.parse_args(argv)
-    settings = mt.load_settings(args.settings_json, ("dataset", "split", "backbone", "train_estimator",
-                                                     "table_methods"))
+    settings = mt.load_settings(
+        args.settings_json, ("dataset", "split", "backbone", "train_estimator", "table_methods")
+    )
     metrics = mt.load(args.metrics)
     table = summary(metrics, settings)
     with atomic_output(args.out_csv) as tmp:

@@ -18,9 +18,9 @@ is only in the training summaries (``kind=train``, ``best_top1``).
 Numbers are the mean over seeds ± the half-width of its 95 % confidence interval (Student's t)
 where there are several seeds; the difference to the baseline is paired by seed, with its own
 95 % interval, over the seeds both methods have (the means use each method's own seeds; the
-workflow trains both methods on the same seeds) (``maskclr.paper.stats``). The CSV twin holds the same numbers unrounded, one row
-per cell (``top1``, ``top1_std``, ``top1_ci95``, ``n_seeds``, ``delta``, ``delta_ci95``). Both files depend only on their
-inputs: fixed formats, fixed row order, no timestamps.
+workflow trains both methods on the same seeds) (``maskclr.paper.stats``). The CSV twin holds the same
+numbers unrounded, one row per cell (``top1``, ``top1_std``, ``top1_ci95``, ``n_seeds``, ``delta``,
+``delta_ci95``). Both files depend only on their inputs: fixed formats, fixed row order, no timestamps.
 """
 
 import argparse
@@ -31,8 +31,16 @@ import pandas as pd
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import atomic_output
 from maskclr.paper import metrics as mt
-from maskclr.paper.style import (BACKBONES, DATASETS, ESTIMATORS, SPLITS, describe_model, display_name, method_label,
-                                 ordered)
+from maskclr.paper.style import (
+    BACKBONES,
+    DATASETS,
+    ESTIMATORS,
+    SPLITS,
+    describe_model,
+    display_name,
+    method_label,
+    ordered,
+)
 
 PAPER_COLUMNS = ("method", "backbone", "dataset", "split", "top1")
 # The paper's row that each of our methods is compared with, per backbone (docs/method.md §8.1).
@@ -40,8 +48,10 @@ PAPER_BASELINE = {"dstformer": "MotionBERT", "transformer": "MAMP", "sttformer":
 PAPER_METHOD = {"maskclr": "MaskCLR"}
 NAN = float("nan")
 DASH = "--"  # an en dash in LaTeX
-NOTE = (r"Top-1 (\%) of the standard pathway: mean over seeds $\pm$ 95\,\% CI (Student's t) where there are "
-        r"several; in parentheses the difference to {first}, paired by seed, $\pm$ its 95\,\% CI.")
+NOTE = (
+    r"Top-1 (\%) of the standard pathway: mean over seeds $\pm$ 95\,\% CI (Student's t) where there are "
+    r"several; in parentheses the difference to {first}, paired by seed, $\pm$ its 95\,\% CI."
+)
 
 
 def load_paper(path):
@@ -77,8 +87,14 @@ def paper_top1(paper, dataset, backbone, method, split):
 def tex(text):
     """Escape LaTeX specials outside ``$…$`` (method labels carry mathtext)."""
     parts = text.split("$")
-    parts[::2] = [p.replace("\\", r"\textbackslash{}").replace("%", r"\%").replace("_", r"\_")
-                  .replace("&", r"\&").replace("#", r"\#") for p in parts[::2]]
+    parts[::2] = [
+        p.replace("\\", r"\textbackslash{}")
+        .replace("%", r"\%")
+        .replace("_", r"\_")
+        .replace("&", r"\&")
+        .replace("#", r"\#")
+        for p in parts[::2]
+    ]
     return "$".join(parts)
 
 
@@ -121,8 +137,13 @@ def table1_cells(metrics, paper, settings):
     """One record per (backbone, method, dataset, split) of every dataset with models in the
     metrics: our top-1, Δ to the first method, and the paper's for the reference dataset."""
     methods, first = settings["table_methods"], settings["table_methods"][0]
-    where = {"kind": "eval", "test_estimator": settings["train_estimator"], "perturbation": "clean",
-             "metric": "top1", "method": methods}
+    where = {
+        "kind": "eval",
+        "test_estimator": settings["train_estimator"],
+        "perturbation": "clean",
+        "metric": "top1",
+        "method": methods,
+    }
     keys = ["dataset", "backbone", "split", "method"]
     stats = metrics.summary(keys, **where).set_index(keys)
     seeds = metrics.per_seed(keys, **where)
@@ -132,8 +153,11 @@ def table1_cells(metrics, paper, settings):
             if (dataset, backbone, split, method) not in stats.index:
                 missing = {**where, "dataset": dataset, "split": split, "backbone": backbone, "method": method}
                 raise InputError(f"{metrics.path}: no rows for {mt.describe(missing)}")
-    columns = [(d, s) for d in ordered({m[0] for m in models}, DATASETS)
-               for s in ordered({m[2] for m in models if m[0] == d}, SPLITS)]
+    columns = [
+        (d, s)
+        for d in ordered({m[0] for m in models}, DATASETS)
+        for s in ordered({m[2] for m in models if m[0] == d}, SPLITS)
+    ]
     records = []
     for backbone in ordered({m[1] for m in models}, BACKBONES):
         for method in methods:
@@ -142,8 +166,11 @@ def table1_cells(metrics, paper, settings):
                 reference = reference_dataset(settings, dataset)
                 ref, ref_row = paper_top1(paper, reference, backbone, method, split)
                 compared = method != first and not pd.isna(ours["mean"])
-                delta, delta_ci, _ = (mt.paired(seeds, (dataset, backbone, split, first),
-                                                (dataset, backbone, split, method)) if compared else (NAN, NAN, 0))
+                delta, delta_ci, _ = (
+                    mt.paired(seeds, (dataset, backbone, split, first), (dataset, backbone, split, method))
+                    if compared
+                    else (NAN, NAN, 0)
+                )
                 records.append({
                     "dataset": dataset, "backbone": backbone, "method": method, "split": split,
                     "top1": ours["mean"], "top1_std": ours["std"], "top1_ci95": ours["ci95"],
@@ -160,15 +187,19 @@ def table1(metrics, paper, settings):
     columns = list(dict.fromkeys(zip(cells["dataset"], cells["split"])))
     references = [reference_dataset(settings, d) for d, _ in columns]
     n = len(columns)
-    groups = [rf"\multicolumn{{{n}}}{{c}}{{ours, trained and tested on "
-              f"{display_name(ESTIMATORS, settings['train_estimator'])}}}"]
+    groups = [
+        rf"\multicolumn{{{n}}}{{c}}{{ours, trained and tested on "
+        f"{display_name(ESTIMATORS, settings['train_estimator'])}}}"
+    ]
     names = [f"{tex(display_name(DATASETS, d))} {display_name(SPLITS, s)}" for d, s in columns]
     rules = rf"\cmidrule(lr){{3-{2 + n}}}"
     reference = any(references)
     if reference:  # the paper's columns, one per column of ours, after the name of the paper's row
         groups.append(rf"\multicolumn{{{n + 1}}}{{c}}{{paper (reference): MaskCLR CVPR 2024 Table 1}}")
-        names += ["paper row"] + [f"{display_name(DATASETS, r)} {display_name(SPLITS, s)}" if r else DASH
-                                  for r, (_, s) in zip(references, columns)]
+        names += ["paper row"] + [
+            f"{display_name(DATASETS, r)} {display_name(SPLITS, s)}" if r else DASH
+            for r, (_, s) in zip(references, columns)
+        ]
         rules += rf"\cmidrule(lr){{{3 + n}-{3 + 2 * n}}}"
     header = [" & ".join(["", "", *groups]) + r" \\", rules, " & ".join(["Method", "Backbone", *names]) + r" \\"]
     body = []
@@ -184,7 +215,9 @@ def table1(metrics, paper, settings):
             group.append(line)
         body.append(group)
     table_columns = "ll " + "c" * n + (" l" + "c" * n if reference else "")
-    return tabular(table_columns, header, body, NOTE.format(first=tex(method_label(settings["table_methods"][0])))), cells
+    return tabular(
+        table_columns, header, body, NOTE.format(first=tex(method_label(settings["table_methods"][0])))
+    ), cells
 
 
 # ---- Tables 2 and 3 ---------------------------------------------------------------------------
@@ -193,8 +226,14 @@ def table1(metrics, paper, settings):
 def estimator_cells(metrics, settings, perturbation):
     """One record per (method, test tier) of the settings' model under one ``perturbation``."""
     methods, first = settings["table_methods"], settings["table_methods"][0]
-    where = {**mt.model_where(settings), "test_estimator": list(ESTIMATORS), "kind": "eval",
-             "perturbation": perturbation, "metric": "top1", "method": methods}
+    where = {
+        **mt.model_where(settings),
+        "test_estimator": list(ESTIMATORS),
+        "kind": "eval",
+        "perturbation": perturbation,
+        "metric": "top1",
+        "method": methods,
+    }
     levels = metrics.present("level", **where)
     if len(levels) > 1:
         raise InputError(f"{metrics.path}: expected one level for {mt.describe(where)}, found {levels}")
@@ -208,9 +247,19 @@ def estimator_cells(metrics, settings, perturbation):
                 raise InputError(f"{metrics.path}: no rows for {mt.describe(missing)}")
             cell = stats.loc[(method, tier)]
             delta, delta_ci, _ = mt.paired(seeds, (first, tier), (method, tier)) if method != first else (NAN, NAN, 0)
-            records.append({"method": method, "test_estimator": tier, "level": levels[0], "top1": cell["mean"],
-                            "top1_std": cell["std"], "top1_ci95": cell["ci95"], "n_seeds": int(cell["n_seeds"]),
-                            "delta": delta, "delta_ci95": delta_ci})
+            records.append(
+                {
+                    "method": method,
+                    "test_estimator": tier,
+                    "level": levels[0],
+                    "top1": cell["mean"],
+                    "top1_std": cell["std"],
+                    "top1_ci95": cell["ci95"],
+                    "n_seeds": int(cell["n_seeds"]),
+                    "delta": delta,
+                    "delta_ci95": delta_ci,
+                }
+            )
     return pd.DataFrame(records)
 
 
@@ -218,12 +267,18 @@ def estimator_table(metrics, settings, perturbation):
     """Table 2 (``clean``) or Table 3 (``frames_noise``) as (TeX, CSV frame)."""
     cells = estimator_cells(metrics, settings, perturbation)
     model = describe_model(settings)
-    condition = "" if perturbation == "clean" else rf"; {float(cells['level'].iloc[0]) * 100:g}\,\% frames masked + noise"
-    header = [rf" & \multicolumn{{{len(ESTIMATORS)}}}{{c}}{{{tex(model)}{condition}; tested on}} \\",
-              rf"\cmidrule(lr){{2-{1 + len(ESTIMATORS)}}}",
-              " & ".join(["Method", *ESTIMATORS.values()]) + r" \\"]
-    rows = [[tex(method_label(method)), *(accuracy(r.top1, r.top1_ci95, r.delta, r.delta_ci95) for r in row.itertuples())]
-            for method, row in cells.groupby("method", sort=False)]
+    condition = (
+        "" if perturbation == "clean" else rf"; {float(cells['level'].iloc[0]) * 100:g}\,\% frames masked + noise"
+    )
+    header = [
+        rf" & \multicolumn{{{len(ESTIMATORS)}}}{{c}}{{{tex(model)}{condition}; tested on}} \\",
+        rf"\cmidrule(lr){{2-{1 + len(ESTIMATORS)}}}",
+        " & ".join(["Method", *ESTIMATORS.values()]) + r" \\",
+    ]
+    rows = [
+        [tex(method_label(method)), *(accuracy(r.top1, r.top1_ci95, r.delta, r.delta_ci95) for r in row.itertuples())]
+        for method, row in cells.groupby("method", sort=False)
+    ]
     note = NOTE.format(first=tex(method_label(settings["table_methods"][0])))
     return tabular("l" + "c" * len(ESTIMATORS), header, [rows], note), cells
 
@@ -248,8 +303,14 @@ def spread_cells(metrics, settings):
             compared = key[3] != first and baseline in stats.index
             delta, delta_ci, _ = mt.paired(seeds, baseline, key) if compared else (NAN, NAN, 0)
             records.setdefault(key, dict(zip(keys, key), n_seeds=int(cell["n_seeds"])))
-            records[key].update({metric: cell["mean"], f"{metric}_ci95": cell["ci95"], f"{metric}_delta": delta,
-                                 f"{metric}_delta_ci95": delta_ci})
+            records[key].update(
+                {
+                    metric: cell["mean"],
+                    f"{metric}_ci95": cell["ci95"],
+                    f"{metric}_delta": delta,
+                    f"{metric}_delta_ci95": delta_ci,
+                }
+            )
     methods = ["stage1", *settings["table_methods"]]
 
     def order(key):
@@ -272,15 +333,35 @@ def spread_table(metrics, paper, settings):
     for _, rows in cells.groupby(["dataset", "split", "backbone"], sort=False):
         group = []
         for r in rows.itertuples():
-            model = f"{display_name(DATASETS, r.dataset)} {display_name(SPLITS, r.split)} {display_name(BACKBONES, r.backbone)}"
-            group.append([tex(model), tex(method_label(r.method)),
-                          *(accuracy(getattr(r, m), getattr(r, f"{m}_ci95"), getattr(r, f"{m}_delta"),
-                                     getattr(r, f"{m}_delta_ci95")) for m, _, _ in SPREAD)])
+            names = (
+                display_name(DATASETS, r.dataset),
+                display_name(SPLITS, r.split),
+                display_name(BACKBONES, r.backbone),
+            )
+            model = " ".join(names)
+            group.append(
+                [
+                    tex(model),
+                    tex(method_label(r.method)),
+                    *(
+                        accuracy(
+                            getattr(r, m),
+                            getattr(r, f"{m}_ci95"),
+                            getattr(r, f"{m}_delta"),
+                            getattr(r, f"{m}_delta_ci95"),
+                        )
+                        for m, _, _ in SPREAD
+                    ),
+                ]
+            )
         body.append(group)
-    note = (r"Spread of the per-joint activation on the clean test set (last-epoch model): $\exp$(entropy) of "
-            r"the normalised activation (17 = uniform, 1 = one joint) and the share of the 3 most activated joints; "
-            r"mean over seeds $\pm$ 95\,\% CI; in parentheses the difference to "
-            + tex(method_label(settings["table_methods"][0])) + r", paired by seed.")
+    note = (
+        r"Spread of the per-joint activation on the clean test set (last-epoch model): $\exp$(entropy) of "
+        r"the normalised activation (17 = uniform, 1 = one joint) and the share of the 3 most activated joints; "
+        r"mean over seeds $\pm$ 95\,\% CI; in parentheses the difference to "
+        + tex(method_label(settings["table_methods"][0]))
+        + r", paired by seed."
+    )
     return tabular("ll" + "c" * len(SPREAD), header, body, note), cells
 
 

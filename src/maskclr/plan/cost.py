@@ -21,16 +21,34 @@ from maskclr.train.settings import Method, Schedule
 # training job (the SLURM profile's gpu: 8), so 4 samples per process.
 PAPER_FRAMES, JOINTS, PERSONS, PAPER_BATCH, TRAIN_GPUS = 243, 17, 2, 32, 8
 PAPER_BACKBONES = {
-    "dstformer": {"dim_feat": 512, "dim_rep": 512, "depth": 5, "num_heads": 8, "mlp_ratio": 2, "maxlen": 243,
-                  "embed_init_std": 0.02},
-    "sttformer": {"num_frames": 243, "len_parts": 3, "num_heads": 3,
-                  "config": [[64, 64, 16], [64, 64, 16], [64, 128, 32], [128, 128, 32], [128, 256, 64],
-                             [256, 256, 64], [256, 256, 64], [256, 256, 64]]},
+    "dstformer": {
+        "dim_feat": 512,
+        "dim_rep": 512,
+        "depth": 5,
+        "num_heads": 8,
+        "mlp_ratio": 2,
+        "maxlen": 243,
+        "embed_init_std": 0.02,
+    },
+    "sttformer": {
+        "num_frames": 243,
+        "len_parts": 3,
+        "num_heads": 3,
+        "config": [
+            [64, 64, 16],
+            [64, 64, 16],
+            [64, 128, 32],
+            [128, 128, 32],
+            [128, 256, 64],
+            [256, 256, 64],
+            [256, 256, 64],
+            [256, 256, 64],
+        ],
+    },
     "transformer": {"dim": 256, "depth": 8, "num_heads": 8, "mlp_ratio": 4, "maxlen": 243, "t_patch": 3},
 }
 STAGE1 = Method()
-MASKCLR = Method(masking="agpm", mask_ratio=0.5, tau_prop=0.7, tau_sim=0.7, alpha=0.9, beta=0.1, gamma=0.9,
-                 delta=0.7)
+MASKCLR = Method(masking="agpm", mask_ratio=0.5, tau_prop=0.7, tau_sim=0.7, alpha=0.9, beta=0.1, gamma=0.9, delta=0.7)
 # What a step costs depends on its kind only: one pathway with CE (stage 1, and stage 2 without
 # masking), two pathways (stage 2 with AGPM or random masking), or an eval-mode forward.
 STAGES = {"stage1": STAGE1, "stage2": MASKCLR, "eval": STAGE1}
@@ -39,9 +57,18 @@ STAGES = {"stage1": STAGE1, "stage2": MASKCLR, "eval": STAGE1}
 # tensor cores). Matched in order as a substring of torch.cuda.get_device_name(), so the more
 # specific names come first ("H100 PCIe" before "H100", "L40S" before "L40" before "L4").
 GPU_PEAKS = (
-    ("H100 PCIe", 756, 51), ("H100 NVL", 835, 60), ("GH200", 989, 67), ("H200 NVL", 835, 60),
-    ("H100", 989, 67), ("H200", 989, 67), ("A100", 312, 19.5), ("L40S", 362, 91.6), ("L40", 181, 90.5),
-    ("L4", 121, 30.3), ("A10", 125, 31.2), ("RTX 4090", 165, 82.6),
+    ("H100 PCIe", 756, 51),
+    ("H100 NVL", 835, 60),
+    ("GH200", 989, 67),
+    ("H200 NVL", 835, 60),
+    ("H100", 989, 67),
+    ("H200", 989, 67),
+    ("A100", 312, 19.5),
+    ("L40S", 362, 91.6),
+    ("L40", 181, 90.5),
+    ("L4", 121, 30.3),
+    ("A10", 125, 31.2),
+    ("RTX 4090", 165, 82.6),
     ("V100", 125, 15.7),  # no bf16 units: its fp16 tensor-core peak
 )
 

@@ -110,8 +110,14 @@ class Timings:
 
     def step(self, backbone, sizes, stage, precision, batch):
         """One training step (stage1, stage2) or eval forward of ``batch`` samples."""
-        wanted = {"backbone": backbone, "sizes": sizes, "frames": self.frames, "stage": stage,
-                  "precision": precision, "batch": batch}
+        wanted = {
+            "backbone": backbone,
+            "sizes": sizes,
+            "frames": self.frames,
+            "stage": stage,
+            "precision": precision,
+            "batch": batch,
+        }
         for row in self.section("steps").get("rows", []):
             if "step_s" in row and all(row.get(k) == v for k, v in wanted.items()):
                 return cost(row["step_s"], "measured")
@@ -183,8 +189,13 @@ def rule_resources(profile):
     """{rule: {"gpu", "runtime"}} of the GPU rules under a Snakemake profile (rules ask for 1 GPU)."""
     default = profile.get("default-resources", {})
     rules = profile.get("set-resources", {})
-    return {rule: {"gpu": rules.get(rule, {}).get("gpu", 1),
-                   "runtime": rules.get(rule, {}).get("runtime", default.get("runtime", 60))} for rule in GPU_RULES}
+    return {
+        rule: {
+            "gpu": rules.get(rule, {}).get("gpu", 1),
+            "runtime": rules.get(rule, {}).get("runtime", default.get("runtime", 60)),
+        }
+        for rule in GPU_RULES
+    }
 
 
 def split_sizes(config, dataset, split):
@@ -204,9 +215,16 @@ def datasets(config):
 def trained_models(config):
     """(dataset, split, backbone, run, seed) of every model, stage 1 included (the workflow's list)."""
     seed = config["train"]["schedule"]["seed"]
-    return sorted({(e["dataset"], split, backbone, run, s) for e in config["experiments"] for split in e["splits"]
-                   for backbone in e["backbones"] for s in e.get("seeds", [seed])
-                   for run in ["stage1", *e["methods"]]})
+    return sorted(
+        {
+            (e["dataset"], split, backbone, run, s)
+            for e in config["experiments"]
+            for split in e["splits"]
+            for backbone in e["backbones"]
+            for s in e.get("seeds", [seed])
+            for run in ["stage1", *e["methods"]]
+        }
+    )
 
 
 def train_key(model):
@@ -244,8 +262,10 @@ def extraction_jobs(config, resources, timings, frames_per_video):
             shards = cfg.get("shards", 1)
             frames = (n_train + n_test) / shards * frames_per_video
             per_shard = timings.frame(spec).times(frames) + sizes_kind + cost(0, "assumed")  # frames per video
-            jobs += [Job("extract_poses", ("extract_poses", dataset, tier, k), resources["extract_poses"]["gpu"],
-                         per_shard) for k in range(shards)]
+            jobs += [
+                Job("extract_poses", ("extract_poses", dataset, tier, k), resources["extract_poses"]["gpu"], per_shard)
+                for k in range(shards)
+            ]
     return jobs
 
 
@@ -269,8 +289,11 @@ def project(config, resources, timings, frames_per_video):
     """Every GPU job of the configuration, with its cost and prerequisites."""
     extraction = extraction_jobs(config, resources, timings, frames_per_video)
     models = trained_models(config)
-    return (extraction + [training_job(config, m, resources, timings) for m in models]
-            + [evaluation_job(config, m, resources, timings, extraction) for m in models])
+    return (
+        extraction
+        + [training_job(config, m, resources, timings) for m in models]
+        + [evaluation_job(config, m, resources, timings, extraction) for m in models]
+    )
 
 
 def critical_path(jobs):
@@ -305,60 +328,90 @@ def summarise(jobs, resources):
         longest = max(job.cost.seconds for job in mine) / 60
         runtime = resources[rule]["runtime"]
         margin = min(TRAIN_MARGIN_MIN, runtime / 2) if rule in RESUMABLE else 0
-        rows.append({"rule": rule, "jobs": len(mine), "gpus_per_job": resources[rule]["gpu"],
-                     "longest_job_h": longest / 60, "gpu_hours": sum(j.gpus * j.cost.seconds for j in mine) / 3600,
-                     "runtime_profile_min": runtime, "attempts": math.ceil(longest / (runtime - margin)),
-                     "max_attempts": 1 + RETRIES if rule in RESUMABLE else 1,
-                     # one attempt with 20 % headroom and 10 minutes for start-up and checkpoints
-                     "runtime_suggested_min": round_up(1.2 * longest + 10),
-                     "source": label(set().union(*(job.cost.kinds for job in mine)))})
+        rows.append(
+            {
+                "rule": rule,
+                "jobs": len(mine),
+                "gpus_per_job": resources[rule]["gpu"],
+                "longest_job_h": longest / 60,
+                "gpu_hours": sum(j.gpus * j.cost.seconds for j in mine) / 3600,
+                "runtime_profile_min": runtime,
+                "attempts": math.ceil(longest / (runtime - margin)),
+                "max_attempts": 1 + RETRIES if rule in RESUMABLE else 1,
+                # one attempt with 20 % headroom and 10 minutes for start-up and checkpoints
+                "runtime_suggested_min": round_up(1.2 * longest + 10),
+                "source": label(set().union(*(job.cost.kinds for job in mine))),
+            }
+        )
     gpu_hours = sum(row["gpu_hours"] for row in rows)
     node = resources["train_stage1"]["gpu"]  # a training job holds one whole node
-    return {"rules": rows, "node_gpus": node,
-            "total": {"jobs": sum(row["jobs"] for row in rows), "gpu_hours": gpu_hours,
-                      "critical_path_h": critical_path(jobs) / 3600, "one_node_h": gpu_hours / node}}
+    return {
+        "rules": rows,
+        "node_gpus": node,
+        "total": {
+            "jobs": sum(row["jobs"] for row in rows),
+            "gpu_hours": gpu_hours,
+            "critical_path_h": critical_path(jobs) / 3600,
+            "one_node_h": gpu_hours / node,
+        },
+    }
 
 
 def basis(timings):
     """Where the per-step seconds come from, in words."""
     name, bf16, fp32 = gpu_peak(timings.gpu)
-    estimate = (f"estimated from the FLOPs torch counts at {timings.mfu:.0%} of {name}'s peak ({bf16} TFLOP/s "
-                f"bf16, {fp32} fp32)")
+    estimate = (
+        f"estimated from the FLOPs torch counts at {timings.mfu:.0%} of {name}'s peak ({bf16} TFLOP/s "
+        f"bf16, {fp32} fp32)"
+    )
     device = timings.section("device")
     if not device:
         return f"{estimate}; no GPU measurement given (--measured)"
-    return (f"measured by benchmarks/gpu_check.py on {device.get('name')} (torch {device.get('torch')}, "
-            f"{timings.measured.get('date')}); what it did not measure is {estimate}")
+    return (
+        f"measured by benchmarks/gpu_check.py on {device.get('name')} (torch {device.get('torch')}, "
+        f"{timings.measured.get('date')}); what it did not measure is {estimate}"
+    )
 
 
 def render(summary, timings, frames_per_video):
     """The summary as a Markdown table, then what its figures rest on."""
-    head = ("| rule | jobs | GPUs/job | longest job (h) | GPU-hours | runtime: profile (min) | attempts | "
-            "runtime: suggested (min) | from |")
+    head = (
+        "| rule | jobs | GPUs/job | longest job (h) | GPU-hours | runtime: profile (min) | attempts | "
+        "runtime: suggested (min) | from |"
+    )
     lines = [head, "|---" * (head.count(" | ") + 1) + "|"]
     for r in summary["rules"]:
         attempts = f"{r['attempts']}" + (" (too many)" if r["attempts"] > r["max_attempts"] else "")
-        lines.append(f"| {r['rule']} | {r['jobs']} | {r['gpus_per_job']} | {r['longest_job_h']:.1f} | "
-                     f"{r['gpu_hours']:,.0f} | {r['runtime_profile_min']} | {attempts} | "
-                     f"{r['runtime_suggested_min']} | {r['source']} |")
+        lines.append(
+            f"| {r['rule']} | {r['jobs']} | {r['gpus_per_job']} | {r['longest_job_h']:.1f} | "
+            f"{r['gpu_hours']:,.0f} | {r['runtime_profile_min']} | {attempts} | "
+            f"{r['runtime_suggested_min']} | {r['source']} |"
+        )
     total = summary["total"]
-    lines.append(f"| total | {total['jobs']} | | {total['critical_path_h']:.1f} (critical path) | "
-                 f"{total['gpu_hours']:,.0f} | | | | |")
+    lines.append(
+        f"| total | {total['jobs']} | | {total['critical_path_h']:.1f} (critical path) | "
+        f"{total['gpu_hours']:,.0f} | | | | |"
+    )
     node = summary["node_gpus"]
-    return "\n".join(lines + [
-        "",
-        f"Per-step times: {basis(timings)}.",
-        f"Wall time: {total['critical_path_h']:.1f} h if every job starts once its inputs exist (the profile queues at "
-        f"most its `jobs` at once, and the cluster may have fewer GPUs free); {total['one_node_h']:,.0f} h "
-        f"({total['one_node_h'] / 24:.1f} days) on one {node}-GPU node running the jobs back to back.",
-        f"Attempts: the submissions the longest job needs at the profile's runtime (a training saves, exits and "
-        f"resumes, at most {1 + RETRIES} times; other rules must finish in one). Suggested runtime: the longest job "
-        f"in one attempt, +20 % and 10 minutes.",
-        f"Assumed: {frames_per_video:g} frames per video (NTU RGB+D: about 4 M frames in 56,880 videos); "
-        f"Kinetics-400 {ASSUMED_SIZES['k400']['main_train']:,} training and {ASSUMED_SIZES['k400']['main_val']:,} "
-        f"test samples (the config gives no sizes); unless measured: preprocessing {PREPROCESS_PER_S:,} samples/s "
-        f"(one core) and the detector {DETECTOR_FLOPS / 1e9:.0f} GFLOP per frame (torchvision's model card); "
-        f"OpenPifPaf, which the GPU check does not run, as fast as ViTPose-B's pipeline."])
+    return "\n".join(
+        lines
+        + [
+            "",
+            f"Per-step times: {basis(timings)}.",
+            f"Wall time: {total['critical_path_h']:.1f} h if every job starts once its inputs exist "
+            f"(the profile queues at most its `jobs` at once, and the cluster may have fewer GPUs free); "
+            f"{total['one_node_h']:,.0f} h "
+            f"({total['one_node_h'] / 24:.1f} days) on one {node}-GPU node running the jobs back to back.",
+            f"Attempts: the submissions the longest job needs at the profile's runtime "
+            f"(a training saves, exits and resumes, at most {1 + RETRIES} times; other rules must finish in one). "
+            f"Suggested runtime: the longest job in one attempt, +20 % and 10 minutes.",
+            f"Assumed: {frames_per_video:g} frames per video (NTU RGB+D: about 4 M frames in 56,880 videos); "
+            f"Kinetics-400 {ASSUMED_SIZES['k400']['main_train']:,} training and {ASSUMED_SIZES['k400']['main_val']:,} "
+            f"test samples (the config gives no sizes); unless measured: preprocessing {PREPROCESS_PER_S:,} samples/s "
+            f"(one core) and the detector {DETECTOR_FLOPS / 1e9:.0f} GFLOP per frame (torchvision's model card); "
+            f"OpenPifPaf, which the GPU check does not run, as fast as ViTPose-B's pipeline.",
+        ]
+    )
 
 
 def read_measured(path):
@@ -379,8 +432,11 @@ def main(argv=None):
     parser.add_argument("--configfile", nargs="+", default=[], help="merged over config.yaml, as for snakemake")
     parser.add_argument("--profile", default=PROFILE, help="the Snakemake profile's config.v8+.yaml")
     parser.add_argument("--measured", help="a benchmarks/gpu_check.py report (JSON)")
-    parser.add_argument("--gpu", help="GPU of the estimates (default: the measured one if known, else A100), one of "
-                        + ", ".join(entry[0] for entry in GPU_PEAKS))
+    parser.add_argument(
+        "--gpu",
+        help="GPU of the estimates (default: the measured one if known, else A100), one of "
+        + ", ".join(entry[0] for entry in GPU_PEAKS),
+    )
     parser.add_argument("--mfu", type=float, default=0.3, help="assumed fraction of the peak of the estimates")
     parser.add_argument("--frames-per-video", type=float, default=FRAMES_PER_VIDEO)
     parser.add_argument("--json", help="also write the summary here")

@@ -69,8 +69,9 @@ def lazy_class(path):
         try:
             adapter = getattr(importlib.import_module(module), name)
         except ImportError as err:
-            raise InputError(f"estimator {name}: cannot import {module} ({err}); "
-                             "run it in its pinned environment (envs/*.yaml)") from err
+            raise InputError(
+                f"estimator {name}: cannot import {module} ({err}); run it in its pinned environment (envs/*.yaml)"
+            ) from err
         return adapter(**arguments)
 
     build.__qualname__ = build.__name__ = name
@@ -84,7 +85,7 @@ def parse_estimator_json(text):
     except json.JSONDecodeError as err:
         raise InputError(f"--estimator-json: not valid JSON: {err}") from err
     if not isinstance(spec, dict):
-        raise InputError(f"--estimator-json: expected a JSON object {{\"type\": ...}}, got {type(spec).__name__}")
+        raise InputError(f'--estimator-json: expected a JSON object {{"type": ...}}, got {type(spec).__name__}')
     return spec
 
 

@@ -50,11 +50,12 @@ class FasterRCNNDetector(PersonDetector):
         try:
             from torchvision.models.detection import fasterrcnn_resnet50_fpn
         except (ImportError, RuntimeError) as err:
-            raise InputError(f"detector faster_rcnn: torchvision is not importable ({err}); "
-                             "use the environment envs/vitpose.yaml or envs/hrnet.yaml") from err
+            raise InputError(
+                f"detector faster_rcnn: torchvision is not importable ({err}); "
+                "use the environment envs/vitpose.yaml or envs/hrnet.yaml"
+            ) from err
         # box_score_thresh low: the person threshold is applied below, after the class filter.
-        self.model = fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=91,
-                                             box_score_thresh=0.05)
+        self.model = fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=91, box_score_thresh=0.05)
         if weights:
             load_weights(self.model, weights, weights_sha256, torchvision_filter_fn)
         self.model.eval().to(device)

@@ -56,7 +56,7 @@ def shard_items(items, shard, shards):
     if not 0 <= shard < shards:
         raise InputError(f"--shard {shard}: expected 0 <= shard < --shards {shards}")
     bounds = np.linspace(0, len(items), shards + 1).round().astype(int)
-    return items[bounds[shard]:bounds[shard + 1]]
+    return items[bounds[shard] : bounds[shard + 1]]
 
 
 def extract(items, estimator, tier, seed):
@@ -64,11 +64,16 @@ def extract(items, estimator, tier, seed):
     annotations = []
     for item in items:
         poses = estimator.estimate(item, item_rng(seed, tier, item["frame_dir"]))
-        annotations.append({
-            "frame_dir": item["frame_dir"], "label": item["label"],
-            "total_frames": poses["keypoint"].shape[1], "img_shape": poses["img_shape"],
-            "original_shape": poses["img_shape"], **poses,
-        })
+        annotations.append(
+            {
+                "frame_dir": item["frame_dir"],
+                "label": item["label"],
+                "total_frames": poses["keypoint"].shape[1],
+                "img_shape": poses["img_shape"],
+                "original_shape": poses["img_shape"],
+                **poses,
+            }
+        )
     return annotations
 
 
@@ -80,8 +85,10 @@ def merge(source, shard_files, out):
             by_dir[ann["frame_dir"]] = ann
     missing = [item["frame_dir"] for item in source["annotations"] if item["frame_dir"] not in by_dir]
     if missing:
-        raise InputError(f"{out}: {len(missing)} source items are in no shard, e.g. '{missing[0]}' "
-                         "(shards from another source or another shard count?)")
+        raise InputError(
+            f"{out}: {len(missing)} source items are in no shard, e.g. '{missing[0]}' "
+            "(shards from another source or another shard count?)"
+        )
     annotations = [by_dir[item["frame_dir"]] for item in source["annotations"]]
     return validate_dataset({"split": source["split"], "annotations": annotations}, out)
 

@@ -16,8 +16,11 @@ class TopdownHeatmapHead(nn.Module):
         super().__init__()
         layers = []
         for _ in range(num_deconv):
-            layers += [nn.ConvTranspose2d(in_channels, deconv_channels, 4, stride=2, padding=1, bias=False),
-                       nn.BatchNorm2d(deconv_channels), nn.ReLU(inplace=True)]
+            layers += [
+                nn.ConvTranspose2d(in_channels, deconv_channels, 4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(deconv_channels),
+                nn.ReLU(inplace=True),
+            ]
             in_channels = deconv_channels
         self.deconv_layers = nn.Sequential(*layers)
         self.final_layer = nn.Conv2d(in_channels, num_joints, 1)

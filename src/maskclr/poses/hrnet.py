@@ -19,8 +19,10 @@ BLOCKS_PER_BRANCH = 4
 
 def conv_bn(in_channels, out_channels, kernel=3, stride=1, relu=True):
     """Conv (no bias) + BN (+ ReLU), the unit of every transition and fuse path."""
-    layers = [nn.Conv2d(in_channels, out_channels, kernel, stride, kernel // 2, bias=False),
-              nn.BatchNorm2d(out_channels)]
+    layers = [
+        nn.Conv2d(in_channels, out_channels, kernel, stride, kernel // 2, bias=False),
+        nn.BatchNorm2d(out_channels),
+    ]
     return nn.Sequential(*layers, nn.ReLU(inplace=True)) if relu else nn.Sequential(*layers)
 
 
@@ -60,11 +62,22 @@ def fuse_path(channels, source, target):
     if source == target:
         return None
     if source > target:  # lower resolution: 1×1 conv, then nearest upsampling
-        return nn.Sequential(*conv_bn(channels[source], channels[target], kernel=1, relu=False),
-                             nn.Upsample(scale_factor=2 ** (source - target), mode="nearest"))
+        return nn.Sequential(
+            *conv_bn(channels[source], channels[target], kernel=1, relu=False),
+            nn.Upsample(scale_factor=2 ** (source - target), mode="nearest"),
+        )
     steps = target - source  # higher resolution: stride-2 3×3 convs, ReLU between them
-    return nn.Sequential(*(conv_bn(channels[source], channels[target] if k == steps - 1 else channels[source],
-                                   stride=2, relu=k != steps - 1) for k in range(steps)))
+    return nn.Sequential(
+        *(
+            conv_bn(
+                channels[source],
+                channels[target] if k == steps - 1 else channels[source],
+                stride=2,
+                relu=k != steps - 1,
+            )
+            for k in range(steps)
+        )
+    )
 
 
 class HRModule(nn.Module):
@@ -74,22 +87,25 @@ class HRModule(nn.Module):
 
     def __init__(self, channels, all_outputs=True):
         super().__init__()
-        self.branches = nn.ModuleList(nn.Sequential(*(BasicBlock(c) for _ in range(BLOCKS_PER_BRANCH)))
-                                      for c in channels)
+        self.branches = nn.ModuleList(
+            nn.Sequential(*(BasicBlock(c) for _ in range(BLOCKS_PER_BRANCH))) for c in channels
+        )
         outputs = len(channels) if all_outputs else 1
-        self.fuse_layers = nn.ModuleList(nn.ModuleList(fuse_path(channels, j, i) for j in range(len(channels)))
-                                         for i in range(outputs))
+        self.fuse_layers = nn.ModuleList(
+            nn.ModuleList(fuse_path(channels, j, i) for j in range(len(channels))) for i in range(outputs)
+        )
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, xs):
         xs = [branch(x) for branch, x in zip(self.branches, xs)]
-        return [self.relu(sum(x if path is None else path(x) for path, x in zip(paths, xs)))
-                for paths in self.fuse_layers]
+        return [
+            self.relu(sum(x if path is None else path(x) for path, x in zip(paths, xs))) for paths in self.fuse_layers
+        ]
 
 
 def transition(previous, current):
     """Adapt the widths of existing branches and create the new, half-resolution branch."""
-    layers = [None if c == previous[i] else conv_bn(previous[i], c) for i, c in enumerate(current[:len(previous)])]
+    layers = [None if c == previous[i] else conv_bn(previous[i], c) for i, c in enumerate(current[: len(previous)])]
     return nn.ModuleList(layers + [nn.Sequential(conv_bn(previous[-1], current[-1], stride=2))])
 
 
@@ -104,11 +120,16 @@ class HRNetBackbone(nn.Module):
         self.layer1 = nn.Sequential(Bottleneck(64, 64, downsample=True), *(Bottleneck(256, 64) for _ in range(3)))
         previous = [256]
         for stage, (modules, branches) in enumerate(STAGES, start=2):
-            channels = [width * 2 ** b for b in range(branches)]
+            channels = [width * 2**b for b in range(branches)]
             last = stage == 2 + len(STAGES) - 1
             setattr(self, f"transition{stage - 1}", transition(previous, channels))
-            setattr(self, f"stage{stage}", nn.Sequential(
-                *(HRModule(channels, all_outputs=not (last and m == modules - 1)) for m in range(modules))))
+            setattr(
+                self,
+                f"stage{stage}",
+                nn.Sequential(
+                    *(HRModule(channels, all_outputs=not (last and m == modules - 1)) for m in range(modules))
+                ),
+            )
             previous = channels
 
     def forward(self, x):

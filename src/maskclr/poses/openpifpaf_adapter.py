@@ -43,8 +43,14 @@ class OpenPifPafEstimator(VideoPoseEstimator):
     OpenPifPaf picks its device itself (CUDA when available).
     """
 
-    def __init__(self, weights=None, weights_sha256=None, random_init=False, base_network="shufflenetv2k16",
-                 max_persons_rule="ntu60"):
+    def __init__(
+        self,
+        weights=None,
+        weights_sha256=None,
+        random_init=False,
+        base_network="shufflenetv2k16",
+        max_persons_rule="ntu60",
+    ):
         check_weights_spec("estimator openpifpaf", weights, weights_sha256, random_init)
         if weights:
             verify_sha256(weights, weights_sha256)  # openpifpaf unpickles whole models: check first
@@ -58,8 +64,10 @@ class OpenPifPafEstimator(VideoPoseEstimator):
             import openpifpaf
             from openpifpaf.plugins.coco import CocoKp
         except ImportError as err:
-            raise InputError(f"estimator openpifpaf: the openpifpaf package is not importable ({err}); "
-                             "run in the environment envs/openpifpaf.yaml") from err
+            raise InputError(
+                f"estimator openpifpaf: the openpifpaf package is not importable ({err}); "
+                "run in the environment envs/openpifpaf.yaml"
+            ) from err
         # openpifpaf configures its network factory through class attributes (set by its CLI);
         # set both each time, or an earlier estimator's choice would leak into this one.
         openpifpaf.network.Factory.checkpoint = str(weights) if weights else None

@@ -69,8 +69,11 @@ class SimulatedEstimator(PoseEstimator):
         detected &= (rng.random((persons, frames)) >= p.drop_person_rate)[..., None]
         detected &= (rng.random(frames) >= p.drop_frame_rate)[None, :, None]
         keypoint, score = self._spurious(est * detected[..., None], np.clip(score, 0.01, 1) * detected, rng)
-        return {"keypoint": keypoint.astype(np.float32), "keypoint_score": score.astype(np.float32),
-                "img_shape": tuple(item["img_shape"])}
+        return {
+            "keypoint": keypoint.astype(np.float32),
+            "keypoint_score": score.astype(np.float32),
+            "img_shape": tuple(item["img_shape"]),
+        }
 
     def _spurious(self, keypoint, score, rng):
         """Append, with probability ``spurious_rate``, one low-score background track."""

@@ -25,13 +25,21 @@ def video_items(release, release_path, folder, pattern, splits):
     if absent:
         raise InputError(f"{release_path}: key 'split': no split '{absent[0]}' (available: {', '.join(sorted(split))})")
     wanted = {d for n in names for d in split[n]}
-    items = [{"frame_dir": a["frame_dir"], "label": int(a["label"]),
-              "video": str(Path(folder) / pattern.format(frame_dir=a["frame_dir"]))}
-             for a in release["annotations"] if a["frame_dir"] in wanted]
+    items = [
+        {
+            "frame_dir": a["frame_dir"],
+            "label": int(a["label"]),
+            "video": str(Path(folder) / pattern.format(frame_dir=a["frame_dir"])),
+        }
+        for a in release["annotations"]
+        if a["frame_dir"] in wanted
+    ]
     missing = [i["video"] for i in items if not Path(i["video"]).is_file()]
     if missing:
-        raise InputError(f"{folder}: {len(missing)} of {len(items)} videos are missing, e.g. "
-                         f"{', '.join(missing[:3])} (config keys videos and video_pattern)")
+        raise InputError(
+            f"{folder}: {len(missing)} of {len(items)} videos are missing, e.g. "
+            f"{', '.join(missing[:3])} (config keys videos and video_pattern)"
+        )
     return {"split": {n: list(split[n]) for n in names}, "annotations": items}
 
 
@@ -44,8 +52,10 @@ def main(argv=None):
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     if not Path(args.videos).is_dir():
-        raise InputError(f"{args.videos}: not a folder (config key videos: the dataset's RGB videos; "
-                         "NTU RGB+D videos are licence-restricted and must be requested, see README)")
+        raise InputError(
+            f"{args.videos}: not a folder (config key videos: the dataset's RGB videos; "
+            "NTU RGB+D videos are licence-restricted and must be requested, see README)"
+        )
     release = load_pickle(args.release)
     dump_pickle(video_items(release, args.release, args.videos, args.pattern, args.splits), args.out)
 

@@ -67,9 +67,13 @@ def crop_boxes(frame, center, size, udp, input_size=INPUT_SIZE):
     # grid_sample with align_corners=True puts -1/+1 on the centres of the first/last pixels.
     normalised = 2 * points / [max(img_w - 1, 1), max(img_h - 1, 1)] - 1
     image = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None].float() / 255
-    crops = F.grid_sample(image.expand(len(center), -1, -1, -1),
-                          torch.from_numpy(normalised.reshape(-1, height, width, 2)).float(),
-                          mode="bilinear", padding_mode="zeros", align_corners=True)
+    crops = F.grid_sample(
+        image.expand(len(center), -1, -1, -1),
+        torch.from_numpy(normalised.reshape(-1, height, width, 2)).float(),
+        mode="bilinear",
+        padding_mode="zeros",
+        align_corners=True,
+    )
     return (crops - IMAGENET_MEAN) / IMAGENET_STD
 
 
@@ -122,8 +126,19 @@ class TopDownEstimator(VideoPoseEstimator):
     udp = False
     variants = ()
 
-    def __init__(self, detector, variant, weights=None, weights_sha256=None, random_init=False, arch=None,
-                 flip_test=True, max_persons_rule="ntu60", device="cpu", batch_size=32):
+    def __init__(
+        self,
+        detector,
+        variant,
+        weights=None,
+        weights_sha256=None,
+        random_init=False,
+        arch=None,
+        flip_test=True,
+        max_persons_rule="ntu60",
+        device="cpu",
+        batch_size=32,
+    ):
         owner = f"estimator {type(self).__name__}"
         if variant not in self.variants:
             raise InputError(f"{owner}: key 'variant': expected one of {list(self.variants)}, got {variant!r}")

@@ -23,7 +23,10 @@ import numpy as np
 from maskclr.errors import InputError
 
 # COCO keypoint sigmas (OKS), COCO-17 order.
-COCO_SIGMAS = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89]) / 10
+COCO_SIGMAS = (
+    np.array([0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87, 0.89, 0.89])
+    / 10
+)
 MAX_GAP = 10
 MIN_SIMILARITY = 0.3
 MIN_TRACK_FRACTION = 0.1
@@ -39,8 +42,10 @@ def max_persons(label, rule, where="item"):
     if rule not in MUTUAL_ACTIONS:
         raise InputError(f"estimator spec: key 'max_persons_rule': expected ntu60, ntu120 or none, got {rule!r}")
     if not 0 <= label < NUM_CLASSES[rule]:
-        raise InputError(f"{where}: key 'label': {label} is not a 0-based {rule} label "
-                         f"(0..{NUM_CLASSES[rule] - 1}); check max_persons_rule")
+        raise InputError(
+            f"{where}: key 'label': {label} is not a 0-based {rule} label "
+            f"(0..{NUM_CLASSES[rule] - 1}); check max_persons_rule"
+        )
     return 2 if label in MUTUAL_ACTIONS[rule] else 1
 
 
@@ -119,8 +124,11 @@ def track_poses(frames_poses, persons):
     """Per-frame poses (list of (K_t, 17, 3)) -> ``keypoint`` (M, T, 17, 2), ``keypoint_score``
     (M, T, 17) float32 with M ≤ ``persons`` (all non-outlier tracks when ``persons`` is None)."""
     frames = len(frames_poses)
-    tracks = [track for track in link([np.asarray(p, dtype=np.float64).reshape(-1, 17, 3) for p in frames_poses])
-              if len(track.frames) >= math.ceil(MIN_TRACK_FRACTION * frames)]
+    tracks = [
+        track
+        for track in link([np.asarray(p, dtype=np.float64).reshape(-1, 17, 3) for p in frames_poses])
+        if len(track.frames) >= math.ceil(MIN_TRACK_FRACTION * frames)
+    ]
     tracks = sorted(tracks, key=Track.total_score, reverse=True)[:persons]
     result = np.zeros((len(tracks), frames, 17, 3), dtype=np.float32)
     for m, track in enumerate(tracks):

@@ -98,8 +98,10 @@ class ViTPose(TopdownPoseModel):
     """(B, 3, 256, 192) crops -> (B, num_joints, 64, 48) heatmaps."""
 
     def __init__(self, img_size=(256, 192), embed_dim=768, depth=12, num_heads=12, num_joints=17):
-        super().__init__(ViT(img_size, embed_dim=embed_dim, depth=depth, num_heads=num_heads),
-                         TopdownHeatmapHead(embed_dim, num_joints, num_deconv=2))
+        super().__init__(
+            ViT(img_size, embed_dim=embed_dim, depth=depth, num_heads=num_heads),
+            TopdownHeatmapHead(embed_dim, num_joints, num_deconv=2),
+        )
 
 
 def create_model(variant="b", **overrides):

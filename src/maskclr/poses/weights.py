@@ -15,8 +15,10 @@ def check_weights_spec(owner, weights, weights_sha256, random_init):
     if random_init and weights:
         raise InputError(f"{owner}: keys 'weights' and 'random_init': give one, not both")
     if not random_init and not weights:
-        raise InputError(f"{owner}: key 'weights': a checkpoint path is required "
-                         "(random_init: true builds an untrained network, for tests only)")
+        raise InputError(
+            f"{owner}: key 'weights': a checkpoint path is required "
+            "(random_init: true builds an untrained network, for tests only)"
+        )
     if weights and not weights_sha256:
         raise InputError(f"{owner}: key 'weights_sha256': required with 'weights' ({weights})")
 

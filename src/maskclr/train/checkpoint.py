@@ -71,8 +71,12 @@ class WorkDirLock:
         with open(self.path.with_name(LOCK + ".guard"), "a") as guard:
             fcntl.flock(guard, fcntl.LOCK_EX)  # released when the file is closed
             self._refuse_live_owner()
-            owner = {"pid": os.getpid(), "host": socket.gethostname(),
-                     "slurm_job_id": os.environ.get("SLURM_JOB_ID"), "started": time.time()}
+            owner = {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+                "started": time.time(),
+            }
             with atomic_output(self.path) as tmp:
                 tmp.write_text(json.dumps(owner))
         return self
@@ -90,7 +94,8 @@ class WorkDirLock:
         if isinstance(owner, dict) and owner and fresh and _alive(owner):
             raise InputError(
                 f"{self.path}: this training job is already running (pid {owner.get('pid')} on "
-                f"{owner.get('host')}, SLURM job {owner.get('slurm_job_id')}); refusing to start a second copy")
+                f"{owner.get('host')}, SLURM job {owner.get('slurm_job_id')}); refusing to start a second copy"
+            )
 
     def refresh(self):
         self.path.touch()

@@ -53,11 +53,19 @@ def parse_args(argv):
     parser.add_argument("--out-model", required=True)
     parser.add_argument("--out-metrics", required=True)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per process")
-    parser.add_argument("--device", choices=distributed.DEVICES, default="auto",
-                        help="cuda: stop if no GPU is usable; auto: the GPU if there is one")
+    parser.add_argument(
+        "--device",
+        choices=distributed.DEVICES,
+        default="auto",
+        help="cuda: stop if no GPU is usable; auto: the GPU if there is one",
+    )
     parser.add_argument("--time-budget-min", type=float, default=0, help="stop and save before this (0: none)")
-    parser.add_argument("--time-margin-min", type=float, default=5,
-                        help="stop this long before the budget ends (at most half the budget)")
+    parser.add_argument(
+        "--time-margin-min",
+        type=float,
+        default=5,
+        help="stop this long before the budget ends (at most half the budget)",
+    )
     return parser.parse_args(argv)
 
 
@@ -77,8 +85,13 @@ def seed_epoch(seed, epoch, rank):
 def architecture(args, num_classes, persons, schedule):
     """What a model.pt is: backbone and sizes, classes, head size and the persons per sample it
     was trained on (``preprocess.max_persons``), so that predict feeds it the same layout."""
-    return {"backbone": args.backbone, "sizes": json.loads(args.backbone_json), "num_classes": num_classes,
-            "persons": persons, "head_hidden": schedule.head_hidden}
+    return {
+        "backbone": args.backbone,
+        "sizes": json.loads(args.backbone_json),
+        "num_classes": num_classes,
+        "persons": persons,
+        "head_hidden": schedule.head_hidden,
+    }
 
 
 def build_model(arch, schedule):
@@ -92,8 +105,10 @@ def build_optimiser(model, schedule):
     head = list(model.head.parameters())
     head_ids = {id(p) for p in head}
     rest = [p for p in model.parameters() if id(p) not in head_ids]
-    optimiser = torch.optim.AdamW([{"params": rest, "lr": schedule.lr_backbone},
-                                   {"params": head, "lr": schedule.lr_head}], weight_decay=schedule.weight_decay)
+    optimiser = torch.optim.AdamW(
+        [{"params": rest, "lr": schedule.lr_backbone}, {"params": head, "lr": schedule.lr_head}],
+        weight_decay=schedule.weight_decay,
+    )
     return optimiser, torch.optim.lr_scheduler.LambdaLR(optimiser, lambda epoch: lr_factor(schedule, epoch))
 
 
@@ -113,8 +128,12 @@ def lr_factor(schedule, epoch):
 
 def training_state(model, optimiser, scheduler, epoch):
     """What a checkpoint holds to continue training at ``epoch``."""
-    return {"model": model.state_dict(), "optimizer": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
-            "epoch": epoch}
+    return {
+        "model": model.state_dict(),
+        "optimizer": optimiser.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "epoch": epoch,
+    }
 
 
 STATE_KEYS = ("model", "optimizer", "scheduler", "epoch")
@@ -136,8 +155,10 @@ def load_init(path, arch, model, optimiser, scheduler):
     """Start stage 2 from a stage-1 model.pt: same architecture, optimiser and scheduler state."""
     state = checkpoint.load(path, keys=("arch", *STATE_KEYS))
     if state["arch"] != arch:
-        raise InputError(f"{path}: checkpoint of the wrong architecture: it holds {brief(state['arch'], 300)}, "
-                         f"this job builds {arch}")
+        raise InputError(
+            f"{path}: checkpoint of the wrong architecture: it holds {brief(state['arch'], 300)}, "
+            f"this job builds {arch}"
+        )
     return restore(state, path, model, optimiser, scheduler)
 
 
@@ -202,7 +223,9 @@ def main(argv=None):
     rank, world, device = distributed.setup(args.device)
     torch.set_num_threads(args.threads)
     if schedule.batch_size % world:
-        raise InputError(f"--schedule-json: key 'batch_size': {schedule.batch_size} is not divisible by {world} processes")
+        raise InputError(
+            f"--schedule-json: key 'batch_size': {schedule.batch_size} is not divisible by {world} processes"
+        )
     train_set = SkeletonDataset(args.data, "train", seed=schedule.seed)
     test_set = SkeletonDataset(args.data, "test")
     arch = architecture(args, train_set.num_classes, train_set.x.shape[1], schedule)
@@ -231,8 +254,9 @@ def main(argv=None):
         pathways = Pathways(model, method)
         if world > 1:
             pathways = DistributedDataParallel(pathways, find_unused_parameters=True)
-        sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=schedule.seed,
-                                     drop_last=True)
+        sampler = DistributedSampler(
+            train_set, num_replicas=world, rank=rank, shuffle=True, seed=schedule.seed, drop_last=True
+        )
         local_batch = schedule.batch_size // world
         train_loader = DataLoader(train_set, batch_size=local_batch, sampler=sampler, drop_last=True)
         test_loader = DataLoader(test_set, batch_size=max(local_batch, 32))
@@ -244,34 +268,59 @@ def main(argv=None):
             sampler.set_epoch(epoch)
             train_set.set_epoch(epoch)
             try:
-                stats = train_epoch(pathways, method, train_loader, optimiser, device, autocast,
-                                    on_step=getattr(lock, "refresh", lambda: None))
+                stats = train_epoch(
+                    pathways,
+                    method,
+                    train_loader,
+                    optimiser,
+                    device,
+                    autocast,
+                    on_step=getattr(lock, "refresh", lambda: None),
+                )
             except NonFiniteLoss as err:  # stop rather than record a model trained on NaN
-                raise InputError(f"{args.data}: epoch {epoch + 1}: {err}; stopping (nothing recorded; "
-                                 "check the inputs, --init and the learning rates)") from None
+                raise InputError(
+                    f"{args.data}: epoch {epoch + 1}: {err}; stopping (nothing recorded; "
+                    "check the inputs, --init and the learning rates)"
+                ) from None
             lr = optimiser.param_groups[0]["lr"]
             scheduler.step()
             if rank == 0:
                 top1 = evaluate(model, test_loader, device, autocast)
-                row = {"epoch": epoch, **stats.summary(), "test_top1": top1, "lr_backbone": lr,
-                       "seconds": stats.seconds}
+                row = {
+                    "epoch": epoch,
+                    **stats.summary(),
+                    "test_top1": top1,
+                    "lr_backbone": lr,
+                    "seconds": stats.seconds,
+                }
                 history.append(row)
-                checkpoint.save(state_path, {"fingerprint": key, "history": history,
-                                             **training_state(model, optimiser, scheduler, epoch + 1)})
-                log(f"epoch {epoch + 1}/{epochs.stop} " + " ".join(
-                    f"{k} {row[k]:.4g}" for k in ("loss", "ce_s", "ce_m", "l_sc", "l_cc", "train_top1", "test_top1",
-                                                   "samples_per_s") if k in row and row[k]))
+                checkpoint.save(
+                    state_path,
+                    {"fingerprint": key, "history": history, **training_state(model, optimiser, scheduler, epoch + 1)},
+                )
+                log(
+                    f"epoch {epoch + 1}/{epochs.stop} "
+                    + " ".join(
+                        f"{k} {row[k]:.4g}"
+                        for k in ("loss", "ce_s", "ce_m", "l_sc", "l_cc", "train_top1", "test_top1", "samples_per_s")
+                        if k in row and row[k]
+                    )
+                )
             distributed.barrier()
             longest = max(longest, time.time() - tick)
             if epoch + 1 < epochs.stop and time_is_up(args, started, longest):
-                log(f"time budget of {args.time_budget_min} min reached after epoch {epoch + 1}: "
-                    f"state saved in {state_path}; run again to resume")
+                log(
+                    f"time budget of {args.time_budget_min} min reached after epoch {epoch + 1}: "
+                    f"state saved in {state_path}; run again to resume"
+                )
                 distributed.teardown()
                 sys.exit(OUT_OF_TIME)
 
         if rank == 0:
-            checkpoint.save(args.out_model, {"arch": arch, "method": args.method_json,
-                                             **training_state(model, optimiser, scheduler, epochs.stop)})
+            checkpoint.save(
+                args.out_model,
+                {"arch": arch, "method": args.method_json, **training_state(model, optimiser, scheduler, epochs.stop)},
+            )
             write_json(args.out_metrics, metrics(args, arch, history, world, device))
             state_path.unlink(missing_ok=True)
     distributed.teardown()
@@ -284,10 +333,16 @@ def metrics(args, arch, history, world, device):
     seconds = sum(row["seconds"] for row in history)
     samples = sum(row["samples_per_s"] * row["seconds"] for row in history)
     return {
-        "stage": args.stage, "backbone": args.backbone, "data": args.data,
-        "best_top1": top1[best] if top1 else None, "best_epoch": history[best]["epoch"] if top1 else None,
-        "last_top1": top1[-1] if top1 else None, "history": history,
-        "wall_time_s": seconds, "samples_per_s": samples / max(seconds, 1e-9) * world,
-        "processes": world, "device": device.type,
+        "stage": args.stage,
+        "backbone": args.backbone,
+        "data": args.data,
+        "best_top1": top1[best] if top1 else None,
+        "best_epoch": history[best]["epoch"] if top1 else None,
+        "last_top1": top1[-1] if top1 else None,
+        "history": history,
+        "wall_time_s": seconds,
+        "samples_per_s": samples / max(seconds, 1e-9) * world,
+        "processes": world,
+        "device": device.type,
         "config": {"arch": arch, "schedule": json.loads(args.schedule_json), "method": json.loads(args.method_json)},
     }

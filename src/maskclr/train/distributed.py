@@ -28,10 +28,13 @@ def pick_device(requested="auto", local_rank=0):
             f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}); stopping rather than "
             "running on the CPU. Check that the job got a GPU node and that its environment has a CUDA "
             "build of torch (envs/train.yaml); to run on the CPU on purpose, set the rule's resource "
-            "device=auto or device=cpu (e.g. --set-resources train_stage1:device=cpu)")
+            "device=auto or device=cpu (e.g. --set-resources train_stage1:device=cpu)"
+        )
     if local_rank >= torch.cuda.device_count():
-        raise InputError(f"--device cuda: process {local_rank} of this node needs GPU {local_rank}, but only "
-                         f"{torch.cuda.device_count()} are visible: start at most that many processes per node")
+        raise InputError(
+            f"--device cuda: process {local_rank} of this node needs GPU {local_rank}, but only "
+            f"{torch.cuda.device_count()} are visible: start at most that many processes per node"
+        )
     return torch.device("cuda", local_rank)
 
 

@@ -88,8 +88,11 @@ class EpochStats:
 
     def summary(self):
         n = max(self.samples, 1)
-        return {**{k: v / n for k, v in self.sums.items()}, "train_top1": self.correct / n,
-                "samples_per_s": self.samples / max(self.seconds, 1e-9)}
+        return {
+            **{k: v / n for k, v in self.sums.items()},
+            "train_top1": self.correct / n,
+            "samples_per_s": self.samples / max(self.seconds, 1e-9),
+        }
 
 
 def train_epoch(pathways, method, loader, optimizer, device, autocast, on_step=lambda: None):
