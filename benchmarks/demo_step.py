@@ -22,7 +22,6 @@ import yaml
 
 from maskclr.plan.cost import MASKCLR, STAGE1, count_flops, make_step, matmul_flops_per_s, seconds_per_step
 from maskclr.train.cli import build_model
-from maskclr.train.settings import Schedule
 
 CPU = torch.device("cpu")
 
@@ -34,8 +33,9 @@ def demo_model(config, backbone, num_classes):
         "sizes": config["backbones"][backbone],
         "num_classes": num_classes,
         "head_hidden": schedule["head_hidden"],
+        "head_dropout": schedule["head_dropout"],
     }
-    return build_model(arch, Schedule(head_hidden=schedule["head_hidden"], head_dropout=schedule["head_dropout"]))
+    return build_model(arch)
 
 
 def steps(config, backbone, persons):

@@ -455,9 +455,14 @@ def train(ctx, data, folder, stage, init=None, cut=False):
         "epochs_stage2": 2,
         "lr_backbone": 1e-3,
         "lr_head": 1e-3,
+        "weight_decay": 0.01,
+        "lr_decay": 0.99,
+        "lr_schedule": "exponential",
+        "warmup_epochs": 0,
         "head_hidden": 64,
+        "head_dropout": 0.5,
+        "seed": 0,
     }
-    method = dataclasses.asdict(MASKCLR) if stage == "stage2" else {}
     args = [
         *TORCHRUN,
         "-m",
@@ -472,8 +477,6 @@ def train(ctx, data, folder, stage, init=None, cut=False):
         json.dumps(ctx.sizes.trainer),
         "--schedule-json",
         json.dumps(schedule),
-        "--method-json",
-        json.dumps(method),
         "--work-dir",
         folder / "work",
         "--out-model",
@@ -481,7 +484,7 @@ def train(ctx, data, folder, stage, init=None, cut=False):
         "--out-metrics",
         folder / "metrics.json",
     ]
-    args += ["--init", init] if init else []
+    args += ["--init", init, "--method-json", json.dumps(dataclasses.asdict(MASKCLR))] if init else []
     args += ["--time-budget-min", "1e-6", "--time-margin-min", "0"] if cut else []
     result, seconds = run_command(ctx, args)
     return {"exit": result.returncode, "seconds": seconds, "stderr_tail": result.stderr[-3000:]}

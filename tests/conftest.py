@@ -65,6 +65,11 @@ def write_video(path, frames=4, size=(120, 160)):
     return str(path)
 
 
+def preprocess_json(n_frames, seed=0, max_persons=2, score_channel="motionbert"):
+    """A ``--preprocess-json`` argument (the config's ``preprocess`` section)."""
+    return json.dumps(dict(n_frames=n_frames, score_channel=score_channel, max_persons=max_persons, seed=seed))
+
+
 def run_module(module, *args, cwd=REPO):
     """Run ``python -m module args`` with the package importable; returns the CompletedProcess."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}

@@ -5,13 +5,18 @@ a dry run: the rules pass their ``device`` resource to the CLIs, ``auto`` unless
 (the SLURM profile sets ``cuda``).
 """
 
+import json
 import re
+import sys
 
 import pytest
 import torch
 import yaml
 
 from conftest import REPO, run_module, snakemake, tiny_config, workdir_with
+
+sys.path.insert(0, str(REPO / "tests" / "unit"))
+from test_train import SCHEDULE  # noqa: E402
 
 no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 
@@ -38,9 +43,7 @@ def test_training_that_asks_for_cuda_stops_before_it_reads_anything(tmp_path):
         "--backbone-json",
         '{"dim": 8, "depth": 1, "num_heads": 2}',
         "--schedule-json",
-        '{"batch_size": 4, "epochs_stage1": 1}',
-        "--method-json",
-        "{}",
+        json.dumps(SCHEDULE),
         "--work-dir",
         tmp_path / "work",
         "--out-model",

@@ -121,4 +121,4 @@ def test_verify_without_records_exits_2(tmp_path):
 
 def test_record_rejects_a_bad_invocation(tmp_path):
     done = run_module("maskclr.audit", "record", "--invocation-json", '{"snakefile": "S"}', cwd=tmp_path)
-    assert done.returncode == 2 and "missing key(s) config_args, configfiles" in done.stderr
+    assert done.returncode == 2 and "missing keys ['configfiles', 'config_args']" in done.stderr

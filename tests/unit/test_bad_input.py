@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from conftest import make_dataset, run_module
+from conftest import make_dataset, preprocess_json, run_module
 
 
 def write(path, obj):
@@ -35,8 +35,8 @@ def run_preprocess(tmp_path, poses):
         "xsub",
         "--out",
         out,
-        "--n-frames",
-        8,
+        "--preprocess-json",
+        preprocess_json(8),
         "--num-classes",
         3,
     )

@@ -4,7 +4,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import make_dataset, run_module
+from conftest import make_dataset, preprocess_json, run_module
 from maskclr.data import SkeletonDataset
 from maskclr.data.augment import crop_scale, random_move
 
@@ -65,12 +65,10 @@ def h5_file(tmp_path):
         "xsub",
         "--out",
         out,
-        "--n-frames",
-        16,
+        "--preprocess-json",
+        preprocess_json(16, seed=5),
         "--num-classes",
         3,
-        "--seed",
-        5,
     )
     assert result.returncode == 0, result.stderr
     return out, poses

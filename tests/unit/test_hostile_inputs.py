@@ -16,7 +16,7 @@ from test_bad_input import corrupt, run_preprocess, write
 from test_releases import k400_files
 from test_train import MASKCLR, SCHEDULE, data, stage1, train  # noqa: F401 (fixtures)
 
-from conftest import make_dataset, run_module
+from conftest import make_dataset, preprocess_json, run_module
 
 try:
     from numpy._core.multiarray import _reconstruct
@@ -506,8 +506,8 @@ def test_temporary_files_of_a_killed_job_are_removed_by_its_next_run(tmp_path):
         "xsub",
         "--out",
         out,
-        "--n-frames",
-        8,
+        "--preprocess-json",
+        preprocess_json(8),
         "--num-classes",
         3,
     )

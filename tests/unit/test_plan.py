@@ -8,7 +8,7 @@ import yaml
 
 from conftest import REPO
 from maskclr.errors import InputError
-from maskclr.plan.cost import MASKCLR, PAPER_BACKBONES, PAPER_BATCH, PAPER_FRAMES, TRAIN_GPUS
+from maskclr.plan.cost import MASKCLR, PAPER_BACKBONES, PAPER_BATCH, PAPER_FRAMES, PAPER_HEAD, TRAIN_GPUS
 from maskclr.plan.project import FRAMES_PER_VIDEO, GPU_RULES, load_config
 from maskclr.plan.project import main as plan
 from maskclr.train.settings import Method
@@ -31,6 +31,7 @@ def test_the_paper_constants_are_paper_yaml_s():
     config, profile = load_config([PAPER]), yaml.safe_load(PROFILE.read_text())
     assert PAPER_BACKBONES == config["backbones"]
     assert MASKCLR == Method(**config["methods"]["maskclr"])
+    assert PAPER_HEAD == {key: config["train"]["schedule"][key] for key in PAPER_HEAD}
     assert PAPER_BATCH == config["train"]["schedule"]["batch_size"]
     assert PAPER_FRAMES == config["preprocess"]["n_frames"]
     assert TRAIN_GPUS == profile["set-resources"]["train_stage1"]["gpu"]

@@ -1,6 +1,7 @@
 """The per-epoch learning-rate factor (maskclr.train.cli.lr_factor) of both schedules."""
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -9,13 +10,20 @@ from maskclr.train.cli import lr_factor
 from maskclr.train.settings import Schedule
 
 
+def make(**changes):
+    """A complete Schedule (the paper's values) with ``changes``."""
+    paper = dict(batch_size=32, epochs_stage1=300, epochs_stage2=300, lr_backbone=1e-4, lr_head=1e-3)
+    paper |= dict(weight_decay=0.01, lr_decay=0.99, lr_schedule="exponential", warmup_epochs=0)
+    return Schedule(**paper, head_hidden=2048, head_dropout=0.5, seed=0) if not changes else replace(make(), **changes)
+
+
 def test_exponential_is_the_papers_decay_without_warm_up():
-    schedule = Schedule(lr_decay=0.99)
+    schedule = make(lr_decay=0.99)
     assert [lr_factor(schedule, e) for e in (0, 1, 300)] == pytest.approx([1.0, 0.99, 0.99**300])
 
 
 def test_cosine_runs_from_one_to_zero_over_both_stages():
-    schedule = Schedule(lr_schedule="cosine", epochs_stage1=24, epochs_stage2=6)
+    schedule = make(lr_schedule="cosine", epochs_stage1=24, epochs_stage2=6)
     assert lr_factor(schedule, 0) == 1.0
     assert lr_factor(schedule, 15) == pytest.approx(0.5)  # half way through the 30 epochs
     # Stage 2 continues the count: its first epoch (24) is at 0.5·(1 + cos(0.8π)) ≈ 9.5 %.
@@ -25,13 +33,19 @@ def test_cosine_runs_from_one_to_zero_over_both_stages():
 
 
 def test_warm_up_multiplies_the_first_epochs():
-    schedule = Schedule(lr_schedule="cosine", epochs_stage1=10, epochs_stage2=0, warmup_epochs=3)
-    cosine = Schedule(lr_schedule="cosine", epochs_stage1=10, epochs_stage2=0)
+    schedule = make(lr_schedule="cosine", epochs_stage1=10, epochs_stage2=0, warmup_epochs=3)
+    cosine = make(lr_schedule="cosine", epochs_stage1=10, epochs_stage2=0)
     factors = [lr_factor(schedule, e) / lr_factor(cosine, e) for e in range(5)]
     assert factors == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0])
-    assert lr_factor(Schedule(warmup_epochs=1), 0) == 0.5  # one warm-up epoch at half the rate
+    assert lr_factor(make(warmup_epochs=1), 0) == 0.5  # one warm-up epoch at half the rate
 
 
 def test_unknown_schedule_is_named():
     with pytest.raises(InputError, match="lr_schedule"):
-        Schedule(lr_schedule="linear")
+        make(lr_schedule="linear")
+
+
+@pytest.mark.parametrize("schedule, key", [("exponential", "lr_decay"), ("cosine", "epochs_stage2")])
+def test_each_schedule_needs_its_own_key(schedule, key):
+    with pytest.raises(InputError, match=f"key '{key}': required by lr_schedule '{schedule}'"):
+        make(lr_schedule=schedule, **{key: None})

@@ -1,5 +1,6 @@
 """The embedded synthetic NTU-like dataset: determinism, PYSKL schema, splits and difficulty."""
 
+import json
 import pickle
 import re
 from collections import Counter
@@ -133,16 +134,8 @@ def test_cli_writes_a_loadable_dataset(tmp_path):
         "maskclr.data.synthetic",
         "--out",
         out,
-        "--seed",
-        3,
-        "--subjects",
-        2,
-        "--replications",
-        1,
-        "--min-frames",
-        10,
-        "--max-frames",
-        20,
+        "--synthetic-json",
+        synthetic_json(seed=3, subjects=2, replications=1, min_frames=10, max_frames=20),
     )
     assert result.returncode == 0, result.stderr
     loaded = load_pickle(out)
@@ -150,12 +143,21 @@ def test_cli_writes_a_loadable_dataset(tmp_path):
     assert pickle.dumps(loaded, protocol=4) == pickle.dumps(expected, protocol=4)
 
 
+def synthetic_json(**changes):
+    """A ``--synthetic-json`` argument (the config's ``datasets.synth.synthetic``)."""
+    return json.dumps({"seed": 0, "subjects": 2, "replications": 1, "min_frames": 10, "max_frames": 20, **changes})
+
+
 @pytest.mark.parametrize("args", [
-    ("--subjects", 1), ("--cameras", 0), ("--cameras", 4), ("--replications", 0),
-    ("--min-frames", 1), ("--min-frames", 30, "--max-frames", 20),
+    ("--synthetic-json", synthetic_json(subjects=1)), ("--cameras", 0), ("--cameras", 4),
+    ("--synthetic-json", synthetic_json(replications=0)), ("--synthetic-json", synthetic_json(min_frames=1)),
+    ("--synthetic-json", synthetic_json(min_frames=30, max_frames=20)),
+    ("--synthetic-json", '{"seed": 0}'), ("--synthetic-json", "[1]"),
 ])  # fmt: skip
 def test_cli_rejects_bad_arguments(tmp_path, args):
     out = tmp_path / "synth.pkl"
+    if args[0] == "--cameras":
+        args = (*args, "--synthetic-json", synthetic_json())
     result = run_module("maskclr.data.synthetic", "--out", out, *args)
     assert result.returncode == 2
     assert result.stderr.startswith("error:") and not out.exists()

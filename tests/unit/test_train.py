@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, make_dataset, run_module, training_history
+from conftest import REPO, make_dataset, preprocess_json, run_module, training_history
 from maskclr.models.losses import class_contrastive, sample_contrastive
 from maskclr.train.loop import Pathways
 
@@ -22,16 +22,32 @@ sys.path.insert(0, str(Path(__file__).parent))
 from step_fixture import METHOD, batch, tiny_model  # noqa: E402
 
 BACKBONE = {"dim": 8, "depth": 1, "num_heads": 2, "mlp_ratio": 2, "maxlen": 8, "t_patch": 2}
+# Complete sections, as the workflow passes them (the schema fills the defaults; the trainer has none)
 SCHEDULE = {
     "batch_size": 8,
     "epochs_stage1": 6,
     "epochs_stage2": 3,
     "lr_backbone": 0.003,
     "lr_head": 0.003,
+    "weight_decay": 0.01,
+    "lr_decay": 0.99,
+    "lr_schedule": "exponential",
+    "warmup_epochs": 0,
     "head_hidden": 16,
     "head_dropout": 0.0,
+    "seed": 0,
 }
-MASKCLR = {"masking": "agpm", "mask_ratio": 0.5, "alpha": 0.9, "beta": 0.1, "gamma": 0.9, "delta": 0.7}
+MASKCLR = {
+    "masking": "agpm",
+    "level": "token",
+    "mask_ratio": 0.5,
+    "tau_prop": 0.7,
+    "tau_sim": 0.7,
+    "alpha": 0.9,
+    "beta": 0.1,
+    "gamma": 0.9,
+    "delta": 0.7,
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +64,8 @@ def data(tmp_path_factory):
         "xsub",
         "--out",
         out,
-        "--n-frames",
-        8,
+        "--preprocess-json",
+        preprocess_json(8),
         "--num-classes",
         3,
     )
@@ -70,8 +86,6 @@ def train_args(data, folder, stage="stage1", method=None, schedule=None, backbon
         json.dumps(backbone or BACKBONE),
         "--schedule-json",
         json.dumps(schedule or SCHEDULE),
-        "--method-json",
-        json.dumps(method or {}),
         "--work-dir",
         folder / "work",
         "--out-model",
@@ -79,6 +93,7 @@ def train_args(data, folder, stage="stage1", method=None, schedule=None, backbon
         "--out-metrics",
         folder / "metrics.json",
     ]
+    args += ["--method-json", json.dumps(method)] if method else []
     return args + (["--init", init] if init else [])
 
 
@@ -247,8 +262,13 @@ def test_wrong_architecture_checkpoint(data, stage1, tmp_path):
     "change, message",
     [
         (dict(backbone={"dim": 8, "layers": 3}), "backbone 'transformer': bad size arguments"),
-        (dict(method={"masking": "agpm", "ratio": 0.5}), "--method-json: unknown keys ['ratio']"),
-        (dict(method={"masking": "everything"}), "key 'masking': expected one of"),
+        (dict(stage="stage2", method={**MASKCLR, "ratio": 0.5}), "--method-json: unknown keys ['ratio']"),
+        (dict(stage="stage2", method={**MASKCLR, "masking": "everything"}), "key 'masking': expected one of"),
+        (dict(stage="stage2", method={"masking": "agpm"}), "--method-json: missing keys ['level', 'mask_ratio'"),
+        (dict(stage="stage2"), "--method-json: stage 2 needs the method"),
+        (dict(method=MASKCLR), "--method-json: stage 1 trains cross-entropy only"),
+        (dict(schedule={"batch_size": 8}), "--schedule-json: missing keys ['epochs_stage1'"),
+        (dict(schedule={k: v for k, v in SCHEDULE.items() if k != "lr_decay"}), "key 'lr_decay': required by"),
     ],
 )
 def test_bad_settings(data, tmp_path, change, message):

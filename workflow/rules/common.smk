@@ -263,6 +263,13 @@ def _globbed(modules):
     return tuple(os.path.relpath(p) for p in found)
 
 
+def canonical(value):
+    """A param value as sorted-key JSON: Snakemake compares params by their text, so a config
+    written with its keys in another order must give the same text (and rerun nothing).
+    """
+    return json.dumps(value, sort_keys=True)
+
+
 def repo_file(path):
     """A file shipped in the repository, as an input path (works with --directory too)."""
     return os.path.relpath(REPO / path)
@@ -321,7 +328,7 @@ def download_spec(wildcards):
         if spec["file"] == wildcards.file
     }
     ((name, spec),) = found.items()
-    return name, json.dumps(spec, sort_keys=True)
+    return name, canonical(spec)
 
 
 def release_inputs(wildcards):
@@ -348,7 +355,7 @@ def release_args(wildcards):
         "--num-classes",
         cfg["num_classes"],
         "--expected-json",
-        json.dumps(cfg.get("expected_sizes", {}), sort_keys=True),
+        canonical(cfg.get("expected_sizes", {})),
         "--box-threshold",
         cfg.get("box_threshold", 0.5),
     ]
@@ -387,7 +394,7 @@ def estimator_json(wildcards):
         target[key] = download_file(name)
         if config["downloads"][name].get("sha256"):
             target[f"{key}_sha256"] = config["downloads"][name]["sha256"]
-    return json.dumps(spec, sort_keys=True)
+    return canonical(spec)
 
 
 # The modules each estimator type imports beyond the shared extraction code (which always
@@ -548,17 +555,34 @@ def eval_code(wildcards):
 
 
 def backbone_json(wildcards):
-    return json.dumps(config["backbones"][wildcards.backbone], sort_keys=True)
+    return canonical(config["backbones"][wildcards.backbone])
 
 
-def schedule_json(wildcards):
-    """The schedule, with the seed of this run."""
-    seed = run_seed(wildcards.get("method", wildcards.get("stage1", "")))
-    return json.dumps({**config["train"]["schedule"], "seed": seed}, sort_keys=True)
+def schedule_keys(stage):
+    """The train.schedule keys a training stage reads (maskclr.train): a key reaches only the
+    stages that read it, so that changing it reruns only them. Stage 1 reads epochs_stage2
+    only under the cosine decay, which spans both stages; lr_decay belongs to the exponential
+    schedule only."""
+    schedule = config["train"]["schedule"]
+    unread = {"lr_decay"} if schedule["lr_schedule"] == "cosine" else set()
+    if stage == "stage1" and schedule["lr_schedule"] != "cosine":
+        unread.add("epochs_stage2")
+    return sorted(set(schedule) - unread)
+
+
+def schedule_json(stage):
+    """A params function: the schedule keys ``stage`` reads, with the seed of this run."""
+
+    def params(wildcards):
+        seed = run_seed(wildcards.get("method", wildcards.get("stage1", "")))
+        schedule = {**config["train"]["schedule"], "seed": seed}
+        return canonical({key: schedule[key] for key in schedule_keys(stage)})
+
+    return params
 
 
 def method_json(wildcards):
-    return json.dumps(config["methods"][run_method(wildcards.method)], sort_keys=True)
+    return canonical(config["methods"][run_method(wildcards.method)])
 
 
 def stage1_model(wildcards):
@@ -596,17 +620,33 @@ TABLES = ("table1", "table2", "table3", "activation_spread")
 FIGURES = ("fig5", "fig6", "activation", "training_curves")
 
 
-def paper_settings_json():
-    """What the tables and figures show: config.paper plus the class names of the dataset."""
-    from maskclr.data.classes import class_names
+@functools.cache
+def paper_keys(module):
+    """{artefact: the settings keys it reads} of a maskclr.paper module (its REQUIRED), read
+    from its source, so that a setting reaches only the tables and figures that show it.
+    """
+    return ast.literal_eval(module_dict(f"maskclr.paper.{module}", "REQUIRED"))
 
-    dataset = config["paper"]["dataset"]
-    settings = {
-        **config["paper"],
-        "train_estimator": config["train"]["estimator"],
-        "class_names": class_names(dataset, config["datasets"][dataset]["num_classes"]),
-    }
-    return json.dumps(settings, sort_keys=True)
+
+def paper_settings_json(module, artefact):
+    """The settings one table or figure reads: of config.paper, the training tier and the class
+    names of the dataset; ``artefact`` may be a wildcard name (``{table}``)."""
+
+    def params(wildcards):
+        from maskclr.data.classes import class_names
+
+        dataset = config["paper"]["dataset"]
+        settings = {
+            **config["paper"],
+            "train_estimator": config["train"]["estimator"],
+            "class_names": class_names(
+                dataset, config["datasets"][dataset]["num_classes"]
+            ),
+        }
+        keys = paper_keys(module)[artefact.format(**wildcards)]
+        return canonical({key: settings[key] for key in keys if key in settings})
+
+    return params
 
 
 def activation_inputs():

@@ -20,8 +20,8 @@ rule evaluate:
     params:
         poses=poses_args,
         estimator=config["train"]["estimator"],
-        pre=json.dumps(config["preprocess"], sort_keys=True),
-        grid=json.dumps(config["robustness"], sort_keys=True),
+        pre=canonical(config["preprocess"]),
+        grid=canonical(config["robustness"]),
     shell:
         "python -m maskclr.evaluate --model {input.model:q} {params.poses:q}"
         " --train-estimator {params.estimator:q} --split {wildcards.split:q}"

@@ -22,7 +22,7 @@ rule table:
     conda:
         "../../envs/paper.yaml"
     params:
-        settings=paper_settings_json(),
+        settings=paper_settings_json("tables", "{table}"),
     shell:
         "python -m maskclr.paper.tables {wildcards.table:q} --metrics {input.metrics:q}"
         " --paper {input.paper:q} --settings-json {params.settings:q} --out-tex {output.tex:q}"
@@ -49,7 +49,7 @@ rule figure:
     conda:
         "../../envs/paper.yaml"
     params:
-        settings=paper_settings_json(),
+        settings=paper_settings_json("figures", "{figure}"),
     shell:
         "python -m maskclr.paper.figures {wildcards.figure:q} --metrics {input.metrics:q}"
         " --settings-json {params.settings:q} --out-pdf {output.pdf:q} --out-png {output.png:q}"
@@ -74,7 +74,7 @@ rule activation_figure:
     conda:
         "../../envs/paper.yaml"
     params:
-        settings=paper_settings_json(),
+        settings=paper_settings_json("figures", "activation"),
     shell:
         "python -m maskclr.paper.figures activation --activations {input.activations:q}"
         " --settings-json {params.settings:q} --out-pdf {output.pdf:q} --out-png {output.png:q}"
@@ -99,7 +99,7 @@ rule robustness_summary:
     conda:
         "../../envs/paper.yaml"
     params:
-        settings=paper_settings_json(),
+        settings=paper_settings_json("summary", "robustness_summary"),
     shell:
         "python -m maskclr.paper.summary --metrics {input.metrics:q} --settings-json {params.settings:q}"
         " --out-csv {output.csv:q} --out-md {output.md:q} 2> {log:q}"

@@ -10,10 +10,9 @@ rule preprocess:
     conda:
         "../../envs/data.yaml"
     params:
-        pre=config["preprocess"],
+        pre=canonical(config["preprocess"]),
         num_classes=lambda wc: dataset_cfg(wc)["num_classes"],
     shell:
         "python -m maskclr.data.preprocess --poses {input.poses:q} --split {wildcards.split:q}"
-        " --out {output:q} --n-frames {params.pre[n_frames]:q} --num-classes {params.num_classes:q}"
-        " --score-channel {params.pre[score_channel]:q} --max-persons {params.pre[max_persons]:q}"
-        " --seed {params.pre[seed]:q} 2> {log:q}"
+        " --out {output:q} --preprocess-json {params.pre:q} --num-classes {params.num_classes:q}"
+        " 2> {log:q}"

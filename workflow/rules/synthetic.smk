@@ -9,9 +9,7 @@ rule generate_synthetic:
     conda:
         "../../envs/data.yaml"
     params:
-        gen=config["datasets"].get("synth", {}).get("synthetic", {}),
+        synthetic=canonical(config["datasets"].get("synth", {}).get("synthetic", {})),
     shell:
-        "python -m maskclr.data.synthetic --out {output:q} --seed {params.gen[seed]:q}"
-        " --subjects {params.gen[subjects]:q} --replications {params.gen[replications]:q}"
-        " --min-frames {params.gen[min_frames]:q} --max-frames {params.gen[max_frames]:q}"
+        "python -m maskclr.data.synthetic --out {output:q} --synthetic-json {params.synthetic:q}"
         " 2> {log:q}"

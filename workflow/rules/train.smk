@@ -20,14 +20,13 @@ rule train_stage1:
         device="auto",
     params:
         backbone=backbone_json,
-        schedule=schedule_json,
-        method="{}",
+        schedule=schedule_json("stage1"),
         pretrained=pretrained_arg,
         work="results/work/{dataset}/{split}/{backbone}/{stage1}",
     shell:
         "torchrun --standalone --nproc-per-node={resources.gpu:q} -m maskclr.train --stage stage1"
         " --data {input.data:q} --backbone {wildcards.backbone:q} --backbone-json {params.backbone:q}"
-        " --schedule-json {params.schedule:q} --method-json {params.method:q} {params.pretrained:q}"
+        " --schedule-json {params.schedule:q} {params.pretrained:q}"
         " --work-dir {params.work:q} --out-model {output.model:q} --out-metrics {output.metrics:q}"
         " --threads {threads:q} --device {resources.device:q}"
         " --time-budget-min {resources.runtime:q} 2> {log:q}"
@@ -55,7 +54,7 @@ rule train_stage2:
         device="auto",
     params:
         backbone=backbone_json,
-        schedule=schedule_json,
+        schedule=schedule_json("stage2"),
         method=method_json,
         work="results/work/{dataset}/{split}/{backbone}/{method}",
     shell:

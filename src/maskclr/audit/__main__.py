@@ -8,11 +8,11 @@ summary line and exits 0; a missing or empty audit directory exits 2.
 """
 
 import argparse
-import json
 import sys
 
 from maskclr.audit import record, verify
-from maskclr.errors import InputError, run_cli
+from maskclr.errors import run_cli
+from maskclr.settings import json_object
 
 DEFAULT_DIR = "results/audit"
 
@@ -33,14 +33,7 @@ def parse(argv):
 
 
 def invocation(text):
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"--invocation-json: not JSON: {err}") from err
-    missing = {"snakefile", "configfiles", "config_args"} - set(value)
-    if missing:
-        raise InputError(f"--invocation-json: missing key(s) {', '.join(sorted(missing))}")
-    return value
+    return json_object(text, "--invocation-json", ("snakefile", "configfiles", "config_args"))
 
 
 def main(argv=None):

@@ -13,7 +13,6 @@ checksum the file is accepted and its sha256 is printed so that it can be pinned
 
 import argparse
 import http.client
-import json
 import os
 import shutil
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import atomic_output, sha256
+from maskclr.settings import json_object
 
 TIMEOUT_S = 60
 
@@ -115,7 +115,7 @@ def main(argv=None):
     parser.add_argument("--spec-json", required=True, help="that entry: {path, urls, sha256}")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    obtain(args.name, json.loads(args.spec_json), args.out)
+    obtain(args.name, json_object(args.spec_json, "--spec-json"), args.out)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from maskclr.data.joints import coco_to_h36m, coco_to_h36m_scores
 from maskclr.data.pyskl import load_pyskl, split_members
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import atomic_output, sha256
+from maskclr.settings import json_object
 
 SCORE_CHANNELS = ("motionbert", "aligned")
 PERSONS = 2
@@ -145,6 +146,24 @@ def preprocess(annotations, n_frames, train, rng=None, score_channel="motionbert
     return out[:, :kept]
 
 
+PREPROCESS_KEYS = ("n_frames", "score_channel", "max_persons", "seed")
+
+
+def preprocess_settings(text, flag="--preprocess-json"):
+    """The ``preprocess`` config section given to ``flag``, checked (the schema's bounds)."""
+    pre = json_object(text, flag, PREPROCESS_KEYS)
+    checks = {
+        "n_frames": isinstance(pre["n_frames"], int) and pre["n_frames"] >= 1,
+        "score_channel": pre["score_channel"] in SCORE_CHANNELS,
+        "max_persons": pre["max_persons"] in range(1, PERSONS + 1),
+        "seed": isinstance(pre["seed"], int),
+    }
+    bad = [key for key, ok in checks.items() if not ok]
+    if bad:
+        raise InputError(f"{flag}: key '{bad[0]}': unexpected value {pre[bad[0]]!r} (see config.schema.yaml)")
+    return {key: pre[key] for key in PREPROCESS_KEYS}
+
+
 def write_h5(path, parts, attrs):
     """Write ``{part: (x, labels, frame_dirs)}`` groups and root ``attrs`` atomically to ``path``."""
     with atomic_output(path) as tmp:
@@ -163,28 +182,21 @@ def main(argv=None):
     parser.add_argument("--poses", required=True, help="PYSKL pickle (results/poses/{dataset}/{estimator}.pkl)")
     parser.add_argument("--split", required=True, help="split prefix: uses '<split>_train' and '<split>_val'")
     parser.add_argument("--out", required=True, help="HDF5 output (results/data/{dataset}/{estimator}/{split}.h5)")
-    parser.add_argument("--n-frames", type=int, required=True)
     parser.add_argument("--num-classes", type=int, required=True)
-    parser.add_argument("--score-channel", choices=SCORE_CHANNELS, default="motionbert")
-    parser.add_argument("--max-persons", type=int, default=PERSONS)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--preprocess-json", required=True, help=f"config.preprocess: {', '.join(PREPROCESS_KEYS)}")
     args = parser.parse_args(argv)
-    if args.n_frames < 1:
-        raise InputError(f"--n-frames must be >= 1, got {args.n_frames}")
+    pre = preprocess_settings(args.preprocess_json)
     dataset = load_pyskl(args.poses, num_classes=args.num_classes)
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(pre["seed"])
     parts = {}
     for part, suffix in (("train", "_train"), ("test", "_val")):
         members = split_members(dataset, args.split + suffix, args.poses)
-        x = preprocess(members, args.n_frames, part == "train", rng, args.score_channel, args.max_persons)
+        x = preprocess(members, pre["n_frames"], part == "train", rng, pre["score_channel"], pre["max_persons"])
         parts[part] = (x, [a["label"] for a in members], [a["frame_dir"] for a in members])
     attrs = {
-        "n_frames": args.n_frames,
+        **pre,
         "num_classes": args.num_classes,
         "split": args.split,
-        "score_channel": args.score_channel,
-        "max_persons": args.max_persons,
-        "seed": args.seed,
         "layout": "x: float32 (N, persons (max_persons, at most 2), T, 17 H36M joints, 3 = x, y, score)",
         "source": str(args.poses),
         "source_sha256": sha256(args.poses),

@@ -21,7 +21,6 @@ splits ``train``/``val`` become ``main_train``/``main_val`` (the workflow's spli
 """
 
 import argparse
-import json
 import sys
 import zipfile
 import zlib
@@ -33,6 +32,7 @@ import numpy as np
 from maskclr.data.pyskl import NUM_JOINTS, validate_dataset
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import brief, dump_pickle, load_pickle, unpickle_bytes
+from maskclr.settings import json_object
 
 K400_SPLITS = {"train": "main_train", "val": "main_val"}
 # A kpfile is unpickled from memory: a cap far above a real one (PYSKL's hold a few thousand
@@ -261,7 +261,7 @@ def main(argv=None):
             args.release, args.kpfiles, args.num_classes, args.box_threshold, args.max_persons, args.max_kpfile_mib
         )
     names = split_names(args.splits)
-    check_counts(dataset, args.release, names, args.num_classes, json.loads(args.expected_json))
+    check_counts(dataset, args.release, names, args.num_classes, json_object(args.expected_json, "--expected-json"))
     dump_pickle(dataset, args.out)
 
 

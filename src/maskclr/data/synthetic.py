@@ -41,6 +41,7 @@ import numpy as np
 
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import dump_pickle
+from maskclr.settings import json_object
 
 FPS = 30.0
 IMG_SHAPE = (1080, 1920)  # (height, width), as PYSKL's img_shape
@@ -706,24 +707,19 @@ def generate(*, seed, subjects=12, replications=2, cameras=3, min_frames=40, max
     return {"split": split, "annotations": annotations}
 
 
+SYNTHETIC_KEYS = ("seed", "subjects", "replications", "min_frames", "max_frames")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="output pickle (written atomically)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--subjects", type=int, default=12)
-    parser.add_argument("--replications", type=int, default=2)
-    parser.add_argument("--cameras", type=int, default=3)
-    parser.add_argument("--min-frames", type=int, default=40)
-    parser.add_argument("--max-frames", type=int, default=120)
-    args = parser.parse_args(argv)
-    data = generate(
-        seed=args.seed,
-        subjects=args.subjects,
-        replications=args.replications,
-        cameras=args.cameras,
-        min_frames=args.min_frames,
-        max_frames=args.max_frames,
+    parser.add_argument(
+        "--synthetic-json", required=True, help=f"datasets.synth.synthetic: {', '.join(SYNTHETIC_KEYS)}"
     )
+    parser.add_argument("--cameras", type=int, default=3, help="views per performance (NTU: 3)")
+    args = parser.parse_args(argv)
+    settings = json_object(args.synthetic_json, "--synthetic-json", SYNTHETIC_KEYS)
+    data = generate(cameras=args.cameras, **{key: settings[key] for key in SYNTHETIC_KEYS})
     dump_pickle(data, args.out)
 
 

@@ -22,7 +22,6 @@ the same two numbers.
 
 import argparse
 import csv
-import json
 import zlib
 
 import numpy as np
@@ -30,17 +29,17 @@ import torch
 
 from maskclr.data.augment import crop_scale
 from maskclr.data.dataset import TEST_SCALE
-from maskclr.data.preprocess import preprocess
+from maskclr.data.preprocess import preprocess, preprocess_settings
 from maskclr.data.pyskl import load_pyskl, split_members
 from maskclr.errors import InputError
 from maskclr.evaluate.collect import EVAL_COLUMNS
 from maskclr.fileio import atomic_output
 from maskclr.models.loading import load_strict
 from maskclr.robustness.perturbations import add_noise, mask_frames, occlude_part, occlude_random_joints
+from maskclr.settings import json_object
 from maskclr.train import checkpoint
 from maskclr.train.cli import build_model
 from maskclr.train.distributed import DEVICES, pick_device
-from maskclr.train.settings import Schedule
 
 
 def load_model(path, threads, device="auto"):
@@ -49,7 +48,7 @@ def load_model(path, threads, device="auto"):
     device = pick_device(device)
     state = checkpoint.load(path, keys=("arch", "model"))
     torch.set_num_threads(threads)
-    model = build_model(state["arch"], Schedule(head_hidden=state["arch"]["head_hidden"]))
+    model = build_model(state["arch"])
     load_strict(model, state["model"], path, f"the architecture it names ({state['arch']['backbone']})")
     return model.to(device).eval(), state["arch"]
 
@@ -115,6 +114,9 @@ def scores(logits, labels, num_classes):
 def rng_for(seed, *keys):
     """A generator per grid point, independent of the order in which the grid is run."""
     return np.random.default_rng([seed, *(zlib.crc32(str(k).encode()) for k in keys)])
+
+
+GRID_KEYS = ("seed", "noise_sigmas", "parts", "joint_fractions", "frames_noise")
 
 
 def evaluate(model, sets, clean, train_tier, grid, num_classes):
@@ -206,7 +208,8 @@ def main(argv=None):
         help="cuda: stop if no GPU is usable; auto: the GPU if there is one",
     )
     args = parser.parse_args(argv)
-    pre, grid = json.loads(args.preprocess_json), json.loads(args.grid_json)
+    pre = preprocess_settings(args.preprocess_json)
+    grid = json_object(args.grid_json, "--grid-json", GRID_KEYS)
     poses = dict(item.split("=", 1) for item in args.poses)
     if args.train_estimator not in poses:
         raise InputError(f"--poses: no poses for the training tier '{args.train_estimator}'")

@@ -3,7 +3,6 @@
 Every error is an ``InputError`` naming the file (or ``--settings-json``) and what is missing.
 """
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pandas as pd
 
 from maskclr.errors import InputError
 from maskclr.paper.stats import ci95, paired_difference
+from maskclr.settings import json_object
 
 COLUMNS = (
     "dataset",
@@ -114,14 +114,7 @@ def _numbers(frame, column, path, allow_empty=False):
 
 def load_settings(text, required):
     """Parse the ``--settings-json`` string and check that the ``required`` keys are there."""
-    try:
-        settings = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"--settings-json: not valid JSON: {err}") from err
-    missing = [key for key in required if key not in settings]
-    if missing:
-        raise InputError(f"--settings-json: missing keys {', '.join(missing)}")
-    return settings
+    return json_object(text, "--settings-json", required)
 
 
 def model_where(settings):

@@ -166,6 +166,10 @@ def markdown(table, metrics, settings):
     return "\n".join(lines) + "\n"
 
 
+# The settings the summary reads; the workflow passes it these keys only (common.smk).
+REQUIRED = {"robustness_summary": ("dataset", "split", "backbone", "train_estimator", "table_methods")}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m maskclr.paper.summary", description=__doc__.split("\n")[0])
     parser.add_argument("--metrics", required=True)
@@ -173,9 +177,7 @@ def main(argv=None):
     parser.add_argument("--out-csv", required=True)
     parser.add_argument("--out-md", required=True)
     args = parser.parse_args(argv)
-    settings = mt.load_settings(
-        args.settings_json, ("dataset", "split", "backbone", "train_estimator", "table_methods")
-    )
+    settings = mt.load_settings(args.settings_json, REQUIRED["robustness_summary"])
     metrics = mt.load(args.metrics)
     table = summary(metrics, settings)
     with atomic_output(args.out_csv) as tmp:

@@ -15,7 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from maskclr.train.cli import build_model
 from maskclr.train.loop import Pathways, step_losses
-from maskclr.train.settings import Method, Schedule
+from maskclr.train.settings import CROSS_ENTROPY, Method
 
 # docs/method.md §3.1, §6: 243 frames, 17 joints, 2 person slots, batch 32 over the 8 GPUs of a
 # training job (the SLURM profile's gpu: 8), so 4 samples per process.
@@ -47,8 +47,12 @@ PAPER_BACKBONES = {
     },
     "transformer": {"dim": 256, "depth": 8, "num_heads": 8, "mlp_ratio": 4, "maxlen": 243, "t_patch": 3},
 }
-STAGE1 = Method()
-MASKCLR = Method(masking="agpm", mask_ratio=0.5, tau_prop=0.7, tau_sim=0.7, alpha=0.9, beta=0.1, gamma=0.9, delta=0.7)
+STAGE1 = CROSS_ENTROPY
+# The paper's head (workflow/configs/paper.yaml, train.schedule; a test checks they agree)
+PAPER_HEAD = {"head_hidden": 2048, "head_dropout": 0.5}
+MASKCLR = Method(
+    masking="agpm", level="token", mask_ratio=0.5, tau_prop=0.7, tau_sim=0.7, alpha=0.9, beta=0.1, gamma=0.9, delta=0.7
+)
 # What a step costs depends on its kind only: one pathway with CE (stage 1, and stage 2 without
 # masking), two pathways (stage 2 with AGPM or random masking), or an eval-mode forward.
 STAGES = {"stage1": STAGE1, "stage2": MASKCLR, "eval": STAGE1}
@@ -79,9 +83,9 @@ def gpu_peak(name):
 
 
 def paper_model(backbone, sizes, num_classes=60):
-    """The trainer's ActionModel (head hidden 2048, dropout 0.5: Schedule's defaults) on CPU."""
-    arch = {"backbone": backbone, "sizes": sizes, "num_classes": num_classes}
-    return build_model(arch, Schedule())
+    """The trainer's ActionModel with the paper's head (PAPER_HEAD) on CPU."""
+    arch = {"backbone": backbone, "sizes": sizes, "num_classes": num_classes, **PAPER_HEAD}
+    return build_model(arch)
 
 
 def autocast_for(precision, device):

@@ -179,9 +179,14 @@ def load_yaml(path):
 
 
 def load_config(configfiles):
+    """config.yaml with ``configfiles`` merged over it, validated and completed with the schema's
+    defaults, as the workflow sees it."""
+    from snakemake.utils import validate  # the workflow's own validation (slow to import)
+
     config = load_yaml(REPO / "config.yaml")
     for path in configfiles:
         config = merge(config, load_yaml(path))
+    validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
     return config
 
 

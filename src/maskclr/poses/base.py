@@ -16,12 +16,12 @@ heavy packages inside the adapter so that the extraction entry point imports wit
 
 import importlib
 import itertools
-import json
 from abc import ABC, abstractmethod
 
 from maskclr.errors import InputError
 from maskclr.poses.tracking import max_persons, track_poses
 from maskclr.poses.video import read_frames
+from maskclr.settings import json_object
 
 
 class PoseEstimator(ABC):
@@ -80,13 +80,7 @@ def lazy_class(path):
 
 def parse_estimator_json(text):
     """The ``--estimator-json`` argument as a spec dict."""
-    try:
-        spec = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"--estimator-json: not valid JSON: {err}") from err
-    if not isinstance(spec, dict):
-        raise InputError(f'--estimator-json: expected a JSON object {{"type": ...}}, got {type(spec).__name__}')
-    return spec
+    return json_object(text, "--estimator-json", ("type",))
 
 
 def build_estimator(spec, registry):

@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 from contextlib import nullcontext
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +33,10 @@ from maskclr.fileio import atomic_output, brief
 from maskclr.models import ActionModel, build_backbone
 from maskclr.models.dstformer import load_motionbert
 from maskclr.models.loading import load_strict
+from maskclr.settings import json_object, json_settings
 from maskclr.train import checkpoint, distributed
 from maskclr.train.loop import NonFiniteLoss, Pathways, evaluate, train_epoch
-from maskclr.train.settings import Method, Schedule, parse
+from maskclr.train.settings import CROSS_ENTROPY, Method, Schedule
 
 OUT_OF_TIME = 3
 
@@ -46,7 +48,7 @@ def parse_args(argv):
     parser.add_argument("--backbone", required=True)
     parser.add_argument("--backbone-json", required=True, help="backbone size arguments")
     parser.add_argument("--schedule-json", required=True, help="optimisation settings (Schedule)")
-    parser.add_argument("--method-json", required=True, help="pathways, masking and loss weights (Method)")
+    parser.add_argument("--method-json", help="stage 2: pathways, masking and loss weights (Method)")
     parser.add_argument("--init", help="stage 2: the stage-1 model.pt to start from")
     parser.add_argument("--pretrained", help="stage 1, DSTFormer: a MotionBERT checkpoint to start from")
     parser.add_argument("--work-dir", required=True, help="resumable state (not a workflow output)")
@@ -72,9 +74,20 @@ def parse_args(argv):
 def fingerprint(args):
     """What the resumable state depends on: a changed setting or input starts afresh."""
     inputs = [p for p in (args.data, args.init, args.pretrained) if p]
-    parts = [args.stage, args.backbone, args.backbone_json, args.schedule_json, args.method_json]
+    parts = [args.stage, args.backbone, args.backbone_json, args.schedule_json, args.method_json or ""]
     parts += [f"{p}:{os.stat(p).st_size}:{os.stat(p).st_mtime_ns}" for p in inputs]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def stage_method(args):
+    """What this stage trains: cross-entropy in stage 1, the ``--method-json`` in stage 2."""
+    if args.stage == "stage1":
+        if args.method_json is not None:
+            raise InputError("--method-json: stage 1 trains cross-entropy only; a method is for stage 2")
+        return CROSS_ENTROPY
+    if args.method_json is None:
+        raise InputError("--method-json: stage 2 needs the method to train")
+    return json_settings(Method, args.method_json, "--method-json")
 
 
 def seed_epoch(seed, epoch, rank):
@@ -87,16 +100,18 @@ def architecture(args, num_classes, persons, schedule):
     was trained on (``preprocess.max_persons``), so that predict feeds it the same layout."""
     return {
         "backbone": args.backbone,
-        "sizes": json.loads(args.backbone_json),
+        "sizes": json_object(args.backbone_json, "--backbone-json"),
         "num_classes": num_classes,
         "persons": persons,
         "head_hidden": schedule.head_hidden,
+        "head_dropout": schedule.head_dropout,
     }
 
 
-def build_model(arch, schedule):
+def build_model(arch):
+    """The ActionModel an architecture record describes (initial weights from torch's seed)."""
     backbone = build_backbone(arch["backbone"], **arch["sizes"])
-    return ActionModel(backbone, arch["num_classes"], hidden=schedule.head_hidden, dropout=schedule.head_dropout)
+    return ActionModel(backbone, arch["num_classes"], hidden=arch["head_hidden"], dropout=arch["head_dropout"])
 
 
 def build_optimiser(model, schedule):
@@ -218,8 +233,8 @@ def exit_on_sigterm(signum, frame):
 def main(argv=None):
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, exit_on_sigterm)
-    schedule = parse(Schedule, args.schedule_json, "--schedule-json")
-    method = parse(Method, args.method_json, "--method-json")
+    schedule = json_settings(Schedule, args.schedule_json, "--schedule-json")
+    method = stage_method(args)
     rank, world, device = distributed.setup(args.device)
     torch.set_num_threads(args.threads)
     if schedule.batch_size % world:
@@ -230,12 +245,14 @@ def main(argv=None):
     test_set = SkeletonDataset(args.data, "test")
     arch = architecture(args, train_set.num_classes, train_set.x.shape[1], schedule)
     torch.manual_seed(schedule.seed)  # the same initial weights in every process and every run
-    model = build_model(arch, schedule).to(device)
+    model = build_model(arch).to(device)
     optimiser, scheduler = build_optimiser(model, schedule)
     epochs = range(0, schedule.epochs_stage1)
     if args.stage == "stage2":
         if not args.init:
             raise InputError("--init: stage 2 needs the stage-1 model.pt")
+        if schedule.epochs_stage2 is None:
+            raise InputError("--schedule-json: stage 2 needs key 'epochs_stage2'")
         first = load_init(args.init, arch, model, optimiser, scheduler)
         epochs = range(first, first + schedule.epochs_stage2)
     elif args.pretrained:
@@ -319,14 +336,14 @@ def main(argv=None):
         if rank == 0:
             checkpoint.save(
                 args.out_model,
-                {"arch": arch, "method": args.method_json, **training_state(model, optimiser, scheduler, epochs.stop)},
+                {"arch": arch, "method": asdict(method), **training_state(model, optimiser, scheduler, epochs.stop)},
             )
-            write_json(args.out_metrics, metrics(args, arch, history, world, device))
+            write_json(args.out_metrics, metrics(args, arch, method, history, world, device))
             state_path.unlink(missing_ok=True)
     distributed.teardown()
 
 
-def metrics(args, arch, history, world, device):
+def metrics(args, arch, method, history, world, device):
     """Best and last test top-1, per-epoch history, time and throughput, the config used."""
     top1 = [row["test_top1"] for row in history]
     best = int(np.argmax(top1)) if top1 else None
@@ -344,5 +361,5 @@ def metrics(args, arch, history, world, device):
         "samples_per_s": samples / max(seconds, 1e-9) * world,
         "processes": world,
         "device": device.type,
-        "config": {"arch": arch, "schedule": json.loads(args.schedule_json), "method": json.loads(args.method_json)},
+        "config": {"arch": arch, "schedule": json.loads(args.schedule_json), "method": asdict(method)},
     }
