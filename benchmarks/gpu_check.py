@@ -438,8 +438,8 @@ def synthetic_data(folder, sizes):
                 "xsub",
                 "--out",
                 str(h5),
-                "--n-frames",
-                str(sizes.data_frames),
+                "--preprocess-json",
+                json.dumps({"n_frames": sizes.data_frames, "score_channel": "motionbert", "max_persons": 2, "seed": 0}),
                 "--num-classes",
                 str(len(synthetic.CLASS_NAMES)),
             ]
@@ -547,7 +547,7 @@ def evaluate_section(ctx):
     model = ctx.work / "stage2" / "model.pt"
     if not model.exists():
         raise FileNotFoundError(f"{model}: no stage-2 model (see the trainer section)")
-    pre = {"n_frames": ctx.sizes.data_frames, "score_channel": "motionbert", "max_persons": PERSONS}
+    pre = {"n_frames": ctx.sizes.data_frames, "score_channel": "motionbert", "max_persons": PERSONS, "seed": 0}
     out = ctx.work / "eval.csv"
     result, seconds = run_command(
         ctx,

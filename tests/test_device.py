@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO, run_module, snakemake, tiny_config, workdir_with
+from conftest import REPO, preprocess_json, run_module, snakemake, tiny_config, workdir_with
 
 sys.path.insert(0, str(REPO / "tests" / "unit"))
 from test_train import SCHEDULE  # noqa: E402
@@ -70,9 +70,9 @@ def test_evaluation_that_asks_for_cuda_stops_before_it_reads_anything(tmp_path):
         "--split",
         "xsub",
         "--preprocess-json",
-        "{}",
+        preprocess_json(16),
         "--grid-json",
-        "{}",
+        json.dumps(tiny_config()["robustness"]),
         "--out-csv",
         tmp_path / "eval.csv",
         "--out-activation",
