@@ -166,6 +166,9 @@ def test_centre_subtracts_spine_mid_of_the_first_present_frame_and_keeps_absent_
     np.testing.assert_array_equal(out[0, 0, 2, 1], (1.0, 0.0, -1.0))
     np.testing.assert_array_equal(out[0, 1, :2], 0.0)
     np.testing.assert_array_equal(out[0, 1, 2, 7], (0.0, -1.0, -2.0))
+    only_second = np.zeros_like(x)
+    only_second[0, 1] = 2.0
+    np.testing.assert_array_equal(native3d.centre(only_second), only_second)  # no origin: unchanged
 
 
 def test_test_crop_is_the_95_percent_centre():

@@ -59,12 +59,14 @@ def pad(annotations, persons=PERSONS):
 def centre(x):
     """Centre x (N, M, T, 25, 3) on the spine middle of person 0 in its first non-empty frame.
 
-    A sample without any skeleton is left at zero; absent skeletons (all zeros) stay zero.
+    Absent skeletons (all zeros) stay zero; a sample whose person 0 never appears is unchanged.
+    Returns a new array (one copy: a real split is gigabytes).
     """
     present = (x != 0).any(axis=(-1, -2))  # (N, M, T)
     first = present[:, 0].argmax(axis=1)  # (N,): 0 when person 0 never appears (all zeros)
-    origin = x[np.arange(len(x)), 0, first, SPINE_MID]  # (N, 3)
-    return np.where(present[..., None, None], x - origin[:, None, None, None], 0).astype(x.dtype)
+    out = x - x[np.arange(len(x)), 0, first, SPINE_MID][:, None, None, None]
+    out[~present] = 0
+    return out
 
 
 def crop_windows(lengths, rng=None, ratio=TRAIN_RATIO, min_frames=MIN_CROP, test_ratio=TEST_RATIO):
