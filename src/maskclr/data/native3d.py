@@ -123,7 +123,8 @@ def rotation_matrices(angles):
 
 def rotate(x, matrices):
     """Apply one rotation per sample: x (N, M, T, J, 3), matrices (N, 3, 3) → R·p for every point."""
-    return np.einsum("nck,nmtjk->nmtjc", matrices, x).astype(x.dtype)
+    points = x.reshape(len(x), -1, 3)  # row vectors: p·Rᵀ = (R·p)ᵀ
+    return np.matmul(points, matrices.transpose(0, 2, 1).astype(x.dtype)).reshape(x.shape)
 
 
 def random_rotation(x, rng, theta=ROTATION_RAD):
