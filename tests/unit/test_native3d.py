@@ -266,3 +266,16 @@ def test_noise_in_metres_keeps_absent_skeletons_and_is_not_clipped():
     assert noisy.min() < -2.05  # no clipping in camera space
     spatial = add_noise(keypoint, None, 0.02, np.random.default_rng(0), spatial=True)
     np.testing.assert_array_equal(spatial[0, 0], spatial[0, 399])
+
+
+def test_evaluation_inputs_of_a_native3d_tier(tmp_path, kinect_tier):
+    from maskclr.evaluate.run import TestSet
+
+    poses = write(tmp_path / "kinect.pkl", kinect_tier)
+    test = TestSet(poses, "xsub", {"pipeline": "native3d", "n_frames": 120, "test_ratio": 0.95})
+    members = [a for a in kinect_tier["annotations"] if a["frame_dir"] in set(kinect_tier["split"]["xsub_val"])]
+    clean = test.inputs()
+    assert test.layout == "ntu25" and clean.shape == (len(members), 2, 120, 25, 3)
+    np.testing.assert_array_equal(clean, native3d.preprocess_test(members))
+    noisy = test.inputs(0.02, False, np.random.default_rng(0))
+    assert 0.005 < np.abs(noisy - clean)[:, 0].mean() < 0.05  # centred on a noisy joint: ≈ 2 cm per coordinate
