@@ -54,3 +54,17 @@ def coco_to_h36m(coords):
 def coco_to_h36m_scores(scores):
     """Convert scores (..., 17 COCO) to (..., 17 H36M): each joint gets its sources' minimum."""
     return scores[..., _SOURCES_PADDED].min(axis=-1)
+
+
+# Kinect v2's 25 joints as NTU RGB+D stores them (docs/method.md §2.2), 0-based.
+NTU25_JOINTS = (
+    "spine_base", "spine_mid", "neck", "head",
+    "left_shoulder", "left_elbow", "left_wrist", "left_hand",
+    "right_shoulder", "right_elbow", "right_wrist", "right_hand",
+    "left_hip", "left_knee", "left_ankle", "left_foot",
+    "right_hip", "right_knee", "right_ankle", "right_foot",
+    "spine_shoulder", "left_hand_tip", "left_thumb", "right_hand_tip", "right_thumb",
+)  # fmt: skip
+
+# Left/right NTU-25 pairs, for Kinect's left-right confusions.
+NTU25_FLIP_PAIRS = ((4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19), (21, 23), (22, 24))

@@ -165,16 +165,19 @@ def preprocess_settings(text, flag="--preprocess-json"):
 
 
 def write_h5(path, parts, attrs):
-    """Write ``{part: (x, labels, frame_dirs)}`` groups and root ``attrs`` atomically to ``path``."""
+    """Write ``{part: (x, labels, frame_dirs, extra)}`` groups and root ``attrs`` atomically to ``path``;
+    ``extra`` maps further dataset names of the group to arrays (e.g. the native 3D ``length``)."""
     with atomic_output(path) as tmp:
         with h5py.File(tmp, "w") as h5:
             for key, value in attrs.items():
                 h5.attrs[key] = value
-            for part, (x, labels, frame_dirs) in parts.items():
+            for part, (x, labels, frame_dirs, extra) in parts.items():
                 group = h5.create_group(part)
                 group.create_dataset("x", data=x)
                 group.create_dataset("label", data=np.asarray(labels, np.int64))
                 group.create_dataset("frame_dir", data=np.asarray(frame_dirs, dtype=object), dtype=h5py.string_dtype())
+                for name, value in extra.items():
+                    group.create_dataset(name, data=value)
 
 
 def main(argv=None):
@@ -192,7 +195,7 @@ def main(argv=None):
     for part, suffix in (("train", "_train"), ("test", "_val")):
         members = split_members(dataset, args.split + suffix, args.poses)
         x = preprocess(members, pre["n_frames"], part == "train", rng, pre["score_channel"], pre["max_persons"])
-        parts[part] = (x, [a["label"] for a in members], [a["frame_dir"] for a in members])
+        parts[part] = (x, [a["label"] for a in members], [a["frame_dir"] for a in members], {})
     attrs = {
         **pre,
         "num_classes": args.num_classes,

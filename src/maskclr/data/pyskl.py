@@ -3,6 +3,9 @@
 A PYSKL file is ``{"split": {name: [frame_dir, ...]}, "annotations": [ann, ...]}`` where each
 ``ann`` holds ``frame_dir``, ``total_frames``, ``img_shape`` (H, W), ``label`` (0-based),
 ``keypoint`` (M, T, 17, 2) in pixels (COCO order) and ``keypoint_score`` (M, T, 17).
+PYSKL's 3D files (``ntu60_3danno.pkl``, ``ntu120_3danno.pkl``; ``POSES_3D``) hold ``keypoint``
+(M, T, 25, 3) in metres (Kinect camera space, NTU-25 order) and neither ``img_shape`` nor
+``keypoint_score``; every function takes the expected ``PoseFormat``, 2D by default.
 
 Accepted as they come, not errors: float16 arrays (cast to float32), extra keys (``modality``,
 ``start_index``, ...), keypoints outside the image, all-zero persons, M = 0 (nothing detected),
@@ -15,6 +18,7 @@ sample and the key.
 """
 
 import argparse
+import dataclasses
 import numbers
 from pathlib import Path
 
@@ -34,6 +38,34 @@ MAX_PERSONS = 100
 COORDINATE_RANGE = (-65504.0, 65504.0)
 SCORE_RANGE = (0.0, 1.5)
 REQUIRED_KEYS = ("frame_dir", "total_frames", "img_shape", "label", "keypoint", "keypoint_score")
+# Kinect v2 tracks bodies within about 0.5-8 m of the sensor: a bound of 100 m refuses files in
+# millimetres or pixels (a unit mistake) while accepting any real camera-space skeleton.
+METRE_RANGE = (-100.0, 100.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class PoseFormat:
+    """What a PYSKL file's ``keypoint`` holds: (M, T, joints, channels) within ``coordinate_range``
+    (``unit``); ``scored`` files also carry ``img_shape`` and ``keypoint_score`` (M, T, joints)."""
+
+    joints: int
+    channels: int
+    coordinate_range: tuple
+    unit: str
+    scored: bool
+
+    @property
+    def required_keys(self):
+        return (
+            REQUIRED_KEYS
+            if self.scored
+            else tuple(k for k in REQUIRED_KEYS if k not in ("img_shape", "keypoint_score"))
+        )
+
+
+POSES_2D = PoseFormat(NUM_JOINTS, 2, COORDINATE_RANGE, "pixels", scored=True)
+POSES_3D = PoseFormat(25, 3, METRE_RANGE, "metres", scored=False)
+FORMATS = {"2d": POSES_2D, "3d": POSES_3D}
 
 
 def _fail(path, where, key, problem):
@@ -44,9 +76,9 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _checked_array(path, where, ann, key, shape, bounds):
+def _checked_array(path, where, ann, key, shape, bounds, unit):
     """Return ``ann[key]`` as float32 after checking its type, shape pattern, size, finiteness
-    and that its values lie in ``bounds`` (low, high)."""
+    and that its values lie in ``bounds`` (low, high), in ``unit``."""
     value = ann[key]
     if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
         kind = type(value).__name__ if not isinstance(value, np.ndarray) else f"{value.dtype} array"
@@ -70,7 +102,7 @@ def _checked_array(path, where, ann, key, shape, bounds):
             path,
             where,
             key,
-            f"values must lie in [{bounds[0]:g}, {bounds[1]:g}], found {value.min():g} to {value.max():g}",
+            f"values must lie in [{bounds[0]:g}, {bounds[1]:g}], found {value.min():g} to {value.max():g} ({unit})",
         )
     return value
 
@@ -87,21 +119,36 @@ def _is_image_shape(shape):
     )
 
 
-def validate_annotation(ann, path, index, num_classes=None):
-    """Check one annotation and return a copy with float32 arrays (extra keys are kept)."""
+def validate_annotation(ann, path, index, num_classes=None, fmt=POSES_2D):
+    """Check one annotation (``fmt``: a ``PoseFormat``) and return a copy with float32 arrays
+    (extra keys are kept)."""
     where = f"annotation {index}"
     if not isinstance(ann, dict):
         raise InputError(f"{path}: {where}: expected a dict, got {type(ann).__name__}")
     if isinstance(ann.get("frame_dir"), str) and ann["frame_dir"]:
         where = f"annotation {index} (frame_dir {brief(ann['frame_dir'])})"
-    for key in REQUIRED_KEYS:
+    for key in fmt.required_keys:
         if key not in ann:
-            _fail(path, where, key, "missing (required: " + ", ".join(REQUIRED_KEYS) + ")")
+            _fail(path, where, key, "missing (required: " + ", ".join(fmt.required_keys) + ")")
     if not isinstance(ann["frame_dir"], str) or not ann["frame_dir"]:
         _fail(path, where, "frame_dir", "expected a non-empty string")
     total = ann["total_frames"]
     if not _is_int(total) or total < 1:
         _fail(path, where, "total_frames", f"expected a positive integer, got {brief(total)}")
+    label = ann["label"]
+    if not _is_int(label) or label < 0 or (num_classes is not None and label >= num_classes):
+        allowed = f"0..{num_classes - 1}" if num_classes else ">= 0"
+        _fail(path, where, "label", f"expected an integer in {allowed}, got {brief(label)}")
+    shape = f"[M, T, {fmt.joints}, {fmt.channels}]"
+    keypoint = _checked_array(path, where, ann, "keypoint", shape, fmt.coordinate_range, fmt.unit)
+    if keypoint.shape[1] != total:
+        _fail(path, where, "total_frames", f"is {total} but keypoint has {keypoint.shape[1]} frames")
+    clean = {**ann, "keypoint": keypoint, "label": int(label), "total_frames": int(total)}
+    return {**clean, **_checked_scores(path, where, ann, keypoint)} if fmt.scored else clean
+
+
+def _checked_scores(path, where, ann, keypoint):
+    """``img_shape`` and ``keypoint_score`` of a 2D annotation, checked against its ``keypoint``."""
     shape = ann["img_shape"]
     if not _is_image_shape(shape):
         _fail(
@@ -110,26 +157,12 @@ def validate_annotation(ann, path, index, num_classes=None):
             "img_shape",
             f"expected (height, width) integers in 1..{COORDINATE_RANGE[1]:g}, got {brief(shape)}",
         )
-    label = ann["label"]
-    if not _is_int(label) or label < 0 or (num_classes is not None and label >= num_classes):
-        allowed = f"0..{num_classes - 1}" if num_classes else ">= 0"
-        _fail(path, where, "label", f"expected an integer in {allowed}, got {brief(label)}")
-    keypoint = _checked_array(path, where, ann, "keypoint", f"[M, T, {NUM_JOINTS}, 2]", COORDINATE_RANGE)
-    score = _checked_array(path, where, ann, "keypoint_score", f"[M, T, {NUM_JOINTS}]", SCORE_RANGE)
+    score = _checked_array(path, where, ann, "keypoint_score", f"[M, T, {keypoint.shape[2]}]", SCORE_RANGE, "scores")
     if keypoint.shape[:2] != score.shape[:2]:
         _fail(
             path, where, "keypoint_score", f"shape {list(score.shape)} does not match keypoint {list(keypoint.shape)}"
         )
-    if keypoint.shape[1] != total:
-        _fail(path, where, "total_frames", f"is {total} but keypoint has {keypoint.shape[1]} frames")
-    return {
-        **ann,
-        "keypoint": keypoint,
-        "keypoint_score": score,
-        "img_shape": tuple(int(s) for s in shape),
-        "label": int(label),
-        "total_frames": int(total),
-    }
+    return {"keypoint_score": score, "img_shape": tuple(int(s) for s in shape)}
 
 
 def wrap(annotations, split_name="all"):
@@ -137,8 +170,8 @@ def wrap(annotations, split_name="all"):
     return {"split": {split_name: [a["frame_dir"] for a in annotations]}, "annotations": list(annotations)}
 
 
-def validate_dataset(data, path, num_classes=None):
-    """Validate a loaded PYSKL object (wrapping bare annotations) and return the clean dataset."""
+def validate_dataset(data, path, num_classes=None, fmt=POSES_2D):
+    """Validate a loaded PYSKL object of ``fmt`` (wrapping bare annotations); return the clean dataset."""
     if isinstance(data, dict) and "annotations" not in data and "keypoint" in data:
         data = wrap([data])
     elif isinstance(data, list):
@@ -150,7 +183,7 @@ def validate_dataset(data, path, num_classes=None):
         )
     if not isinstance(data["annotations"], list):
         raise InputError(f"{path}: key 'annotations': expected a list of dicts")
-    annotations = [validate_annotation(a, path, i, num_classes) for i, a in enumerate(data["annotations"])]
+    annotations = [validate_annotation(a, path, i, num_classes, fmt) for i, a in enumerate(data["annotations"])]
     seen = {}
     for i, ann in enumerate(annotations):
         if ann["frame_dir"] in seen:
@@ -181,9 +214,9 @@ def validate_dataset(data, path, num_classes=None):
     return {**data, "split": {k: list(v) for k, v in split.items()}, "annotations": annotations}
 
 
-def load_pyskl(path, num_classes=None):
+def load_pyskl(path, num_classes=None, fmt=POSES_2D):
     """Safely load and validate a PYSKL file; see the module docstring for what is accepted."""
-    return validate_dataset(load_pickle(path), path, num_classes)
+    return validate_dataset(load_pickle(path), path, num_classes, fmt)
 
 
 def split_members(dataset, split_name, path):

@@ -3,10 +3,14 @@
     python -m maskclr.data.releases ntu --release ntu60_hrnet.pkl --splits xsub xview \\
         --num-classes 60 --expected-json '{"xsub_train": 40091, ...}' \\
         --out results/poses/ntu60/mq.pkl
+    python -m maskclr.data.releases ntu --format 3d --release ntu60_3danno.pkl ... \\
+        --out results/poses/ntu60/kinect.pkl
     python -m maskclr.data.releases k400 --release k400_hrnet.pkl --kpfiles k400_kpfiles_2d.zip ...
 
 NTU60/NTU120 releases are PYSKL files already: they are validated, checked against the expected
-split sizes and class count (docs/method.md §2.1) and rewritten. Kinetics-400 is stored compressed
+split sizes and class count (docs/method.md §2.1) and rewritten. ``--format 3d`` reads PYSKL's 3D
+Kinect files instead (``ntu60_3danno.pkl``, ``ntu120_3danno.pkl``: ``keypoint`` (M, T, 25, 3) in
+metres, no scores, the same split names), with the same checks. Kinetics-400 is stored compressed
 (PYSKL ``tools/data/README.md``): the annotation file holds per video ``raw_file`` (the kpfile
 holding its skeletons), ``frame_inds`` and ``box_score`` per skeleton, and each kpfile maps a
 ``frame_dir`` to ``{"keypoint": (N, 17, 3)}`` (x, y, score). Following docs/method.md Q8, skeletons
@@ -29,7 +33,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from maskclr.data.pyskl import NUM_JOINTS, validate_dataset
+from maskclr.data.pyskl import FORMATS, NUM_JOINTS, POSES_2D, validate_dataset
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import brief, dump_pickle, load_pickle, unpickle_bytes
 from maskclr.settings import json_object
@@ -72,9 +76,10 @@ def check_counts(dataset, path, names, num_classes, expected):
         )
 
 
-def import_ntu(release, num_classes):
-    """An NTU60/120 HRNet release, validated (float16 keypoints and extra keys are accepted)."""
-    return validate_dataset(load_pickle(release), release, num_classes)
+def import_ntu(release, num_classes, fmt=POSES_2D):
+    """An NTU60/120 release of ``fmt`` (a ``PoseFormat``: the 2D HRNet or the 3D Kinect file),
+    validated (float16 keypoints and extra keys are accepted)."""
+    return validate_dataset(load_pickle(release), release, num_classes, fmt)
 
 
 def select_skeletons(keypoint, frame_inds, box_score, box_threshold, max_persons):
@@ -243,6 +248,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m maskclr.data.releases", description=__doc__.split("\n")[0])
     parser.add_argument("kind", choices=("ntu", "k400"), help="release format")
     parser.add_argument("--release", required=True, help="the PYSKL annotation pickle")
+    parser.add_argument(
+        "--format",
+        choices=tuple(FORMATS),
+        default="2d",
+        help="ntu: 2D HRNet (17 joints, pixels) or 3D Kinect (25, metres)",
+    )
     parser.add_argument("--kpfiles", help="k400: the kpfiles zip archive or folder")
     parser.add_argument("--splits", nargs="+", required=True, help="evaluation protocols (xsub, xview, xset, main)")
     parser.add_argument("--num-classes", type=int, required=True)
@@ -253,7 +264,9 @@ def main(argv=None):
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     if args.kind == "ntu":
-        dataset = import_ntu(args.release, args.num_classes)
+        dataset = import_ntu(args.release, args.num_classes, FORMATS[args.format])
+    elif args.format != "2d":
+        raise InputError("k400: --format 3d: PYSKL releases Kinetics-400 as 2D skeletons only")
     elif args.kpfiles is None:
         raise InputError("k400: --kpfiles is required (config key downloads.k400_kpfiles)")
     else:

@@ -81,8 +81,9 @@ _CAMERA_TARGET = np.array([0.0, 0.0, 0.9])  # cameras look at hip height at the 
 XVIEW_TRAIN_CAMERAS = frozenset({2, 3})  # NTU cross-view: cameras 2, 3 train, camera 1 test
 XSUB_TRAIN_FRACTION = 0.6
 
-# Seed tags keep the subject and motion streams apart even for equal remaining entropy.
-_SUBJECT_STREAM, _MOTION_STREAM, _CAMERA_STREAM = 0, 1, 2
+# Seed tags keep the subject and motion streams apart even for equal remaining entropy
+# (KINECT_STREAM: the sensor noise of the 3D tier, maskclr.data.kinect).
+_SUBJECT_STREAM, _MOTION_STREAM, _CAMERA_STREAM, KINECT_STREAM = 0, 1, 2, 3
 
 # Head points relative to the neck (torso frame, x forward, y left, z up), in body heights:
 # nose, left eye, right eye, left ear, right ear (COCO 0-4).
@@ -678,33 +679,51 @@ def _validate(subjects, replications, cameras, min_frames, max_frames):
         raise InputError(f"need 2 <= min_frames <= max_frames, got min_frames={min_frames}, max_frames={max_frames}")
 
 
-def generate(*, seed, subjects=12, replications=2, cameras=3, min_frames=40, max_frames=120):
-    """The synthetic dataset as a PYSKL dict ``{"split": ..., "annotations": [...]}``.
+def scenes(*, seed, subjects=12, replications=2, cameras=3, min_frames=40, max_frames=120):
+    """Every view of the dataset: yields (frame_dir, label, world joints (M, T, 17, 3) in metres,
+    camera, {protocol: "train" or "val"}), one per subject × action × replication × camera.
 
-    One annotation per subject × action × replication × camera; ``keypoint`` is float32
-    [M, T, 17, 2] pixels (COCO-17), ``keypoint_score`` float32 [M, T, 17] (1 inside the image,
-    0 with coordinates (0, 0) outside), M = 2 for ``MUTUAL_CLASSES`` and 1 otherwise. Splits:
-    ``xsub_*`` by ``xsub_train_subjects``, ``xview_*`` by ``XVIEW_TRAIN_CAMERAS``. The same
-    arguments give byte-identical pickles.
+    Splits: ``xsub`` by ``xsub_train_subjects``, ``xview`` by ``XVIEW_TRAIN_CAMERAS``. The 2D
+    dataset (``generate``) and the Kinect 3D tier (``maskclr.data.kinect``) are both built from it.
     """
     _validate(subjects, replications, cameras, min_frames, max_frames)
     people = [make_subject(seed, i) for i in range(subjects)]
     train_subjects = xsub_train_subjects(subjects)
-    annotations = []
-    split = {"xsub_train": [], "xsub_val": [], "xview_train": [], "xview_val": []}
     for subject in range(subjects):
         for action in range(len(CLASS_NAMES)):
             for rep in range(replications):
                 world = _perform(seed, subject, action, rep, people, min_frames, max_frames)
                 views = _views(seed, subject, action, rep, cameras)
                 for camera, view in enumerate(views):
-                    name = frame_dir_name(subject, action, rep, camera)
-                    annotations.append(_annotation(world, view, name, action))
-                    xsub = "train" if subject in train_subjects else "val"
-                    xview = "train" if camera + 1 in XVIEW_TRAIN_CAMERAS else "val"
-                    split[f"xsub_{xsub}"].append(name)
-                    split[f"xview_{xview}"].append(name)
+                    sides = {
+                        "xsub": "train" if subject in train_subjects else "val",
+                        "xview": "train" if camera + 1 in XVIEW_TRAIN_CAMERAS else "val",
+                    }
+                    yield frame_dir_name(subject, action, rep, camera), action, world, view, sides
+
+
+def assemble(views, annotation):
+    """A PYSKL dict from ``scenes`` output: ``annotation(world, camera, frame_dir, label)`` makes
+    each annotation; the splits are ``xsub_train``, ``xsub_val``, ``xview_train``, ``xview_val``."""
+    annotations = []
+    split = {"xsub_train": [], "xsub_val": [], "xview_train": [], "xview_val": []}
+    for name, label, world, camera, sides in views:
+        annotations.append(annotation(world, camera, name, label))
+        for protocol, side in sides.items():
+            split[f"{protocol}_{side}"].append(name)
     return {"split": split, "annotations": annotations}
+
+
+def generate(**kwargs):
+    """The synthetic dataset as a PYSKL dict ``{"split": ..., "annotations": [...]}``.
+
+    One annotation per view of ``scenes(**kwargs)`` (seed, subjects, replications, cameras,
+    min_frames, max_frames); ``keypoint`` is float32 [M, T, 17, 2] pixels (COCO-17),
+    ``keypoint_score`` float32 [M, T, 17] (1 inside the image, 0 with coordinates (0, 0)
+    outside), M = 2 for ``MUTUAL_CLASSES`` and 1 otherwise. The same arguments give
+    byte-identical pickles.
+    """
+    return assemble(scenes(**kwargs), _annotation)
 
 
 SYNTHETIC_KEYS = ("seed", "subjects", "replications", "min_frames", "max_frames")

@@ -12,6 +12,10 @@ crop_scale ratio 2, as in training's test split). Rows of the output CSV:
 - ``joints``: a random fraction of joints zeroed per sample (Fig. 6, right);
 - ``frames_noise``: σ noise, then a fraction of frames zeroed, on every tier (Table 3).
 
+With ``"pipeline": "native3d"`` in the preprocess settings the tiers are PYSKL 3D files (NTU-25,
+metres): σ is in metres on the camera-space keypoints, the inputs are ``native3d``'s test clips
+and the parts are NTU-25's (docs/method.md §2.4, §7.4).
+
 The clean row of the training tier also holds the spread of the model's joint activation (the
 mechanism of docs/method.md §4.1, measured): ``joints_effective`` = exp(entropy) of each
 sample's normalised per-joint activation (17 = uniform, 1 = a single joint) and ``top3_share``, the share of its
@@ -27,10 +31,11 @@ import zlib
 import numpy as np
 import torch
 
+from maskclr.data import native3d
 from maskclr.data.augment import crop_scale
 from maskclr.data.dataset import TEST_SCALE
 from maskclr.data.preprocess import preprocess, preprocess_settings
-from maskclr.data.pyskl import load_pyskl, split_members
+from maskclr.data.pyskl import POSES_2D, POSES_3D, load_pyskl, split_members
 from maskclr.errors import InputError
 from maskclr.evaluate.collect import EVAL_COLUMNS
 from maskclr.fileio import atomic_output
@@ -55,7 +60,10 @@ def load_model(path, threads, device="auto"):
 
 def model_inputs(annotations, pre):
     """(N, P, T, 17, 3) float32 model inputs of PYSKL annotations: the test-time preprocessing
-    (deterministic resampling, crop_scale ratio 2) of the preprocess settings ``pre``."""
+    (deterministic resampling, crop_scale ratio 2) of the preprocess settings ``pre``; native 3D
+    settings give native3d's test clips (N, 2, T, 25, 3)."""
+    if pre.get("pipeline") == native3d.PIPELINE:
+        return native3d.preprocess_test(annotations, pre["n_frames"], pre.get("test_ratio", native3d.TEST_RATIO))
     x = preprocess(
         annotations, pre["n_frames"], False, score_channel=pre["score_channel"], max_persons=pre["max_persons"]
     )
@@ -66,17 +74,25 @@ class TestSet:
     """The ``{split}_val`` annotations of one tier, turned into model inputs on demand."""
 
     def __init__(self, poses_path, split, pre):
-        dataset = load_pyskl(poses_path)
+        self.native3d = pre.get("pipeline") == native3d.PIPELINE
+        self.layout = "ntu25" if self.native3d else "h36m"  # the joints of the model input
+        dataset = load_pyskl(poses_path, fmt=POSES_3D if self.native3d else POSES_2D)
         self.annotations = split_members(dataset, f"{split}_val", poses_path)
         self.labels = np.array([a["label"] for a in self.annotations])
         self.pre = pre
 
     def inputs(self, noise=0.0, spatial=False, rng=None):
-        """(N, P, T, 17, 3) float32 model inputs, after optional pre-preprocessing noise."""
+        """(N, P, T, J, 3) float32 model inputs, after optional pre-preprocessing noise."""
         annotations = self.annotations
         if noise:
             annotations = [
-                {**a, "keypoint": add_noise(a["keypoint"], a["img_shape"], noise, rng, spatial)} for a in annotations
+                {
+                    **a,
+                    "keypoint": add_noise(
+                        a["keypoint"], None if self.native3d else a["img_shape"], noise, rng, spatial
+                    ),
+                }
+                for a in annotations
             ]
         return model_inputs(annotations, self.pre)
 
@@ -141,7 +157,7 @@ def evaluate(model, sets, clean, train_tier, grid, num_classes):
             else:  # σ = 0 is the clean input: reuse its scores
                 yield {**clean_rows[train_tier], "perturbation": kind}
     for part in grid["parts"]:
-        yield row("part", part, train_tier, occlude_part(clean[train_tier], part, "h36m"))
+        yield row("part", part, train_tier, occlude_part(clean[train_tier], part, train.layout))
     for fraction in grid["joint_fractions"]:
         yield row(
             "joints",

@@ -3,7 +3,12 @@
 Two places in the pipeline are perturbed:
 
 - Gaussian noise goes onto the raw PYSKL pixel keypoints, before preprocessing, with σ in
-  make_cam units (1 unit = max(H, W)/2 px), as in the MaskCLR development code.
+  make_cam units (1 unit = max(H, W)/2 px), as in the MaskCLR development code. On 3D NTU-25
+  input (Kinect camera space) σ is in metres, also before preprocessing. At NTU's geometry
+  (focal ≈ 1064 px at 2.8–4 m, a 1.7 m body ≈ 480 px tall) 1 make_cam unit ≈ 960 px ≈ 3.4 m,
+  so the 2D grid σ ∈ [0, 0.01] corresponds to about 0–3.4 cm; Kinect v2's own joint jitter
+  is about 1–2 cm, so a 3D grid reaching 0.03–0.05 m spans "below" to "well above" the
+  sensor noise the models were trained with.
 - Occlusion and frame masking zero entries (x, y and score) of the final model input
   (after crop_scale), which is backbone-agnostic.
 
@@ -50,27 +55,31 @@ def _check_fraction(fraction):
 
 
 def add_noise(keypoint, img_shape, sigma, rng, spatial=False):
-    """Add Gaussian noise of std ``sigma`` (make_cam units) to pixel keypoints.
+    """Add Gaussian noise of std ``sigma`` to 2D pixel keypoints or (``img_shape`` None) 3D ones.
 
-    keypoint: float (M, T, J, 2) pixels, as in a PYSKL annotation. img_shape: (H, W) pixels.
-    sigma: std in make_cam units, so the pixel std is sigma · max(H, W)/2.
+    2D: keypoint float (M, T, J, 2) pixels, as in a PYSKL annotation; img_shape (H, W) pixels;
+    sigma in make_cam units, so the pixel std is sigma · max(H, W)/2. The result is clipped to
+    make_cam [-1, 1], i.e. pixels [0, max(H, W)] for both x and y (make_cam divides both by the
+    longer side). Missing joints at (0, 0) get noise too; that is harmless because crop_scale
+    ignores entries whose score is 0.
+    3D: keypoint float (M, T, J, 3) in metres, sigma in metres, no clipping; an absent skeleton
+    (a person's frame of all zeros) stays zero, since zeros mark absence in the 3D pipeline.
     spatial=False (spatiotemporal): i.i.d. per person, frame, joint and coordinate.
     spatial=True: one offset per (person, joint, coordinate), shared by all frames.
-
-    The result is clipped to make_cam [-1, 1], i.e. pixels [0, max(H, W)] for both x and y
-    (make_cam divides both by the longer side). Missing joints at (0, 0) get noise too; that is
-    harmless because crop_scale ignores entries whose score is 0. sigma = 0 returns an exact
-    copy (no clipping). Returns an array of the input's shape and dtype.
+    sigma = 0 returns an exact copy (no clipping). Returns an array of the input's shape and dtype.
     """
     if sigma < 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")
     if sigma == 0:
         return keypoint.copy()
-    half_side = max(img_shape) / 2
+    scale = 1.0 if img_shape is None else max(img_shape) / 2
     m, _, j, c = keypoint.shape
     shape = (m, 1, j, c) if spatial else keypoint.shape  # size-1 time axis broadcasts over frames
-    noise = rng.normal(0.0, sigma * half_side, shape)
-    return np.clip(keypoint + noise, 0.0, 2 * half_side).astype(keypoint.dtype)
+    noisy = keypoint + rng.normal(0.0, sigma * scale, shape)
+    if img_shape is None:
+        present = (keypoint != 0).any(axis=(-1, -2), keepdims=True)
+        return np.where(present, noisy, 0).astype(keypoint.dtype)
+    return np.clip(noisy, 0.0, 2 * scale).astype(keypoint.dtype)
 
 
 def occlude_joints(x, joints):
