@@ -8,9 +8,19 @@ token when the method trained none), and is reported.
 import torch
 
 from maskclr.errors import InputError
-from maskclr.models.loading import load_strict
+from maskclr.models.loading import load_strict, read_checkpoint
 
 ENCODER, DECODER = "encoder.", "decoder."
+
+
+def read_pretrained(path):
+    """The pretrainer state_dict in a checkpoint written by ``python -m maskclr.pretrain``."""
+    checkpoint = read_checkpoint(path, "maskclr.pretrain")
+    if not isinstance(checkpoint.get("model"), dict):
+        raise InputError(
+            f"{path}: key 'model': missing or not a state dict: not a checkpoint written by maskclr.pretrain"
+        )
+    return checkpoint["model"]
 
 
 def load_pretrained(model, state, path):
