@@ -116,6 +116,7 @@ class STTFormer(Backbone):
         if num_frames % len_parts:
             raise ValueError(f"num_frames {num_frames} is not divisible by len_parts {len_parts}")
         self.len_parts = len_parts
+        self.num_joints = num_joints
         self.dim_rep = config[-1][1]
         self.mask_dim = config[0][0]
         self.input_map = nn.Sequential(

@@ -82,7 +82,7 @@ class Transformer(Backbone):
         self.norm = nn.LayerNorm(dim)
         nn.init.trunc_normal_(self.temp_embed, std=0.02)
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
-        self.apply(_init_weights)
+        self.apply(init_weights)
 
     def token_grid(self, frames, joints):
         return math.ceil(frames / self.t_patch), joints
@@ -98,6 +98,31 @@ class Transformer(Backbone):
         x = F.pad(x, (0, 0, 0, 0, 0, pad)).permute(0, 3, 1, 2)
         return self.patch_embed(x).permute(0, 2, 3, 1)
 
+    def tokens(self, x, mask=None, mask_token=None):
+        """x (B, T, J, C_in) → embedded tokens (B, T', J, dim), positional embeddings added.
+
+        mask (B, T', J) bool: tokens replaced by ``mask_token`` (dim,) before positional
+        embeddings are added, so a masked token still says where it is.
+        """
+        x = self.embed(x)
+        t = x.shape[1]
+        if t > self.temp_embed.shape[1]:
+            raise ValueError(f"{t} temporal patches exceed maxlen's {self.temp_embed.shape[1]}")
+        if mask is not None:
+            x = torch.where(mask[..., None], mask_token.to(x.dtype), x)
+        return x + self.temp_embed[:, :t] + self.pos_embed
+
+    def encode(self, x, return_probs=False):
+        """Any token subset x (B, L, dim) → (normed x (B, L, dim), last block's probs (B, H, L, L) or None).
+
+        MAE-style pretraining encodes only the visible tokens, fine-tuning all T'·J of them.
+        """
+        last = len(self.blocks) - 1
+        for i, block in enumerate(self.blocks):
+            # Only the layer AGPM reads pays for explicit probabilities.
+            x, probs = block(x, return_probs=return_probs and i == last)
+        return self.norm(x), probs
+
     def forward_features(self, x, mask=None, mask_token=None, return_activation=False):
         """x (B, T, J, C_in) → (rep (B, T', J, dim), activation (B, T', J) or None).
 
@@ -105,24 +130,16 @@ class Transformer(Backbone):
         embeddings are added. activation: last block's attention, heads averaged, summed over
         queries (each sequence sums to L = T'·J).
         """
-        x = self.embed(x)
+        x = self.tokens(x, mask, mask_token)
         b, t, j, c = x.shape
-        if t > self.temp_embed.shape[1]:
-            raise ValueError(f"{t} temporal patches exceed maxlen's {self.temp_embed.shape[1]}")
-        if mask is not None:
-            x = torch.where(mask[..., None], mask_token.to(x.dtype), x)
-        x = (x + self.temp_embed[:, :t] + self.pos_embed).reshape(b, t * j, c)
-        last = len(self.blocks) - 1
-        for i, block in enumerate(self.blocks):
-            # Only the layer AGPM reads pays for explicit probabilities.
-            x, probs = block(x, return_probs=return_activation and i == last)
-        rep = self.norm(x).reshape(b, t, j, c)
+        x, probs = self.encode(x.reshape(b, t * j, c), return_probs=return_activation)
+        rep = x.reshape(b, t, j, c)
         if not return_activation:
             return rep, None
         return rep, probs.mean(dim=1).sum(dim=1).reshape(b, t, j).detach()
 
 
-def _init_weights(m):
+def init_weights(m):
     """Xavier-uniform Linear weights with zero bias, unit LayerNorm (MAMP / JAX ViT)."""
     if isinstance(m, nn.Linear):
         nn.init.xavier_uniform_(m.weight)
@@ -130,3 +147,48 @@ def _init_weights(m):
     elif isinstance(m, nn.LayerNorm):
         nn.init.ones_(m.weight)
         nn.init.zeros_(m.bias)
+
+
+def layer_id(name, depth):
+    """Depth of a Transformer parameter for layer-wise lr decay, 0 … depth + 1 (MAMP / BEiT).
+
+    0: the embeddings (patch_embed, temp_embed, pos_embed); i + 1: blocks.i; depth + 1: the
+    rest (final norm).
+    """
+    if name.split(".")[0] in ("patch_embed", "temp_embed", "pos_embed"):
+        return 0
+    if name.startswith("blocks."):
+        return int(name.split(".")[1]) + 1
+    return depth + 1
+
+
+def layer_decay_groups(model, lr, decay, weight_decay=0.05):
+    """AdamW parameter groups with layer-wise lr decay for an ``ActionModel`` on a ``Transformer``.
+
+    A backbone parameter at depth ℓ (``layer_id``) gets lr · decay^(depth + 1 − ℓ): the final
+    norm the full lr, the last block lr · decay, …, the embeddings lr · decay^(depth + 1). The
+    head and the mask token are new at fine-tuning, so they learn at the full lr. As MAMP,
+    1-D parameters (biases, norms, the mask token) have no weight decay. Each group records
+    ``lr_scale`` (its lr / ``lr``) so a scheduler can rescale it.
+    """
+    depth = len(model.backbone.blocks)
+    groups = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        inner = name.removeprefix("backbone.")
+        layer = layer_id(inner, depth) if inner != name else depth + 1
+        decays = param.ndim > 1
+        key = (layer, decays)
+        if key not in groups:
+            scale = decay ** (depth + 1 - layer)
+            groups[key] = {
+                "params": [],
+                "names": [],
+                "lr": lr * scale,
+                "lr_scale": scale,
+                "weight_decay": weight_decay if decays else 0.0,
+            }
+        groups[key]["params"].append(param)
+        groups[key]["names"].append(name)
+    return [groups[key] for key in sorted(groups)]

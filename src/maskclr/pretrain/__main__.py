@@ -1,0 +1,4 @@
+from maskclr.errors import run_cli
+from maskclr.pretrain.run import main
+
+run_cli(main)
