@@ -19,7 +19,8 @@ from maskclr.fileio import sha256
 
 pytestmark = pytest.mark.workflow
 
-TRANSFORMER_RUNS = ("stage1", "baseline", "maskclr", "stage1-seed1", "baseline-seed1")
+# {method}/seed{k} of every transformer model: the directory of a model, the stem of its evaluation
+TRANSFORMER_RUNS = ("stage1/seed0", "baseline/seed0", "maskclr/seed0", "stage1/seed1", "baseline/seed1")
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_audit_records_every_result(audited):
 
 
 def test_a_training_record_traces_data_code_config_and_job(audited):
-    result = "results/models/synth/xsub/transformer/maskclr/model.pt"
+    result = "results/models/synth/xsub/transformer/maskclr/seed0/model.pt"
     rec = read_record(audited, result)
     assert rec["rule"] == "train_stage2" and rec["sha256"] == sha256(audited / result)
     data = "results/data/synth/mq/xsub.h5"
@@ -86,7 +87,7 @@ def test_a_training_record_traces_data_code_config_and_job(audited):
     assert len(rec["config"]["sha256"]) == 64 and len(rec["code"]["sha256"]) == 64
     job = rec["job"]
     assert job["slurm_job_id"] is None and job["host"]["source"].startswith("local job")
-    assert job["log"] == ["results/logs/train/synth/xsub/transformer/maskclr.log"]
+    assert job["log"] == ["results/logs/train/synth/xsub/transformer/maskclr/seed0.log"]
     assert "--stage stage2" in job["shellcmd"] and job["starttime"] < job["endtime"]
     head = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     assert rec["environment"]["git"]["commit"] == head
@@ -124,14 +125,14 @@ def test_verify_names_a_config_change_of_the_run(audited):
     with changed(audited / "alt.yaml", lambda b: b.replace(b"mask_ratio: 0.5", b"mask_ratio: 0.25")):
         status, report = verify(audited)
     assert status == 1 and report == {
-        f"results/models/synth/xsub/{backbone}/maskclr/{f}": ["config changed: params of rule train_stage2"]
+        f"results/models/synth/xsub/{backbone}/maskclr/seed0/{f}": ["config changed: params of rule train_stage2"]
         for backbone in ("dstformer", "transformer")
         for f in ("model.pt", "metrics.json")
     }
 
 
 def test_verify_names_a_corrupted_input_and_its_readers(audited):
-    evaluation = "results/eval/synth/xsub/dstformer/maskclr.csv"
+    evaluation = "results/eval/synth/xsub/dstformer/maskclr/seed0.csv"
     with changed(audited / evaluation, lambda b: b.replace(b"0", b"1", 1)):
         status, report = verify(audited)
     assert status == 1 and report == {

@@ -29,7 +29,7 @@ pytestmark = [
         not (SLURM / "start-local-slurm.sh").exists() or os.geteuid() != 0, reason="needs ../shared/slurm and root"
     ),
 ]
-RETRIED_MODEL = "results/models/synth/xsub/dstformer/stage1/model.pt"
+RETRIED_MODEL = "results/models/synth/xsub/dstformer/stage1/seed0/model.pt"
 
 
 def fit_test_node(*set_resources):

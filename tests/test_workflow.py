@@ -35,18 +35,31 @@ def test_models_are_trained(finished_run):
     models = finished_run / "results" / "models" / "synth" / "xsub"
     for backbone in ("dstformer", "transformer"):
         for stage in ("stage1", "baseline", "maskclr"):
-            metrics = json.loads((models / backbone / stage / "metrics.json").read_text())
-            assert (models / backbone / stage / "model.pt").exists()
+            metrics = json.loads((models / backbone / stage / "seed0" / "metrics.json").read_text())
+            assert (models / backbone / stage / "seed0" / "model.pt").exists()
             assert len(metrics["history"]) == 1 and 0 <= metrics["last_top1"] <= 1
         assert metrics["history"][0]["epoch"] == 1  # stage 2 continues after stage 1's epoch
 
 
 def test_seeded_runs_have_their_own_directories(finished_run):
     models = finished_run / "results" / "models" / "synth" / "xsub" / "transformer"
-    seeded = json.loads((models / "baseline-seed1" / "metrics.json").read_text())
-    default = json.loads((models / "baseline" / "metrics.json").read_text())
-    assert seeded["config"]["schedule"]["seed"] == 1 and default["config"]["schedule"]["seed"] == 0
-    assert (models / "stage1-seed1" / "model.pt").exists()
+    for seed in (0, 1):
+        metrics = json.loads((models / "baseline" / f"seed{seed}" / "metrics.json").read_text())
+        assert metrics["config"]["schedule"]["seed"] == seed
+        identity = {key: metrics[key] for key in ("dataset", "split", "backbone", "method", "stage", "seed")}
+        assert identity == {
+            "dataset": "synth",
+            "split": "xsub",
+            "backbone": "transformer",
+            "method": "baseline",
+            "stage": "stage2",
+            "seed": seed,
+        }
+    assert (models / "stage1" / "seed1" / "model.pt").exists()
+    evaluation = pd.read_csv(
+        finished_run / "results" / "eval" / "synth" / "xsub" / "transformer" / "stage1" / "seed1.csv"
+    )
+    assert set(zip(evaluation["method"], evaluation["stage"], evaluation["seed"])) == {("stage1", "stage1", 1)}
 
 
 def test_evaluation_grid_and_metrics_table(finished_run):
@@ -92,8 +105,9 @@ def test_evaluation_grid_and_metrics_table(finished_run):
     assert {r["kind"] for r in rows} == {"eval", "train", "history"}
     for run in ("stage1", "maskclr"):
         activation = np.load(
-            finished_run / "results" / "eval" / "synth" / "xsub" / "dstformer" / f"{run}_activation.npz"
+            finished_run / "results" / "eval" / "synth" / "xsub" / "dstformer" / run / "seed0_activation.npz"
         )
+        assert (str(activation["method"]), int(activation["seed"])) == (run, 0)
         assert activation["activation"].shape[1] == 17 and activation["pose"].shape[1:] == (17, 2)
         assert 1 <= float(activation["joints_effective"]) <= 17 and 0 < float(activation["top3_share"]) <= 1
     # The activation spread of every evaluated model: on its clean training-tier row only.
@@ -329,7 +343,7 @@ def test_editing_one_backbone_reruns_exactly_its_models(finished_run):
 def test_one_target_builds_only_its_ancestors(tmp_path):
     result = snakemake(
         workdir_with(tmp_path, tiny_config()),
-        "results/models/synth/xsub/dstformer/maskclr/model.pt",
+        "results/models/synth/xsub/dstformer/maskclr/seed0/model.pt",
         "-n",
         "--quiet",
         "rules",
@@ -345,6 +359,25 @@ def test_one_target_builds_only_its_ancestors(tmp_path):
         "train_stage1": 1,
         "train_stage2": 1,
     }
+
+
+def test_changing_the_default_seed_moves_no_other_run(finished_run):
+    """The schedule's seed becomes 1, which the second experiment lists: its seed-1 models keep
+    their directories and are not retrained; the first experiment's models of seed 1 are new
+    directories beside its seed-0 ones."""
+    config_file = finished_run / "config.yaml"
+    original = config_file.read_text()
+    config = yaml.safe_load(original)
+    config["train"]["schedule"]["seed"] = 1
+    config_file.write_text(yaml.safe_dump(config))
+    try:
+        planned = planned_jobs(finished_run)
+    finally:
+        config_file.write_text(original)
+    # new: DSTFormer stage 1, baseline, maskclr and Transformer maskclr of seed 1; the
+    # Transformer's stage 1 and baseline of seed 1 (the second experiment's) are up to date
+    assert planned["train_stage1"] == 1 and planned["train_stage2"] == 3 and planned["evaluate"] == 4
+    assert not {"extract_poses", "preprocess", "generate_synthetic"} & set(planned)
 
 
 def ntu_workdir(tmp_path, **estimators):

@@ -1,6 +1,6 @@
 """Classify your own skeletons (or video) with a trained model: top-5 classes and joint activation.
 
-    python -m maskclr.predict --checkpoint results/models/ntu60/xsub/dstformer/maskclr/model.pt \\
+    python -m maskclr.predict --checkpoint results/models/ntu60/xsub/dstformer/maskclr/seed0/model.pt \\
         --poses my_clip.pkl [--out-activation my_clip_activation.npz]
     python -m maskclr.predict --checkpoint ... --video my_clip.mp4 --estimator-json '{"type": "vitpose", ...}'
 
@@ -95,7 +95,7 @@ def main(argv=None):
     if args.video and not args.estimator_json:
         raise InputError('--video needs --estimator-json (e.g. \'{"type": "vitpose", "weights": ...}\')')
     spec = parse_estimator_json(args.estimator_json) if args.video else None  # before the slow steps
-    model, arch = load_model(args.checkpoint, args.threads)
+    model, arch, _ = load_model(args.checkpoint, args.threads)
     n_frames = frame_count(args.n_frames, arch)
     dataset = video_annotation(args.video, spec) if args.video else load_pyskl(args.poses)
     annotations = dataset["annotations"]

@@ -3,25 +3,38 @@
 import csv
 import json
 
+import pytest
+
 from conftest import run_module
 from maskclr.evaluate.collect import COLUMNS, EVAL_COLUMNS
 
+MASKCLR_SEED2 = ("synth", "xsub", "dstformer", "maskclr", "stage2", 2)
+STAGE1 = {
+    "dataset": "synth",
+    "split": "xsub",
+    "backbone": "dstformer",
+    "method": "stage1",
+    "stage": "stage1",
+    "seed": 0,
+}
 
-def write_eval(path, rows):
+
+def write_eval(path, rows, identity=MASKCLR_SEED2):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(EVAL_COLUMNS)
-        writer.writerows(rows)
+        writer.writerows((*identity, *row) for row in rows)
     return path
 
 
-def write_metrics(path):
+def write_metrics(path, identity=STAGE1):
     path.parent.mkdir(parents=True, exist_ok=True)
     history = [{"epoch": 3, "loss": 1.5, "test_top1": 0.4, "seconds": 2.0, "samples_per_s": 10.0}]
     path.write_text(
         json.dumps(
             {
+                **identity,
                 "best_top1": 0.4,
                 "last_top1": 0.4,
                 "best_epoch": 3,
@@ -41,10 +54,10 @@ def collect(tmp_path, *inputs):
 
 def test_long_table(tmp_path):
     ev = write_eval(
-        tmp_path / "results/eval/synth/xsub/dstformer/maskclr-seed2.csv",
+        tmp_path / "results/eval/synth/xsub/dstformer/maskclr/seed2.csv",
         [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, 6.5, 0.4), ("part", "head", "mq", 0.25, 0.8, 0.3, 10, "", "")],
     )
-    tr = write_metrics(tmp_path / "results/models/synth/xsub/dstformer/stage1/metrics.json")
+    tr = write_metrics(tmp_path / "results/models/synth/xsub/dstformer/stage1/seed0/metrics.json")
     result, out = collect(tmp_path, ev, tr)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(open(out)))
@@ -61,15 +74,49 @@ def test_long_table(tmp_path):
     assert len(rows) == 10 + 5 + 2
 
 
+def test_the_model_comes_from_the_files_not_their_paths(tmp_path):
+    """Files whose paths say nothing (or say something else) collect as what they record."""
+    ev = write_eval(tmp_path / "a/seed7/baseline.csv", [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "")])
+    transformer = {**STAGE1, "backbone": "transformer", "split": "xview", "method": "maskclr", "stage": "stage2"}
+    tr = write_metrics(tmp_path / "b/stage1/metrics.json", {**transformer, "seed": 3})
+    result, out = collect(tmp_path, ev, tr)
+    assert result.returncode == 0, result.stderr
+    models = {tuple(r[c] for c in COLUMNS[:6]) for r in csv.DictReader(open(out))}
+    assert models == {
+        ("synth", "xsub", "dstformer", "maskclr", "2", "eval"),
+        ("synth", "xview", "transformer", "maskclr", "3", "train"),
+        ("synth", "xview", "transformer", "maskclr", "3", "history"),
+    }
+
+
+@pytest.mark.parametrize("key", ["dataset", "split", "backbone", "method", "stage", "seed"])
+def test_a_missing_identity_field_is_named(tmp_path, key):
+    metrics = write_metrics(tmp_path / "metrics.json", {k: v for k, v in STAGE1.items() if k != key})
+    result, out = collect(tmp_path, metrics)
+    assert result.returncode == 2 and f"{metrics}: key '{key}': missing" in result.stderr
+    assert not out.exists()
+    identity = [v if k != key else "" for k, v in STAGE1.items()]
+    ev = write_eval(tmp_path / "eval.csv", [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "")], identity)
+    result, out = collect(tmp_path, ev)
+    assert result.returncode == 2 and f"{ev}: line 2: key '{key}': missing" in result.stderr
+
+
+@pytest.mark.parametrize("seed", [1.5, True, "-1", "one"])
+def test_a_seed_that_is_not_a_count_is_refused(tmp_path, seed):
+    metrics = write_metrics(tmp_path / "metrics.json", {**STAGE1, "seed": seed})
+    result, _ = collect(tmp_path, metrics)
+    assert result.returncode == 2 and f"{metrics}: key 'seed': not a non-negative integer" in result.stderr
+
+
 def test_missing_csv_is_named(tmp_path):
-    missing = tmp_path / "results/eval/synth/xsub/dstformer/baseline.csv"
+    missing = tmp_path / "results/eval/synth/xsub/dstformer/baseline/seed0.csv"
     result, out = collect(tmp_path, missing)
     assert result.returncode == 2 and f"{missing}: cannot read evaluation CSV" in result.stderr
     assert not out.exists()
 
 
 def test_malformed_csv_is_named(tmp_path):
-    bad = tmp_path / "results/eval/synth/xsub/dstformer/baseline.csv"
+    bad = tmp_path / "results/eval/synth/xsub/dstformer/baseline/seed0.csv"
     bad.parent.mkdir(parents=True)
     bad.write_text("perturbation,level,top1\nclean,0,0.5\n")
     result, _ = collect(tmp_path, bad)
@@ -77,9 +124,3 @@ def test_malformed_csv_is_named(tmp_path):
     write_eval(bad, [("clean", "0", "mq", "high", 0.9, 0.5, 10)])
     result, _ = collect(tmp_path, bad)
     assert result.returncode == 2 and "line 2: column 'top1': not a number: 'high'" in result.stderr
-
-
-def test_unrecognised_path(tmp_path):
-    other = write_eval(tmp_path / "somewhere/model.csv", [])
-    result, _ = collect(tmp_path, other)
-    assert result.returncode == 2 and "not a path of the form" in result.stderr

@@ -87,6 +87,7 @@ def data(tmp_path_factory):
             labels=np.arange(8),
             joints_effective=9.5,
             top3_share=0.3,
+            method=method,
         )
     return root
 
@@ -307,8 +308,24 @@ def test_bad_activation_file(data, tmp_path):
     )
     with pytest.raises(InputError, match=f"{bad}: array 'activation' has shape"):
         figures.activation(SETTINGS, {"baseline": data / "baseline_activation.npz", "maskclr": bad})
-    with pytest.raises(InputError, match="--activations: missing maskclr_activation.npz"):
+    with pytest.raises(InputError, match="--activations: no file of method maskclr"):
         figures.activation_files([data / "baseline_activation.npz"], ["baseline", "maskclr"])
+    with pytest.raises(InputError, match=f"{bad}: missing array 'method'"):
+        figures.activation_files([data / "baseline_activation.npz", bad], ["baseline", "maskclr"])
+    twice = [data / "baseline_activation.npz", data / "baseline_activation.npz"]
+    with pytest.raises(InputError, match="are both of method 'baseline'"):
+        figures.activation_files(twice, ["baseline"])
+
+
+def test_activation_files_are_matched_by_their_recorded_method(data, tmp_path):
+    """The files' names say nothing: each is matched to the method its identity records."""
+    renamed = {}
+    for method in ("baseline", "maskclr"):
+        renamed[method] = tmp_path / method.upper() / "seed0_activation.npz"
+        renamed[method].parent.mkdir()
+        renamed[method].write_bytes((data / f"{method}_activation.npz").read_bytes())
+    files = figures.activation_files([renamed["maskclr"], renamed["baseline"]], ["baseline", "maskclr"])
+    assert files == renamed
 
 
 def test_table1_spans_every_dataset_with_models(data, tmp_path):

@@ -16,6 +16,7 @@ import torch
 
 from conftest import REPO, make_dataset, preprocess_json, run_module, training_history
 from maskclr.models.losses import class_contrastive, sample_contrastive
+from maskclr.train import checkpoint
 from maskclr.train.loop import Pathways
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -80,6 +81,12 @@ def train_args(data, folder, stage="stage1", method=None, schedule=None, backbon
         data,
         "--stage",
         stage,
+        "--dataset",
+        "synth",
+        "--split",
+        "xsub",
+        "--method",
+        "stage1" if stage == "stage1" else "maskclr",
         "--backbone",
         "transformer",
         "--backbone-json",
@@ -124,11 +131,33 @@ def test_loss_decreases_and_metrics_are_complete(stage1):
     assert not (stage1 / "work" / "checkpoint.pt").exists()  # removed once the outputs exist
 
 
+IDENTITY = {"dataset": "synth", "split": "xsub", "backbone": "transformer", "method": "stage1", "stage": "stage1"}
+
+
+def test_model_and_metrics_record_what_the_command_line_says(stage1):
+    """The identity comes from the arguments and the schedule's seed, not from any path."""
+    expected = {**IDENTITY, "seed": 0}  # SCHEDULE leaves the seed at Schedule's default
+    metrics = json.loads((stage1 / "metrics.json").read_text())
+    assert {key: metrics[key] for key in expected} == expected
+    assert checkpoint.load(stage1 / "model.pt", keys=("identity",))["identity"] == expected
+
+
+@pytest.mark.parametrize("stage, method", [("stage2", "stage1"), ("stage1", "maskclr")])
+def test_stage1_is_the_name_of_stage1_only(data, tmp_path, stage, method):
+    args = [str(a) for a in train_args(data, tmp_path, stage=stage)]
+    args[args.index("--method") + 1] = method
+    result = run_module("maskclr.train", *args)
+    assert result.returncode == 2 and f"--method {method}: stage1 names stage 1 and only stage 1" in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
 def test_stage2_continues_the_learning_rate_decay(data, stage1, tmp_path):
     result = train(data, tmp_path, stage="stage2", method=MASKCLR, init=stage1 / "model.pt")
     assert result.returncode == 0, result.stderr
     rows = history(tmp_path)
     assert [r["epoch"] for r in rows] == [6, 7, 8]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert (metrics["method"], metrics["stage"]) == ("maskclr", "stage2")
     assert rows[0]["lr_backbone"] == pytest.approx(0.003 * 0.99**6)
     assert all(r["l_sc"] > 0 and r["l_cc"] > 0 and r["ce_m"] > 0 for r in rows)
     assert "ce_m 0." in result.stderr or "ce_m 1." in result.stderr  # a progress line per epoch
@@ -315,7 +344,7 @@ def test_predict_prints_top_classes_and_writes_the_activation(stage1, tmp_path):
         a["frame_dir"] for a in dataset["annotations"]
     ]
     # the same top-1 as the evaluation code path on the same inputs (T = the model's maxlen)
-    model, _ = load_model(stage1 / "model.pt", 1)
+    model, _, _ = load_model(stage1 / "model.pt", 1)
     logits, _ = predict(
         model, model_inputs(dataset["annotations"], {"n_frames": 8, "score_channel": "motionbert", "max_persons": 2})
     )

@@ -234,14 +234,19 @@ shell.prefix(
 )
 
 
+def alternation(names):
+    """A wildcard regex matching exactly ``names`` (and nothing when there are none)."""
+    return "|".join(re.escape(n) for n in names) or "(?!)"
+
+
 wildcard_constraints:
     dataset="|".join(DATASETS),
     estimator="|".join(TIERS),
     split="xsub|xview|xset|main",
     backbone="|".join(config["backbones"]) or "none",
-    stage1=r"stage1(-seed\d+)?",
-    method=rf"({'|'.join(config['methods']) or 'none'})(-seed\d+)?",
-    run=rf"(stage1|{'|'.join(config['methods']) or 'none'})(-seed\d+)?",
+    method=alternation(config["methods"]),
+    run=alternation(["stage1", *config["methods"]]),
+    seed=r"0|[1-9]\d*",
     shard=r"\d+",
 
 
@@ -292,11 +297,6 @@ def pose_sets(released):
         for t in tiers(d)
         if (config["datasets"][d]["estimators"][t]["type"] == "release") == released
     ]
-
-
-def alternation(names):
-    """A wildcard regex matching exactly ``names`` (and nothing when there are none)."""
-    return "|".join(re.escape(n) for n in names) or "(?!)"
 
 
 def split_pose_set(wildcards):
@@ -466,46 +466,34 @@ def pose_quality_targets():
 DEFAULT_SEED = config["train"]["schedule"]["seed"]
 
 
-def run_name(method, seed):
-    """A model's directory: the method, suffixed -seed{k} unless it is the schedule's seed."""
-    return method if seed == DEFAULT_SEED else f"{method}-seed{seed}"
-
-
-def run_seed(run):
-    match = re.search(r"-seed(\d+)$", run)
-    return int(match[1]) if match else DEFAULT_SEED
-
-
-def run_method(run):
-    return re.sub(r"-seed\d+$", "", run)
-
-
 def trained_models():
-    """(dataset, split, backbone, run) of every configured model, stage 1 included."""
+    """(dataset, split, backbone, run, seed) of every configured model, stage 1 included; a run
+    is stage1 or a method, and an experiment without `seeds:` trains the schedule's seed.
+    """
     return sorted(
         {
-            (e["dataset"], split, backbone, run_name(method, seed))
+            (e["dataset"], split, backbone, run, seed)
             for e in config["experiments"]
             for split in e["splits"]
             for backbone in e["backbones"]
             for seed in e.get("seeds", [DEFAULT_SEED])
-            for method in ["stage1", *e["methods"]]
+            for run in ["stage1", *e["methods"]]
         }
     )
 
 
 def model_targets():
     return [
-        f"results/models/{d}/{s}/{b}/{run}/{f}"
-        for d, s, b, run in trained_models()
+        f"results/models/{d}/{s}/{b}/{run}/seed{seed}/{f}"
+        for d, s, b, run, seed in trained_models()
         for f in ("model.pt", "metrics.json")
     ]
 
 
 def eval_targets():
     return [
-        f"results/eval/{d}/{s}/{b}/{run}{suffix}"
-        for d, s, b, run in trained_models()
+        f"results/eval/{d}/{s}/{b}/{run}/seed{seed}{suffix}"
+        for d, s, b, run, seed in trained_models()
         for suffix in (".csv", "_activation.npz")
     ]
 
@@ -574,21 +562,19 @@ def schedule_json(stage):
     """A params function: the schedule keys ``stage`` reads, with the seed of this run."""
 
     def params(wildcards):
-        seed = run_seed(wildcards.get("method", wildcards.get("stage1", "")))
-        schedule = {**config["train"]["schedule"], "seed": seed}
+        schedule = {**config["train"]["schedule"], "seed": int(wildcards.seed)}
         return canonical({key: schedule[key] for key in schedule_keys(stage)})
 
     return params
 
 
 def method_json(wildcards):
-    return canonical(config["methods"][run_method(wildcards.method)])
+    return canonical(config["methods"][wildcards.method])
 
 
 def stage1_model(wildcards):
     """The stage-1 model a stage-2 run continues from (the same seed)."""
-    stage1 = run_name("stage1", run_seed(wildcards.method))
-    return f"results/models/{wildcards.dataset}/{wildcards.split}/{wildcards.backbone}/{stage1}/model.pt"
+    return f"results/models/{wildcards.dataset}/{wildcards.split}/{wildcards.backbone}/stage1/seed{wildcards.seed}/model.pt"
 
 
 def eval_poses(wildcards):
@@ -650,11 +636,17 @@ def paper_settings_json(module, artefact):
 
 
 def activation_inputs():
+    """The activation of each paper.activation_methods run, of its lowest trained seed (the
+    schedule's seed when no experiment trains it): the default seed picks no other run.
+    """
     p = config["paper"]
-    return [
-        f"results/eval/{p['dataset']}/{p['split']}/{p['backbone']}/{method}_activation.npz"
-        for method in p["activation_methods"]
-    ]
+    model = (p["dataset"], p["split"], p["backbone"])
+    files = []
+    for run in p["activation_methods"]:
+        seeds = [m[4] for m in trained_models() if m[:4] == (*model, run)]
+        seed = min(seeds, default=DEFAULT_SEED)
+        files.append(f"results/eval/{'/'.join(model)}/{run}/seed{seed}_activation.npz")
+    return files
 
 
 def paper_targets():

@@ -2,13 +2,13 @@ rule evaluate:
     """One trained model over the whole robustness grid (docs/method.md §7), standard pathway."""
     input:
         unpack(eval_poses),
-        model="results/models/{dataset}/{split}/{backbone}/{run}/model.pt",
+        model="results/models/{dataset}/{split}/{backbone}/{run}/seed{seed}/model.pt",
         code=eval_code,
     output:
-        csv="results/eval/{dataset}/{split}/{backbone}/{run}.csv",
-        activation="results/eval/{dataset}/{split}/{backbone}/{run}_activation.npz",
+        csv="results/eval/{dataset}/{split}/{backbone}/{run}/seed{seed}.csv",
+        activation="results/eval/{dataset}/{split}/{backbone}/{run}/seed{seed}_activation.npz",
     log:
-        "results/logs/evaluate/{dataset}/{split}/{backbone}/{run}.log",
+        "results/logs/evaluate/{dataset}/{split}/{backbone}/{run}/seed{seed}.log",
     conda:
         "../../envs/train.yaml"
     threads: 1
@@ -44,7 +44,6 @@ rule collect_metrics:
         "../../envs/data.yaml"
     params:
         estimator=config["train"]["estimator"],
-        seed=DEFAULT_SEED,
     shell:
         "python -m maskclr.evaluate.collect {input.evals:q} {input.metrics:q}"
-        " --train-estimator {params.estimator:q} --seed {params.seed:q} --out {output:q} 2> {log:q}"
+        " --train-estimator {params.estimator:q} --out {output:q} 2> {log:q}"

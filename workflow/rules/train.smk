@@ -5,10 +5,10 @@ rule train_stage1:
         pretrained=pretrained_input,
         code=train_code,
     output:
-        model="results/models/{dataset}/{split}/{backbone}/{stage1}/model.pt",
-        metrics="results/models/{dataset}/{split}/{backbone}/{stage1}/metrics.json",
+        model="results/models/{dataset}/{split}/{backbone}/stage1/seed{seed}/model.pt",
+        metrics="results/models/{dataset}/{split}/{backbone}/stage1/seed{seed}/metrics.json",
     log:
-        "results/logs/train/{dataset}/{split}/{backbone}/{stage1}.log",
+        "results/logs/train/{dataset}/{split}/{backbone}/stage1/seed{seed}.log",
     retries: TRAIN_RETRIES
     conda:
         "../../envs/train.yaml"
@@ -22,9 +22,10 @@ rule train_stage1:
         backbone=backbone_json,
         schedule=schedule_json("stage1"),
         pretrained=pretrained_arg,
-        work="results/work/{dataset}/{split}/{backbone}/{stage1}",
+        work="results/work/{dataset}/{split}/{backbone}/stage1/seed{seed}",
     shell:
         "torchrun --standalone --nproc-per-node={resources.gpu:q} -m maskclr.train --stage stage1"
+        " --dataset {wildcards.dataset:q} --split {wildcards.split:q} --method stage1"
         " --data {input.data:q} --backbone {wildcards.backbone:q} --backbone-json {params.backbone:q}"
         " --schedule-json {params.schedule:q} {params.pretrained:q}"
         " --work-dir {params.work:q} --out-model {output.model:q} --out-metrics {output.metrics:q}"
@@ -39,10 +40,10 @@ rule train_stage2:
         init=stage1_model,
         code=train_code,
     output:
-        model="results/models/{dataset}/{split}/{backbone}/{method}/model.pt",
-        metrics="results/models/{dataset}/{split}/{backbone}/{method}/metrics.json",
+        model="results/models/{dataset}/{split}/{backbone}/{method}/seed{seed}/model.pt",
+        metrics="results/models/{dataset}/{split}/{backbone}/{method}/seed{seed}/metrics.json",
     log:
-        "results/logs/train/{dataset}/{split}/{backbone}/{method}.log",
+        "results/logs/train/{dataset}/{split}/{backbone}/{method}/seed{seed}.log",
     retries: TRAIN_RETRIES
     conda:
         "../../envs/train.yaml"
@@ -56,9 +57,10 @@ rule train_stage2:
         backbone=backbone_json,
         schedule=schedule_json("stage2"),
         method=method_json,
-        work="results/work/{dataset}/{split}/{backbone}/{method}",
+        work="results/work/{dataset}/{split}/{backbone}/{method}/seed{seed}",
     shell:
         "torchrun --standalone --nproc-per-node={resources.gpu:q} -m maskclr.train --stage stage2"
+        " --dataset {wildcards.dataset:q} --split {wildcards.split:q} --method {wildcards.method:q}"
         " --data {input.data:q} --init {input.init:q} --backbone {wildcards.backbone:q}"
         " --backbone-json {params.backbone:q} --schedule-json {params.schedule:q}"
         " --method-json {params.method:q} --work-dir {params.work:q} --out-model {output.model:q}"

@@ -1,25 +1,28 @@
 """``python -m maskclr.evaluate.collect``: every number of the run in one long table.
 
     python -m maskclr.evaluate.collect --train-estimator mq --out results/metrics.csv \\
-        results/eval/.../{method}.csv ... results/models/.../metrics.json ...
+        results/eval/.../{method}/seed{k}.csv ... results/models/.../metrics.json ...
 
 Rows: ``dataset, split, backbone, method, seed, kind, test_estimator, perturbation, level,
 metric, value``. ``kind`` is ``eval`` (an evaluation CSV row), ``train`` (a training summary)
-or ``history`` (one epoch of training; ``level`` is the epoch). The model is read from the path
-(``.../{dataset}/{split}/{backbone}/{run}``); a run named ``{method}-seed{k}`` is seed k, any
-other run has the schedule's seed. This table is the single source of every table and figure.
+or ``history`` (one epoch of training; ``level`` is the epoch). The model of each number is
+read from the file itself (the identity columns of an evaluation CSV, the identity keys of a
+metrics.json), never from its path. This table is the single source of every table and figure.
 """
 
 import argparse
 import csv
 import json
-import re
 from pathlib import Path
 
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import atomic_output
 
+# What a model is: written by the trainer into model.pt and metrics.json, and by the evaluation
+# into every row of its CSV (``stage`` is recorded but not collected: the method names it).
+IDENTITY = ("dataset", "split", "backbone", "method", "stage", "seed")
 EVAL_COLUMNS = (
+    *IDENTITY,
     "perturbation",
     "level",
     "test_estimator",
@@ -30,7 +33,7 @@ EVAL_COLUMNS = (
     "joints_effective",
     "top3_share",
 )
-EVAL_METRICS = EVAL_COLUMNS[3:]
+EVAL_METRICS = EVAL_COLUMNS[len(IDENTITY) + 3 :]
 # The activation spread is on the training tier's clean row only, empty on the others. The header
 # check stays strict: an evaluation CSV written before these columns existed is refused (rerun it).
 OPTIONAL_METRICS = ("joints_effective", "top3_share")
@@ -47,27 +50,22 @@ COLUMNS = (
     "metric",
     "value",
 )
-EVAL_PATH = re.compile(r"(?:^|/)eval/(?P<dataset>[^/]+)/(?P<split>[^/]+)/(?P<backbone>[^/]+)/(?P<run>[^/]+)\.csv$")
-TRAIN_PATH = re.compile(
-    r"(?:^|/)models/(?P<dataset>[^/]+)/(?P<split>[^/]+)/(?P<backbone>[^/]+)/(?P<run>[^/]+)/metrics\.json$"
-)
 SUMMARY = ("best_top1", "last_top1", "best_epoch", "wall_time_s", "samples_per_s")
-SEED_SUFFIX = re.compile(r"^(?P<method>.+)-seed(?P<seed>\d+)$")
 
 
-def model_of(path, pattern, default_seed):
-    match = pattern.search(str(path))
-    if not match:
-        raise InputError(f"{path}: not a path of the form {pattern.pattern}")
-    ident = match.groupdict()
-    run = ident.pop("run")
-    seeded = SEED_SUFFIX.match(run)
-    ident["method"], ident["seed"] = (seeded["method"], int(seeded["seed"])) if seeded else (run, default_seed)
-    return ident
+def model_of(record, path, where=""):
+    """The model columns of metrics.csv from an identity ``record`` (a CSV row or metrics.json);
+    InputError naming the file (and ``where``: its line) and the missing or bad key."""
+    missing = [key for key in IDENTITY if record.get(key) in ("", None)]
+    if missing:
+        raise InputError(f"{path}: {where}key '{missing[0]}': missing (every result records {', '.join(IDENTITY)})")
+    seed = str(record["seed"])
+    if not (seed.isascii() and seed.isdecimal()):  # a float or bool seed is a foreign file, not rounded
+        raise InputError(f"{path}: {where}key 'seed': not a non-negative integer: {record['seed']!r}")
+    return {key: str(record[key]) for key in COLUMNS[:4]} | {"seed": int(seed)}
 
 
-def eval_rows(path, default_seed):
-    ident = model_of(path, EVAL_PATH, default_seed)
+def eval_rows(path):
     try:
         with open(path, newline="") as fh:
             reader = csv.DictReader(fh)
@@ -77,6 +75,7 @@ def eval_rows(path, default_seed):
     except OSError as err:
         raise InputError(f"{path}: cannot read evaluation CSV ({err.strerror})") from err
     for number, row in enumerate(rows, start=2):
+        ident = model_of(row, path, f"line {number}: ")
         for metric in EVAL_METRICS:
             if metric in OPTIONAL_METRICS and row[metric] in ("", None):
                 continue
@@ -95,13 +94,14 @@ def eval_rows(path, default_seed):
             }
 
 
-def train_rows(path, train_estimator, default_seed):
-    ident = model_of(path, TRAIN_PATH, default_seed)
+def train_rows(path, train_estimator):
     try:
         metrics = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as err:
         raise InputError(f"{path}: not a readable training metrics.json: {err}") from err
-    common = {**ident, "test_estimator": train_estimator, "perturbation": ""}
+    if not isinstance(metrics, dict):
+        raise InputError(f"{path}: expected a JSON object (a training metrics.json), got {type(metrics).__name__}")
+    common = {**model_of(metrics, path), "test_estimator": train_estimator, "perturbation": ""}
     for metric in SUMMARY:
         yield {**common, "kind": "train", "level": "", "metric": metric, "value": metrics[metric]}
     for epoch in metrics["history"]:
@@ -114,15 +114,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m maskclr.evaluate.collect", description=__doc__.split("\n")[0])
     parser.add_argument("inputs", nargs="+", help="evaluation CSVs and training metrics.json files")
     parser.add_argument("--train-estimator", required=True)
-    parser.add_argument("--seed", type=int, default=0, help="seed of runs without a -seed suffix")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     rows = []
     for path in args.inputs:
         if path.endswith(".csv"):
-            rows += eval_rows(path, args.seed)
+            rows += eval_rows(path)
         else:
-            rows += train_rows(path, args.train_estimator, args.seed)
+            rows += train_rows(path, args.train_estimator)
     with atomic_output(args.out) as tmp:
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, COLUMNS, lineterminator="\n")

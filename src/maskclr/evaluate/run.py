@@ -1,7 +1,9 @@
 """``python -m maskclr.evaluate``: one trained model over the whole perturbation grid.
 
 Standard pathway, ``eval()`` mode, one deterministic clip per sample (test resampling and
-crop_scale ratio 2, as in training's test split). Rows of the output CSV:
+crop_scale ratio 2, as in training's test split). Every row of the output CSV starts with the
+model's identity ``dataset, split, backbone, method, stage, seed``, copied from its model.pt
+(the trainer records what the rule told it, so no reader parses paths); then
 ``perturbation, level, test_estimator, top1, top5, mean_class_acc, n`` where
 
 - ``clean``: every test tier (hq/mq/lq) as it is: the model trained on one tier meets the
@@ -21,7 +23,7 @@ mechanism of docs/method.md §4.1, measured): ``joints_effective`` = exp(entropy
 sample's normalised per-joint activation (17 = uniform, 1 = a single joint) and ``top3_share``, the share of its
 three most activated joints, both averaged over the test samples (empty on the other rows).
 Also writes the mean joint activation per class (the activation figure) as an npz file, with
-the same two numbers.
+the same two numbers and the identity.
 """
 
 import argparse
@@ -37,7 +39,7 @@ from maskclr.data.dataset import TEST_SCALE
 from maskclr.data.preprocess import preprocess, preprocess_settings
 from maskclr.data.pyskl import POSES_2D, POSES_3D, load_pyskl, split_members
 from maskclr.errors import InputError
-from maskclr.evaluate.collect import EVAL_COLUMNS
+from maskclr.evaluate.collect import EVAL_COLUMNS, IDENTITY
 from maskclr.fileio import atomic_output
 from maskclr.models.loading import load_strict
 from maskclr.robustness.perturbations import add_noise, mask_frames, occlude_part, occlude_random_joints
@@ -49,13 +51,29 @@ from maskclr.train.distributed import DEVICES, pick_device
 
 def load_model(path, threads, device="auto"):
     """(the trained ActionModel of a model.pt in eval mode, on ``device`` (see ``pick_device``;
-    auto: the GPU when there is one); its architecture record)."""
+    auto: the GPU when there is one); its architecture record; its identity record, None in a
+    model.pt written before the trainer recorded it)."""
     device = pick_device(device)
     state = checkpoint.load(path, keys=("arch", "model"))
     torch.set_num_threads(threads)
     model = build_model(state["arch"])
     load_strict(model, state["model"], path, f"the architecture it names ({state['arch']['backbone']})")
-    return model.to(device).eval(), state["arch"]
+    return model.to(device).eval(), state["arch"], state.get("identity")
+
+
+def model_identity(identity, path, split):
+    """The identity columns (IDENTITY) of a model.pt's identity record; InputError when there is
+    none, a key is missing or the model was trained on another split than it is evaluated on."""
+    if identity is None:
+        raise InputError(f"{path}: key 'identity': missing: written before models recorded their identity (retrain it)")
+    missing = [key for key in IDENTITY if key not in identity]
+    if missing:
+        raise InputError(f"{path}: key 'identity.{missing[0]}': missing (expected {', '.join(IDENTITY)})")
+    if identity["split"] != split:
+        raise InputError(
+            f"{path}: key 'identity.split': the model is of split {identity['split']!r}, not --split {split!r}"
+        )
+    return {key: identity[key] for key in IDENTITY}
 
 
 def model_inputs(annotations, pre):
@@ -229,7 +247,8 @@ def main(argv=None):
     poses = dict(item.split("=", 1) for item in args.poses)
     if args.train_estimator not in poses:
         raise InputError(f"--poses: no poses for the training tier '{args.train_estimator}'")
-    model, _ = load_model(args.model, args.threads, args.device)
+    model, _, identity = load_model(args.model, args.threads, args.device)
+    identity = model_identity(identity, args.model, args.split)
     num_classes = model.head.fc2.out_features
     sets = {tier: TestSet(path, args.split, pre) for tier, path in sorted(poses.items())}
     clean = {tier: test.inputs() for tier, test in sets.items()}
@@ -242,8 +261,8 @@ def main(argv=None):
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, EVAL_COLUMNS, lineterminator="\n")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({**identity, **row} for row in rows)
     activation = class_activation(per_sample, clean[tier], sets[tier].labels, num_classes)
     with atomic_output(args.out_activation) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, **activation, **spread)
+            np.savez(fh, **activation, **spread, **identity)

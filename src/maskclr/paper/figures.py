@@ -2,7 +2,7 @@
 
     python -m maskclr.paper.figures {fig5,fig6,activation,training_curves} \\
         --metrics results/metrics.csv --settings-json '{...}' --out-pdf F.pdf --out-png F.png \\
-        [--activations baseline_activation.npz maskclr_activation.npz]
+        [--activations results/eval/.../baseline/seed0_activation.npz ...]
 
 - fig5: top-1 (%) vs noise σ, spatiotemporal and spatial noise, one curve per method;
 - fig6: top-1 (%) per occluded body part (bars) and vs the fraction of occluded joints (curves);
@@ -14,12 +14,12 @@
 Curves and bars are the mean over seeds; the shading / error bars are its 95 % confidence
 interval (Student's t, ``maskclr.paper.stats``) where there are several seeds. The activation
 figure labels each method's row with its activation spread (effective number of joints, top-3
-share; see ``maskclr.evaluate``). Each figure is built by a function returning the ``Figure``.
+share; see ``maskclr.evaluate``); each activation file names its own method (the evaluation's
+identity), so their paths do not matter. Each figure is built by a function returning the ``Figure``.
 """
 
 import argparse
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -86,8 +86,8 @@ def curve(metrics, settings, method, perturbation):
 
 
 def load_activation(path):
-    """A ``{method}_activation.npz``: activation (C, 17), pose (C, 17, 2), labels (C,) and the
-    spread scalars joints_effective, top3_share."""
+    """An evaluation's ``_activation.npz``: activation (C, 17), pose (C, 17, 2), labels (C,) and
+    the spread scalars joints_effective, top3_share."""
     try:
         with np.load(path) as npz:
             data = {key: npz[key] for key in ("activation", "pose", "labels", "joints_effective", "top3_share")}
@@ -261,12 +261,28 @@ REQUIRED = {
 }
 
 
+def activation_method(path):
+    """The method an ``_activation.npz`` records in its identity (maskclr.evaluate writes it)."""
+    try:
+        with np.load(path) as npz:
+            return str(npz["method"])
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: not a readable npz file: {err}") from err
+    except KeyError:
+        raise InputError(f"{path}: missing array 'method' (the evaluation's identity: rerun it)") from None
+
+
 def activation_files(paths, methods):
-    """``{method}_activation.npz`` files by method; every requested method needs one."""
-    files = {Path(p).name.removesuffix("_activation.npz"): p for p in paths or ()}
-    missing = [f"{m}_activation.npz" for m in methods if m not in files]
+    """Activation files by the method each records; every requested method needs exactly one."""
+    files = {}
+    for path in paths or ():
+        method = activation_method(path)
+        if method in files:
+            raise InputError(f"--activations: {files[method]} and {path} are both of method {method!r}")
+        files[method] = path
+    missing = [m for m in methods if m not in files]
     if missing:
-        raise InputError(f"--activations: missing {', '.join(missing)}")
+        raise InputError(f"--activations: no file of method {', '.join(missing)}")
     return files
 
 
@@ -275,7 +291,7 @@ def main(argv=None):
     parser.add_argument("figure", choices=sorted(REQUIRED))
     parser.add_argument("--metrics", help="results/metrics.csv (every figure but activation)")
     parser.add_argument("--settings-json", required=True, help="model, methods and classes (JSON)")
-    parser.add_argument("--activations", nargs="+", help="{method}_activation.npz files (activation only)")
+    parser.add_argument("--activations", nargs="+", help="evaluations' _activation.npz files (activation only)")
     parser.add_argument("--out-pdf", required=True)
     parser.add_argument("--out-png", required=True)
     args = parser.parse_args(argv)

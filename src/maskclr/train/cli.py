@@ -45,6 +45,9 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m maskclr.train", description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="preprocessed HDF5 (results/data/...)")
     parser.add_argument("--stage", choices=("stage1", "stage2"), required=True)
+    parser.add_argument("--dataset", required=True, help="the dataset's name (recorded, with the split and method)")
+    parser.add_argument("--split", required=True, help="the evaluation protocol the data is split by")
+    parser.add_argument("--method", required=True, help="the method's name: stage1 for stage 1, else a stage-2 method")
     parser.add_argument("--backbone", required=True)
     parser.add_argument("--backbone-json", required=True, help="backbone size arguments")
     parser.add_argument("--schedule-json", required=True, help="optimisation settings (Schedule)")
@@ -68,7 +71,23 @@ def parse_args(argv):
         default=5,
         help="stop this long before the budget ends (at most half the budget)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if (args.stage == "stage1") != (args.method == "stage1"):
+        parser.error(f"--method {args.method}: stage1 names stage 1 and only stage 1 (--stage {args.stage})")
+    return args
+
+
+def identity(args, schedule):
+    """What the model is, as results/metrics.csv names it: recorded in model.pt and metrics.json
+    (the evaluation copies it from model.pt), so that no reader has to parse paths."""
+    return {
+        "dataset": args.dataset,
+        "split": args.split,
+        "backbone": args.backbone,
+        "method": args.method,
+        "stage": args.stage,
+        "seed": schedule.seed,
+    }
 
 
 def fingerprint(args):
@@ -336,22 +355,27 @@ def main(argv=None):
         if rank == 0:
             checkpoint.save(
                 args.out_model,
-                {"arch": arch, "method": asdict(method), **training_state(model, optimiser, scheduler, epochs.stop)},
+                {
+                    "arch": arch,
+                    "identity": identity(args, schedule),
+                    "method": asdict(method),
+                    **training_state(model, optimiser, scheduler, epochs.stop),
+                },
             )
-            write_json(args.out_metrics, metrics(args, arch, method, history, world, device))
+            write_json(args.out_metrics, metrics(args, schedule, arch, method, history, world, device))
             state_path.unlink(missing_ok=True)
     distributed.teardown()
 
 
-def metrics(args, arch, method, history, world, device):
-    """Best and last test top-1, per-epoch history, time and throughput, the config used."""
+def metrics(args, schedule, arch, method, history, world, device):
+    """The model's identity, best and last test top-1, per-epoch history, time and throughput,
+    the config used."""
     top1 = [row["test_top1"] for row in history]
     best = int(np.argmax(top1)) if top1 else None
     seconds = sum(row["seconds"] for row in history)
     samples = sum(row["samples_per_s"] * row["seconds"] for row in history)
     return {
-        "stage": args.stage,
-        "backbone": args.backbone,
+        **identity(args, schedule),
         "data": args.data,
         "best_top1": top1[best] if top1 else None,
         "best_epoch": history[best]["epoch"] if top1 else None,
