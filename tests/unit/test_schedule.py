@@ -1,11 +1,11 @@
-"""The per-epoch learning-rate factor (maskclr.train.cli.lr_factor) of both schedules."""
+"""The per-epoch learning-rate factor (maskclr.train.build.lr_factor) of both schedules."""
 
 import math
 
 import pytest
 
 from maskclr.errors import InputError
-from maskclr.train.cli import lr_factor
+from maskclr.train.build import lr_factor
 from maskclr.train.settings import Schedule
 
 
