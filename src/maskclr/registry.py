@@ -30,8 +30,8 @@ def import_class(spec, what):
         found = getattr(importlib.import_module(module), name)
     except ImportError as err:
         raise InputError(
-            f"{what}: cannot import module '{module}' ({err}): a module of yours must lie in the working "
-            "directory or a folder on PYTHONPATH, and the job's environment must have what it imports"
+            f"{what}: cannot import module '{module}' ({err}): the job's environment must have what it "
+            "imports (envs/*.yaml), and a module of yours must lie in the working directory or a folder on PYTHONPATH"
         ) from err
     except AttributeError:
         raise InputError(f"{what}: module '{module}' has no class '{name}'") from None
