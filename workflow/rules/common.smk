@@ -94,7 +94,10 @@ def check_names():
         for key in ("backbones", "methods"):
             check_known(f"experiments[{i}].{key}", experiment[key], config[key], key)
     check_known(
-        "train.pretrained", list(config["train"]["pretrained"]), config["backbones"], "backbones"
+        "train.pretrained",
+        list(config["train"]["pretrained"]),
+        config["backbones"],
+        "backbones",
     )
     check_known(
         "paper.dataset", [config["paper"]["dataset"]], config["datasets"], "datasets"
@@ -173,12 +176,16 @@ CLASS_SPEC = re.compile(r"[\w.]+:\w+")
 
 def module_file(dotted):
     """The source file of module ``dotted`` where a job finds it: the package's src/, the working
-    directory (jobs run `python -m` there), then PYTHONPATH; None when it is in none of them."""
+    directory (jobs run `python -m` there), then PYTHONPATH; None when it is in none of them.
+    """
     roots = [REPO / "src", Path.cwd()]
     roots += [Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     relative = Path(*dotted.split("."))
     for root in roots:
-        for path in (root / relative / "__init__.py", (root / relative).with_suffix(".py")):
+        for path in (
+            root / relative / "__init__.py",
+            (root / relative).with_suffix(".py"),
+        ):
             if path.is_file():
                 return path
     return None
@@ -211,7 +218,8 @@ def module_dict(dotted, name):
 
 def constructor_arguments(dotted, cls):
     """The arguments of ``cls.__init__`` in module ``dotted`` but self; None when it takes **kwargs,
-    or when the module's file, the class or its own ``__init__`` is not found (unchecked)."""
+    or when the module's file, the class or its own ``__init__`` is not found (unchecked).
+    """
     tree = module_tree(dotted)
     found = [
         node
