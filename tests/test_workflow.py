@@ -327,7 +327,8 @@ def test_a_user_backbone_outside_the_package_trains(tmp_path):
     assert (workdir / targets[1]).exists()  # evaluate rebuilt the model from its record
     module = workdir / "my_backbones.py"
     module.write_text(module.read_text() + "\n# an edit\n")
-    result = snakemake(workdir, "-n", "--quiet", "rules", *targets)
+    result = snakemake(workdir, *targets, "-n", "--quiet", "rules")  # --quiet would take the targets
+    assert result.returncode == 0, result.stdout + result.stderr
     rows = [line.split() for line in result.stdout.splitlines()]
     planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
     assert planned == {"train_stage1": 1, "train_stage2": 1, "evaluate": 1}  # its code is an input
