@@ -21,7 +21,7 @@ import torch
 import yaml
 
 from maskclr.plan.cost import MASKCLR, STAGE1, count_flops, make_step, matmul_flops_per_s, seconds_per_step
-from maskclr.train.cli import build_model
+from maskclr.train.build import build_model
 
 CPU = torch.device("cpu")
 

@@ -81,7 +81,7 @@ from maskclr.plan.cost import (
 from maskclr.poses.base import build_estimator
 from maskclr.poses.detector import PersonDetector, build_detector
 from maskclr.poses.extract import ESTIMATORS
-from maskclr.train.cli import OUT_OF_TIME
+from maskclr.train.fit import OUT_OF_TIME
 from maskclr.train.loop import Pathways, step_losses
 
 REPO = Path(__file__).resolve().parents[1]

@@ -221,7 +221,22 @@ def test_rulegraph_in_readme_is_current():
         (lambda c: c["preprocess"].update(n_frames="many"), "'many' is not of type 'integer'"),
         (lambda c: c["preprocess"].update(score_channel="coco"), "'coco' is not one of ['motionbert', 'aligned']"),
         (lambda c: c["datasets"]["synth"].update(splits=["xset"]), "'xset' is not one of ['xsub', 'xview']"),
-        (lambda c: c["experiments"][0].update(backbones=["resnet"]), "'resnet' is not one of"),
+        (
+            lambda c: c["experiments"][0].update(backbones=["resnet"]),
+            "experiments[0].backbones: ['resnet'] not configured in backbones",
+        ),
+        (
+            lambda c: c["backbones"].update(resnet={"depth": 18}),
+            "backbones.resnet: not a built-in backbone (dstformer, sttformer, transformer): name its class",
+        ),
+        (
+            lambda c: c["backbones"].update(mine={"class": "my_models/mine.py"}),
+            "'my_models/mine.py' does not match",
+        ),
+        (
+            lambda c: c["train"].update(pretrained={"resnet": "weights.bin"}),
+            "train.pretrained: ['resnet'] not configured in backbones",
+        ),
         (lambda c: c["methods"]["maskclr"].update(masking="all"), "'all' is not one of ['none', 'agpm', 'random']"),
         (
             lambda c: c["datasets"].update(
@@ -283,6 +298,43 @@ def test_missing_pretrained_checkpoint_is_named(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode != 0 and "Missing input files for rule train_stage1" in output
     assert "checkpoints/MB_release.bin" in output
+
+
+def user_backbone_workdir(tmp_path, sizes):
+    """A working directory holding a backbone module of the user's own (tests/user_modules) and a
+    tiny config that trains only it: stage 1 and one stage-2 method, on one tier."""
+    shutil.copy(REPO / "tests" / "user_modules" / "my_backbones.py", tmp_path)
+    config = tiny_config()
+    config["backbones"] = {"tokens": {"class": "my_backbones:TokenMLP", **sizes}}
+    config["datasets"]["synth"]["estimators"] = {"mq": config["datasets"]["synth"]["estimators"]["mq"]}
+    config["datasets"]["synth"]["shards"] = 1
+    config["experiments"] = [{"dataset": "synth", "splits": ["xsub"], "backbones": ["tokens"], "methods": ["maskclr"]}]
+    config["paper"].update(backbone="tokens")
+    return workdir_with(tmp_path, config)
+
+
+def test_a_user_backbone_outside_the_package_trains(tmp_path):
+    workdir = user_backbone_workdir(tmp_path, {"dim": 8})
+    targets = ["results/models/synth/xsub/tokens/maskclr/metrics.json", "results/eval/synth/xsub/tokens/maskclr.csv"]
+    result = snakemake(workdir, "--cores", "2", *targets)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((workdir / targets[0]).read_text())
+    assert metrics["config"]["arch"]["class"] == "my_backbones:TokenMLP" and metrics["history"][0]["epoch"] == 1
+    assert (workdir / targets[1]).exists()  # evaluate rebuilt the model from its record
+    module = workdir / "my_backbones.py"
+    module.write_text(module.read_text() + "\n# an edit\n")
+    result = snakemake(workdir, *targets, "-n", "--quiet", "rules")  # --quiet would take the targets
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
+    assert planned == {"train_stage1": 1, "train_stage2": 1, "evaluate": 1}  # its code is an input
+
+
+def test_a_user_backbones_sizes_are_checked_from_its_source(tmp_path):
+    result = snakemake(user_backbone_workdir(tmp_path, {"dim": 8, "depht": 2}), "-n")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "backbones.tokens: ['depht'] not configured in the arguments of TokenMLP" in output, output[-2000:]
 
 
 def test_tables_and_figures_are_built(finished_run):

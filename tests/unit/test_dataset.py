@@ -103,6 +103,30 @@ def test_dataset_shapes_and_ranges(h5_file):
     assert np.abs(first[..., :2]).max() <= 1.0
 
 
+def test_worker_loaders_draw_the_same_batches_as_the_training_process(h5_file):
+    """Persistent workers (the GPU's loaders) see each epoch's set_epoch: their batches equal
+    those drawn in the training process (the CPU's), epoch by epoch."""
+    import torch
+
+    from maskclr.train.loaders import data_loaders
+
+    out, _ = h5_file
+
+    def batches(workers):
+        train = SkeletonDataset(out, "train", seed=3)
+        sampler, loader, _ = data_loaders(train, SkeletonDataset(out, "test"), 2, 1, 0, 3, workers=workers)
+        drawn = []
+        for epoch in range(2):
+            sampler.set_epoch(epoch)
+            train.set_epoch(epoch)
+            drawn += [x for x, _ in loader]
+        return torch.stack(drawn)
+
+    in_process = batches(0)
+    assert not torch.equal(in_process[:2], in_process[2:])  # the epochs differ
+    assert torch.equal(batches(2), in_process)
+
+
 def test_dataset_bad_file(tmp_path):
     from maskclr.errors import InputError
 

@@ -1,4 +1,4 @@
-"""The per-epoch learning-rate factor (maskclr.train.cli.lr_factor) of both schedules."""
+"""The per-epoch learning-rate factor (maskclr.train.build.lr_factor) of both schedules."""
 
 import math
 from dataclasses import replace
@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from maskclr.errors import InputError
-from maskclr.train.cli import lr_factor
+from maskclr.train.build import lr_factor
 from maskclr.train.settings import Schedule
 
 

@@ -74,7 +74,7 @@ def data(tmp_path_factory):
     return out
 
 
-def train_args(data, folder, stage="stage1", method=None, schedule=None, backbone=None, init=None):
+def train_args(data, folder, stage="stage1", method=None, schedule=None, backbone=None, init=None, pretrained=None):
     folder = Path(folder)
     args = [
         "--data",
@@ -101,7 +101,7 @@ def train_args(data, folder, stage="stage1", method=None, schedule=None, backbon
         folder / "metrics.json",
     ]
     args += ["--method-json", json.dumps(method)] if method else []
-    return args + (["--init", init] if init else [])
+    return args + (["--init", init] if init else []) + (["--pretrained", pretrained] if pretrained else [])
 
 
 def train(*args, **kwargs):
@@ -310,6 +310,31 @@ def test_unknown_backbone(data, tmp_path):
     args[args.index("transformer")] = "resnet"
     result = run_module("maskclr.train", *args)
     assert result.returncode == 2 and "unknown backbone 'resnet'" in result.stderr
+
+
+def test_a_user_backbone_trains_and_its_model_rebuilds(data, tmp_path, monkeypatch):
+    """A backbone class outside the package, importable from the job's working directory."""
+    from maskclr.evaluate.run import load_model
+
+    user_modules = REPO / "tests" / "user_modules"
+    args = [str(a) for a in train_args(data, tmp_path, backbone={"class": "my_backbones:TokenMLP", "dim": 8})]
+    args[args.index("transformer")] = "tokens"
+    result = run_module("maskclr.train", *args, cwd=user_modules)
+    assert result.returncode == 0, result.stderr
+    monkeypatch.syspath_prepend(str(user_modules))
+    model, arch, _ = load_model(tmp_path / "model.pt", threads=1, device="cpu")
+    assert arch["class"] == "my_backbones:TokenMLP" and arch["sizes"] == {"dim": 8}
+    assert type(model.backbone).__name__ == "TokenMLP"
+    result = run_module("maskclr.train", *args)  # elsewhere the module is not found, and named
+    assert result.returncode == 2 and "backbone 'tokens': cannot import module 'my_backbones'" in result.stderr
+
+
+def test_pretrained_weights_need_the_backbones_own_adapter(data, tmp_path):
+    result = train(data, tmp_path, pretrained=tmp_path / "weights.bin")
+    assert result.returncode == 2
+    assert "backbone 'transformer' (Transformer) has no checkpoint adapter: define load_pretrained(path)" in (
+        result.stderr
+    )
 
 
 def test_hdf5_of_the_wrong_shape(tmp_path):

@@ -94,6 +94,12 @@ def check_names():
         for key in ("backbones", "methods"):
             check_known(f"experiments[{i}].{key}", experiment[key], config[key], key)
     check_known(
+        "train.pretrained",
+        list(config["train"]["pretrained"]),
+        config["backbones"],
+        "backbones",
+    )
+    check_known(
         "paper.dataset", [config["paper"]["dataset"]], config["datasets"], "datasets"
     )
     downloads = config.get("downloads", {})
@@ -164,15 +170,40 @@ def check_paper():
         )
 
 
+# A class named "module:Class" (maskclr.registry): backbones.<name>.class, an estimator's type.
+CLASS_SPEC = re.compile(r"[\w.]+:\w+")
+
+
+def module_file(dotted):
+    """The source file of module ``dotted`` where a job finds it: the package's src/, the working
+    directory (jobs run `python -m` there), then PYTHONPATH; None when it is in none of them.
+    """
+    roots = [REPO / "src", Path.cwd()]
+    roots += [Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    relative = Path(*dotted.split("."))
+    for root in roots:
+        for path in (
+            root / relative / "__init__.py",
+            (root / relative).with_suffix(".py"),
+        ):
+            if path.is_file():
+                return path
+    return None
+
+
 @functools.cache
 def module_tree(dotted):
-    """The parsed source of a package module (dotted name). The config is checked against the
-    package's registries and signatures without importing them: that would import torch here.
+    """The parsed source of a module (dotted name), or None when its file is not found. The config
+    is checked against the registries and signatures without importing them: that would import
+    torch here, and a user's module may need what only the job's environment has.
     """
-    path = REPO / "src" / Path(*dotted.split("."))
-    return ast.parse(
-        (path / "__init__.py" if path.is_dir() else path.with_suffix(".py")).read_text()
-    )
+    path = module_file(dotted)
+    if path is None:
+        return None
+    try:
+        return ast.parse(path.read_text(), str(path))
+    except SyntaxError as err:
+        raise config_error(f"{path}: line {err.lineno}: {err.msg}") from None
 
 
 def module_dict(dotted, name):
@@ -186,39 +217,64 @@ def module_dict(dotted, name):
 
 
 def constructor_arguments(dotted, cls):
-    """The arguments of ``cls.__init__`` in module ``dotted`` but self; None when it takes **kwargs."""
-    (init,) = [
+    """The arguments of ``cls.__init__`` in module ``dotted`` but self; None when it takes **kwargs,
+    or when the module's file, the class or its own ``__init__`` is not found (unchecked).
+    """
+    tree = module_tree(dotted)
+    found = [
         node
-        for c in module_tree(dotted).body
+        for c in (tree.body if tree else [])
         if isinstance(c, ast.ClassDef) and c.name == cls
         for node in c.body
         if isinstance(node, ast.FunctionDef) and node.name == "__init__"
     ]
-    args = init.args
+    if len(found) != 1:
+        return None
+    args = found[0].args
     named = (args.posonlyargs + args.args)[1:] + args.kwonlyargs
     return None if args.kwarg else [a.arg for a in named]
 
 
+BUILTIN_BACKBONES = ast.literal_eval(module_dict("maskclr.models", "BACKBONES"))
+
+
+def backbone_class(name):
+    """The "module:Class" of backbone ``name``: its entry's ``class``, else the built-in one."""
+    spec = config["backbones"][name].get("class") or BUILTIN_BACKBONES.get(name)
+    if spec is None:
+        raise config_error(
+            f"backbones.{name}: not a built-in backbone ({', '.join(BUILTIN_BACKBONES)}): "
+            "name its class, e.g. class: 'my_models.mynet:MyNet' (a module in the working directory or on PYTHONPATH)"
+        )
+    return spec
+
+
+def class_code(spec):
+    """The source file of the class "module:Class", where found: an input of the jobs using it."""
+    path = module_file(spec.split(":")[0])
+    return [os.path.relpath(path)] if path else []
+
+
 def check_registries():
-    """Backbone sizes are arguments of the backbone's constructor, estimator types are registered."""
-    backbones = ast.literal_eval(module_dict("maskclr.models", "BACKBONES"))
-    for name, sizes in config["backbones"].items():
-        dotted, cls = backbones[name]
+    """Backbone sizes are arguments of the backbone's constructor (when its source is found),
+    estimator types are registered or name a class ("module:Class")."""
+    for name, entry in config["backbones"].items():
+        dotted, cls = backbone_class(name).split(":")
         allowed = constructor_arguments(dotted, cls)
+        sizes = [key for key in entry if key != "class"]
         if allowed is not None:
-            check_known(
-                f"backbones.{name}", list(sizes), allowed, f"the arguments of {cls}"
-            )
+            check_known(f"backbones.{name}", sizes, allowed, f"the arguments of {cls}")
     registry = module_dict("maskclr.poses.extract", "ESTIMATORS")
     types = [key.value for key in registry.keys] + ["release"]
     for name in DATASETS:
         for tier, spec in config["datasets"][name]["estimators"].items():
-            check_known(
-                f"datasets.{name}.estimators.{tier}.type",
-                [spec["type"]],
-                types,
-                "maskclr.poses.extract.ESTIMATORS (or release)",
-            )
+            if not CLASS_SPEC.fullmatch(spec["type"]):
+                check_known(
+                    f"datasets.{name}.estimators.{tier}.type",
+                    [spec["type"]],
+                    types,
+                    "maskclr.poses.extract.ESTIMATORS (or release, or 'module:Class')",
+                )
 
 
 check_values()
@@ -399,7 +455,7 @@ def estimator_json(wildcards):
 
 # The modules each estimator type imports beyond the shared extraction code (which always
 # imports the simulated estimator): editing one adapter reruns only its tiers. A type not listed
-# (a user's own) depends on every poses module.
+# (a user's own, "module:Class") depends on every poses module and on its own module's file.
 TOPDOWN_CODE = [
     f"poses/{m}.py"
     for m in ("topdown", "vitpose", "hrnet", "heatmap_head", "detector", "weights")
@@ -420,8 +476,10 @@ def estimator_code(wildcards):
     shared = [
         f"poses/{m}.py" for m in ("base", "extract", "tracking", "video", "simulated")
     ]
-    own = ESTIMATOR_CODE.get(estimator_spec(wildcards)["type"], ["poses/*.py"])
-    return src_files(*shared, *own, "data/pyskl.py", "data/joints.py")
+    kind = estimator_spec(wildcards)["type"]
+    own = ESTIMATOR_CODE.get(kind, ["poses/*.py"])
+    code = src_files(*shared, *own, "registry.py", "data/pyskl.py", "data/joints.py")
+    return code + (class_code(kind) if CLASS_SPEC.fullmatch(kind) else [])
 
 
 def estimator_env(wildcards):
@@ -517,9 +575,9 @@ def train_code(wildcards):
         "models/__init__.py",
         "models/base.py",
         "models/attention.py",
+        "models/loading.py",  # checkpoints, and the backbones' own pretrained-checkpoint adapters
+        "registry.py",
     )
-    # DSTFormer loads MotionBERT checkpoints through models/loading.py
-    own = ["models/loading.py"] if wildcards.backbone == "dstformer" else []
     return src_files(
         *shared,
         "models/head.py",
@@ -527,9 +585,7 @@ def train_code(wildcards):
         "models/losses.py",
         "data/dataset.py",
         "data/augment.py",
-        f"models/{wildcards.backbone}.py",
-        *own,
-    )
+    ) + class_code(backbone_class(wildcards.backbone))
 
 
 def eval_code(wildcards):

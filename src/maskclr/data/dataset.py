@@ -20,7 +20,9 @@ class SkeletonDataset(Dataset):
     Items are ``(x, label)`` with x float32 tensor (P, T, 17, 3), P = 2 (or 1: ``max_persons``). Training items get
     ``random_move`` and ``crop_scale`` with ratio ~ U(1, 3); test items get ``crop_scale`` with
     ratio 2. The whole part is read into memory once. Augmentation randomness comes from
-    ``(seed, epoch, index)``: call ``set_epoch`` each epoch for fresh draws.
+    ``(seed, epoch, index)``: call ``set_epoch`` each epoch for fresh draws. The epoch lives in
+    shared memory, so that the DataLoader's persistent worker processes (which hold copies of
+    the dataset made when they started) see it change; the draws do not depend on the workers.
 
     A native 3D file (attribute ``pipeline`` = ``native3d``) gives x (2, n_frames, 25, 3) in
     metres: training items are cropped, resized and rotated (``native3d.augment``, with the
@@ -33,7 +35,8 @@ class SkeletonDataset(Dataset):
         train = part == "train"
         self.random_move = train if random_move is None else random_move
         self.scale_range = tuple(scale_range or (TRAIN_SCALE if train else TEST_SCALE))
-        self.seed, self.epoch = seed, 0
+        self.seed = seed
+        self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
         try:
             with h5py.File(path, "r") as h5:
                 self.x = h5[part]["x"][()]
@@ -60,8 +63,12 @@ class SkeletonDataset(Dataset):
     def __len__(self):
         return len(self.labels)
 
+    @property
+    def epoch(self):
+        return int(self._epoch)
+
     def set_epoch(self, epoch):
-        self.epoch = epoch
+        self._epoch.fill_(epoch)
 
     def __getitem__(self, index):
         rng = np.random.default_rng((self.seed, self.epoch, index))

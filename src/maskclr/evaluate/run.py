@@ -45,7 +45,7 @@ from maskclr.models.loading import load_strict
 from maskclr.robustness.perturbations import add_noise, mask_frames, occlude_part, occlude_random_joints
 from maskclr.settings import json_object
 from maskclr.train import checkpoint
-from maskclr.train.cli import build_model
+from maskclr.train.build import build_model
 from maskclr.train.distributed import DEVICES, pick_device
 
 

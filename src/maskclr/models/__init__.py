@@ -1,6 +1,5 @@
 """Backbones, the action head and the ``ActionModel`` that joins them with the mask token."""
 
-import importlib
 from dataclasses import dataclass
 
 import torch
@@ -8,22 +7,28 @@ import torch.nn as nn
 
 from maskclr.errors import InputError
 from maskclr.models.head import ActionHead
+from maskclr.registry import import_class
 
-# name → (module, class): each architecture stays in its own module, imported when used.
+# name → "module:Class": each architecture stays in its own module, imported when used. A config
+# entry backbones.<name> with a ``class`` key adds one without editing this (maskclr.registry).
 BACKBONES = {
-    "dstformer": ("maskclr.models.dstformer", "DSTFormer"),
-    "sttformer": ("maskclr.models.sttformer", "STTFormer"),
-    "transformer": ("maskclr.models.transformer", "Transformer"),
+    "dstformer": "maskclr.models.dstformer:DSTFormer",
+    "sttformer": "maskclr.models.sttformer:STTFormer",
+    "transformer": "maskclr.models.transformer:Transformer",
 }
 
 
-def build_backbone(name, **sizes):
-    """The backbone ``name`` (dstformer, sttformer, transformer) built with ``sizes``."""
-    if name not in BACKBONES:
-        raise InputError(f"unknown backbone '{name}' (known: {', '.join(sorted(BACKBONES))})")
-    module, cls = BACKBONES[name]
+def build_backbone(name, spec=None, **sizes):
+    """The backbone ``name`` built with ``sizes``: the class ``spec`` ("module:Class") names, or
+    for a built-in name (dstformer, sttformer, transformer) without one, its own class."""
+    if spec is None and name not in BACKBONES:
+        raise InputError(
+            f"unknown backbone '{name}' (known: {', '.join(sorted(BACKBONES))}; "
+            "or name your own class: backbones.<name>.class 'module:Class')"
+        )
+    cls = import_class(spec or BACKBONES[name], f"backbone '{name}'")
     try:
-        return getattr(importlib.import_module(module), cls)(**sizes)
+        return cls(**sizes)
     except TypeError as err:
         raise InputError(f"backbone '{name}': bad size arguments: {err}") from err
 

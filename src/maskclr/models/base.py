@@ -5,6 +5,13 @@ A backbone maps one person-sequence batch (B, T, J, C_in) (B = N·M) to a repres
 temporal patches × joints for the vanilla transformer. AGPM masks and joint activations live on
 that grid. The learnable mask token is owned by the ``ActionModel`` (so that a foreign backbone
 checkpoint loads strictly) and passed in.
+
+A backbone of your own (``backbones.<name>.class: "module:Class"`` in the config, see
+``maskclr.registry``) implements this interface; its constructor's keyword arguments are the
+entry's other keys. It may define ``load_pretrained(path)``, which loads a published checkpoint
+into it (``train.pretrained.<name>``, stage 1): the trainer calls it and knows no checkpoint format
+itself (``DSTFormer.load_pretrained`` reads MotionBERT's). Without it, a pretrained checkpoint is
+refused.
 """
 
 import torch.nn as nn

@@ -125,6 +125,10 @@ class DSTFormer(Backbone):
         """MotionBERT's pose-regression output (B, T, J, dim_out)."""
         return self.head(self.get_representation(x))
 
+    def load_pretrained(self, path):
+        """The backbone's checkpoint adapter (``maskclr.models.base``): a MotionBERT checkpoint."""
+        load_motionbert(self, path)
+
 
 def motionbert_state_dict(checkpoint, path):
     """Adapt a MotionBERT checkpoint to ``DSTFormer`` names: pick ``model_pos`` or ``model``,

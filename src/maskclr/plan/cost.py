@@ -13,7 +13,7 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from maskclr.train.cli import build_model
+from maskclr.train.build import build_model
 from maskclr.train.loop import Pathways, step_losses
 from maskclr.train.settings import CROSS_ENTROPY, Method
 

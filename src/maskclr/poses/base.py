@@ -3,8 +3,9 @@
 An estimator turns one *source item* into PYSKL arrays. A source item is a dict with at least
 ``frame_dir`` and ``label``; what else it holds depends on the dataset: a ``video`` path for real
 videos, or the ground-truth ``keypoint``/``keypoint_score``/``img_shape`` of a synthetic scene.
-To add an estimator, subclass ``PoseEstimator``, register it in ``maskclr.poses.extract.ESTIMATORS``, name its
-``type`` in the config's estimator entry; the remaining keys of the entry are its arguments.
+To add an estimator, subclass ``PoseEstimator`` in a module of yours and name it in the config's
+estimator entry as ``type: "module:Class"`` (see ``maskclr.registry``; or register a name in
+``maskclr.poses.extract.ESTIMATORS``); the remaining keys of the entry are its arguments.
 
 For a real estimator on videos, subclass ``VideoPoseEstimator`` and write only ``frame_poses``
 (one RGB frame -> the poses found in it, in image pixels): decoding, ``img_shape``, the NTU
@@ -14,13 +15,13 @@ and the PYSKL arrays come with it. The adapters ``topdown.ViTPoseEstimator``,
 heavy packages inside the adapter so that the extraction entry point imports without them.
 """
 
-import importlib
 import itertools
 from abc import ABC, abstractmethod
 
 from maskclr.errors import InputError
 from maskclr.poses.tracking import max_persons, track_poses
 from maskclr.poses.video import read_frames
+from maskclr.registry import import_class, is_class_spec
 from maskclr.settings import json_object
 
 
@@ -63,18 +64,11 @@ class VideoPoseEstimator(PoseEstimator):
 def lazy_class(path):
     """A constructor for ``"module:Class"`` that imports the module only when called, so that a
     registry can list adapters whose packages (torch, openpifpaf, ...) this environment lacks."""
-    module, name = path.split(":")
 
     def build(**arguments):
-        try:
-            adapter = getattr(importlib.import_module(module), name)
-        except ImportError as err:
-            raise InputError(
-                f"estimator {name}: cannot import {module} ({err}); run it in its pinned environment (envs/*.yaml)"
-            ) from err
-        return adapter(**arguments)
+        return import_class(path, f"estimator '{path}'")(**arguments)
 
-    build.__qualname__ = build.__name__ = name
+    build.__qualname__ = build.__name__ = path.split(":")[-1]
     return build
 
 
@@ -84,12 +78,15 @@ def parse_estimator_json(text):
 
 
 def build_estimator(spec, registry):
-    """Instantiate ``registry[spec["type"]](**rest of spec)`` with a clear error for bad specs."""
+    """Instantiate the estimator ``spec["type"]`` names (a key of ``registry``, or a class of yours as
+    ``"module:Class"``, see ``maskclr.registry``) with the rest of the spec as its arguments."""
     spec = dict(spec)
     kind = spec.pop("type", None)
-    if kind not in registry:
-        raise InputError(f"estimator spec: key 'type': expected one of {sorted(registry)}, got {kind!r}")
+    if kind not in registry and not is_class_spec(kind):
+        raise InputError(
+            f"estimator spec: key 'type': expected one of {sorted(registry)} or 'module:Class', got {kind!r}"
+        )
     try:
-        return registry[kind](**spec)
+        return (registry.get(kind) or lazy_class(kind))(**spec)
     except TypeError as err:
         raise InputError(f"estimator spec for type '{kind}': {err}") from err

@@ -1,0 +1,83 @@
+"""Model and optimiser construction from an architecture record, shared by training, evaluation
+and prediction (which rebuild a model.pt's model from the record it holds)."""
+
+import json
+import math
+
+import torch
+
+from maskclr.errors import InputError
+from maskclr.models import ActionModel, build_backbone
+
+
+def parse_sizes(text):
+    """``--backbone-json``: the config's backbones.<name> entry, a JSON object."""
+    try:
+        sizes = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"--backbone-json: not valid JSON: {err}") from err
+    if not isinstance(sizes, dict):
+        raise InputError(f"--backbone-json: expected a JSON object of size arguments, got {type(sizes).__name__}")
+    return sizes
+
+
+def architecture(args, num_classes, persons, schedule):
+    """What a model.pt is: backbone and sizes, classes, head size and the persons per sample it
+    was trained on (``preprocess.max_persons``), so that predict feeds it the same layout. A backbone
+    configured by its class (``class: "module:Class"``) records it, so evaluate and predict rebuild it."""
+    sizes = parse_sizes(args.backbone_json)
+    spec = sizes.pop("class", None)
+    return {
+        "backbone": args.backbone,
+        **({"class": spec} if spec else {}),
+        "sizes": sizes,
+        "num_classes": num_classes,
+        "persons": persons,
+        "head_hidden": schedule.head_hidden,
+        "head_dropout": schedule.head_dropout,
+    }
+
+
+def build_model(arch):
+    """The ActionModel an architecture record (``architecture``) describes, freshly initialised."""
+    backbone = build_backbone(arch["backbone"], arch.get("class"), **arch["sizes"])
+    return ActionModel(backbone, arch["num_classes"], hidden=arch["head_hidden"], dropout=arch["head_dropout"])
+
+
+def build_optimiser(model, schedule):
+    """AdamW, backbone (with mask token) at lr_backbone, head at lr_head, and the per-epoch
+    learning-rate schedule (``lr_factor``), which runs on across both stages."""
+    head = list(model.head.parameters())
+    head_ids = {id(p) for p in head}
+    rest = [p for p in model.parameters() if id(p) not in head_ids]
+    optimiser = torch.optim.AdamW(
+        [{"params": rest, "lr": schedule.lr_backbone}, {"params": head, "lr": schedule.lr_head}],
+        weight_decay=schedule.weight_decay,
+    )
+    return optimiser, torch.optim.lr_scheduler.LambdaLR(optimiser, lambda epoch: lr_factor(schedule, epoch))
+
+
+def lr_factor(schedule, epoch):
+    """Learning-rate factor of ``epoch`` (0-based, counted over stage 1 then stage 2).
+
+    ``exponential`` (the paper): ×lr_decay per epoch. ``cosine``: half a cosine from 1 to 0 over
+    both stages' epochs. Either is multiplied, during the first ``warmup_epochs`` epochs, by a
+    linear warm-up 1/(w+1), 2/(w+1), …, w/(w+1).
+    """
+    warmup = min(1.0, (epoch + 1) / (schedule.warmup_epochs + 1))
+    if schedule.lr_schedule == "exponential":
+        return warmup * schedule.lr_decay**epoch
+    total = schedule.epochs_stage1 + schedule.epochs_stage2
+    return warmup * 0.5 * (1.0 + math.cos(math.pi * min(epoch, total) / total))
+
+
+def load_pretrained(backbone, path, name):
+    """Start ``backbone`` (stage 1) from a published checkpoint through its own adapter, the
+    optional ``load_pretrained(path)`` of its class (DSTFormer's reads MotionBERT's)."""
+    adapter = getattr(backbone, "load_pretrained", None)
+    if adapter is None:
+        raise InputError(
+            f"--pretrained {path}: backbone '{name}' ({type(backbone).__name__}) has no checkpoint adapter: "
+            f"define load_pretrained(path) on its class, or remove train.pretrained.{name} from the config"
+        )
+    adapter(path)

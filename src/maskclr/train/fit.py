@@ -1,0 +1,203 @@
+"""The fit of one training stage: epochs from where the state left off, a checkpoint per epoch,
+the time budget, and resuming from the work directory's state (see ``maskclr.train.cli``)."""
+
+import hashlib
+import os
+import signal
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from maskclr.errors import InputError
+from maskclr.fileio import brief
+from maskclr.models.loading import load_strict
+from maskclr.train import checkpoint, distributed
+from maskclr.train.loop import NonFiniteLoss, Pathways, evaluate, train_epoch
+
+OUT_OF_TIME = 3
+
+
+def fingerprint(args):
+    """What the resumable state depends on: a changed setting or input starts afresh."""
+    inputs = [p for p in (args.data, args.init, args.pretrained) if p]
+    parts = [args.stage, args.backbone, args.backbone_json, args.schedule_json, args.method_json or ""]
+    parts += [f"{p}:{os.stat(p).st_size}:{os.stat(p).st_mtime_ns}" for p in inputs]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def seed_epoch(seed, epoch, rank):
+    """Reseed torch per (seed, epoch, rank): dropout and masking never depend on a resume."""
+    torch.manual_seed(int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1)[0]))
+
+
+def training_state(model, optimiser, scheduler, epoch):
+    """What a checkpoint holds to continue training at ``epoch``."""
+    return {
+        "model": model.state_dict(),
+        "optimizer": optimiser.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "epoch": epoch,
+    }
+
+
+STATE_KEYS = ("model", "optimizer", "scheduler", "epoch")
+
+
+def restore(state, path, model, optimiser, scheduler):
+    """Load a ``training_state`` read from ``path`` back; returns the epoch to continue at.
+    The model's names and shapes are checked before anything is loaded."""
+    load_strict(model, state["model"], path, "this job's architecture")
+    try:
+        optimiser.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{path}: key 'optimizer'/'scheduler': does not fit this job: {brief(str(err), 200)}") from err
+    return state["epoch"]
+
+
+def load_init(path, arch, model, optimiser, scheduler):
+    """Start stage 2 from a stage-1 model.pt: same architecture, optimiser and scheduler state."""
+    state = checkpoint.load(path, keys=("arch", *STATE_KEYS))
+    if state["arch"] != arch:
+        raise InputError(
+            f"{path}: checkpoint of the wrong architecture: it holds {brief(state['arch'], 300)}, "
+            f"this job builds {arch}"
+        )
+    return restore(state, path, model, optimiser, scheduler)
+
+
+def resume(state_path, key, model, optimiser, scheduler):
+    """(history, epoch to continue at) from the work dir's state, or None to start afresh.
+
+    A corrupt or foreign state is moved aside with a warning rather than failing every retry
+    the same way; it is checked before anything is loaded, so the fresh model stays as built.
+    """
+    if not state_path.exists():
+        return None
+    try:
+        state = checkpoint.load(state_path, keys=("fingerprint", "history", *STATE_KEYS))
+    except InputError as err:
+        aside = state_path.with_name(state_path.name + ".corrupt")
+        os.replace(state_path, aside)
+        log(f"warning: {err}; moved aside to {aside}, training starts from the beginning")
+        return None
+    if state["fingerprint"] != key:
+        log(f"ignoring {state_path}: it belongs to other settings or inputs")
+        return None
+    log(f"resuming at epoch {state['epoch']} from {state_path}")
+    return state["history"], restore(state, state_path, model, optimiser, scheduler)
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def time_is_up(args, started, longest):
+    """Whether one more epoch (as long as the longest so far) could overrun the time budget.
+
+    The margin, for saving and exiting, is capped at half the budget: a margin longer than the
+    budget would stop every attempt after one epoch, and a short ``runtime`` (a debug partition)
+    could then never finish within the retries.
+    """
+    if not args.time_budget_min:
+        return False
+    margin = min(args.time_margin_min, args.time_budget_min / 2)
+    return time.time() - started + longest > (args.time_budget_min - margin) * 60
+
+
+def exit_on_sigterm(signum, frame):
+    """Leave through ``sys.exit``: unlike the default action, it runs the ``with`` exits, so the
+    work-dir lock is released (a retry on another host would otherwise wait for it to go stale).
+    The state is not saved mid-epoch: a resume from the last finished epoch reproduces an
+    uninterrupted run exactly."""
+    log(f"signal {signal.Signals(signum).name}: stopping; the last finished epoch's state is kept")
+    sys.exit(128 + signum)
+
+
+@dataclass
+class Run:
+    """What the epochs of one job work on; ``args`` gives the time budget and names the data in errors."""
+
+    args: object
+    model: torch.nn.Module
+    optimiser: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    method: object
+    seed: int
+    device: torch.device
+    rank: int
+    world: int
+    started: float
+
+
+def run_epochs(run, loaders, epochs, history, lock, state_path, key):
+    """Train ``epochs``, each ended by a test evaluation, a history row and the state in
+    ``state_path`` (rank 0); exits with OUT_OF_TIME when the next epoch would overrun the budget.
+    ``loaders``: (sampler, train loader, test loader). Returns the history."""
+    args, model, optimiser, scheduler = run.args, run.model, run.optimiser, run.scheduler
+    method, device, rank = run.method, run.device, run.rank
+    sampler, train_loader, test_loader = loaders
+    pathways = Pathways(model, method)
+    if run.world > 1:
+        pathways = DistributedDataParallel(pathways, find_unused_parameters=True)
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else nullcontext
+    longest = 0.0
+    for epoch in epochs:
+        tick = time.time()
+        seed_epoch(run.seed, epoch, rank)
+        sampler.set_epoch(epoch)
+        train_loader.dataset.set_epoch(epoch)
+        try:
+            stats = train_epoch(
+                pathways,
+                method,
+                train_loader,
+                optimiser,
+                device,
+                autocast,
+                on_step=getattr(lock, "refresh", lambda: None),
+            )
+        except NonFiniteLoss as err:  # stop rather than record a model trained on NaN
+            raise InputError(
+                f"{args.data}: epoch {epoch + 1}: {err}; stopping (nothing recorded; "
+                "check the inputs, --init and the learning rates)"
+            ) from None
+        lr = optimiser.param_groups[0]["lr"]
+        scheduler.step()
+        if rank == 0:
+            top1 = evaluate(model, test_loader, device, autocast)
+            row = {
+                "epoch": epoch,
+                **stats.summary(),
+                "test_top1": top1,
+                "lr_backbone": lr,
+                "seconds": stats.seconds,
+            }
+            history.append(row)
+            checkpoint.save(
+                state_path,
+                {"fingerprint": key, "history": history, **training_state(model, optimiser, scheduler, epoch + 1)},
+            )
+            log(
+                f"epoch {epoch + 1}/{epochs.stop} "
+                + " ".join(
+                    f"{k} {row[k]:.4g}"
+                    for k in ("loss", "ce_s", "ce_m", "l_sc", "l_cc", "train_top1", "test_top1", "samples_per_s")
+                    if k in row and row[k]
+                )
+            )
+        distributed.barrier()
+        longest = max(longest, time.time() - tick)
+        if epoch + 1 < epochs.stop and time_is_up(args, run.started, longest):
+            log(
+                f"time budget of {args.time_budget_min} min reached after epoch {epoch + 1}: "
+                f"state saved in {state_path}; run again to resume"
+            )
+            distributed.teardown()
+            sys.exit(OUT_OF_TIME)
+    return history
