@@ -81,7 +81,7 @@ def test_a_training_record_traces_data_code_config_and_job(audited):
     assert rec["inputs"][data] == sha256(audited / data)
     modules = {f["module"] for f in rec["code"]["files"].values()}
     assert {"maskclr/models/transformer.py", "maskclr/train/loop.py"} <= modules
-    assert "maskclr/models/dstformer.py" not in modules
+    assert "maskclr/models/sttformer.py" not in modules
     assert any('"mask_ratio": 0.5' in p and '"masking": "agpm"' in p for p in rec["config"]["params"])
     assert len(rec["config"]["sha256"]) == 64 and len(rec["code"]["sha256"]) == 64
     job = rec["job"]

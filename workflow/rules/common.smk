@@ -4,8 +4,8 @@ import ast
 import copy
 import csv
 import functools
+import hashlib
 import json
-import os
 import re
 import shlex
 from pathlib import Path
@@ -245,27 +245,22 @@ wildcard_constraints:
     shard=r"\d+",
 
 
-def src_files(*modules):
-    """Source files of the package (paths relative to src/maskclr/, globs allowed) as inputs.
-
-    Listing code as input makes a real edit rerun exactly the dependent jobs, while `touch` or a
-    fresh checkout does not (inputs are compared by checksum), unlike `script:` rules.
-    """
-    return list(_globbed(modules))
-
-
-@functools.cache  # input functions ask once per job, with few distinct module lists
-def _globbed(modules):
-    root = REPO / "src" / "maskclr"
-    found = sorted(
-        {p for m in modules + ("errors.py", "fileio.py") for p in root.glob(m)}
-    )
-    return tuple(os.path.relpath(p) for p in found)
+include: "code.smk"
 
 
 def repo_file(path):
-    """A file shipped in the repository, as an input path (works with --directory too)."""
-    return os.path.relpath(REPO / path)
+    """A file shipped in the repository, as an input path (works with --directory too).
+
+    Relative inside the working directory (a run in the repository moves with it), else
+    absolute: Snakemake compares input paths, and a path up to the repository would change
+    when the run directory is copied to another depth.
+    """
+    file = (REPO / path).resolve()
+    return (
+        str(file.relative_to(Path.cwd()))
+        if file.is_relative_to(Path.cwd())
+        else str(file)
+    )
 
 
 def dataset_cfg(wildcards):
@@ -390,33 +385,6 @@ def estimator_json(wildcards):
     return json.dumps(spec, sort_keys=True)
 
 
-# The modules each estimator type imports beyond the shared extraction code (which always
-# imports the simulated estimator): editing one adapter reruns only its tiers. A type not listed
-# (a user's own) depends on every poses module.
-TOPDOWN_CODE = [
-    f"poses/{m}.py"
-    for m in ("topdown", "vitpose", "hrnet", "heatmap_head", "detector", "weights")
-] + ["models/loading.py"]
-ESTIMATOR_CODE = {
-    "simulated": [],
-    "vitpose": TOPDOWN_CODE,
-    "hrnet": TOPDOWN_CODE,
-    "openpifpaf": [
-        "poses/openpifpaf_adapter.py",
-        "poses/weights.py",
-        "models/loading.py",
-    ],
-}
-
-
-def estimator_code(wildcards):
-    shared = [
-        f"poses/{m}.py" for m in ("base", "extract", "tracking", "video", "simulated")
-    ]
-    own = ESTIMATOR_CODE.get(estimator_spec(wildcards)["type"], ["poses/*.py"])
-    return src_files(*shared, *own, "data/pyskl.py", "data/joints.py")
-
-
 def estimator_env(wildcards):
     """Each estimator stack has its own pinned environment (envs/<type>.yaml) where one exists."""
     kind = estimator_spec(wildcards)["type"]
@@ -515,38 +483,6 @@ def train_data(wildcards):
 TRAIN_RETRIES = 0 if workflow.remote_exec else 3
 
 
-def train_code(wildcards):
-    """The trainer, the shared model code and this backbone's own module only."""
-    shared = (
-        "train/*.py",
-        "models/__init__.py",
-        "models/base.py",
-        "models/attention.py",
-    )
-    # DSTFormer loads MotionBERT checkpoints through models/loading.py
-    own = ["models/loading.py"] if wildcards.backbone == "dstformer" else []
-    return src_files(
-        *shared,
-        "models/head.py",
-        "models/masking.py",
-        "models/losses.py",
-        "data/dataset.py",
-        "data/augment.py",
-        f"models/{wildcards.backbone}.py",
-        *own,
-    )
-
-
-def eval_code(wildcards):
-    return train_code(wildcards) + src_files(
-        "evaluate/*.py",
-        "robustness/*.py",
-        "data/preprocess.py",
-        "data/pyskl.py",
-        "data/joints.py",
-    )
-
-
 def backbone_json(wildcards):
     return json.dumps(config["backbones"][wildcards.backbone], sort_keys=True)
 
@@ -597,14 +533,14 @@ FIGURES = ("fig5", "fig6", "activation", "training_curves")
 
 
 def paper_settings_json():
-    """What the tables and figures show: config.paper plus the class names of the dataset."""
-    from maskclr.data.classes import class_names
-
+    """What the tables and figures show: config.paper, the training tier and the dataset's class
+    count (the figure job names the classes: importing the package here would load numpy).
+    """
     dataset = config["paper"]["dataset"]
     settings = {
         **config["paper"],
         "train_estimator": config["train"]["estimator"],
-        "class_names": class_names(dataset, config["datasets"][dataset]["num_classes"]),
+        "num_classes": config["datasets"][dataset]["num_classes"],
     }
     return json.dumps(settings, sort_keys=True)
 

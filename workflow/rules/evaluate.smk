@@ -3,7 +3,6 @@ rule evaluate:
     input:
         unpack(eval_poses),
         model="results/models/{dataset}/{split}/{backbone}/{run}/model.pt",
-        code=eval_code,
     output:
         csv="results/eval/{dataset}/{split}/{backbone}/{run}.csv",
         activation="results/eval/{dataset}/{split}/{backbone}/{run}_activation.npz",
@@ -18,6 +17,7 @@ rule evaluate:
         # auto: the GPU if there is one (the CPU demo); the SLURM profile sets cuda: stop if none
         device="auto",
     params:
+        code=eval_code,
         poses=poses_args,
         estimator=config["train"]["estimator"],
         pre=json.dumps(config["preprocess"], sort_keys=True),
@@ -35,7 +35,6 @@ rule collect_metrics:
     input:
         evals=[f for f in eval_targets() if f.endswith(".csv")],
         metrics=[f for f in model_targets() if f.endswith("metrics.json")],
-        code=src_files("evaluate/collect.py"),
     output:
         "results/metrics.csv",
     log:
@@ -43,6 +42,7 @@ rule collect_metrics:
     conda:
         "../../envs/data.yaml"
     params:
+        code=job_code("maskclr.evaluate.collect"),
         estimator=config["train"]["estimator"],
         seed=DEFAULT_SEED,
     shell:

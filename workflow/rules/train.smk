@@ -3,7 +3,6 @@ rule train_stage1:
     input:
         data=train_data,
         pretrained=pretrained_input,
-        code=train_code,
     output:
         model="results/models/{dataset}/{split}/{backbone}/{stage1}/model.pt",
         metrics="results/models/{dataset}/{split}/{backbone}/{stage1}/metrics.json",
@@ -19,6 +18,7 @@ rule train_stage1:
         # auto: the GPU if there is one (the CPU demo); the SLURM profile sets cuda: stop if none
         device="auto",
     params:
+        code=train_code,
         backbone=backbone_json,
         schedule=schedule_json,
         method="{}",
@@ -38,7 +38,6 @@ rule train_stage2:
     input:
         data=train_data,
         init=stage1_model,
-        code=train_code,
     output:
         model="results/models/{dataset}/{split}/{backbone}/{method}/model.pt",
         metrics="results/models/{dataset}/{split}/{backbone}/{method}/metrics.json",
@@ -54,6 +53,7 @@ rule train_stage2:
         # auto: the GPU if there is one (the CPU demo); the SLURM profile sets cuda: stop if none
         device="auto",
     params:
+        code=train_code,
         backbone=backbone_json,
         schedule=schedule_json,
         method=method_json,
