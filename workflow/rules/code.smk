@@ -79,6 +79,7 @@ def job_files(entry, *imported):
     return tuple(sorted(files))
 
 
+@functools.cache  # asked per job (hundreds) for few distinct entries; files read once per parse
 def job_code(entry, *imported):
     """The ``code`` param: canonical JSON ``{CODE_KEY: {"maskclr/…/x.py": sha256}}``."""
     src = REPO / "src"
