@@ -80,9 +80,11 @@ def test_a_training_record_traces_data_code_config_and_job(audited):
     assert rec["rule"] == "train_stage2" and rec["sha256"] == sha256(audited / result)
     data = "results/data/synth/mq/xsub.h5"
     assert rec["inputs"][data] == sha256(audited / data)
-    modules = {f["module"] for f in rec["code"]["files"].values()}
-    assert {"maskclr/models/transformer.py", "maskclr/train/loop.py"} <= modules
-    assert "maskclr/models/dstformer.py" not in modules
+    code = rec["code"]["files"]  # from the job's code param, by package path
+    assert {"maskclr/models/transformer.py", "maskclr/train/loop.py"} <= set(code)
+    assert "maskclr/models/sttformer.py" not in code
+    assert code["maskclr/train/loop.py"] == sha256(REPO / "src" / "maskclr" / "train" / "loop.py")
+    assert not any("maskclr code" in p for p in rec["config"]["params"])
     assert any('"mask_ratio": 0.5' in p and '"masking": "agpm"' in p for p in rec["config"]["params"])
     assert len(rec["config"]["sha256"]) == 64 and len(rec["code"]["sha256"]) == 64
     job = rec["job"]

@@ -146,6 +146,15 @@ def test_touching_sources_reruns_nothing(finished_run, tmp_path):
     assert "Nothing to be done" in result.stdout + result.stderr, result.stdout
 
 
+def test_a_run_copied_to_another_depth_is_up_to_date(finished_run, tmp_path):
+    # Code is recorded by package path and digest, repository files by absolute path: nothing
+    # in Snakemake's records depends on where the run directory lies.
+    copy = tmp_path / "one" / "level" / "deeper" / "run"
+    shutil.copytree(finished_run, copy, symlinks=True)
+    result = snakemake(copy, "--cores", "1", "-n")
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:]
+
+
 def planned_jobs(workdir):
     """{rule: count} of what a dry run of ``workdir`` would execute."""
     result = snakemake(workdir, "-n", "--quiet", "rules")
@@ -390,6 +399,19 @@ def test_editing_one_backbone_reruns_exactly_its_models(finished_run):
     # evaluations and what reads them; nothing of the DSTFormer, no data
     assert planned["train_stage1"] == 2 and planned["train_stage2"] == 3 and planned["evaluate"] == 5
     assert not {"generate_synthetic", "extract_poses", "preprocess"} & set(planned)
+
+
+def test_editing_one_module_reruns_exactly_the_jobs_importing_it(finished_run):
+    module = REPO / "src" / "maskclr" / "poses" / "quality.py"
+    original, stat = module.read_bytes(), module.stat()
+    try:
+        module.write_bytes(original + b"\n# an edit\n")
+        planned = planned_jobs(finished_run)
+    finally:
+        module.write_bytes(original)
+        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    # only pose_quality imports it (one job per tier); `all` is the target
+    assert planned == {"pose_quality": 3, "all": 1}
 
 
 def test_one_target_builds_only_its_ancestors(tmp_path):

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from snakemake.persistence.file import FilePersistence
 
-from conftest import REPO, run_module
+from conftest import run_module
 from maskclr.audit import environment, metadata, nested, record, verify
 from maskclr.errors import InputError
 from maskclr.fileio import sha256
@@ -25,14 +25,15 @@ def test_missing_metadata_names_the_output(tmp_path):
         metadata.read("results/x.csv", tmp_path)
 
 
-def test_code_hash_names_modules_not_paths(tmp_path, monkeypatch):
-    module = REPO / "src" / "maskclr" / "errors.py"
-    monkeypatch.chdir(tmp_path)
-    relative = os.path.relpath(module)
-    assert record.code_name(relative) == record.code_name(module) == "maskclr/errors.py"
-    assert record.code_name(REPO / "README.md") is None
-    assert record.code_hash({relative: "a" * 64}) == record.code_hash({str(module): "a" * 64})
-    assert record.code_hash({relative: "a" * 64}) != record.code_hash({relative: "b" * 64})
+def test_code_is_read_from_the_code_param():
+    code = {"maskclr/errors.py": "a" * 64, "maskclr/fileio.py": "b" * 64}
+    # as Snakemake records params: the repr of each value, sorted, without names
+    recorded = sorted(repr(v) for v in ("{}", json.dumps({"maskclr code": code}, sort_keys=True), 3, '{"seed": 1}'))
+    config, files = record.split_params(recorded)
+    assert files == code and config == sorted(repr(v) for v in ("{}", 3, '{"seed": 1}'))
+    assert record.split_params(["'x'", "[1, 2]"]) == (["'x'", "[1, 2]"], {})
+    assert record.code_hash(code) == record.code_hash(dict(reversed(code.items())))
+    assert record.code_hash(code) != record.code_hash({**code, "maskclr/errors.py": "c" * 64})
 
 
 def test_stale_run_is_not_recorded():
@@ -68,15 +69,15 @@ def test_nested_call_is_made_as_the_run_was():
 
 
 def a_record(tmp_path):
-    """A record of result.csv made from data.h5 and code.py, as `record` writes it."""
-    for name in ("result.csv", "data.h5", "code.py"):
+    """A record of result.csv made from data.h5 by maskclr/code.py, as `record` writes it."""
+    (tmp_path / "maskclr").mkdir()
+    for name in ("result.csv", "data.h5", "maskclr/code.py"):
         (tmp_path / name).write_text(name)
-    inputs = {p: sha256(tmp_path / p) for p in ("data.h5", "code.py")}
     return {
         "result": "result.csv",
         "sha256": sha256(tmp_path / "result.csv"),
-        "inputs": inputs,
-        "code": {"files": {"code.py": {"module": "maskclr/code.py", "sha256": inputs["code.py"]}}},
+        "inputs": {"data.h5": sha256(tmp_path / "data.h5")},
+        "code": {"files": {"maskclr/code.py": sha256(tmp_path / "maskclr" / "code.py")}},
     }
 
 
@@ -86,7 +87,7 @@ def a_record(tmp_path):
         (None, []),
         ("result.csv", ["result changed"]),
         ("data.h5", ["input changed: data.h5"]),
-        ("code.py", ["code changed: maskclr/code.py"]),
+        ("maskclr/code.py", ["code changed: maskclr/code.py"]),
     ],
 )
 def test_file_changes_name_what_changed(tmp_path, monkeypatch, change, expected):
@@ -95,7 +96,7 @@ def test_file_changes_name_what_changed(tmp_path, monkeypatch, change, expected)
     record.file_sha256.cache_clear()
     if change:
         (tmp_path / change).write_text("edited")
-    assert verify.file_changes(rec) == expected
+    assert verify.file_changes(rec, src=tmp_path) == expected
 
 
 def test_missing_files_are_named(tmp_path, monkeypatch):
@@ -104,7 +105,12 @@ def test_missing_files_are_named(tmp_path, monkeypatch):
     record.file_sha256.cache_clear()
     (tmp_path / "result.csv").unlink()
     (tmp_path / "data.h5").unlink()
-    assert verify.file_changes(rec) == ["result missing", "input changed: data.h5 (missing)"]
+    (tmp_path / "maskclr" / "code.py").unlink()
+    assert verify.file_changes(rec, src=tmp_path) == [
+        "result missing",
+        "code changed: maskclr/code.py (missing)",
+        "input changed: data.h5 (missing)",
+    ]
 
 
 def test_verify_without_audit_dir_exits_2(tmp_path):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from conftest import make_dataset, preprocess_json, run_module
-from maskclr.data import SkeletonDataset
 from maskclr.data.augment import crop_scale, random_move
+from maskclr.data.dataset import SkeletonDataset
 
 
 def box_sample():

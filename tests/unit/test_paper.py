@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, run_module
+from maskclr.data.classes import class_names
 from maskclr.errors import InputError
 from maskclr.paper import figures, metrics, tables
 
@@ -27,7 +28,7 @@ SETTINGS = {
     "table_methods": ["baseline", "maskclr"],
     "fig5_methods": ["maskclr", "maskclr_sc", "maskclr_cc", "random_mask", "baseline"],
     "reference_dataset": {"synth": "ntu60"}, "activation_methods": ["baseline", "maskclr"],
-    "activation_classes": [0, 2, 4, 6], "class_names": [f"action {i}" for i in range(8)],
+    "activation_classes": [0, 2, 4, 6], "num_classes": 8,
 }  # fmt: skip
 
 
@@ -231,7 +232,8 @@ def test_activation(data):
     files = {m: data / f"{m}_activation.npz" for m in ("baseline", "maskclr")}
     axes = figures.activation(SETTINGS, files).get_axes()
     assert len(axes) == 2 * 4 + 1  # the grid and one shared colour bar
-    assert axes[0].get_title() == "action 0" and axes[3].get_title() == "action 6"
+    names = class_names("synth", 8)  # the figure names the classes of the settings' dataset
+    assert axes[0].get_title() == names[0] and axes[3].get_title() == names[6]
     assert all(len(ax.collections) == 2 for ax in axes[:8])  # bones and joints
 
 

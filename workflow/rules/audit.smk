@@ -11,7 +11,6 @@ rule audit:
     """Named target: rule graph, --summary, one provenance record per result, an index."""
     input:
         results=run_targets(),
-        code=src_files("audit/*.py"),
     output:
         summary="results/audit/summary.tsv",
         rulegraph="results/audit/rulegraph.mmd",
@@ -23,6 +22,7 @@ rule audit:
     conda:
         "../../envs/audit.yaml"
     params:
+        code=job_code("maskclr.audit"),
         invocation=audit_invocation_json(),
     shell:
         "python -m maskclr.audit record --invocation-json {params.invocation:q}"

@@ -4,8 +4,8 @@ import ast
 import copy
 import csv
 import functools
+import hashlib
 import json
-import os
 import re
 import shlex
 from pathlib import Path
@@ -306,22 +306,7 @@ wildcard_constraints:
     shard=r"\d+",
 
 
-def src_files(*modules):
-    """Source files of the package (paths relative to src/maskclr/, globs allowed) as inputs.
-
-    Listing code as input makes a real edit rerun exactly the dependent jobs, while `touch` or a
-    fresh checkout does not (inputs are compared by checksum), unlike `script:` rules.
-    """
-    return list(_globbed(modules))
-
-
-@functools.cache  # input functions ask once per job, with few distinct module lists
-def _globbed(modules):
-    root = REPO / "src" / "maskclr"
-    found = sorted(
-        {p for m in modules + ("errors.py", "fileio.py") for p in root.glob(m)}
-    )
-    return tuple(os.path.relpath(p) for p in found)
+include: "code.smk"
 
 
 def canonical(value):
@@ -332,8 +317,18 @@ def canonical(value):
 
 
 def repo_file(path):
-    """A file shipped in the repository, as an input path (works with --directory too)."""
-    return os.path.relpath(REPO / path)
+    """A file shipped in the repository, as an input path (works with --directory too).
+
+    Relative inside the working directory (a run in the repository moves with it), else
+    absolute: Snakemake compares input paths, and a path up to the repository would change
+    when the run directory is copied to another depth.
+    """
+    file = (REPO / path).resolve()
+    return (
+        str(file.relative_to(Path.cwd()))
+        if file.is_relative_to(Path.cwd())
+        else str(file)
+    )
 
 
 def dataset_cfg(wildcards):
@@ -453,35 +448,6 @@ def estimator_json(wildcards):
     return canonical(spec)
 
 
-# The modules each estimator type imports beyond the shared extraction code (which always
-# imports the simulated estimator): editing one adapter reruns only its tiers. A type not listed
-# (a user's own, "module:Class") depends on every poses module and on its own module's file.
-TOPDOWN_CODE = [
-    f"poses/{m}.py"
-    for m in ("topdown", "vitpose", "hrnet", "heatmap_head", "detector", "weights")
-] + ["models/loading.py"]
-ESTIMATOR_CODE = {
-    "simulated": [],
-    "vitpose": TOPDOWN_CODE,
-    "hrnet": TOPDOWN_CODE,
-    "openpifpaf": [
-        "poses/openpifpaf_adapter.py",
-        "poses/weights.py",
-        "models/loading.py",
-    ],
-}
-
-
-def estimator_code(wildcards):
-    shared = [
-        f"poses/{m}.py" for m in ("base", "extract", "tracking", "video", "simulated")
-    ]
-    kind = estimator_spec(wildcards)["type"]
-    own = ESTIMATOR_CODE.get(kind, ["poses/*.py"])
-    code = src_files(*shared, *own, "registry.py", "data/pyskl.py", "data/joints.py")
-    return code + (class_code(kind) if CLASS_SPEC.fullmatch(kind) else [])
-
-
 def estimator_env(wildcards):
     """Each estimator stack has its own pinned environment (envs/<type>.yaml) where one exists."""
     kind = estimator_spec(wildcards)["type"]
@@ -568,36 +534,6 @@ def train_data(wildcards):
 TRAIN_RETRIES = 0 if workflow.remote_exec else 3
 
 
-def train_code(wildcards):
-    """The trainer, the shared model code and this backbone's own module only."""
-    shared = (
-        "train/*.py",
-        "models/__init__.py",
-        "models/base.py",
-        "models/attention.py",
-        "models/loading.py",  # checkpoints, and the backbones' own pretrained-checkpoint adapters
-        "registry.py",
-    )
-    return src_files(
-        *shared,
-        "models/head.py",
-        "models/masking.py",
-        "models/losses.py",
-        "data/dataset.py",
-        "data/augment.py",
-    ) + class_code(backbone_class(wildcards.backbone))
-
-
-def eval_code(wildcards):
-    return train_code(wildcards) + src_files(
-        "evaluate/*.py",
-        "robustness/*.py",
-        "data/preprocess.py",
-        "data/pyskl.py",
-        "data/joints.py",
-    )
-
-
 def backbone_json(wildcards):
     return canonical(config["backbones"][wildcards.backbone])
 
@@ -672,18 +608,15 @@ def paper_keys(module):
 
 def paper_settings_json(module, artefact):
     """The settings one table or figure reads: of config.paper, the training tier and the class
-    names of the dataset; ``artefact`` may be a wildcard name (``{table}``)."""
+    count of the dataset (the figure job names the classes); ``artefact`` may be a wildcard name (``{table}``).
+    """
 
     def params(wildcards):
-        from maskclr.data.classes import class_names
-
         dataset = config["paper"]["dataset"]
         settings = {
             **config["paper"],
             "train_estimator": config["train"]["estimator"],
-            "class_names": class_names(
-                dataset, config["datasets"][dataset]["num_classes"]
-            ),
+            "num_classes": config["datasets"][dataset]["num_classes"],
         }
         keys = paper_keys(module)[artefact.format(**wildcards)]
         return canonical({key: settings[key] for key in keys if key in settings})

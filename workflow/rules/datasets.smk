@@ -21,7 +21,6 @@ rule import_release:
     the expected split sizes and class count."""
     input:
         unpack(release_inputs),
-        code=src_files("data/releases.py", "data/pyskl.py"),
     output:
         "results/poses/{pose_set}.pkl",
     log:
@@ -31,6 +30,7 @@ rule import_release:
     conda:
         "../../envs/data.yaml"
     params:
+        code=job_code("maskclr.data.releases"),
         args=release_args,
     shell:
         "python -m maskclr.data.releases {params.args:q} --release {input.release:q}"
@@ -41,7 +41,6 @@ rule list_videos:
     """The videos of a real dataset's released sequences: the source of its extracted tiers."""
     input:
         release=lambda wc: download_file(dataset_cfg(wc)["release"]),
-        code=src_files("poses/sources.py", "data/releases.py"),
     output:
         "results/raw/{dataset}/videos.pkl",
     log:
@@ -49,6 +48,7 @@ rule list_videos:
     conda:
         "../../envs/data.yaml"
     params:
+        code=job_code("maskclr.poses.sources"),
         videos=lambda wc: dataset_cfg(wc).get("videos") or "",
         pattern=lambda wc: dataset_cfg(wc).get("video_pattern", "{frame_dir}_rgb.avi"),
         splits=lambda wc: dataset_cfg(wc)["splits"],
@@ -61,12 +61,13 @@ rule split_lists:
     """Each split of a dataset as a plain list of sequence ids, for audit."""
     input:
         poses=lambda wc: f"results/poses/{wc.dataset}/{config['train']['estimator']}.pkl",
-        code=src_files("data/pyskl.py"),
     output:
         directory("results/splits/{dataset}"),
     log:
         "results/logs/split_lists/{dataset}.log",
     conda:
         "../../envs/data.yaml"
+    params:
+        code=job_code("maskclr.data.pyskl"),
     shell:
         "python -m maskclr.data.pyskl splits {input.poses:q} --out-dir {output:q} 2> {log:q}"

@@ -3,7 +3,7 @@ rule evaluate:
     input:
         unpack(eval_poses),
         model="results/models/{dataset}/{split}/{backbone}/{run}/seed{seed}/model.pt",
-        code=eval_code,
+        user=user_code,
     output:
         csv="results/eval/{dataset}/{split}/{backbone}/{run}/seed{seed}.csv",
         activation="results/eval/{dataset}/{split}/{backbone}/{run}/seed{seed}_activation.npz",
@@ -18,6 +18,7 @@ rule evaluate:
         # auto: the GPU if there is one (the CPU demo); the SLURM profile sets cuda: stop if none
         device="auto",
     params:
+        code=eval_code,
         poses=poses_args,
         estimator=config["train"]["estimator"],
         pre=canonical(config["preprocess"]),
@@ -35,7 +36,6 @@ rule collect_metrics:
     input:
         evals=[f for f in eval_targets() if f.endswith(".csv")],
         metrics=[f for f in model_targets() if f.endswith("metrics.json")],
-        code=src_files("evaluate/collect.py"),
     output:
         "results/metrics.csv",
     log:
@@ -43,6 +43,7 @@ rule collect_metrics:
     conda:
         "../../envs/data.yaml"
     params:
+        code=job_code("maskclr.evaluate.collect"),
         estimator=config["train"]["estimator"],
     shell:
         "python -m maskclr.evaluate.collect {input.evals:q} {input.metrics:q}"

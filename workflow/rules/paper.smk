@@ -3,7 +3,6 @@ rule table:
     input:
         metrics="results/metrics.csv",
         paper=repo_file("resources/paper_numbers.csv"),
-        code=src_files("paper/*.py"),
     output:
         tex=report(
             "results/tables/{table}.tex",
@@ -22,6 +21,7 @@ rule table:
     conda:
         "../../envs/paper.yaml"
     params:
+        code=job_code("maskclr.paper.tables"),
         settings=paper_settings_json("tables", "{table}"),
     shell:
         "python -m maskclr.paper.tables {wildcards.table:q} --metrics {input.metrics:q}"
@@ -33,7 +33,6 @@ rule figure:
     """Figures 5, 6 and the training curves from results/metrics.csv."""
     input:
         metrics="results/metrics.csv",
-        code=src_files("paper/*.py"),
     output:
         pdf="results/figures/{figure}.pdf",
         png=report(
@@ -49,6 +48,7 @@ rule figure:
     conda:
         "../../envs/paper.yaml"
     params:
+        code=job_code("maskclr.paper.figures"),
         settings=paper_settings_json("figures", "{figure}"),
     shell:
         "python -m maskclr.paper.figures {wildcards.figure:q} --metrics {input.metrics:q}"
@@ -60,7 +60,6 @@ rule activation_figure:
     """Skeletons coloured by the mean joint activation per class, per method."""
     input:
         activations=activation_inputs(),
-        code=src_files("paper/*.py"),
     output:
         pdf="results/figures/activation.pdf",
         png=report(
@@ -74,6 +73,7 @@ rule activation_figure:
     conda:
         "../../envs/paper.yaml"
     params:
+        code=job_code("maskclr.paper.figures"),
         settings=paper_settings_json("figures", "activation"),
     shell:
         "python -m maskclr.paper.figures activation --activations {input.activations:q}"
@@ -85,7 +85,6 @@ rule robustness_summary:
     """Baseline vs MaskCLR per perturbation group, paired by seed, with a stated verdict."""
     input:
         metrics="results/metrics.csv",
-        code=src_files("paper/*.py"),
     output:
         csv=report(
             "results/tables/robustness_summary.csv",
@@ -99,6 +98,7 @@ rule robustness_summary:
     conda:
         "../../envs/paper.yaml"
     params:
+        code=job_code("maskclr.paper.summary"),
         settings=paper_settings_json("summary", "robustness_summary"),
     shell:
         "python -m maskclr.paper.summary --metrics {input.metrics:q} --settings-json {params.settings:q}"

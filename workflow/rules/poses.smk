@@ -3,7 +3,7 @@ rule extract_poses:
     input:
         unpack(estimator_downloads),
         source=lambda wc: source_file(wc.dataset),
-        code=estimator_code,
+        user=user_code,
     output:
         "results/poses/{dataset}/{estimator}/shard{shard}.pkl",
     log:
@@ -13,6 +13,7 @@ rule extract_poses:
     resources:
         gpu=lambda wc: 0 if estimator_spec(wc)["type"] == "simulated" else 1,
     params:
+        code=estimator_code,
         spec=estimator_json,
         seed=lambda wc: dataset_cfg(wc).get("synthetic", {}).get("seed", 0),
         shards=lambda wc: shards(wc.dataset),
@@ -27,7 +28,6 @@ rule merge_poses:
     input:
         source=lambda wc: source_file(split_pose_set(wc)[0]),
         shards=shard_files,
-        code=src_files("poses/extract.py", "data/pyskl.py"),
     output:
         "results/poses/{pose_set}.pkl",
     log:
@@ -36,6 +36,8 @@ rule merge_poses:
         pose_set=alternation(pose_sets(released=False)),
     conda:
         "../../envs/data.yaml"
+    params:
+        code=job_code("maskclr.poses.extract"),
     shell:
         "python -m maskclr.poses.extract merge --source {input.source:q} --out {output:q}"
         " {input.shards:q} 2> {log:q}"
@@ -46,13 +48,14 @@ rule pose_quality:
     input:
         truth="results/raw/synth/scenes.pkl",
         poses="results/poses/synth/{estimator}.pkl",
-        code=src_files("poses/quality.py", "data/pyskl.py"),
     output:
         "results/poses/synth/{estimator}.quality.json",
     log:
         "results/logs/pose_quality/{estimator}.log",
     conda:
         "../../envs/data.yaml"
+    params:
+        code=job_code("maskclr.poses.quality"),
     shell:
         "python -m maskclr.poses.quality --truth {input.truth:q} --poses {input.poses:q}"
         " --out {output:q} 2> {log:q}"

@@ -2,7 +2,6 @@ rule preprocess:
     """MotionBERT preprocessing of one split to HDF5 (train and test groups)."""
     input:
         poses="results/poses/{dataset}/{estimator}.pkl",
-        code=src_files("data/preprocess.py", "data/pyskl.py", "data/joints.py"),
     output:
         "results/data/{dataset}/{estimator}/{split}.h5",
     log:
@@ -10,6 +9,7 @@ rule preprocess:
     conda:
         "../../envs/data.yaml"
     params:
+        code=job_code("maskclr.data.preprocess"),
         pre=canonical(config["preprocess"]),
         num_classes=lambda wc: dataset_cfg(wc)["num_classes"],
     shell:

@@ -1,7 +1,5 @@
 rule generate_synthetic:
     """The embedded NTU-like dataset: ground-truth 2D skeletons in PYSKL format."""
-    input:
-        code=src_files("data/synthetic.py"),
     output:
         "results/raw/synth/scenes.pkl",
     log:
@@ -9,6 +7,7 @@ rule generate_synthetic:
     conda:
         "../../envs/data.yaml"
     params:
+        code=job_code("maskclr.data.synthetic"),
         synthetic=canonical(config["datasets"].get("synth", {}).get("synthetic", {})),
     shell:
         "python -m maskclr.data.synthetic --out {output:q} --synthetic-json {params.synthetic:q}"

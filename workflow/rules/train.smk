@@ -2,8 +2,8 @@ rule train_stage1:
     """Stage 1: the standard pathway with cross-entropy (docs/method.md §6)."""
     input:
         data=train_data,
+        user=user_code,
         pretrained=pretrained_input,
-        code=train_code,
     output:
         model="results/models/{dataset}/{split}/{backbone}/stage1/seed{seed}/model.pt",
         metrics="results/models/{dataset}/{split}/{backbone}/stage1/seed{seed}/metrics.json",
@@ -19,6 +19,7 @@ rule train_stage1:
         # auto: the GPU if there is one (the CPU demo); the SLURM profile sets cuda: stop if none
         device="auto",
     params:
+        code=train_code,
         backbone=backbone_json,
         schedule=schedule_json("stage1"),
         pretrained=pretrained_arg,
@@ -37,8 +38,8 @@ rule train_stage2:
     """Stage 2: continue from stage 1 with a method (masked pathway, AGPM, L_sc, L_cc)."""
     input:
         data=train_data,
+        user=user_code,
         init=stage1_model,
-        code=train_code,
     output:
         model="results/models/{dataset}/{split}/{backbone}/{method}/seed{seed}/model.pt",
         metrics="results/models/{dataset}/{split}/{backbone}/{method}/seed{seed}/metrics.json",
@@ -54,6 +55,7 @@ rule train_stage2:
         # auto: the GPU if there is one (the CPU demo); the SLURM profile sets cuda: stop if none
         device="auto",
     params:
+        code=train_code,
         backbone=backbone_json,
         schedule=schedule_json("stage2"),
         method=method_json,

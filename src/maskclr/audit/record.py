@@ -2,9 +2,11 @@
 
 Sources: Snakemake's ``--summary`` (which outputs the run has, all of them up to date), its
 per-output metadata (rule, inputs, params, command, times, SLURM job id) and the files on disk
-(re-hashed now, so the record states what a reviewer can check against).
+(re-hashed now, so the record states what a reviewer can check against). A job's code is its
+``code`` param (workflow/rules/code.smk): the SHA-256 of each package file it may import.
 """
 
+import ast
 import csv
 import hashlib
 import json
@@ -32,21 +34,30 @@ def file_sha256(path):
     return content_sha256(path)
 
 
-def code_name(path):
-    """``maskclr/…/x.py`` for a source file of the package among a job's inputs, else None."""
-    resolved = Path(path).resolve()
-    if resolved.suffix == ".py" and resolved.is_relative_to(SRC / "maskclr"):
-        return str(resolved.relative_to(SRC))
-    return None
+CODE_KEY = "maskclr code"  # the one key of the JSON `code` param (workflow/rules/code.smk)
+
+
+def code_files(recorded):
+    """``{"maskclr/…/x.py": sha256}`` if a recorded param (its repr) is the code param, else None."""
+    try:
+        value = json.loads(ast.literal_eval(recorded))
+    except (ValueError, TypeError, SyntaxError):  # not a string holding JSON
+        return None
+    return value[CODE_KEY] if isinstance(value, dict) and list(value) == [CODE_KEY] else None
+
+
+def split_params(params):
+    """(the config params, the code files) of a job's recorded params."""
+    code = [files for p in params if (files := code_files(p)) is not None]
+    return [p for p in params if code_files(p) is None], (code[0] if code else {})
 
 
 def code_hash(files):
     """One hash for a job's code: SHA-256 over sorted ``<sha256>  <maskclr/…/x.py>`` lines.
 
-    Named by package path, not by the path from the working directory, so the same code gives
-    the same hash whichever directory the run used.
+    Named by package path, so the same code gives the same hash whichever directory ran it.
     """
-    lines = sorted(f"{digest}  {code_name(path)}\n" for path, digest in files.items())
+    lines = sorted(f"{digest}  {name}\n" for name, digest in files.items())
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
@@ -54,7 +65,8 @@ def config_slice(params):
     """The job's config slice: every hyper-parameter reaches a job through ``params:``.
 
     Snakemake stores the params' values (repr, sorted, without names; the names are in the
-    recorded shell command); the hash is over their canonical JSON.
+    recorded shell command); the code param is recorded as the code, not here. The hash is
+    over their canonical JSON.
     """
     return {"params": params, "sha256": hashlib.sha256(json.dumps(params).encode()).hexdigest()}
 
@@ -75,18 +87,15 @@ def provenance(row, meta_path, meta, nodes, environment_info):
     if meta["rule"] != rule:
         raise InputError(f"{meta_path}: records rule {meta['rule']} for {result}, --summary says {rule}")
     inputs = {path: file_sha256(path) for path in meta["input"]}
-    code = {path: digest for path, digest in inputs.items() if code_name(path)}
+    config, code = split_params(meta.get("params") or [])
     job_id = slurm_job_id(meta)
     return {
         "result": result,
         "sha256": file_sha256(result),
         "rule": rule,
-        "config": config_slice(meta.get("params") or []),
+        "config": config_slice(config),
         "inputs": inputs,
-        "code": {
-            "sha256": code_hash(code),
-            "files": {p: {"module": code_name(p), "sha256": d} for p, d in code.items()},
-        },
+        "code": {"sha256": code_hash(code), "files": code},
         "job": {
             "shellcmd": meta.get("shellcmd"),
             "log": meta.get("log") or [],

@@ -1,20 +1,22 @@
 """``python -m maskclr.audit verify``: do the results on disk still match their audit record?
 
-Per record: the result, every input and every code file are re-hashed and compared with the
-recorded SHA-256. The config is checked by Snakemake itself: a nested ``snakemake --summary``,
-called as the audited run was (same Snakefile and config files, read now), says ``params
-changed`` for every output whose job would now get other params than it ran with, and no longer
-lists results the current config does not make. Snakemake names one reason per output, inputs
-first, so a config change behind an updated input shows once the input is restored; the
-input is reported either way. A job rerun since the audit with other params shows as a changed
-result and, from its new Snakemake metadata, as a config change.
+Per record: the result, every input and every code file (by package path, under src/) are
+re-hashed and compared with the recorded SHA-256. The config is checked by Snakemake itself: a
+nested ``snakemake --summary``, called as the audited run was (same Snakefile and config files,
+read now), says ``params changed`` for every output whose job would now get other params than
+it ran with, and no longer lists results the current config does not make. Snakemake names one
+reason per output, inputs first, so a config change behind an updated input shows once the
+input is restored; the input is reported either way. The code is a param too: for a result
+whose code changed, ``params changed`` is the code, and a config change behind it shows once
+the code is restored. A job rerun since the audit with other params shows as a changed result
+and, from its new Snakemake metadata, as a config change.
 """
 
 import json
 from pathlib import Path
 
 from maskclr.audit import metadata, nested
-from maskclr.audit.record import file_sha256
+from maskclr.audit.record import SRC, file_sha256, split_params
 from maskclr.errors import InputError
 
 
@@ -37,18 +39,23 @@ def current_sha256(path):
     return file_sha256(path) if Path(path).exists() else None
 
 
-def file_changes(record):
+def changed(what, now, digest):
+    return [] if now == digest else [what + (" (missing)" if now is None else "")]
+
+
+def code_changes(record, src=SRC):
+    """The package files of a record's code that differ now (``src``: the root of their names)."""
+    files = record["code"]["files"]
+    return [c for name, d in files.items() for c in changed(f"code changed: {name}", current_sha256(src / name), d)]
+
+
+def file_changes(record, src=SRC):
     """What changed on disk for one record: the result itself, its code files, its inputs."""
-    changes = []
     result = current_sha256(record["result"])
-    if result != record["sha256"]:
-        changes.append("result " + ("missing" if result is None else "changed"))
-    code = record["code"]["files"]
+    changes = [] if result == record["sha256"] else ["result " + ("missing" if result is None else "changed")]
+    changes += code_changes(record, src)
     for path, digest in record["inputs"].items():
-        now = current_sha256(path)
-        if now != digest:
-            what = f"code changed: {code[path]['module']}" if path in code else f"input changed: {path}"
-            changes.append(what + (" (missing)" if now is None else ""))
+        changes += changed(f"input changed: {path}", current_sha256(path), digest)
     return changes
 
 
@@ -58,7 +65,7 @@ def rerun_with_other_params(record):
         _, meta = metadata.read(record["result"])
     except InputError:
         return False  # no metadata: nothing to compare; the result hash still speaks
-    return (meta.get("params") or []) != record["config"]["params"]
+    return split_params(meta.get("params") or [])[0] != record["config"]["params"]
 
 
 def config_changes(run, records):
@@ -69,7 +76,7 @@ def config_changes(run, records):
     for r in records:
         if r["result"] not in status:
             changes[r["result"]] = "config changed: no longer a result of the configured run"
-        elif status[r["result"]] == "params changed" or rerun_with_other_params(r):
+        elif (status[r["result"]] == "params changed" and not code_changes(r)) or rerun_with_other_params(r):
             changes[r["result"]] = f"config changed: params of rule {r['rule']}"
     return changes
 

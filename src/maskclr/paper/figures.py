@@ -28,6 +28,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
+from maskclr.data.classes import class_names
 from maskclr.data.joints import H36M_JOINTS
 from maskclr.errors import InputError, run_cli
 from maskclr.paper import metrics as mt
@@ -191,7 +192,8 @@ def fig6(metrics, settings):
 
 def activation(settings, files):
     """Grid of skeletons: rows = ``activation_methods``, columns = ``activation_classes``."""
-    methods, classes, names = settings["activation_methods"], settings["activation_classes"], settings["class_names"]
+    methods, classes = settings["activation_methods"], settings["activation_classes"]
+    names = class_names(settings["dataset"], settings["num_classes"])
     data = {method: load_activation(files[method]) for method in methods}
     rows = {}
     for method in methods:
@@ -257,7 +259,7 @@ REQUIRED = {
     "fig5": ("dataset", "split", "backbone", "train_estimator", "fig5_methods"),
     "fig6": ("dataset", "split", "backbone", "train_estimator", "fig5_methods"),
     "training_curves": ("dataset", "train_estimator"),
-    "activation": ("activation_methods", "activation_classes", "class_names"),
+    "activation": ("dataset", "num_classes", "activation_methods", "activation_classes"),
 }
 
 
