@@ -61,7 +61,7 @@ except SystemExit:
     pass
 if backbone:
     from maskclr.models import BACKBONES
-    importlib.import_module(BACKBONES[backbone][0])
+    importlib.import_module(BACKBONES[backbone].split(":")[0])
 if estimator:
     from maskclr.poses.base import build_estimator
     from maskclr.poses.extract import ESTIMATORS
