@@ -177,7 +177,7 @@ def test_training_cut_by_its_runtime_resumes_on_retry(slurm, tmp_path):
     config["train"]["schedule"]["epochs_stage1"] = 80  # ~50 s on the 2-core test machine: > 30 s a job
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     metrics = tmp_path / RETRIED_MODEL.replace("model.pt", "metrics.json")
-    log = tmp_path / "results" / "logs" / "train" / "synth" / "xsub" / "dstformer" / "stage1.log"
+    log = tmp_path / "results" / "logs" / "train" / "synth" / "xsub" / "dstformer" / "stage1" / "seed0.log"
     # The uninterrupted run, locally; the SLURM run below retrains on the data it built.
     code, output = run_snakemake(tmp_path, "--cores", "1", RETRIED_MODEL, profile="local")
     assert code == 0, output[-4000:]

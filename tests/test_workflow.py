@@ -324,7 +324,10 @@ def user_backbone_workdir(tmp_path, sizes):
 
 def test_a_user_backbone_outside_the_package_trains(tmp_path):
     workdir = user_backbone_workdir(tmp_path, {"dim": 8})
-    targets = ["results/models/synth/xsub/tokens/maskclr/metrics.json", "results/eval/synth/xsub/tokens/maskclr.csv"]
+    targets = [
+        "results/models/synth/xsub/tokens/maskclr/seed0/metrics.json",
+        "results/eval/synth/xsub/tokens/maskclr/seed0.csv",
+    ]
     result = snakemake(workdir, "--cores", "2", *targets)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((workdir / targets[0]).read_text())
