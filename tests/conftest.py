@@ -70,6 +70,15 @@ def preprocess_json(n_frames, seed=0, max_persons=2, score_channel="motionbert")
     return json.dumps(dict(n_frames=n_frames, score_channel=score_channel, max_persons=max_persons, seed=seed))
 
 
+def preprocess_cli(poses, out, n_frames=8, seed=0, num_classes=3):
+    """``python -m maskclr.data.preprocess`` of the xsub split of ``poses`` into ``out``."""
+    return run_module(
+        "maskclr.data.preprocess",
+        *("--poses", poses, "--split", "xsub", "--out", out, "--num-classes", num_classes),
+        *("--preprocess-json", preprocess_json(n_frames, seed=seed)),
+    )
+
+
 def run_module(module, *args, cwd=REPO):
     """Run ``python -m module args`` with the package importable; returns the CompletedProcess."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}

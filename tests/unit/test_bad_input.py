@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from conftest import make_dataset, preprocess_json, run_module
+from conftest import make_dataset, preprocess_cli, run_module
 
 
 def write(path, obj):
@@ -27,19 +27,7 @@ def corrupt(data, index=1, **changes):
 
 def run_preprocess(tmp_path, poses):
     out = tmp_path / "out" / "xsub.h5"
-    result = run_module(
-        "maskclr.data.preprocess",
-        "--poses",
-        poses,
-        "--split",
-        "xsub",
-        "--out",
-        out,
-        "--preprocess-json",
-        preprocess_json(8),
-        "--num-classes",
-        3,
-    )
+    result = preprocess_cli(poses, out, 8)
     return result, out
 
 

@@ -4,7 +4,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import make_dataset, preprocess_json, run_module
+from conftest import make_dataset, preprocess_cli
 from maskclr.data.augment import crop_scale, random_move
 from maskclr.data.dataset import SkeletonDataset
 
@@ -57,19 +57,7 @@ def h5_file(tmp_path):
     poses = tmp_path / "poses.pkl"
     poses.write_bytes(pickle.dumps(make_dataset(count=8, persons=2, frames=30), protocol=4))
     out = tmp_path / "xsub.h5"
-    result = run_module(
-        "maskclr.data.preprocess",
-        "--poses",
-        poses,
-        "--split",
-        "xsub",
-        "--out",
-        out,
-        "--preprocess-json",
-        preprocess_json(16, seed=5),
-        "--num-classes",
-        3,
-    )
+    result = preprocess_cli(poses, out, 16, seed=5)
     assert result.returncode == 0, result.stderr
     return out, poses
 

@@ -16,7 +16,7 @@ from test_bad_input import corrupt, run_preprocess, write
 from test_releases import k400_files
 from test_train import MASKCLR, SCHEDULE, data, stage1, train  # noqa: F401 (fixtures)
 
-from conftest import make_dataset, preprocess_json, run_module
+from conftest import make_dataset, preprocess_cli, run_module
 
 try:
     from numpy._core.multiarray import _reconstruct
@@ -498,18 +498,6 @@ def test_temporary_files_of_a_killed_job_are_removed_by_its_next_run(tmp_path):
     stale.write_bytes(b"half an HDF5 file")
     other = out.parent / ".other.h5.k1ll3d.tmp"  # another job's: not this job's to remove
     other.write_bytes(b"")
-    result = run_module(
-        "maskclr.data.preprocess",
-        "--poses",
-        write(tmp_path / "poses.pkl", make_dataset()),
-        "--split",
-        "xsub",
-        "--out",
-        out,
-        "--preprocess-json",
-        preprocess_json(8),
-        "--num-classes",
-        3,
-    )
+    result = preprocess_cli(write(tmp_path / "poses.pkl", make_dataset()), out, 8)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.parent.iterdir()) == [other.name, out.name]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, make_dataset, preprocess_json, run_module, training_history
+from conftest import REPO, make_dataset, preprocess_cli, run_module, training_history
 from maskclr.models.losses import class_contrastive, sample_contrastive
 from maskclr.train import checkpoint
 from maskclr.train.loop import Pathways
@@ -57,19 +57,7 @@ def data(tmp_path_factory):
     poses = folder / "poses.pkl"
     poses.write_bytes(pickle.dumps(make_dataset(count=32, persons=2, frames=20), protocol=4))
     out = folder / "xsub.h5"
-    result = run_module(
-        "maskclr.data.preprocess",
-        "--poses",
-        poses,
-        "--split",
-        "xsub",
-        "--out",
-        out,
-        "--preprocess-json",
-        preprocess_json(8),
-        "--num-classes",
-        3,
-    )
+    result = preprocess_cli(poses, out, 8)
     assert result.returncode == 0, result.stderr
     return out
 

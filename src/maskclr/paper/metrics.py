@@ -9,22 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from maskclr.errors import InputError
+from maskclr.evaluate.collect import COLUMNS  # the table collect writes
 from maskclr.paper.stats import ci95, paired_difference
 from maskclr.settings import json_object
-
-COLUMNS = (
-    "dataset",
-    "split",
-    "backbone",
-    "method",
-    "seed",
-    "kind",
-    "test_estimator",
-    "perturbation",
-    "level",
-    "metric",
-    "value",
-)
 
 
 @dataclass(frozen=True)
