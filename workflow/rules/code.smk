@@ -17,20 +17,11 @@ CODE_KEY = "maskclr code"  # the param's single JSON key; maskclr.audit.record r
 PACKAGE = "maskclr"
 
 
-def module_source(dotted):
-    """The source file of module ``dotted`` (a package's __init__.py), or None if none exists."""
-    path = REPO / "src" / Path(*dotted.split("."))
-    for candidate in (path / "__init__.py", path.with_suffix(".py")):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def with_parents(dotted):
     """``dotted`` and its parent packages that have a source: importing a module runs them all."""
     parts = dotted.split(".")
     names = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    return [n for n in names if n.split(".")[0] == PACKAGE and module_source(n)]
+    return [n for n in names if n.split(".")[0] == PACKAGE and module_file(n)]
 
 
 def imported_names(dotted):
@@ -39,7 +30,7 @@ def imported_names(dotted):
     ``from pkg import name`` yields ``pkg.name`` too, which is a module when name is one.
     """
     parts = dotted.split(".")
-    package = parts if module_source(dotted).name == "__init__.py" else parts[:-1]
+    package = parts if module_file(dotted).name == "__init__.py" else parts[:-1]
     for node in ast.walk(module_tree(dotted)):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
@@ -53,7 +44,7 @@ def imported_names(dotted):
 def data_files(dotted):
     """Package data a module reads: its string literals that name a non-Python file beside it
     (e.g. data/ntu120_classes.txt)."""
-    folder = module_source(dotted).parent
+    folder = module_file(dotted).parent
     beside = {p.name for p in folder.iterdir() if p.is_file() and p.suffix != ".py"}
     return sorted(
         folder / node.value
@@ -68,14 +59,14 @@ def job_files(entry, *imported):
     ``imported`` (modules the job imports by name: a backbone, an estimator adapter) included.
     """
     main = f"{entry}.__main__"  # `python -m package` runs the package's __main__
-    todo = [main if module_source(main) else entry, *imported]
+    todo = [main if module_file(main) else entry, *imported]
     seen = set()
     while todo:
         for name in with_parents(todo.pop()):
             if name not in seen:
                 seen.add(name)
                 todo.extend(imported_names(name))
-    files = {module_source(n) for n in seen} | {f for n in seen for f in data_files(n)}
+    files = {module_file(n) for n in seen} | {f for n in seen for f in data_files(n)}
     return tuple(sorted(files))
 
 
