@@ -129,3 +129,7 @@ def eval_code(wildcards):
 def estimator_code(wildcards):
     kind = estimator_spec(wildcards)["type"]
     return job_code("maskclr.poses.extract", *estimator_modules(kind))
+
+
+def pretrain_code(wildcards):
+    return job_code("maskclr.pretrain", *backbone_module(wildcards.backbone))

@@ -17,6 +17,9 @@ from snakemake.utils import validate
 
 REPO = Path(workflow.basedir)
 TIERS = ("hq", "mq", "lq")
+# The native 3D NTU-25 datasets (docs/method.md §2.4): one tier, the Kinect's own skeletons.
+NATIVE_3D = ("synth_3d", "ntu60_3d", "ntu120_3d")
+KINECT = "kinect"
 
 
 def config_error(message):
@@ -76,7 +79,7 @@ def used_downloads(dataset):
     """{config key: downloads name} of everything a dataset and its estimators need."""
     cfg = config["datasets"][dataset]
     used = {key: cfg[key] for key in ("release", "kpfiles") if cfg.get(key)}
-    for tier, spec in cfg["estimators"].items():
+    for tier, spec in cfg.get("estimators", {}).items():
         for arg, download in spec.get("downloads", {}).items():
             used[f"estimators.{tier}.downloads.{arg}"] = download
     return used
@@ -93,6 +96,18 @@ def check_names():
         )
         for key in ("backbones", "methods"):
             check_known(f"experiments[{i}].{key}", experiment[key], config[key], key)
+        for key, section in (("pretrain", "pretraining"), ("recipe", "recipes")):
+            if key in experiment:
+                check_known(
+                    f"experiments[{i}].{key}",
+                    [experiment[key]],
+                    config[section],
+                    section,
+                )
+    if "synth_3d" in DATASETS and "synth" not in config["datasets"]:
+        raise config_error(
+            "datasets.synth_3d: captures the scenes of datasets.synth, which is not configured"
+        )
     check_known(
         "train.pretrained",
         list(config["train"]["pretrained"]),
@@ -118,11 +133,15 @@ check_names()
 def check_values():
     """Values the schema passes but a job would fail on, or silently ignore: refused here, naming
     the config key, so that `snakemake -n` fails before any job runs."""
-    n_frames = config["preprocess"]["n_frames"]
-    for name, sizes in config["backbones"].items():
-        if sizes.get("maxlen", n_frames) < n_frames:
+    for dataset, backbone in sorted(
+        {(e["dataset"], b) for e in config["experiments"] for b in e["backbones"]}
+    ):
+        section = preprocess_section(dataset)
+        n_frames = config[section]["n_frames"]
+        maxlen = backbone_sizes(dataset, backbone).get("maxlen", n_frames)
+        if maxlen < n_frames:
             raise config_error(
-                f"backbones.{name}.maxlen: {sizes['maxlen']} is below preprocess.n_frames {n_frames}"
+                f"backbones.{backbone}.maxlen (on {dataset}): {maxlen} is below {section}.n_frames {n_frames}"
             )
     for name in DATASETS:
         frames = config["datasets"][name].get("synthetic")
@@ -144,6 +163,10 @@ def check_paper():
     """The paper's model, methods, reference columns and training tier are configured."""
     paper = config["paper"]
     check_known("paper.backbone", [paper["backbone"]], config["backbones"], "backbones")
+    if paper["pretrain"] is not None:
+        check_known(
+            "paper.pretrain", [paper["pretrain"]], config["pretraining"], "pretraining"
+        )
     splits = config["datasets"][paper["dataset"]]["splits"]
     check_known(
         "paper.split", [paper["split"]], splits, f"datasets.{paper['dataset']}.splits"
@@ -160,7 +183,9 @@ def check_paper():
             known,
             "resources/paper_numbers.csv",
         )
-    for name in DATASETS:  # every built dataset trains (and is tested) on this tier
+    for name in DATASETS:  # every built 2D dataset trains (and is tested) on this tier
+        if name in NATIVE_3D:
+            continue
         estimators = config["datasets"][name]["estimators"]
         check_known(
             "train.estimator",
@@ -264,10 +289,20 @@ def check_registries():
         sizes = [key for key in entry if key != "class"]
         if allowed is not None:
             check_known(f"backbones.{name}", sizes, allowed, f"the arguments of {cls}")
+    for dataset in DATASETS:
+        for name, sizes in config["datasets"][dataset].get("backbones", {}).items():
+            key = f"datasets.{dataset}.backbones"
+            check_known(key, [name], config["backbones"], "backbones")
+            dotted, cls = backbone_class(name).split(":")
+            allowed = constructor_arguments(dotted, cls)
+            if allowed is not None:
+                check_known(
+                    f"{key}.{name}", list(sizes), allowed, f"the arguments of {cls}"
+                )
     registry = module_dict("maskclr.poses.extract", "ESTIMATORS")
     types = [key.value for key in registry.keys] + ["release"]
     for name in DATASETS:
-        for tier, spec in config["datasets"][name]["estimators"].items():
+        for tier, spec in config["datasets"][name].get("estimators", {}).items():
             if not CLASS_SPEC.fullmatch(spec["type"]):
                 check_known(
                     f"datasets.{name}.estimators.{tier}.type",
@@ -277,9 +312,40 @@ def check_registries():
                 )
 
 
+def preprocess_section(dataset):
+    """The config section that preprocesses ``dataset``: MotionBERT's 2D or the native 3D one."""
+    return "preprocess_3d" if dataset in NATIVE_3D else "preprocess"
+
+
+def robustness_section(dataset):
+    """The robustness grid of ``dataset``: make_cam units in 2D, metres on native 3D data."""
+    return "robustness_3d" if dataset in NATIVE_3D else "robustness"
+
+
+def backbone_sizes(dataset, backbone):
+    """The size arguments of ``backbone`` on ``dataset``: its entry, with the dataset's overrides
+    (datasets.<name>.backbones: the joints and frames its data fixes)."""
+    overrides = config["datasets"][dataset].get("backbones", {}).get(backbone, {})
+    return {**config["backbones"][backbone], **overrides}
+
+
+def check_recipes():
+    """Every recipe, merged over train.schedule, is a valid schedule (the schema's checks)."""
+    schema = yaml.safe_load(SCHEMA.read_text())
+    schedule = {**schema["$defs"]["schedule_keys"], "$defs": schema["$defs"]}
+    for name, recipe in config["recipes"].items():
+        merged = {**config["train"]["schedule"], **recipe}
+        error = jsonschema.exceptions.best_match(
+            STRICT_INTEGERS(schedule).iter_errors(merged)
+        )
+        if error:
+            raise config_error(f"recipes.{name}.{error.json_path[2:]}: {error.message}")
+
+
 check_values()
 check_paper()
 check_registries()
+check_recipes()
 
 # Rules run `python -m maskclr.<module>`: make the package importable from src/ in every job,
 # including conda environments and cluster jobs (which re-read this file).
@@ -295,13 +361,30 @@ def alternation(names):
     return "|".join(re.escape(n) for n in names) or "(?!)"
 
 
+def run_name(pretrain, run):
+    """The folder of a model: its run (stage1 or a method), after its pretraining if any
+    ("mamp+maskclr": MaskCLR fine-tuned from the MAMP pretraining)."""
+    return f"{pretrain}+{run}" if pretrain else run
+
+
+def run_parts(run):
+    """(pretraining or None, stage1 or method) of a run folder name (``run_name``)."""
+    pretrain, _, base = run.rpartition("+")
+    return pretrain or None, base
+
+
+def runs(bases):
+    """Every run folder name of ``bases`` (stage1, methods): from scratch and after each pretraining."""
+    return [run_name(p, b) for p in [None, *config["pretraining"]] for b in bases]
+
+
 wildcard_constraints:
     dataset="|".join(DATASETS),
-    estimator="|".join(TIERS),
+    estimator="|".join([*TIERS, KINECT]),
     split="xsub|xview|xset|main",
     backbone="|".join(config["backbones"]) or "none",
-    method=alternation(config["methods"]),
-    run=alternation(["stage1", *config["methods"]]),
+    pretrain=alternation(config["pretraining"]),
+    run=alternation(runs(["stage1", *config["methods"]])),
     seed=r"0|[1-9]\d*",
     shard=r"\d+",
 
@@ -336,17 +419,32 @@ def dataset_cfg(wildcards):
 
 
 def tiers(dataset):
-    """Quality tiers configured for a dataset, in hq, mq, lq order."""
+    """Quality tiers of a dataset, in hq, mq, lq order; a native 3D dataset's one: kinect."""
+    if dataset in NATIVE_3D:
+        return [KINECT]
     return [t for t in TIERS if t in config["datasets"][dataset]["estimators"]]
 
 
-def pose_sets(released):
-    """'dataset/tier' of every tier imported from a release (or of every extracted one)."""
+def train_tier(dataset):
+    """The tier a dataset's models train and are tested on: train.estimator, or kinect in 3D."""
+    return KINECT if dataset in NATIVE_3D else config["train"]["estimator"]
+
+
+def released(dataset, tier):
+    """Whether a tier is imported from the dataset's release (else extracted or simulated)."""
+    if dataset in NATIVE_3D:
+        return "release" in config["datasets"][dataset]
+    return config["datasets"][dataset]["estimators"][tier]["type"] == "release"
+
+
+def pose_sets(imported):
+    """'dataset/tier' of every tier imported from a release (or of every extracted one; the
+    synthetic Kinect tier is neither: rule generate_kinect writes it)."""
     return [
         f"{d}/{t}"
         for d in DATASETS
         for t in tiers(d)
-        if (config["datasets"][d]["estimators"][t]["type"] == "release") == released
+        if released(d, t) == imported and d != "synth_3d"
     ]
 
 
@@ -401,6 +499,8 @@ def release_args(wildcards):
     kpfiles = release_inputs(wildcards).get("kpfiles")
     args = [
         "k400" if kpfiles else "ntu",
+        "--format",
+        "3d" if dataset in NATIVE_3D else "2d",
         "--splits",
         *cfg["splits"],
         "--num-classes",
@@ -490,19 +590,42 @@ def pose_quality_targets():
 DEFAULT_SEED = config["train"]["schedule"]["seed"]
 
 
-def trained_models():
-    """(dataset, split, backbone, run, seed) of every configured model, stage 1 included; a run
-    is stage1 or a method, and an experiment without `seeds:` trains the schedule's seed.
+def experiment_models():
+    """{(dataset, split, backbone, run, seed): recipe name or None} of every configured model,
+    stage 1 included; a run is stage1 or a method (after its pretraining: ``run_name``), and an
+    experiment without `seeds:` trains the schedule's seed. Two experiments may share a model
+    (a stage 1) only with the same recipe.
     """
+    models = {}
+    for i, e in enumerate(config["experiments"]):
+        for split in e["splits"]:
+            for backbone in e["backbones"]:
+                for seed in e.get("seeds", [DEFAULT_SEED]):
+                    for base in ["stage1", *e["methods"]]:
+                        run = run_name(e.get("pretrain"), base)
+                        model = (e["dataset"], split, backbone, run, seed)
+                        recipe = e.get("recipe")
+                        if models.setdefault(model, recipe) != recipe:
+                            raise config_error(
+                                f"experiments[{i}].recipe: {recipe} trains {'/'.join(map(str, model))}, "
+                                f"which another experiment trains with recipe {models[model]}"
+                            )
+    return models
+
+
+MODELS = experiment_models()
+
+
+def trained_models():
+    """(dataset, split, backbone, run, seed) of every configured model, sorted."""
+    return sorted(MODELS)
+
+
+def pretrained_models():
+    """(dataset, split, backbone, pretraining, seed) of every pretraining a model starts from."""
     return sorted(
-        {
-            (e["dataset"], split, backbone, run, seed)
-            for e in config["experiments"]
-            for split in e["splits"]
-            for backbone in e["backbones"]
-            for seed in e.get("seeds", [DEFAULT_SEED])
-            for run in ["stage1", *e["methods"]]
-        }
+        {(d, s, b, run_parts(run)[0], seed) for d, s, b, run, seed in MODELS}
+        - {(d, s, b, None, seed) for d, s, b, _, seed in MODELS}
     )
 
 
@@ -510,6 +633,14 @@ def model_targets():
     return [
         f"results/models/{d}/{s}/{b}/{run}/seed{seed}/{f}"
         for d, s, b, run, seed in trained_models()
+        for f in ("model.pt", "metrics.json")
+    ]
+
+
+def pretrain_targets():
+    return [
+        f"results/pretrain/{d}/{s}/{b}/{p}/seed{seed}/{f}"
+        for d, s, b, p, seed in pretrained_models()
         for f in ("model.pt", "metrics.json")
     ]
 
@@ -523,8 +654,9 @@ def eval_targets():
 
 
 def train_data(wildcards):
-    """Models train and are tested on the poses of the configured tier (the paper: mq)."""
-    return f"results/data/{wildcards.dataset}/{config['train']['estimator']}/{wildcards.split}.h5"
+    """Models train and are tested on the poses of the configured tier (the paper: mq; kinect on
+    native 3D data)."""
+    return f"results/data/{wildcards.dataset}/{train_tier(wildcards.dataset)}/{wildcards.split}.h5"
 
 
 # A training cut by its time budget exits non-zero and resumes when run again: only the main
@@ -535,18 +667,32 @@ TRAIN_RETRIES = 0 if workflow.remote_exec else 3
 
 
 def backbone_json(wildcards):
-    return canonical(config["backbones"][wildcards.backbone])
+    return canonical(backbone_sizes(wildcards.dataset, wildcards.backbone))
 
 
-def schedule_keys(stage):
-    """The train.schedule keys a training stage reads (maskclr.train): a key reaches only the
+def recipe(wildcards):
+    """The schedule of the model being trained: train.schedule with its experiment's recipe."""
+    model = (wildcards.dataset, wildcards.split, wildcards.backbone, wildcards.run)
+    name = MODELS[(*model, int(wildcards.seed))]
+    return {**config["train"]["schedule"], **config["recipes"].get(name, {})}
+
+
+def schedule_keys(stage, schedule):
+    """The keys of ``schedule`` a training stage reads (maskclr.train): a key reaches only the
     stages that read it, so that changing it reruns only them. Stage 1 reads epochs_stage2
-    only under the cosine decay, which spans both stages; lr_decay belongs to the exponential
-    schedule only."""
-    schedule = config["train"]["schedule"]
-    unread = {"lr_decay"} if schedule["lr_schedule"] == "cosine" else set()
-    if stage == "stage1" and schedule["lr_schedule"] != "cosine":
-        unread.add("epochs_stage2")
+    only under the cosine decay, which spans both stages; lr_decay, milestones and the SGD
+    momentum belong to their schedule or optimiser only."""
+    unread = {
+        key
+        for key, needed in (
+            ("lr_decay", schedule["lr_schedule"] == "exponential"),
+            ("milestones", schedule["lr_schedule"] == "step"),
+            ("momentum", schedule["optimizer"] == "sgd"),
+            ("nesterov", schedule["optimizer"] == "sgd"),
+            ("epochs_stage2", stage != "stage1" or schedule["lr_schedule"] == "cosine"),
+        )
+        if not needed
+    }
     return sorted(set(schedule) - unread)
 
 
@@ -554,19 +700,83 @@ def schedule_json(stage):
     """A params function: the schedule keys ``stage`` reads, with the seed of this run."""
 
     def params(wildcards):
-        schedule = {**config["train"]["schedule"], "seed": int(wildcards.seed)}
-        return canonical({key: schedule[key] for key in schedule_keys(stage)})
+        schedule = {**recipe(wildcards), "seed": int(wildcards.seed)}
+        return canonical({key: schedule[key] for key in schedule_keys(stage, schedule)})
 
     return params
 
 
 def method_json(wildcards):
-    return canonical(config["methods"][wildcards.method])
+    return canonical(config["methods"][method_of(wildcards)])
+
+
+def preprocess_json(wildcards):
+    """The preprocessing settings of the dataset (its section: ``preprocess_section``)."""
+    return canonical(config[preprocess_section(wildcards.dataset)])
+
+
+def test_preprocess_json(wildcards):
+    """What the evaluation preprocesses test poses with: the 2D section, or of the native 3D one
+    the keys a test clip depends on (no training crop, no rotation)."""
+    if wildcards.dataset not in NATIVE_3D:
+        return preprocess_json(wildcards)
+    pre = config["preprocess_3d"]
+    return canonical(
+        {
+            "pipeline": "native3d",
+            "n_frames": pre["n_frames"],
+            "test_ratio": pre["test_ratio"],
+        }
+    )
+
+
+def grid_json(wildcards):
+    return canonical(config[robustness_section(wildcards.dataset)])
 
 
 def stage1_model(wildcards):
-    """The stage-1 model a stage-2 run continues from (the same seed)."""
-    return f"results/models/{wildcards.dataset}/{wildcards.split}/{wildcards.backbone}/stage1/seed{wildcards.seed}/model.pt"
+    """The stage-1 model a stage-2 run continues from (the same pretraining and seed)."""
+    stage1 = run_name(run_parts(wildcards.run)[0], "stage1")
+    return f"results/models/{wildcards.dataset}/{wildcards.split}/{wildcards.backbone}/{stage1}/seed{wildcards.seed}/model.pt"
+
+
+def method_of(wildcards):
+    """The stage-2 method of a run folder name."""
+    return run_parts(wildcards.run)[1]
+
+
+def pretrain_input(wildcards):
+    """The pretraining checkpoint a stage 1 fine-tunes from (a declared input), if any."""
+    pretrain = run_parts(wildcards.run)[0]
+    if pretrain is None:
+        return []
+    model = "/".join((wildcards.dataset, wildcards.split, wildcards.backbone))
+    return [f"results/pretrain/{model}/{pretrain}/seed{wildcards.seed}/model.pt"]
+
+
+def pretrain_arg(wildcards, input):
+    """``--pretrain FILE --pretrain-name NAME`` or nothing, for ``:q`` to quote each argument."""
+    if not input.pretrain:
+        return []
+    return [
+        "--pretrain",
+        input.pretrain[0],
+        "--pretrain-name",
+        run_parts(wildcards.run)[0],
+    ]
+
+
+def pretraining_json(part):
+    """A params function: the pretraining entry's ``schedule`` (part "schedule") or its method
+    and method settings (part "method")."""
+
+    def params(wildcards):
+        entry = config["pretraining"][wildcards.pretrain]
+        if part == "schedule":
+            return canonical(entry["schedule"])
+        return canonical({k: v for k, v in entry.items() if k != "schedule"})
+
+    return params
 
 
 def eval_poses(wildcards):
@@ -584,9 +794,11 @@ def poses_args(wildcards, input):
 
 
 def pretrained_input(wildcards):
-    """The configured MotionBERT-style checkpoint of this backbone, if any (a declared input)."""
+    """The configured published checkpoint of this backbone (MotionBERT's for DSTFormer), if
+    any (a declared input); not for a model that fine-tunes from a pretraining of ours.
+    """
     path = config["train"]["pretrained"].get(wildcards.backbone)
-    return [path] if path else []
+    return [path] if path and run_parts(wildcards.run)[0] is None else []
 
 
 def pretrained_arg(wildcards, input):
@@ -615,7 +827,8 @@ def paper_settings_json(module, artefact):
         dataset = config["paper"]["dataset"]
         settings = {
             **config["paper"],
-            "train_estimator": config["train"]["estimator"],
+            "train_estimator": train_tier(dataset),
+            "train_estimators": {d: train_tier(d) for d in DATASETS},
             "num_classes": config["datasets"][dataset]["num_classes"],
         }
         keys = paper_keys(module)[artefact.format(**wildcards)]
@@ -631,7 +844,7 @@ def activation_inputs():
     p = config["paper"]
     model = (p["dataset"], p["split"], p["backbone"])
     files = []
-    for run in p["activation_methods"]:
+    for run in (run_name(p["pretrain"], r) for r in p["activation_methods"]):
         seeds = [m[4] for m in trained_models() if m[:4] == (*model, run)]
         seed = min(seeds, default=DEFAULT_SEED)
         files.append(f"results/eval/{'/'.join(model)}/{run}/seed{seed}_activation.npz")
@@ -655,6 +868,7 @@ def run_targets():
         data_targets()
         + split_list_targets()
         + pose_quality_targets()
+        + pretrain_targets()
         + model_targets()
         + eval_targets()
         + ["results/metrics.csv"]

@@ -26,7 +26,7 @@ rule import_release:
     log:
         "results/logs/import_release/{pose_set}.log",
     wildcard_constraints:
-        pose_set=alternation(pose_sets(released=True)),
+        pose_set=alternation(pose_sets(imported=True)),
     conda:
         "../../envs/data.yaml"
     params:
@@ -60,7 +60,7 @@ rule list_videos:
 rule split_lists:
     """Each split of a dataset as a plain list of sequence ids, for audit."""
     input:
-        poses=lambda wc: f"results/poses/{wc.dataset}/{config['train']['estimator']}.pkl",
+        poses=lambda wc: f"results/poses/{wc.dataset}/{train_tier(wc.dataset)}.pkl",
     output:
         directory("results/splits/{dataset}"),
     log:

@@ -20,9 +20,9 @@ rule evaluate:
     params:
         code=eval_code,
         poses=poses_args,
-        estimator=config["train"]["estimator"],
-        pre=canonical(config["preprocess"]),
-        grid=canonical(config["robustness"]),
+        estimator=lambda wc: train_tier(wc.dataset),
+        pre=test_preprocess_json,
+        grid=grid_json,
     shell:
         "python -m maskclr.evaluate --model {input.model:q} {params.poses:q}"
         " --train-estimator {params.estimator:q} --split {wildcards.split:q}"
@@ -44,7 +44,7 @@ rule collect_metrics:
         "../../envs/data.yaml"
     params:
         code=job_code("maskclr.evaluate.collect"),
-        estimator=config["train"]["estimator"],
+        estimators=canonical({d: train_tier(d) for d in DATASETS}),
     shell:
         "python -m maskclr.evaluate.collect {input.evals:q} {input.metrics:q}"
-        " --train-estimator {params.estimator:q} --out {output:q} 2> {log:q}"
+        " --train-estimators-json {params.estimators:q} --out {output:q} 2> {log:q}"

@@ -33,7 +33,7 @@ rule merge_poses:
     log:
         "results/logs/merge_poses/{pose_set}.log",
     wildcard_constraints:
-        pose_set=alternation(pose_sets(released=False)),
+        pose_set=alternation(pose_sets(imported=False)),
     conda:
         "../../envs/data.yaml"
     params:

@@ -4,11 +4,14 @@ rule train_stage1:
         data=train_data,
         user=user_code,
         pretrained=pretrained_input,
+        pretrain=pretrain_input,
     output:
-        model="results/models/{dataset}/{split}/{backbone}/stage1/seed{seed}/model.pt",
-        metrics="results/models/{dataset}/{split}/{backbone}/stage1/seed{seed}/metrics.json",
+        model="results/models/{dataset}/{split}/{backbone}/{run}/seed{seed}/model.pt",
+        metrics="results/models/{dataset}/{split}/{backbone}/{run}/seed{seed}/metrics.json",
     log:
-        "results/logs/train/{dataset}/{split}/{backbone}/stage1/seed{seed}.log",
+        "results/logs/train/{dataset}/{split}/{backbone}/{run}/seed{seed}.log",
+    wildcard_constraints:
+        run=alternation(runs(["stage1"])),
     retries: TRAIN_RETRIES
     conda:
         "../../envs/train.yaml"
@@ -23,12 +26,13 @@ rule train_stage1:
         backbone=backbone_json,
         schedule=schedule_json("stage1"),
         pretrained=pretrained_arg,
-        work="results/work/{dataset}/{split}/{backbone}/stage1/seed{seed}",
+        pretrain=pretrain_arg,
+        work="results/work/{dataset}/{split}/{backbone}/{run}/seed{seed}",
     shell:
         "torchrun --standalone --nproc-per-node={resources.gpu:q} -m maskclr.train --stage stage1"
         " --dataset {wildcards.dataset:q} --split {wildcards.split:q} --method stage1"
         " --data {input.data:q} --backbone {wildcards.backbone:q} --backbone-json {params.backbone:q}"
-        " --schedule-json {params.schedule:q} {params.pretrained:q}"
+        " --schedule-json {params.schedule:q} {params.pretrained:q} {params.pretrain:q}"
         " --work-dir {params.work:q} --out-model {output.model:q} --out-metrics {output.metrics:q}"
         " --threads {threads:q} --device {resources.device:q}"
         " --time-budget-min {resources.runtime:q} 2> {log:q}"
@@ -41,10 +45,12 @@ rule train_stage2:
         user=user_code,
         init=stage1_model,
     output:
-        model="results/models/{dataset}/{split}/{backbone}/{method}/seed{seed}/model.pt",
-        metrics="results/models/{dataset}/{split}/{backbone}/{method}/seed{seed}/metrics.json",
+        model="results/models/{dataset}/{split}/{backbone}/{run}/seed{seed}/model.pt",
+        metrics="results/models/{dataset}/{split}/{backbone}/{run}/seed{seed}/metrics.json",
     log:
-        "results/logs/train/{dataset}/{split}/{backbone}/{method}/seed{seed}.log",
+        "results/logs/train/{dataset}/{split}/{backbone}/{run}/seed{seed}.log",
+    wildcard_constraints:
+        run=alternation(runs(config["methods"])),
     retries: TRAIN_RETRIES
     conda:
         "../../envs/train.yaml"
@@ -59,10 +65,11 @@ rule train_stage2:
         backbone=backbone_json,
         schedule=schedule_json("stage2"),
         method=method_json,
-        work="results/work/{dataset}/{split}/{backbone}/{method}/seed{seed}",
+        name=method_of,
+        work="results/work/{dataset}/{split}/{backbone}/{run}/seed{seed}",
     shell:
         "torchrun --standalone --nproc-per-node={resources.gpu:q} -m maskclr.train --stage stage2"
-        " --dataset {wildcards.dataset:q} --split {wildcards.split:q} --method {wildcards.method:q}"
+        " --dataset {wildcards.dataset:q} --split {wildcards.split:q} --method {params.name:q}"
         " --data {input.data:q} --init {input.init:q} --backbone {wildcards.backbone:q}"
         " --backbone-json {params.backbone:q} --schedule-json {params.schedule:q}"
         " --method-json {params.method:q} --work-dir {params.work:q} --out-model {output.model:q}"
