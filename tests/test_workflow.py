@@ -535,17 +535,22 @@ def test_video_tier_is_extracted_in_shards_by_a_real_network(tmp_path):
         assert h5["train/x"].shape[0] == 5 and h5["test/x"].shape[0] == 3
 
 
+# The 2D rows (3 backbones, 5 splits) and, on native 3D NTU60/NTU120 (4 splits), SkeletonMAE
+# (STTFormer), SkeletonMAE and MAMP (Transformer): 12 pretrainings, each fine-tuned (stage 1) and
+# continued as baseline and MaskCLR.
 PAPER_JOBS = {
-    "fetch": 7,
-    "import_release": 3,
+    "fetch": 9,
+    "import_release": 5,
     "list_videos": 1,
     "extract_poses": 128,
     "merge_poses": 2,
-    "split_lists": 3,
+    "split_lists": 5,
     "preprocess": 9,
-    "train_stage1": 15,
-    "train_stage2": 33,
-    "evaluate": 48,
+    "preprocess_native3d": 4,
+    "pretrain": 12,
+    "train_stage1": 15 + 12,
+    "train_stage2": 33 + 24,
+    "evaluate": 48 + 36,
     "collect_metrics": 1,
     "table": 4,
     "figure": 3,
@@ -586,3 +591,34 @@ def test_paper_dag_dry_runs_without_data(tmp_path):
     rows = [line.split() for line in result.stdout.splitlines()]
     planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
     assert planned == PAPER_JOBS
+
+
+def test_native3d_path_runs_end_to_end(tmp_path):
+    """tests/config/native3d.yaml over the tiny config, as paper.yaml goes over config.yaml: the
+    Kinect capture of synth → native preprocessing → SkeletonMAE (STTFormer) and MAMP
+    (Transformer) pretraining → fine-tuning with each backbone's recipe → baseline and MaskCLR
+    from the same pretraining → the robustness grid in metres → Table 1's rows."""
+    workdir = workdir_with(tmp_path, tiny_config())
+    result = snakemake(workdir, "--configfile", REPO / "tests" / "config" / "native3d.yaml", "--cores", "2")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = workdir / "results"
+    with h5py.File(results / "data" / "synth_3d" / "kinect" / "xsub.h5") as h5:
+        assert h5.attrs["pipeline"] == "native3d" and h5["test/x"].shape[1:] == (2, 16, 25, 3)
+    for backbone, pretrain, head in (("sttformer", "skeletonmae", "linear"), ("transformer", "mamp", "mlp")):
+        model = results / "models" / "synth_3d" / "xsub" / backbone
+        assert (results / "pretrain" / "synth_3d" / "xsub" / backbone / pretrain / "seed0" / "model.pt").is_file()
+        for run in ("stage1", "baseline", "maskclr"):
+            metrics = json.loads((model / f"{pretrain}+{run}" / "seed0" / "metrics.json").read_text())
+            assert (metrics["pretrain"], metrics["method"]) == (pretrain, run)
+            assert metrics["config"]["arch"]["head"] == head and metrics["config"]["arch"]["num_joints"] == 25
+    table = pd.read_csv(results / "metrics.csv")
+    clean = table[(table["kind"] == "eval") & (table["perturbation"] == "clean") & (table["metric"] == "top1")]
+    assert set(zip(clean["backbone"], clean["pretrain"], clean["method"], clean["test_estimator"])) == {
+        (backbone, pretrain, run, "kinect")
+        for backbone, pretrain in (("sttformer", "skeletonmae"), ("transformer", "mamp"))
+        for run in ("stage1", "baseline", "maskclr")
+    }
+    noise = table[(table["perturbation"] == "noise_st") & (table["metric"] == "top1")]
+    assert sorted(set(noise["level"].astype(float))) == [0.0, 0.02]  # robustness_3d, in metres
+    table1 = pd.read_csv(results / "tables" / "table1.csv")
+    assert {"skeletonmae", "mamp"} <= set(table1["pretrain"])
