@@ -79,6 +79,38 @@ def preprocess_cli(poses, out, n_frames=8, seed=0, num_classes=3):
     )
 
 
+# The 3D path's settings as the workflow passes them: datasets.synth.synthetic, the Kinect sensor
+# model and preprocess_3d (small: short sequences, 12 frames per clip).
+SCENES = {"seed": 0, "subjects": 2, "replications": 1, "min_frames": 20, "max_frames": 40}
+SENSOR = {"jitter_m": 0.01, "extremity_jitter_m": 0.02, "swap_rate": 0.01}
+NATIVE3D = {
+    "n_frames": 12,
+    "train_ratio": [0.5, 1.0],
+    "min_crop": 8,
+    "test_ratio": 0.95,
+    "rotation_rad": 0.3,
+    "seed": 0,
+}
+
+
+def kinect_cli(out, scenes=None, sensor=None):
+    """``python -m maskclr.data.kinect``: the Kinect 3D tier of the synthetic scenes."""
+    return run_module(
+        "maskclr.data.kinect",
+        *("--out", out, "--synthetic-json", json.dumps(scenes or SCENES)),
+        *("--sensor-json", json.dumps(sensor or SENSOR)),
+    )
+
+
+def native3d_cli(poses, out, settings=None, num_classes=24):
+    """``python -m maskclr.data.native3d`` of the xsub split of the 3D ``poses`` into ``out``."""
+    return run_module(
+        "maskclr.data.native3d",
+        *("--poses", poses, "--split", "xsub", "--out", out, "--num-classes", num_classes),
+        *("--preprocess-json", json.dumps(settings or NATIVE3D)),
+    )
+
+
 def run_module(module, *args, cwd=REPO):
     """Run ``python -m module args`` with the package importable; returns the CompletedProcess."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}

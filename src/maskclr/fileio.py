@@ -11,6 +11,7 @@ import contextlib
 import glob
 import hashlib
 import io
+import json
 import os
 import pickle
 import reprlib
@@ -265,6 +266,12 @@ def dump_pickle(obj, path):
     with atomic_output(path) as tmp:
         with open(tmp, "wb") as fh:
             pickle.dump(obj, fh, protocol=4)
+
+
+def write_json(path, payload):
+    """``payload`` as indented JSON at ``path``, atomically."""
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=1) + "\n")
 
 
 def sha256(path, chunk=1 << 20):

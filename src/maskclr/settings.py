@@ -1,6 +1,6 @@
 """Settings a job receives as one JSON object per config section (``--<section>-json``).
 
-Every command line reads its JSON arguments through these two functions, so a bad argument
+Every command line reads its JSON arguments through these functions, so a bad argument
 gets the same error everywhere: the flag, then what is wrong (not JSON, not an object, missing
 or unknown keys). Defaults live in the config schema only (workflow/schemas): the workflow
 hands every job the complete section, and a dataclass built here has no defaults to restate.
@@ -38,3 +38,32 @@ def json_settings(cls, text, flag):
     if missing:
         raise InputError(f"{flag}: missing keys {missing}")
     return cls(**values)
+
+
+def exact_object(text, flag, keys):
+    """The JSON object ``text`` given to ``flag``, with exactly the keys ``keys``: missing and
+    unknown keys are refused by name."""
+    values = json_object(text, flag, keys)
+    unknown = sorted(set(values) - set(keys))
+    if unknown:
+        raise InputError(f"{flag}: unknown keys {unknown} (known: {sorted(keys)})")
+    return values
+
+
+def check_values(values, checks, flag):
+    """``values`` if every ``checks[key]`` (a bool computed from ``values[key]``) holds; else an
+    InputError naming the flag and the first failing key (its bounds are the config schema's)."""
+    bad = [key for key, ok in checks.items() if not ok]
+    if bad:
+        raise InputError(f"{flag}: key '{bad[0]}': unexpected value {values[bad[0]]!r} (see config.schema.yaml)")
+    return values
+
+
+def is_int(value):
+    """An integer JSON value (JSON true/false are not numbers, though Python's bool is an int)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value):
+    """An integer or floating-point JSON value."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -1,7 +1,9 @@
 """The 3D NTU-25 path: PYSKL 3D import, the synthetic Kinect tier, the native preprocessing
 (docs/method.md §2.4) step by step against hand-computed examples, and noise in metres."""
 
+import json
 import pickle
+import re
 
 import h5py
 import numpy as np
@@ -9,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import run_module
+from conftest import NATIVE3D, SCENES, SENSOR, kinect_cli, native3d_cli, run_module
 from maskclr.data import kinect, native3d, synthetic
 from maskclr.data.dataset import SkeletonDataset
 from maskclr.data.joints import NTU25_FLIP_PAIRS, NTU25_JOINTS
@@ -18,8 +20,6 @@ from maskclr.data.releases import import_ntu
 from maskclr.errors import InputError
 from maskclr.fileio import load_pickle
 from maskclr.robustness.perturbations import add_noise
-
-SCENES = {"seed": 0, "subjects": 2, "replications": 1, "min_frames": 20, "max_frames": 40}
 
 
 def annotation_3d(frame_dir, label, persons=1, frames=5, seed=0):
@@ -221,15 +221,25 @@ def test_rotation_is_rz_ry_rx_as_ctr_gcn():
     np.testing.assert_allclose(angles @ angles.transpose(0, 2, 1), np.broadcast_to(np.eye(3), (50, 3, 3)), atol=1e-12)
 
 
+# MAMP's and STTFormer's values (docs/method.md §2.4), seed 3.
+PAPER_3D = {
+    "n_frames": 120,
+    "train_ratio": [0.5, 1.0],
+    "min_crop": 64,
+    "test_ratio": 0.95,
+    "rotation_rad": 0.3,
+    "seed": 3,
+}
+
+
 def test_preprocess_cli_writes_hdf5_that_the_dataset_reads(tmp_path, kinect_tier):
     poses = write(tmp_path / "kinect.pkl", kinect_tier)
     out = tmp_path / "xsub.h5"
-    args = ["--poses", poses, "--split", "xsub", "--num-classes", "24", "--seed", "3", "--out", out]
-    result = run_module("maskclr.data.native3d", *args)
+    result = native3d_cli(poses, out, PAPER_3D)
     assert result.returncode == 0, result.stderr
     with h5py.File(out) as h5:
-        assert h5.attrs["pipeline"] == "native3d" and h5.attrs["n_frames"] == 120 and h5.attrs["min_crop"] == 64
-        assert list(h5.attrs["train_ratio"]) == [0.5, 1.0] and h5.attrs["test_ratio"] == 0.95
+        assert h5.attrs["pipeline"] == "native3d" and h5.attrs["num_classes"] == 24 and h5.attrs["split"] == "xsub"
+        assert {key: np.asarray(h5.attrs[key]).tolist() for key in PAPER_3D} == PAPER_3D  # every parameter
         train_x, lengths = h5["train/x"][()], h5["train/length"][()]
         assert h5["test/x"].shape == (len(kinect_tier["split"]["xsub_val"]), 2, 120, 25, 3)
     first = kinect_tier["annotations"][0]
@@ -245,13 +255,91 @@ def test_preprocess_cli_writes_hdf5_that_the_dataset_reads(tmp_path, kinect_tier
     assert test[0][0].shape == (2, 120, 25, 3)
 
 
+def test_preprocess_cli_settings_reach_the_data(tmp_path, kinect_tier):
+    poses = write(tmp_path / "kinect.pkl", kinect_tier)
+    settings = {**NATIVE3D, "n_frames": 10, "test_ratio": 0.5}
+    assert native3d_cli(poses, tmp_path / "a.h5", settings).returncode == 0
+    members = [a for a in kinect_tier["annotations"] if a["frame_dir"] in set(kinect_tier["split"]["xsub_val"])]
+    with h5py.File(tmp_path / "a.h5") as h5:
+        np.testing.assert_array_equal(h5["test/x"][()], native3d.preprocess_test(members, 10, 0.5))
+        assert (h5["test/length"][()] == 10).all()
+
+
 def test_preprocess_cli_refuses_a_2d_file(tmp_path):
     poses = write(tmp_path / "mq.pkl", synthetic.generate(**SCENES))
-    result = run_module(
-        "maskclr.data.native3d", "--poses", poses, "--split", "xsub", "--num-classes", "24", "--out", tmp_path / "o.h5"
-    )
+    result = native3d_cli(poses, tmp_path / "o.h5")
     assert result.returncode == 2 and "mq.pkl" in result.stderr and "key 'keypoint'" in result.stderr
     assert not (tmp_path / "o.h5").exists()
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"n_frames": 0}, "key 'n_frames': unexpected value 0"),
+        ({"n_frames": 1.5}, "key 'n_frames': unexpected value 1.5"),
+        ({"train_ratio": [0.8, 0.5]}, r"key 'train_ratio': unexpected value \[0.8, 0.5\]"),
+        ({"train_ratio": [0.0, 1.0]}, "key 'train_ratio'"),
+        ({"train_ratio": 0.5}, "key 'train_ratio'"),
+        ({"min_crop": 0}, "key 'min_crop'"),
+        ({"test_ratio": 0}, "key 'test_ratio'"),
+        ({"test_ratio": 1.2}, "key 'test_ratio'"),
+        ({"rotation_rad": -0.1}, "key 'rotation_rad'"),
+        ({"seed": "0"}, "key 'seed'"),
+        ({"window": 3}, r"unknown keys \['window'\]"),
+        ({"min_crop": None}, "key 'min_crop'"),
+    ],
+)
+def test_native3d_settings_name_the_flag_and_the_key(change, message):
+    with pytest.raises(InputError, match=rf"^--preprocess-json: {message}"):
+        native3d.native3d_settings(json.dumps({**NATIVE3D, **change}))
+
+
+def test_native3d_cli_refuses_a_missing_key(tmp_path, kinect_tier):
+    poses = write(tmp_path / "kinect.pkl", kinect_tier)
+    settings = {key: value for key, value in NATIVE3D.items() if key != "min_crop"}
+    result = native3d_cli(poses, tmp_path / "o.h5", settings)
+    assert result.returncode == 2 and "--preprocess-json: missing keys ['min_crop']" in result.stderr
+    assert not (tmp_path / "o.h5").exists()
+
+
+# ---- the Kinect tier's command line ------------------------------------------------------------
+
+
+def test_kinect_cli_records_the_same_scenes_as_the_2d_cli(tmp_path):
+    """Same --synthetic-json → same sequences: frame_dir, label, length and split membership."""
+    assert kinect_cli(tmp_path / "kinect.pkl").returncode == 0
+    flat = run_module("maskclr.data.synthetic", "--out", tmp_path / "hq.pkl", "--synthetic-json", json.dumps(SCENES))
+    assert flat.returncode == 0, flat.stderr
+    tier, flat = load_pickle(tmp_path / "kinect.pkl"), load_pickle(tmp_path / "hq.pkl")
+    assert tier["split"] == flat["split"]
+
+    def sequences(data):
+        return [(a["frame_dir"], a["label"], a["total_frames"]) for a in data["annotations"]]
+
+    assert sequences(tier) == sequences(flat) and len(tier["annotations"]) == 2 * 24 * 3
+    noise = kinect.SensorNoise(**SENSOR)
+    assert pickle.dumps(tier, protocol=4) == pickle.dumps(kinect.generate(noise, **SCENES), protocol=4)
+
+
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [
+        (
+            "--sensor-json",
+            {"jitter_m": 0.01, "swap_rate": 0.0},
+            r"--sensor-json: missing keys \['extremity_jitter_m'\]",
+        ),
+        ("--sensor-json", {**SENSOR, "swap_rate": 2}, "--sensor-json: key 'swap_rate': unexpected value 2"),
+        ("--sensor-json", {**SENSOR, "jitter_m": -0.01}, "--sensor-json: key 'jitter_m'"),
+        ("--sensor-json", {**SENSOR, "dropout": 0.1}, r"--sensor-json: unknown keys \['dropout'\]"),
+        ("--synthetic-json", {"seed": 0, "subjects": 2}, r"--synthetic-json: missing keys \['replications'"),
+    ],
+)
+def test_kinect_cli_names_bad_settings(tmp_path, flag, value, message):
+    settings = {"--synthetic-json": None, "--sensor-json": None, flag: value}
+    result = kinect_cli(tmp_path / "kinect.pkl", settings["--synthetic-json"], settings["--sensor-json"])
+    assert result.returncode == 2 and re.search(message, result.stderr), result.stderr
+    assert not (tmp_path / "kinect.pkl").exists()
 
 
 # ---- perturbations on 3D input -----------------------------------------------------------------
@@ -279,3 +367,81 @@ def test_evaluation_inputs_of_a_native3d_tier(tmp_path, kinect_tier):
     np.testing.assert_array_equal(clean, native3d.preprocess_test(members))
     noisy = test.inputs(0.02, False, np.random.default_rng(0))
     assert 0.005 < np.abs(noisy - clean)[:, 0].mean() < 0.05  # centred on a noisy joint: ≈ 2 cm per coordinate
+
+
+# ---- evaluation settings and the 3D path end to end ----------------------------------------------
+
+
+def test_evaluation_reads_2d_or_native3d_preprocess_settings():
+    from maskclr.evaluate.run import eval_preprocess_settings
+
+    two_d = {"n_frames": 8, "score_channel": "motionbert", "max_persons": 2, "seed": 0}
+    assert eval_preprocess_settings(json.dumps(two_d)) == two_d
+    three_d = {"pipeline": "native3d", "n_frames": 12, "test_ratio": 0.95}
+    assert eval_preprocess_settings(json.dumps(three_d)) == three_d
+    for change, message in [
+        ({"pipeline": "2d"}, "key 'pipeline': unexpected value '2d'"),
+        ({"test_ratio": 0}, "key 'test_ratio'"),
+        ({"seed": 0}, r"unknown keys \['seed'\]"),  # the evaluation reads only the test clips' keys
+    ]:
+        with pytest.raises(InputError, match=f"^--preprocess-json: {message}"):
+            eval_preprocess_settings(json.dumps({**three_d, **change}))
+    with pytest.raises(InputError, match=r"^--preprocess-json: missing keys \['test_ratio'\]"):
+        eval_preprocess_settings('{"pipeline": "native3d", "n_frames": 12}')
+    with pytest.raises(InputError, match=r"^--preprocess-json: missing keys \['score_channel'"):
+        eval_preprocess_settings('{"n_frames": 8}')
+
+
+# As the workflow's robustness grid, σ in metres on 3D input.
+GRID_3D = {
+    "seed": 0,
+    "noise_sigmas": [0.0, 0.02],
+    "parts": ["head", "left_arm", "right_arm", "left_leg", "right_leg"],
+    "joint_fractions": [0.3],
+    "frames_noise": {"fraction": 0.5, "sigma": 0.02},
+}
+TRANSFORMER_25 = {"dim": 8, "depth": 1, "num_heads": 2, "mlp_ratio": 2, "maxlen": 12, "t_patch": 4, "num_joints": 25}
+
+
+def test_kinect_tier_to_native3d_hdf5_to_the_robustness_grid(tmp_path):
+    """kinect CLI → native3d CLI → a Transformer on 25 joints → every grid row for tier kinect.
+
+    The model is built here rather than by ``python -m maskclr.train`` until the trainer records
+    the data's joint count (its ActionHead has 17 joints today)."""
+    from maskclr.evaluate.run import TestSet, eval_preprocess_settings, evaluate, predict, scores
+    from maskclr.models import ActionModel, build_backbone
+    from maskclr.robustness.perturbations import PARTS, occlude_part
+
+    poses, data = tmp_path / "kinect.pkl", tmp_path / "xsub.h5"
+    assert kinect_cli(poses).returncode == 0
+    result = native3d_cli(poses, data)
+    assert result.returncode == 0, result.stderr
+    train = SkeletonDataset(data, "train")
+    assert train[0][0].shape == (2, NATIVE3D["n_frames"], 25, 3)
+    torch.manual_seed(0)
+    model = ActionModel(build_backbone("transformer", **TRANSFORMER_25), 24, num_joints=25, hidden=8).eval()
+    pre = eval_preprocess_settings(json.dumps({"pipeline": "native3d", "n_frames": 12, "test_ratio": 0.95}))
+    sets = {"kinect": TestSet(poses, "xsub", pre)}
+    clean = {"kinect": sets["kinect"].inputs()}
+    with h5py.File(data) as h5:  # the evaluation's clips are the test part the model was trained beside
+        np.testing.assert_allclose(clean["kinect"], h5["test/x"][()])
+    assert sets["kinect"].layout == "ntu25" and set(PARTS["ntu25"]) == set(GRID_3D["parts"])
+    rows = list(evaluate(model, sets, clean, "kinect", GRID_3D, 24))
+    assert {row["test_estimator"] for row in rows} == {"kinect"}
+    assert [(row["perturbation"], row["level"]) for row in rows] == [
+        ("clean", "0"),
+        ("noise_st", "0"),  # σ = 0 reuses the clean row
+        ("noise_st", "0.02"),
+        ("noise_spatial", "0"),
+        ("noise_spatial", "0.02"),
+        *(("part", part) for part in GRID_3D["parts"]),
+        ("joints", "0.3"),
+        ("frames_noise", "0.5"),
+    ]
+    assert all(row["n"] == len(sets["kinect"].labels) == 72 and 0 <= row["top1"] <= 1 for row in rows)
+    labels = sets["kinect"].labels
+    for row in rows[5:10]:  # the parts zero NTU-25's joints of the model input
+        occluded = occlude_part(clean["kinect"], row["level"], "ntu25")
+        assert {key: row[key] for key in ("top1", "top5", "mean_class_acc")} == {
+            key: value for key, value in scores(predict(model, occluded)[0], labels, 24).items() if key != "n"
+        }

@@ -1,4 +1,5 @@
-"""``python -m maskclr.pretrain`` on a tiny HDF5: a checkpoint that fine-tuning loads, deterministic on CPU."""
+"""``python -m maskclr.pretrain`` on tiny HDF5s (2D and native 3D): a checkpoint that fine-tuning loads and a
+metrics JSON, deterministic on CPU; every setting from its JSON flag."""
 
 import json
 import math
@@ -8,12 +9,16 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import kinect_cli, native3d_cli
 from maskclr.errors import InputError
 from maskclr.models import ActionModel, build_backbone
-from maskclr.pretrain.run import SCHEDULE, lr_at, main
+from maskclr.pretrain.run import SCHEDULE, SCHEDULE_KEYS, lr_at, main
 from maskclr.pretrain.transfer import load_pretrained, read_pretrained
 
 SIZES = {"dim": 16, "depth": 1, "num_heads": 2, "maxlen": 16}
+MAMP = '{"method": "mamp", "decoder_dim": 8, "decoder_depth": 1, "decoder_heads": 2}'
+# Complete, as the workflow passes it (the schema holds the defaults).
+TINY = {"epochs": 2, "batch_size": 2, "lr": 1e-3, "min_lr": 5e-4, "warmup_epochs": 1, "weight_decay": 0.05}
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +34,16 @@ def data(tmp_path_factory):
     return path
 
 
-def pretrain(data, out, method='{"method": "mamp", "decoder_dim": 8, "decoder_depth": 1, "decoder_heads": 2}'):
-    main(
-        ["--data", str(data), "--backbone", "transformer", "--backbone-json", json.dumps(SIZES)]
-        + ["--method-json", method, "--schedule-json", '{"epochs": 2, "batch_size": 2, "warmup_epochs": 1}']
-        + ["--out", str(out)]
+def pretrain_args(data, out, backbone="transformer", sizes=SIZES, method=MAMP, schedule=TINY):
+    return (
+        ["--data", str(data), "--backbone", backbone, "--backbone-json", json.dumps(sizes)]
+        + ["--method-json", method, "--schedule-json", json.dumps(schedule)]
+        + ["--out", str(out), "--out-metrics", str(out.with_suffix(".json"))]
     )
+
+
+def pretrain(data, out, method=MAMP):
+    main(pretrain_args(data, out, method=method))
     return torch.load(out, weights_only=True)
 
 
@@ -42,7 +51,8 @@ def test_pretrain_writes_a_checkpoint_fine_tuning_loads(data, tmp_path):
     first = pretrain(data, tmp_path / "a" / "pretrained.pt")
     assert len(first["meta"]["losses"]) == 2 and all(math.isfinite(v) for v in first["meta"]["losses"])
     assert first["meta"]["method"]["method"] == "mamp" and first["meta"]["sizes"] == SIZES
-    assert list((tmp_path / "a").iterdir()) == [tmp_path / "a" / "pretrained.pt"]  # no temporary left
+    files = sorted((tmp_path / "a").iterdir())
+    assert files == [tmp_path / "a" / "pretrained.json", tmp_path / "a" / "pretrained.pt"]  # no temporary left
     again = pretrain(data, tmp_path / "b.pt")
     assert first["meta"]["losses"] == again["meta"]["losses"]
     assert all(torch.equal(first["model"][k], again["model"][k]) for k in first["model"])
@@ -57,6 +67,67 @@ def test_bad_settings_are_named(data, tmp_path):
     with pytest.raises(InputError, match="not a checkpoint written by maskclr.pretrain"):
         torch.save({"weights": {}}, tmp_path / "other.pt")
         read_pretrained(tmp_path / "other.pt")
+    with pytest.raises(InputError, match="^--backbone-json: expected a JSON object"):
+        main(pretrain_args(data, tmp_path / "x.pt", sizes=[16]))
+
+
+@pytest.mark.parametrize("key", SCHEDULE_KEYS)
+def test_the_schedule_is_complete_or_refused_naming_the_key(data, tmp_path, key):
+    """No defaults behind the command line: the workflow's schema holds them."""
+    schedule = {k: v for k, v in TINY.items() if k != key}
+    with pytest.raises(InputError, match=rf"^--schedule-json: missing keys \['{key}'\]"):
+        main(pretrain_args(data, tmp_path / "x.pt", schedule=schedule))
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"epochs": 0}, "key 'epochs': unexpected value 0"),
+        ({"batch_size": 2.5}, "key 'batch_size'"),
+        ({"lr": 0}, "key 'lr'"),
+        ({"weight_decay": -1}, "key 'weight_decay'"),
+        ({"momentum": 0.9}, r"unknown keys \['momentum'\]"),
+    ],
+)
+def test_bad_schedule_values_are_named(data, tmp_path, change, message):
+    with pytest.raises(InputError, match=f"^--schedule-json: {message}"):
+        main(pretrain_args(data, tmp_path / "x.pt", schedule={**TINY, **change}))
+
+
+@pytest.fixture(scope="module")
+def native3d_data(tmp_path_factory):
+    """A native 3D HDF5 of the synthetic Kinect tier: items (2, 12, 25, 3) in metres."""
+    folder = tmp_path_factory.mktemp("native3d")
+    assert kinect_cli(folder / "kinect.pkl").returncode == 0
+    result = native3d_cli(folder / "kinect.pkl", folder / "xsub.h5")
+    assert result.returncode == 0, result.stderr
+    return folder / "xsub.h5"
+
+
+# Native 3D sizes: 25 joints, conftest.NATIVE3D's 12 frames (paper: 120).
+SIZES_3D = {
+    "transformer": {"dim": 8, "depth": 1, "num_heads": 2, "mlp_ratio": 2, "maxlen": 12, "t_patch": 4, "num_joints": 25},
+    "sttformer": {"num_joints": 25, "num_frames": 12, "len_parts": 3, "config": [[8, 8, 4], [8, 16, 4]]},
+}
+
+
+@pytest.mark.parametrize(
+    "method, backbone", [("mamp", "transformer"), ("skeletonmae", "transformer"), ("skeletonmae", "sttformer")]
+)
+def test_pretraining_on_native3d_data(native3d_data, tmp_path, method, backbone):
+    entry = {"method": method, "decoder_dim": 8, "decoder_depth": 1, "decoder_heads": 2}
+    schedule = {**TINY, "epochs": 1, "batch_size": 24}
+    out = tmp_path / "pretrained.pt"
+    main(pretrain_args(native3d_data, out, backbone, SIZES_3D[backbone], json.dumps(entry), schedule) + ["--seed", "2"])
+    meta = torch.load(out, weights_only=True)["meta"]
+    metrics = json.loads(out.with_suffix(".json").read_text())
+    assert metrics["backbone"] == backbone and metrics["method"] == entry and metrics["schedule"] == schedule
+    assert metrics["seed"] == 2 and metrics["sizes"] == SIZES_3D[backbone] and metrics["wall_time_s"] > 0
+    assert len(metrics["losses"]) == 1 and math.isfinite(metrics["losses"][0]) and metrics["losses"] == meta["losses"]
+    model = ActionModel(build_backbone(backbone, **SIZES_3D[backbone]), num_classes=24, num_joints=25, hidden=8)
+    new = load_pretrained(model, read_pretrained(out), out)
+    assert all(k.startswith("head.") or k == "mask_token" for k in new)
 
 
 def test_lr_warms_up_then_follows_a_half_cosine_to_min_lr():

@@ -1,10 +1,12 @@
 """The synthetic scenes as Kinect v2 would record them: a 3D NTU-25 tier in PYSKL's 3D format.
 
-    python -m maskclr.data.kinect --out results/poses/synth/kinect.pkl --seed 0 --subjects 10 \\
-        --replications 2 --min-frames 40 --max-frames 120
+    python -m maskclr.data.kinect --out results/poses/synth/kinect.pkl \\
+        --synthetic-json '{"seed": 0, "subjects": 10, "replications": 2, "min_frames": 40, "max_frames": 120}' \\
+        --sensor-json '{"jitter_m": 0.01, "extremity_jitter_m": 0.02, "swap_rate": 0.01}'
 
-The same scenes as ``maskclr.data.synthetic`` (same arguments → same motions, cameras, frame_dir
-and splits), so the 2D tiers and this one describe the same performances. Per view:
+The same scenes as ``maskclr.data.synthetic`` (the same ``--synthetic-json``, read by the same
+parser, and NTU's three cameras, as the 2D command line's default → the same motions, cameras,
+frame_dir, labels and splits), so the 2D tiers and this one describe the same performances. Per view:
 
 1. the 25 Kinect joints are derived from the generator's 17 world joints (metres): the spine
    from the hips and shoulders, the head from the ears, and the hands, hand tips, thumbs and feet
@@ -25,8 +27,9 @@ import numpy as np
 
 from maskclr.data import synthetic
 from maskclr.data.joints import NTU25_FLIP_PAIRS
-from maskclr.errors import InputError, run_cli
+from maskclr.errors import run_cli
 from maskclr.fileio import dump_pickle
+from maskclr.settings import check_values, is_number, json_settings
 
 # NTU-25 joints taken as they are from COCO-17 (NTU index: COCO index).
 _FROM_COCO = {4: 5, 5: 7, 6: 9, 8: 6, 9: 8, 10: 10, 12: 11, 13: 13, 14: 15, 16: 12, 17: 14, 18: 16}
@@ -46,15 +49,30 @@ _UP = np.array([0.0, 0.0, 1.0])
 
 @dataclasses.dataclass(frozen=True)
 class SensorNoise:
-    """Kinect-like errors: jitter std (metres) of the body and of the extremities, and the
-    probability per person and frame that the whole body's left and right are swapped."""
+    """Kinect-like errors (``--sensor-json``): jitter std (metres) of the body and of the
+    extremities, and the probability per person and frame that the whole body's left and right
+    are swapped."""
 
-    jitter_m: float = 0.01
-    extremity_jitter_m: float = 0.02
-    swap_rate: float = 0.01
+    jitter_m: float
+    extremity_jitter_m: float
+    swap_rate: float
 
 
-DEFAULT_NOISE = SensorNoise()
+# Kinect v2's joint jitter is about 1–2 cm, larger on the hands and feet (the config schema's default).
+DEFAULT_NOISE = SensorNoise(jitter_m=0.01, extremity_jitter_m=0.02, swap_rate=0.01)
+
+
+def sensor_settings(text, flag="--sensor-json"):
+    """The ``SensorNoise`` given to ``flag`` as a JSON object with every field, checked."""
+    noise = json_settings(SensorNoise, text, flag)
+    values = dataclasses.asdict(noise)
+    checks = {
+        "jitter_m": is_number(noise.jitter_m) and noise.jitter_m >= 0,
+        "extremity_jitter_m": is_number(noise.extremity_jitter_m) and noise.extremity_jitter_m >= 0,
+        "swap_rate": is_number(noise.swap_rate) and 0 <= noise.swap_rate <= 1,
+    }
+    check_values(values, checks, flag)
+    return noise
 
 
 def _unit(v):
@@ -145,25 +163,19 @@ def generate(noise=DEFAULT_NOISE, **scene_args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m maskclr.data.kinect", description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="output pickle (written atomically)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--subjects", type=int, default=12)
-    parser.add_argument("--replications", type=int, default=2)
-    parser.add_argument("--cameras", type=int, default=3)
-    parser.add_argument("--min-frames", type=int, default=40)
-    parser.add_argument("--max-frames", type=int, default=120)
-    parser.add_argument("--jitter-m", type=float, default=SensorNoise.jitter_m, help="body joint jitter std (m)")
     parser.add_argument(
-        "--extremity-jitter-m", type=float, default=SensorNoise.extremity_jitter_m, help="hand/foot jitter std (m)"
+        "--synthetic-json",
+        required=True,
+        help=f"datasets.synth.synthetic, as for maskclr.data.synthetic: {', '.join(synthetic.SYNTHETIC_KEYS)}",
     )
-    parser.add_argument("--swap-rate", type=float, default=SensorNoise.swap_rate, help="left/right swaps per frame")
+    parser.add_argument(
+        "--sensor-json",
+        required=True,
+        help=f"the sensor model: {', '.join(f.name for f in dataclasses.fields(SensorNoise))}",
+    )
     args = parser.parse_args(argv)
-    if min(args.jitter_m, args.extremity_jitter_m) < 0 or not 0 <= args.swap_rate <= 1:
-        raise InputError("--jitter-m and --extremity-jitter-m must be >= 0 and --swap-rate in [0, 1]")
-    noise = SensorNoise(args.jitter_m, args.extremity_jitter_m, args.swap_rate)
-    scene_args = {
-        k: getattr(args, k) for k in ("seed", "subjects", "replications", "cameras", "min_frames", "max_frames")
-    }
-    dump_pickle(generate(noise, **scene_args), args.out)
+    scene_args = synthetic.scene_settings(args.synthetic_json)
+    dump_pickle(generate(sensor_settings(args.sensor_json), **scene_args), args.out)
 
 
 if __name__ == "__main__":

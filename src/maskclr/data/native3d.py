@@ -19,7 +19,9 @@ every ``__getitem__``, and the crop is its main augmentation, so the training pa
 centred sequences zero-padded to the longest (N, 2, T_max, 25, 3) with each one's ``length``,
 and ``SkeletonDataset`` crops, resizes and rotates each item per epoch from (seed, epoch,
 index), as it runs MotionBERT's ``random_move`` (the 2D path resamples once only because
-MotionBERT does). The file's attributes carry every parameter the dataset needs.
+MotionBERT does). The file's attributes carry every parameter (``--preprocess-json``, the config's
+``preprocess_3d``: ``NATIVE3D_KEYS``); nothing here is random, so its ``seed`` is only recorded
+(the per-epoch draws come from the training job's seed).
 
 Persons: PYSKL's 3D files hold at most two (CTR-GCN's denoising); beyond two, the first two
 are kept. One person gets an all-zero second person, as in CTR-GCN's data.
@@ -33,17 +35,23 @@ import numpy as np
 from maskclr import __version__
 from maskclr.data.preprocess import write_h5
 from maskclr.data.pyskl import POSES_3D, load_pyskl, split_members
-from maskclr.errors import InputError, run_cli
+from maskclr.errors import run_cli
 from maskclr.fileio import sha256
+from maskclr.settings import check_values, exact_object, is_int, is_number
 
 PERSONS = 2
 SPINE_MID = 1  # NTU-25, 0-based
+# MAMP's and STTFormer's values (the config schema's defaults of ``preprocess_3d``; the command
+# line reads every one from its JSON).
 N_FRAMES = 120
 TRAIN_RATIO = (0.5, 1.0)
 MIN_CROP = 64
 TEST_RATIO = 0.95
 ROTATION_RAD = 0.3
 PIPELINE = "native3d"
+NATIVE3D_KEYS = ("n_frames", "train_ratio", "min_crop", "test_ratio", "rotation_rad", "seed")
+# What the evaluation reads of it (``maskclr.evaluate``: the test clips only), with the pipeline's name.
+TEST_KEYS = ("pipeline", "n_frames", "test_ratio")
 
 
 def pad(annotations, persons=PERSONS):
@@ -146,24 +154,46 @@ def preprocess_test(annotations, n_frames=N_FRAMES, test_ratio=TEST_RATIO):
     return resize(centre(x), begin, size, n_frames).astype(np.float32)
 
 
+def _ratio_range(value):
+    """[low, high] with 0 < low <= high <= 1."""
+    return isinstance(value, list) and len(value) == 2 and all(map(is_number, value)) and 0 < value[0] <= value[1] <= 1
+
+
+def _checked(text, flag, keys):
+    """The JSON object ``text`` given to ``flag`` with exactly ``keys``, each within the schema's bounds."""
+    values = exact_object(text, flag, keys)
+    bounds = {
+        "pipeline": lambda v: v == PIPELINE,
+        "n_frames": lambda v: is_int(v) and v >= 1,
+        "train_ratio": _ratio_range,
+        "min_crop": lambda v: is_int(v) and v >= 1,
+        "test_ratio": lambda v: is_number(v) and 0 < v <= 1,
+        "rotation_rad": lambda v: is_number(v) and v >= 0,
+        "seed": is_int,
+    }
+    return check_values(values, {key: bounds[key](values[key]) for key in keys}, flag)
+
+
+def native3d_settings(text, flag="--preprocess-json"):
+    """The ``preprocess_3d`` config section given to ``flag`` (exactly ``NATIVE3D_KEYS``), checked."""
+    return _checked(text, flag, NATIVE3D_KEYS)
+
+
+def evaluation_settings(text, flag="--preprocess-json"):
+    """What the evaluation reads of a native 3D tier, given to ``flag``: exactly
+    ``{"pipeline": "native3d", "n_frames": int, "test_ratio": float}``, checked."""
+    return _checked(text, flag, TEST_KEYS)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m maskclr.data.native3d", description=__doc__.split("\n")[0])
     parser.add_argument("--poses", required=True, help="PYSKL 3D pickle (results/poses/{dataset}/kinect.pkl)")
     parser.add_argument("--split", required=True, help="split prefix: uses '<split>_train' and '<split>_val'")
     parser.add_argument("--out", required=True, help="HDF5 output")
     parser.add_argument("--num-classes", type=int, required=True)
-    parser.add_argument("--n-frames", type=int, default=N_FRAMES)
-    parser.add_argument("--train-ratio", type=float, nargs=2, default=TRAIN_RATIO, metavar=("LOW", "HIGH"))
-    parser.add_argument("--min-crop", type=int, default=MIN_CROP, help="shortest training crop (frames)")
-    parser.add_argument("--test-ratio", type=float, default=TEST_RATIO)
-    parser.add_argument("--rotation-rad", type=float, default=ROTATION_RAD, help="training rotation range (rad)")
-    parser.add_argument("--seed", type=int, default=0, help="recorded for the dataset's per-epoch draws")
+    parser.add_argument("--preprocess-json", required=True, help=f"config.preprocess_3d: {', '.join(NATIVE3D_KEYS)}")
     args = parser.parse_args(argv)
-    low, high = args.train_ratio
-    if args.n_frames < 1 or args.min_crop < 1 or not 0 < low <= high <= 1 or not 0 < args.test_ratio <= 1:
-        raise InputError(
-            "need --n-frames >= 1, --min-crop >= 1, 0 < --train-ratio LOW <= HIGH <= 1, 0 < --test-ratio <= 1"
-        )
+    pre = native3d_settings(args.preprocess_json)
     dataset = load_pyskl(args.poses, num_classes=args.num_classes, fmt=POSES_3D)
     train = split_members(dataset, args.split + "_train", args.poses)
     test = split_members(dataset, args.split + "_val", args.poses)
@@ -171,23 +201,18 @@ def main(argv=None):
     parts = {
         "train": (centre(x_train), [a["label"] for a in train], [a["frame_dir"] for a in train], {"length": lengths}),
         "test": (
-            preprocess_test(test, args.n_frames, args.test_ratio),
+            preprocess_test(test, pre["n_frames"], pre["test_ratio"]),
             [a["label"] for a in test],
             [a["frame_dir"] for a in test],
-            {"length": np.full(len(test), args.n_frames, np.int64)},
+            {"length": np.full(len(test), pre["n_frames"], np.int64)},
         ),
     }
     attrs = {
         "pipeline": PIPELINE,
-        "n_frames": args.n_frames,
+        **pre,
         "num_classes": args.num_classes,
         "split": args.split,
-        "train_ratio": list(args.train_ratio),
-        "min_crop": args.min_crop,
-        "test_ratio": args.test_ratio,
-        "rotation_rad": args.rotation_rad,
         "max_persons": PERSONS,
-        "seed": args.seed,
         "layout": "x: float32 (N, 2 persons, T, 25 NTU joints, 3 = x, y, z metres, centred); train: "
         "T = longest sequence, zero-padded, 'length' frames each, cropped/resized/rotated per item; test: final",
         "source": str(args.poses),

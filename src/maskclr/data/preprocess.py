@@ -30,9 +30,9 @@ import numpy as np
 from maskclr import __version__
 from maskclr.data.joints import coco_to_h36m, coco_to_h36m_scores
 from maskclr.data.pyskl import load_pyskl, split_members
-from maskclr.errors import InputError, run_cli
+from maskclr.errors import run_cli
 from maskclr.fileio import atomic_output, sha256
-from maskclr.settings import json_object
+from maskclr.settings import check_values, json_object
 
 SCORE_CHANNELS = ("motionbert", "aligned")
 PERSONS = 2
@@ -158,9 +158,7 @@ def preprocess_settings(text, flag="--preprocess-json"):
         "max_persons": pre["max_persons"] in range(1, PERSONS + 1),
         "seed": isinstance(pre["seed"], int),
     }
-    bad = [key for key, ok in checks.items() if not ok]
-    if bad:
-        raise InputError(f"{flag}: key '{bad[0]}': unexpected value {pre[bad[0]]!r} (see config.schema.yaml)")
+    check_values(pre, checks, flag)
     return {key: pre[key] for key in PREPROCESS_KEYS}
 
 

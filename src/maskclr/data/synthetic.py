@@ -74,6 +74,7 @@ FINE_PAIRS = {
 # from DISTANCE_M (each camera ±0.15 m): nose to ankle, a body is about 380-600 px tall (5th to
 # 95th percentile; median ≈ 480 px; squats and bows are shorter).
 CAMERAS = ((-45.0, 1.2), (0.0, 1.25), (45.0, 1.15))
+VIEWS = len(CAMERAS)  # the views of a performance, unless told fewer: NTU's three (both tiers' command lines)
 FOCAL_PX = 1064.0
 DISTANCE_M = (2.8, 4.0)
 _PRINCIPAL = np.array([960.0, 540.0])
@@ -679,7 +680,7 @@ def _validate(subjects, replications, cameras, min_frames, max_frames):
         raise InputError(f"need 2 <= min_frames <= max_frames, got min_frames={min_frames}, max_frames={max_frames}")
 
 
-def scenes(*, seed, subjects=12, replications=2, cameras=3, min_frames=40, max_frames=120):
+def scenes(*, seed, subjects=12, replications=2, cameras=VIEWS, min_frames=40, max_frames=120):
     """Every view of the dataset: yields (frame_dir, label, world joints (M, T, 17, 3) in metres,
     camera, {protocol: "train" or "val"}), one per subject × action × replication × camera.
 
@@ -729,16 +730,22 @@ def generate(**kwargs):
 SYNTHETIC_KEYS = ("seed", "subjects", "replications", "min_frames", "max_frames")
 
 
+def scene_settings(text, flag="--synthetic-json"):
+    """The ``datasets.<name>.synthetic`` config section given to ``flag``: the ``SYNTHETIC_KEYS``
+    arguments of ``scenes`` (checked there), as both tiers' command lines read them."""
+    settings = json_object(text, flag, SYNTHETIC_KEYS)
+    return {key: settings[key] for key in SYNTHETIC_KEYS}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="output pickle (written atomically)")
     parser.add_argument(
         "--synthetic-json", required=True, help=f"datasets.synth.synthetic: {', '.join(SYNTHETIC_KEYS)}"
     )
-    parser.add_argument("--cameras", type=int, default=3, help="views per performance (NTU: 3)")
+    parser.add_argument("--cameras", type=int, default=VIEWS, help="views per performance (NTU: 3)")
     args = parser.parse_args(argv)
-    settings = json_object(args.synthetic_json, "--synthetic-json", SYNTHETIC_KEYS)
-    data = generate(cameras=args.cameras, **{key: settings[key] for key in SYNTHETIC_KEYS})
+    data = generate(cameras=args.cameras, **scene_settings(args.synthetic_json))
     dump_pickle(data, args.out)
 
 

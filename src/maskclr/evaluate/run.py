@@ -14,9 +14,11 @@ model's identity ``dataset, split, backbone, method, stage, seed``, copied from 
 - ``joints``: a random fraction of joints zeroed per sample (Fig. 6, right);
 - ``frames_noise``: σ noise, then a fraction of frames zeroed, on every tier (Table 3).
 
-With ``"pipeline": "native3d"`` in the preprocess settings the tiers are PYSKL 3D files (NTU-25,
-metres): σ is in metres on the camera-space keypoints, the inputs are ``native3d``'s test clips
-and the parts are NTU-25's (docs/method.md §2.4, §7.4).
+``--preprocess-json`` is the config's ``preprocess`` section (the 2D pipeline) or, for a native
+3D model, ``{"pipeline": "native3d", "n_frames": …, "test_ratio": …}`` (``eval_preprocess_settings``):
+then the tiers are PYSKL 3D files (NTU-25, metres), σ (``noise_sigmas`` and ``frames_noise``'s
+``sigma``) is in metres on the camera-space keypoints, the inputs are ``native3d``'s test clips and
+the parts are NTU-25's (docs/method.md §2.4, §7.4).
 
 The clean row of the training tier also holds the spread of the model's joint activation (the
 mechanism of docs/method.md §4.1, measured): ``joints_effective`` = exp(entropy) of each
@@ -76,12 +78,20 @@ def model_identity(identity, path, split):
     return {key: identity[key] for key in IDENTITY}
 
 
+def eval_preprocess_settings(text, flag="--preprocess-json"):
+    """The test-time preprocessing given to ``flag``: native 3D (``native3d.evaluation_settings``)
+    when the object names a ``pipeline``, else the 2D ``preprocess`` section (``preprocess_settings``)."""
+    if "pipeline" in json_object(text, flag):
+        return native3d.evaluation_settings(text, flag)
+    return preprocess_settings(text, flag)
+
+
 def model_inputs(annotations, pre):
     """(N, P, T, 17, 3) float32 model inputs of PYSKL annotations: the test-time preprocessing
     (deterministic resampling, crop_scale ratio 2) of the preprocess settings ``pre``; native 3D
     settings give native3d's test clips (N, 2, T, 25, 3)."""
     if pre.get("pipeline") == native3d.PIPELINE:
-        return native3d.preprocess_test(annotations, pre["n_frames"], pre.get("test_ratio", native3d.TEST_RATIO))
+        return native3d.preprocess_test(annotations, pre["n_frames"], pre["test_ratio"])
     x = preprocess(
         annotations, pre["n_frames"], False, score_channel=pre["score_channel"], max_persons=pre["max_persons"]
     )
@@ -230,8 +240,12 @@ def main(argv=None):
     )
     parser.add_argument("--train-estimator", required=True, help="the tier the model was trained on")
     parser.add_argument("--split", required=True)
-    parser.add_argument("--preprocess-json", required=True)
-    parser.add_argument("--grid-json", required=True)
+    parser.add_argument(
+        "--preprocess-json",
+        required=True,
+        help='config.preprocess (2D), or {"pipeline": "native3d", "n_frames": N, "test_ratio": R} (native 3D)',
+    )
+    parser.add_argument("--grid-json", required=True, help=f"config robustness grid: {', '.join(GRID_KEYS)}")
     parser.add_argument("--out-csv", required=True)
     parser.add_argument("--out-activation", required=True)
     parser.add_argument("--threads", type=int, default=1)
@@ -242,7 +256,7 @@ def main(argv=None):
         help="cuda: stop if no GPU is usable; auto: the GPU if there is one",
     )
     args = parser.parse_args(argv)
-    pre = preprocess_settings(args.preprocess_json)
+    pre = eval_preprocess_settings(args.preprocess_json)
     grid = json_object(args.grid_json, "--grid-json", GRID_KEYS)
     poses = dict(item.split("=", 1) for item in args.poses)
     if args.train_estimator not in poses:

@@ -5,12 +5,18 @@ part's person-sequences (N·M of them per batch, empty second persons included, 
 with MAMP's optimiser: AdamW (β = 0.9, 0.95), no weight decay on biases and 1-D parameters, a
 linear warm-up then a half-cosine from ``lr`` to ``min_lr``, set every step. Writes one
 checkpoint atomically: ``{"model": state_dict, "meta": {...}}``, which ``maskclr.pretrain.transfer``
-loads into a fine-tuned model. Not resumable: the whole run is one job.
+loads into a fine-tuned model, and a small metrics JSON (``--out-metrics``: the settings, the
+mean loss of each epoch and the wall time) for the report. Not resumable: the whole run is one job.
+
+``--schedule-json`` is the complete schedule (``SCHEDULE_KEYS``; the config schema holds the
+defaults, MAMP's values, recorded here as ``SCHEDULE``). ``--backbone-json`` holds the backbone's
+size arguments, e.g. the native 3D ones (``num_joints`` 25, ``maxlen`` 120): the data may be a 2D
+or a native 3D HDF5 (``SkeletonDataset`` items (M, T, J, C); every person-sequence is a sample).
 """
 
 import argparse
-import json
 import math
+import time
 
 import numpy as np
 import torch
@@ -18,11 +24,14 @@ from torch.utils.data import DataLoader
 
 from maskclr.data.dataset import SkeletonDataset
 from maskclr.errors import InputError
-from maskclr.fileio import atomic_output
+from maskclr.fileio import atomic_output, write_json
 from maskclr.models import build_backbone
 from maskclr.pretrain import build_pretrainer
+from maskclr.settings import check_values, exact_object, is_int, is_number, json_object
 
-# As MAMP's pretrain_mamp_t120_layer8+5_mask90.yaml (lr is its absolute lr at batch 32).
+SCHEDULE_KEYS = ("epochs", "batch_size", "lr", "min_lr", "warmup_epochs", "weight_decay")
+# MAMP's pretrain_mamp_t120_layer8+5_mask90.yaml (lr is its absolute lr at batch 32): the config
+# schema's defaults, for reference; the command line reads every key from --schedule-json.
 SCHEDULE = {"epochs": 400, "batch_size": 32, "lr": 1e-3, "min_lr": 5e-4, "warmup_epochs": 20, "weight_decay": 0.05}
 
 
@@ -32,29 +41,27 @@ def parse_args(argv):
     parser.add_argument("--backbone", required=True)
     parser.add_argument("--backbone-json", required=True, help="backbone size arguments")
     parser.add_argument("--method-json", required=True, help='pretraining entry, e.g. {"method": "mamp"}')
-    parser.add_argument("--schedule-json", default="{}", help=f"overrides of {SCHEDULE}")
+    parser.add_argument("--schedule-json", required=True, help=f"the schedule: {', '.join(SCHEDULE_KEYS)}")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="checkpoint to write")
+    parser.add_argument("--out-metrics", required=True, help="metrics JSON to write (settings, losses, wall time)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads")
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     return parser.parse_args(argv)
 
 
-def read_json(text, flag):
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"{flag}: not JSON: {err}") from err
-    if not isinstance(value, dict):
-        raise InputError(f"{flag}: expected a JSON object, got {type(value).__name__}")
-    return value
-
-
-def schedule_of(overrides):
-    unknown = sorted(set(overrides) - set(SCHEDULE))
-    if unknown:
-        raise InputError(f"--schedule-json: unknown key '{unknown[0]}' (known: {sorted(SCHEDULE)})")
-    return {**SCHEDULE, **overrides}
+def schedule_settings(text, flag="--schedule-json"):
+    """The complete pretraining schedule given to ``flag``: exactly ``SCHEDULE_KEYS``, checked."""
+    schedule = exact_object(text, flag, SCHEDULE_KEYS)
+    checks = {
+        "epochs": is_int(schedule["epochs"]) and schedule["epochs"] >= 1,
+        "batch_size": is_int(schedule["batch_size"]) and schedule["batch_size"] >= 1,
+        "lr": is_number(schedule["lr"]) and schedule["lr"] > 0,
+        "min_lr": is_number(schedule["min_lr"]) and 0 <= schedule["min_lr"],
+        "warmup_epochs": is_number(schedule["warmup_epochs"]) and schedule["warmup_epochs"] >= 0,
+        "weight_decay": is_number(schedule["weight_decay"]) and schedule["weight_decay"] >= 0,
+    }
+    return check_values(schedule, checks, flag)
 
 
 def lr_at(epoch, schedule):
@@ -98,10 +105,11 @@ def train(model, loader, schedule, device, generator):
 
 def main(argv=None):
     args = parse_args(argv)
+    started = time.perf_counter()
     torch.set_num_threads(args.threads)
-    sizes = read_json(args.backbone_json, "--backbone-json")
-    entry = read_json(args.method_json, "--method-json")
-    schedule = schedule_of(read_json(args.schedule_json, "--schedule-json"))
+    sizes = json_object(args.backbone_json, "--backbone-json")
+    entry = json_object(args.method_json, "--method-json")
+    schedule = schedule_settings(args.schedule_json)
     data = SkeletonDataset(args.data, "train", seed=args.seed)
     if len(data) < schedule["batch_size"]:
         raise InputError(f"{args.data}: {len(data)} training samples, fewer than one batch of {schedule['batch_size']}")
@@ -121,3 +129,4 @@ def main(argv=None):
     meta = {"backbone": args.backbone, "sizes": sizes, "method": entry, "schedule": schedule, "losses": losses}
     with atomic_output(args.out) as tmp:
         torch.save({"model": model.state_dict(), "meta": meta}, tmp)
+    write_json(args.out_metrics, {**meta, "seed": args.seed, "wall_time_s": time.perf_counter() - started})
