@@ -28,6 +28,7 @@ from maskclr.fileio import atomic_output, write_json
 from maskclr.models import build_backbone
 from maskclr.pretrain import build_pretrainer
 from maskclr.settings import check_values, exact_object, is_int, is_number, json_object
+from maskclr.train.distributed import DEVICES, pick_device
 
 SCHEDULE_KEYS = ("epochs", "batch_size", "lr", "min_lr", "warmup_epochs", "weight_decay")
 # MAMP's pretrain_mamp_t120_layer8+5_mask90.yaml (lr is its absolute lr at batch 32): the config
@@ -46,7 +47,12 @@ def parse_args(argv):
     parser.add_argument("--out", required=True, help="checkpoint to write")
     parser.add_argument("--out-metrics", required=True, help="metrics JSON to write (settings, losses, wall time)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads")
-    parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    parser.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="cuda: stop if no GPU is usable; auto: the GPU if there is one",
+    )
     return parser.parse_args(argv)
 
 
@@ -114,7 +120,7 @@ def main(argv=None):
     if len(data) < schedule["batch_size"]:
         raise InputError(f"{args.data}: {len(data)} training samples, fewer than one batch of {schedule['batch_size']}")
     torch.manual_seed(args.seed)
-    device = torch.device(args.device)
+    device = pick_device(args.device)
     model = build_pretrainer("--method-json", entry, args.backbone, build_backbone(args.backbone, **sizes)).to(device)
     # Masks are drawn from their own stream, so they do not shift with the weights' initialisation.
     generator = torch.Generator(device).manual_seed(int(np.random.SeedSequence([args.seed, 1]).generate_state(1)[0]))
