@@ -28,12 +28,16 @@ SCHEDULE = {
     "batch_size": 8,
     "epochs_stage1": 6,
     "epochs_stage2": 3,
+    "optimizer": "adamw",
     "lr_backbone": 0.003,
     "lr_head": 0.003,
     "weight_decay": 0.01,
+    "layer_decay": 1.0,
     "lr_decay": 0.99,
     "lr_schedule": "exponential",
     "warmup_epochs": 0,
+    "label_smoothing": 0.0,
+    "head": "mlp",
     "head_hidden": 16,
     "head_dropout": 0.0,
     "seed": 0,
@@ -62,7 +66,18 @@ def data(tmp_path_factory):
     return out
 
 
-def train_args(data, folder, stage="stage1", method=None, schedule=None, backbone=None, init=None, pretrained=None):
+def train_args(
+    data,
+    folder,
+    stage="stage1",
+    method=None,
+    schedule=None,
+    backbone=None,
+    init=None,
+    pretrained=None,
+    pretrain=None,
+    pretrain_name=None,
+):
     folder = Path(folder)
     args = [
         "--data",
@@ -89,7 +104,10 @@ def train_args(data, folder, stage="stage1", method=None, schedule=None, backbon
         folder / "metrics.json",
     ]
     args += ["--method-json", json.dumps(method)] if method else []
-    return args + (["--init", init] if init else []) + (["--pretrained", pretrained] if pretrained else [])
+    args += ["--init", init] if init else []
+    args += ["--pretrained", pretrained] if pretrained else []
+    args += ["--pretrain", pretrain] if pretrain else []
+    return args + (["--pretrain-name", pretrain_name] if pretrain_name else [])
 
 
 def train(*args, **kwargs):
@@ -124,7 +142,7 @@ IDENTITY = {"dataset": "synth", "split": "xsub", "backbone": "transformer", "met
 
 def test_model_and_metrics_record_what_the_command_line_says(stage1):
     """The identity comes from the arguments and the schedule's seed, not from any path."""
-    expected = {**IDENTITY, "seed": 0}  # SCHEDULE leaves the seed at Schedule's default
+    expected = {**IDENTITY, "seed": 0, "pretrain": "none"}  # from scratch: no pretraining
     metrics = json.loads((stage1 / "metrics.json").read_text())
     assert {key: metrics[key] for key in expected} == expected
     assert checkpoint.load(stage1 / "model.pt", keys=("identity",))["identity"] == expected
@@ -145,7 +163,7 @@ def test_stage2_continues_the_learning_rate_decay(data, stage1, tmp_path):
     rows = history(tmp_path)
     assert [r["epoch"] for r in rows] == [6, 7, 8]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert (metrics["method"], metrics["stage"]) == ("maskclr", "stage2")
+    assert (metrics["method"], metrics["stage"], metrics["pretrain"]) == ("maskclr", "stage2", "none")
     assert rows[0]["lr_backbone"] == pytest.approx(0.003 * 0.99**6)
     assert all(r["l_sc"] > 0 and r["l_cc"] > 0 and r["ce_m"] > 0 for r in rows)
     assert "ce_m 0." in result.stderr or "ce_m 1." in result.stderr  # a progress line per epoch
@@ -315,6 +333,60 @@ def test_a_user_backbone_trains_and_its_model_rebuilds(data, tmp_path, monkeypat
     assert type(model.backbone).__name__ == "TokenMLP"
     result = run_module("maskclr.train", *args)  # elsewhere the module is not found, and named
     assert result.returncode == 2 and "backbone 'tokens': cannot import module 'my_backbones'" in result.stderr
+
+
+MAMP = {"method": "mamp", "decoder_dim": 8, "decoder_depth": 1, "decoder_heads": 2}
+
+
+def test_stage1_starts_from_a_pretraining_and_stage2_inherits_its_name(data, tmp_path):
+    pretrained = tmp_path / "pretrain" / "mamp.pt"
+    result = run_module(
+        "maskclr.pretrain",
+        *("--data", data, "--backbone", "transformer", "--backbone-json", json.dumps(BACKBONE)),
+        *("--method-json", json.dumps(MAMP), "--out", pretrained),
+        *("--schedule-json", json.dumps({"epochs": 1, "batch_size": 4, "warmup_epochs": 0})),
+    )
+    assert result.returncode == 0, result.stderr
+    # MAMP's fine-tuning recipe on a backbone lr so small that stage 1 leaves the loaded weights as they were
+    recipe = {**SCHEDULE, "epochs_stage1": 1, "epochs_stage2": 1, "lr_backbone": 1e-12, "layer_decay": 0.5}
+    recipe |= {"label_smoothing": 0.1, "warmup_epochs": 0}
+    stage1, stage2 = tmp_path / "stage1", tmp_path / "stage2"
+    result = train(data, stage1, schedule=recipe, pretrain=pretrained, pretrain_name="mamp")
+    assert result.returncode == 0, result.stderr
+    assert "backbone loaded; new: head.bn.bias" in result.stderr  # the head stays new, and is named
+    encoder = {k.removeprefix("encoder."): v for k, v in torch.load(pretrained)["model"].items() if "encoder." in k}
+    trained = checkpoint.load(stage1 / "model.pt", keys=("model", "identity"))
+    for name, weight in encoder.items():
+        torch.testing.assert_close(trained["model"][f"backbone.{name}"], weight, atol=1e-8, rtol=0, msg=name)
+    assert trained["identity"]["pretrain"] == "mamp"
+    metrics = json.loads((stage1 / "metrics.json").read_text())
+    assert metrics["pretrain"] == "mamp" and metrics["history"][0]["lr_backbone"] == pytest.approx(1e-12)
+    result = train(data, stage2, stage="stage2", method=MASKCLR, schedule=recipe, init=stage1 / "model.pt")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((stage2 / "metrics.json").read_text())["pretrain"] == "mamp"
+    assert checkpoint.load(stage2 / "model.pt", keys=("identity",))["identity"]["pretrain"] == "mamp"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(stage="stage2", pretrain_name="mamp"), "--pretrain: stage 1 only"),
+        (dict(pretrained="motionbert.bin", pretrain_name="mamp"), "--pretrain and --pretrained: stage 1 starts"),
+        (dict(pretrain_name=None), "--pretrain and --pretrain-name: each needs the other"),
+        (dict(pretrain_name="none"), "--pretrain-name none: 'none' is what a model without pretraining records"),
+    ],
+)
+def test_pretrain_flags_that_contradict_each_other(data, tmp_path, change, message):
+    result = train(data, tmp_path, **{"pretrain": tmp_path / "mamp.pt", **change})
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_stage2_needs_the_pretraining_its_init_records(data, stage1, tmp_path):
+    state = torch.load(stage1 / "model.pt", weights_only=True)
+    del state["identity"]["pretrain"]
+    torch.save(state, tmp_path / "old.pt")
+    result = train(data, tmp_path / "run", stage="stage2", method=MASKCLR, init=tmp_path / "old.pt")
+    assert result.returncode == 2 and "old.pt: key 'identity.pretrain': missing" in result.stderr
 
 
 def test_pretrained_weights_need_the_backbones_own_adapter(data, tmp_path):
