@@ -79,6 +79,8 @@ def test_step_multiplies_by_a_tenth_from_each_milestone_on():
         (dict(lr_schedule="step", milestones=[80, 60]), "key 'milestones': expected a list of increasing epoch"),
         (dict(lr_schedule="step", milestones=60), "key 'milestones': expected a list of increasing epoch"),
         (dict(lr_schedule="step", milestones=[60.5]), "key 'milestones': expected a list of increasing epoch"),
+        (dict(layer_decay=1.2), "key 'layer_decay': expected a factor in (0, 1] (1: off), got 1.2"),
+        (dict(label_smoothing=1.0), "key 'label_smoothing': expected [0, 1) (0: off), got 1.0"),
     ],
 )
 def test_what_a_recipe_lacks_or_gets_wrong_is_named(changes, message):

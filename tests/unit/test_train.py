@@ -1,5 +1,6 @@
 """Training: learning, stage continuation, DDP equivalence, kill-and-resume, locks, bad input."""
 
+import csv
 import json
 import os
 import pickle
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, make_dataset, preprocess_cli, run_module, training_history
+from conftest import REPO, make_dataset, preprocess_cli, preprocess_json, run_module, tiny_config, training_history
 from maskclr.models.losses import class_contrastive, sample_contrastive
 from maskclr.train import checkpoint
 from maskclr.train.loop import Pathways
@@ -387,6 +388,23 @@ def test_stage2_needs_the_pretraining_its_init_records(data, stage1, tmp_path):
     torch.save(state, tmp_path / "old.pt")
     result = train(data, tmp_path / "run", stage="stage2", method=MASKCLR, init=tmp_path / "old.pt")
     assert result.returncode == 2 and "old.pt: key 'identity.pretrain': missing" in result.stderr
+
+
+def test_a_linear_head_model_evaluates_and_its_rows_carry_the_identity(data, tmp_path):
+    """The evaluation takes the class count from the architecture record (the linear head has no
+    fc2) and copies the identity, pretrain included, into every row."""
+    schedule = {**SCHEDULE, "epochs_stage1": 1, "head": "linear"}
+    assert train(data, tmp_path, schedule=schedule).returncode == 0
+    out = tmp_path / "eval.csv"
+    result = run_module(
+        "maskclr.evaluate",
+        *("--model", tmp_path / "model.pt", "--poses", f"mq={data.parent / 'poses.pkl'}", "--train-estimator", "mq"),
+        *("--split", "xsub", "--preprocess-json", preprocess_json(8), "--out-csv", out),
+        *("--grid-json", json.dumps(tiny_config()["robustness"]), "--out-activation", tmp_path / "activation.npz"),
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(open(out)))
+    assert rows and all({**IDENTITY, "seed": "0", "pretrain": "none"}.items() <= row.items() for row in rows)
 
 
 def test_pretrained_weights_need_the_backbones_own_adapter(data, tmp_path):

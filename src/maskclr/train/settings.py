@@ -53,6 +53,12 @@ class Schedule:
         choose("schedule", "head", self.head, tuple(HEADS))
         needed = {"exponential": "lr_decay", "cosine": "epochs_stage2", "step": "milestones"}[self.lr_schedule]
         self._require(needed, f"lr_schedule '{self.lr_schedule}'")
+        if not 0 < self.layer_decay <= 1:
+            raise InputError(
+                f"schedule: key 'layer_decay': expected a factor in (0, 1] (1: off), got {self.layer_decay}"
+            )
+        if not 0 <= self.label_smoothing < 1:
+            raise InputError(f"schedule: key 'label_smoothing': expected [0, 1) (0: off), got {self.label_smoothing}")
         if self.optimizer == "sgd":
             self._require("momentum", "optimizer 'sgd'")
             self._require("nesterov", "optimizer 'sgd'")
