@@ -32,6 +32,8 @@ def demo_model(config, backbone, num_classes):
         "backbone": backbone,
         "sizes": config["backbones"][backbone],
         "num_classes": num_classes,
+        "num_joints": 17,  # the demo's 2D pipeline, with MotionBERT's head
+        "head": "mlp",
         "head_hidden": schedule["head_hidden"],
         "head_dropout": schedule["head_dropout"],
     }

@@ -8,7 +8,7 @@ import pytest
 from conftest import run_module
 from maskclr.evaluate.collect import COLUMNS, EVAL_COLUMNS
 
-MASKCLR_SEED2 = ("synth", "xsub", "dstformer", "maskclr", "stage2", 2)
+MASKCLR_SEED2 = ("synth", "xsub", "dstformer", "maskclr", "stage2", 2, "mamp")
 STAGE1 = {
     "dataset": "synth",
     "split": "xsub",
@@ -16,6 +16,7 @@ STAGE1 = {
     "method": "stage1",
     "stage": "stage1",
     "seed": 0,
+    "pretrain": "none",
 }
 
 
@@ -62,6 +63,12 @@ def test_long_table(tmp_path):
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(open(out)))
     assert tuple(rows[0]) == COLUMNS
+    # The columns readers rely on, in their order; the pretraining appended after them
+    assert ",".join(COLUMNS) == (
+        "dataset,split,backbone,method,seed,kind,test_estimator,perturbation,level,metric,value,pretrain"
+    )
+    assert {r["pretrain"] for r in rows if r["kind"] == "eval"} == {"mamp"}
+    assert {r["pretrain"] for r in rows if r["kind"] != "eval"} == {"none"}
     head = [r for r in rows if r["level"] == "head" and r["metric"] == "top1"]
     assert len(head) == 1 and head[0]["method"] == "maskclr" and head[0]["seed"] == "2"
     assert float(head[0]["value"]) == 0.25 and head[0]["kind"] == "eval"
@@ -89,7 +96,7 @@ def test_the_model_comes_from_the_files_not_their_paths(tmp_path):
     }
 
 
-@pytest.mark.parametrize("key", ["dataset", "split", "backbone", "method", "stage", "seed"])
+@pytest.mark.parametrize("key", ["dataset", "split", "backbone", "method", "stage", "seed", "pretrain"])
 def test_a_missing_identity_field_is_named(tmp_path, key):
     metrics = write_metrics(tmp_path / "metrics.json", {k: v for k, v in STAGE1.items() if k != key})
     result, out = collect(tmp_path, metrics)

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from maskclr.models import ActionModel
-from maskclr.models.transformer import Transformer, layer_decay_groups
+from maskclr.models.layer_decay import layer_decay_groups
+from maskclr.models.transformer import Transformer
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ USER_MODULES = REPO / "tests" / "user_modules"
 def test_a_user_backbone_builds_from_its_class(monkeypatch):
     monkeypatch.syspath_prepend(str(USER_MODULES))
     arch = {"backbone": "tokens", "class": "my_backbones:TokenMLP", "sizes": {"dim": 4}, "num_classes": 3}
-    model = build_model({**arch, "head_hidden": 8, "head_dropout": 0.5})
+    model = build_model({**arch, "num_joints": 17, "head": "mlp", "head_hidden": 8, "head_dropout": 0.5})
     assert type(model.backbone).__name__ == "TokenMLP" and model.backbone.dim_rep == 4
     assert model(torch.randn(2, 1, 5, 17, 3)).logits.shape == (2, 3)
 

@@ -1,6 +1,8 @@
-"""The per-epoch learning-rate factor (maskclr.train.build.lr_factor) of both schedules."""
+"""The per-epoch learning-rate factor (maskclr.train.build.lr_factor) of each schedule, and the
+Schedule's checks of what each optimizer and schedule needs."""
 
 import math
+import re
 from dataclasses import replace
 
 import pytest
@@ -12,9 +14,10 @@ from maskclr.train.settings import Schedule
 
 def make(**changes):
     """A complete Schedule (the paper's values) with ``changes``."""
-    paper = dict(batch_size=32, epochs_stage1=300, epochs_stage2=300, lr_backbone=1e-4, lr_head=1e-3)
-    paper |= dict(weight_decay=0.01, lr_decay=0.99, lr_schedule="exponential", warmup_epochs=0)
-    return Schedule(**paper, head_hidden=2048, head_dropout=0.5, seed=0) if not changes else replace(make(), **changes)
+    paper = dict(batch_size=32, epochs_stage1=300, epochs_stage2=300, optimizer="adamw", lr_backbone=1e-4, lr_head=1e-3)
+    paper |= dict(weight_decay=0.01, layer_decay=1.0, lr_decay=0.99, lr_schedule="exponential", warmup_epochs=0)
+    paper |= dict(label_smoothing=0.0, head="mlp", head_hidden=2048, head_dropout=0.5, seed=0)
+    return Schedule(**paper) if not changes else replace(make(), **changes)
 
 
 def test_exponential_is_the_papers_decay_without_warm_up():
@@ -49,3 +52,42 @@ def test_unknown_schedule_is_named():
 def test_each_schedule_needs_its_own_key(schedule, key):
     with pytest.raises(InputError, match=f"key '{key}': required by lr_schedule '{schedule}'"):
         make(lr_schedule=schedule, **{key: None})
+
+
+def test_step_multiplies_by_a_tenth_from_each_milestone_on():
+    # STTFormer's schedule: 90 epochs, ×0.1 at 60 and 80, after 5 warm-up epochs (of 1/6 … 5/6).
+    schedule = make(lr_schedule="step", milestones=[60, 80], warmup_epochs=5, lr_decay=None)
+    epochs = (0, 4, 5, 59, 60, 79, 80, 89)
+    assert [lr_factor(schedule, e) for e in epochs] == pytest.approx([1 / 6, 5 / 6, 1, 1, 0.1, 0.1, 0.01, 0.01])
+    # Counted over both stages: stage 2 after 60 stage-1 epochs starts at the first milestone's rate.
+    assert lr_factor(replace(schedule, epochs_stage1=60), 60) == pytest.approx(0.1)
+    assert schedule.milestones == (60, 80)  # JSON's list, kept as a tuple
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (dict(lr_schedule="step"), "key 'milestones': required by lr_schedule 'step'"),
+        (dict(optimizer="sgd", nesterov=True), "key 'momentum': required by optimizer 'sgd'"),
+        (dict(optimizer="sgd", momentum=0.9), "key 'nesterov': required by optimizer 'sgd'"),
+        (
+            dict(optimizer="sgd", momentum=0.0, nesterov=True),
+            "key 'nesterov': Nesterov momentum needs key 'momentum' > 0",
+        ),
+        (dict(optimizer="adam"), "key 'optimizer': expected one of ('adamw', 'sgd'), got 'adam'"),
+        (dict(head="mlp2"), "key 'head': expected one of ('mlp', 'linear'), got 'mlp2'"),
+        (dict(lr_schedule="step", milestones=[80, 60]), "key 'milestones': expected a list of increasing epoch"),
+        (dict(lr_schedule="step", milestones=60), "key 'milestones': expected a list of increasing epoch"),
+        (dict(lr_schedule="step", milestones=[60.5]), "key 'milestones': expected a list of increasing epoch"),
+        (dict(layer_decay=1.2), "key 'layer_decay': expected a factor in (0, 1] (1: off), got 1.2"),
+        (dict(label_smoothing=1.0), "key 'label_smoothing': expected [0, 1) (0: off), got 1.0"),
+    ],
+)
+def test_what_a_recipe_lacks_or_gets_wrong_is_named(changes, message):
+    with pytest.raises(InputError, match=re.escape(f"schedule: {message}")):
+        make(**changes)
+
+
+def test_sgd_with_its_momentum_is_complete():
+    schedule = make(optimizer="sgd", momentum=0.9, nesterov=True)
+    assert (schedule.momentum, schedule.nesterov) == (0.9, True)

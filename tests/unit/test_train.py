@@ -1,5 +1,6 @@
 """Training: learning, stage continuation, DDP equivalence, kill-and-resume, locks, bad input."""
 
+import csv
 import json
 import os
 import pickle
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, make_dataset, preprocess_cli, run_module, training_history
+from conftest import REPO, make_dataset, preprocess_cli, preprocess_json, run_module, tiny_config, training_history
 from maskclr.models.losses import class_contrastive, sample_contrastive
 from maskclr.train import checkpoint
 from maskclr.train.loop import Pathways
@@ -28,12 +29,16 @@ SCHEDULE = {
     "batch_size": 8,
     "epochs_stage1": 6,
     "epochs_stage2": 3,
+    "optimizer": "adamw",
     "lr_backbone": 0.003,
     "lr_head": 0.003,
     "weight_decay": 0.01,
+    "layer_decay": 1.0,
     "lr_decay": 0.99,
     "lr_schedule": "exponential",
     "warmup_epochs": 0,
+    "label_smoothing": 0.0,
+    "head": "mlp",
     "head_hidden": 16,
     "head_dropout": 0.0,
     "seed": 0,
@@ -62,7 +67,18 @@ def data(tmp_path_factory):
     return out
 
 
-def train_args(data, folder, stage="stage1", method=None, schedule=None, backbone=None, init=None, pretrained=None):
+def train_args(
+    data,
+    folder,
+    stage="stage1",
+    method=None,
+    schedule=None,
+    backbone=None,
+    init=None,
+    pretrained=None,
+    pretrain=None,
+    pretrain_name=None,
+):
     folder = Path(folder)
     args = [
         "--data",
@@ -89,7 +105,10 @@ def train_args(data, folder, stage="stage1", method=None, schedule=None, backbon
         folder / "metrics.json",
     ]
     args += ["--method-json", json.dumps(method)] if method else []
-    return args + (["--init", init] if init else []) + (["--pretrained", pretrained] if pretrained else [])
+    args += ["--init", init] if init else []
+    args += ["--pretrained", pretrained] if pretrained else []
+    args += ["--pretrain", pretrain] if pretrain else []
+    return args + (["--pretrain-name", pretrain_name] if pretrain_name else [])
 
 
 def train(*args, **kwargs):
@@ -124,7 +143,7 @@ IDENTITY = {"dataset": "synth", "split": "xsub", "backbone": "transformer", "met
 
 def test_model_and_metrics_record_what_the_command_line_says(stage1):
     """The identity comes from the arguments and the schedule's seed, not from any path."""
-    expected = {**IDENTITY, "seed": 0}  # SCHEDULE leaves the seed at Schedule's default
+    expected = {**IDENTITY, "seed": 0, "pretrain": "none"}  # from scratch: no pretraining
     metrics = json.loads((stage1 / "metrics.json").read_text())
     assert {key: metrics[key] for key in expected} == expected
     assert checkpoint.load(stage1 / "model.pt", keys=("identity",))["identity"] == expected
@@ -145,7 +164,7 @@ def test_stage2_continues_the_learning_rate_decay(data, stage1, tmp_path):
     rows = history(tmp_path)
     assert [r["epoch"] for r in rows] == [6, 7, 8]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert (metrics["method"], metrics["stage"]) == ("maskclr", "stage2")
+    assert (metrics["method"], metrics["stage"], metrics["pretrain"]) == ("maskclr", "stage2", "none")
     assert rows[0]["lr_backbone"] == pytest.approx(0.003 * 0.99**6)
     assert all(r["l_sc"] > 0 and r["l_cc"] > 0 and r["ce_m"] > 0 for r in rows)
     assert "ce_m 0." in result.stderr or "ce_m 1." in result.stderr  # a progress line per epoch
@@ -315,6 +334,77 @@ def test_a_user_backbone_trains_and_its_model_rebuilds(data, tmp_path, monkeypat
     assert type(model.backbone).__name__ == "TokenMLP"
     result = run_module("maskclr.train", *args)  # elsewhere the module is not found, and named
     assert result.returncode == 2 and "backbone 'tokens': cannot import module 'my_backbones'" in result.stderr
+
+
+MAMP = {"method": "mamp", "decoder_dim": 8, "decoder_depth": 1, "decoder_heads": 2}
+
+
+def test_stage1_starts_from_a_pretraining_and_stage2_inherits_its_name(data, tmp_path):
+    pretrained = tmp_path / "pretrain" / "mamp.pt"
+    result = run_module(
+        "maskclr.pretrain",
+        *("--data", data, "--backbone", "transformer", "--backbone-json", json.dumps(BACKBONE)),
+        *("--method-json", json.dumps(MAMP), "--out", pretrained),
+        *("--schedule-json", json.dumps({"epochs": 1, "batch_size": 4, "warmup_epochs": 0})),
+    )
+    assert result.returncode == 0, result.stderr
+    # MAMP's fine-tuning recipe on a backbone lr so small that stage 1 leaves the loaded weights as they were
+    recipe = {**SCHEDULE, "epochs_stage1": 1, "epochs_stage2": 1, "lr_backbone": 1e-12, "layer_decay": 0.5}
+    recipe |= {"label_smoothing": 0.1, "warmup_epochs": 0}
+    stage1, stage2 = tmp_path / "stage1", tmp_path / "stage2"
+    result = train(data, stage1, schedule=recipe, pretrain=pretrained, pretrain_name="mamp")
+    assert result.returncode == 0, result.stderr
+    assert "backbone loaded; new: head.bn.bias" in result.stderr  # the head stays new, and is named
+    encoder = {k.removeprefix("encoder."): v for k, v in torch.load(pretrained)["model"].items() if "encoder." in k}
+    trained = checkpoint.load(stage1 / "model.pt", keys=("model", "identity"))
+    for name, weight in encoder.items():
+        torch.testing.assert_close(trained["model"][f"backbone.{name}"], weight, atol=1e-8, rtol=0, msg=name)
+    assert trained["identity"]["pretrain"] == "mamp"
+    metrics = json.loads((stage1 / "metrics.json").read_text())
+    assert metrics["pretrain"] == "mamp" and metrics["history"][0]["lr_backbone"] == pytest.approx(1e-12)
+    result = train(data, stage2, stage="stage2", method=MASKCLR, schedule=recipe, init=stage1 / "model.pt")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((stage2 / "metrics.json").read_text())["pretrain"] == "mamp"
+    assert checkpoint.load(stage2 / "model.pt", keys=("identity",))["identity"]["pretrain"] == "mamp"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(stage="stage2", pretrain_name="mamp"), "--pretrain: stage 1 only"),
+        (dict(pretrained="motionbert.bin", pretrain_name="mamp"), "--pretrain and --pretrained: stage 1 starts"),
+        (dict(pretrain_name=None), "--pretrain and --pretrain-name: each needs the other"),
+        (dict(pretrain_name="none"), "--pretrain-name none: 'none' is what a model without pretraining records"),
+    ],
+)
+def test_pretrain_flags_that_contradict_each_other(data, tmp_path, change, message):
+    result = train(data, tmp_path, **{"pretrain": tmp_path / "mamp.pt", **change})
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_stage2_needs_the_pretraining_its_init_records(data, stage1, tmp_path):
+    state = torch.load(stage1 / "model.pt", weights_only=True)
+    del state["identity"]["pretrain"]
+    torch.save(state, tmp_path / "old.pt")
+    result = train(data, tmp_path / "run", stage="stage2", method=MASKCLR, init=tmp_path / "old.pt")
+    assert result.returncode == 2 and "old.pt: key 'identity.pretrain': missing" in result.stderr
+
+
+def test_a_linear_head_model_evaluates_and_its_rows_carry_the_identity(data, tmp_path):
+    """The evaluation takes the class count from the architecture record (the linear head has no
+    fc2) and copies the identity, pretrain included, into every row."""
+    schedule = {**SCHEDULE, "epochs_stage1": 1, "head": "linear"}
+    assert train(data, tmp_path, schedule=schedule).returncode == 0
+    out = tmp_path / "eval.csv"
+    result = run_module(
+        "maskclr.evaluate",
+        *("--model", tmp_path / "model.pt", "--poses", f"mq={data.parent / 'poses.pkl'}", "--train-estimator", "mq"),
+        *("--split", "xsub", "--preprocess-json", preprocess_json(8), "--out-csv", out),
+        *("--grid-json", json.dumps(tiny_config()["robustness"]), "--out-activation", tmp_path / "activation.npz"),
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(open(out)))
+    assert rows and all({**IDENTITY, "seed": "0", "pretrain": "none"}.items() <= row.items() for row in rows)
 
 
 def test_pretrained_weights_need_the_backbones_own_adapter(data, tmp_path):

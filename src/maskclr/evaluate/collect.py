@@ -4,8 +4,10 @@
         results/eval/.../{method}/seed{k}.csv ... results/models/.../metrics.json ...
 
 Rows: ``dataset, split, backbone, method, seed, kind, test_estimator, perturbation, level,
-metric, value``. ``kind`` is ``eval`` (an evaluation CSV row), ``train`` (a training summary)
-or ``history`` (one epoch of training; ``level`` is the epoch). The model of each number is
+metric, value, pretrain``. ``kind`` is ``eval`` (an evaluation CSV row), ``train`` (a training
+summary) or ``history`` (one epoch of training; ``level`` is the epoch). ``pretrain`` is the
+self-supervised pretraining the model started from (``none``: none); it comes last, so that
+readers of the older columns by position keep working. The model of each number is
 read from the file itself (the identity columns of an evaluation CSV, the identity keys of a
 metrics.json), never from its path. This table is the single source of every table and figure.
 """
@@ -20,7 +22,7 @@ from maskclr.fileio import atomic_output
 
 # What a model is: written by the trainer into model.pt and metrics.json, and by the evaluation
 # into every row of its CSV (``stage`` is recorded but not collected: the method names it).
-IDENTITY = ("dataset", "split", "backbone", "method", "stage", "seed")
+IDENTITY = ("dataset", "split", "backbone", "method", "stage", "seed", "pretrain")
 EVAL_COLUMNS = (
     *IDENTITY,
     "perturbation",
@@ -49,6 +51,7 @@ COLUMNS = (
     "level",
     "metric",
     "value",
+    "pretrain",
 )
 SUMMARY = ("best_top1", "last_top1", "best_epoch", "wall_time_s", "samples_per_s")
 
@@ -62,7 +65,7 @@ def model_of(record, path, where=""):
     seed = str(record["seed"])
     if not (seed.isascii() and seed.isdecimal()):  # a float or bool seed is a foreign file, not rounded
         raise InputError(f"{path}: {where}key 'seed': not a non-negative integer: {record['seed']!r}")
-    return {key: str(record[key]) for key in COLUMNS[:4]} | {"seed": int(seed)}
+    return {key: str(record[key]) for key in (*COLUMNS[:4], "pretrain")} | {"seed": int(seed)}
 
 
 def eval_rows(path):

@@ -2,7 +2,7 @@
 
 Standard pathway, ``eval()`` mode, one deterministic clip per sample (test resampling and
 crop_scale ratio 2, as in training's test split). Every row of the output CSV starts with the
-model's identity ``dataset, split, backbone, method, stage, seed``, copied from its model.pt
+model's identity ``dataset, split, backbone, method, stage, seed, pretrain``, copied from its model.pt
 (the trainer records what the rule told it, so no reader parses paths); then
 ``perturbation, level, test_estimator, top1, top5, mean_class_acc, n`` where
 
@@ -261,9 +261,9 @@ def main(argv=None):
     poses = dict(item.split("=", 1) for item in args.poses)
     if args.train_estimator not in poses:
         raise InputError(f"--poses: no poses for the training tier '{args.train_estimator}'")
-    model, _, identity = load_model(args.model, args.threads, args.device)
+    model, arch, identity = load_model(args.model, args.threads, args.device)
     identity = model_identity(identity, args.model, args.split)
-    num_classes = model.head.fc2.out_features
+    num_classes = arch["num_classes"]
     sets = {tier: TestSet(path, args.split, pre) for tier, path in sorted(poses.items())}
     clean = {tier: test.inputs() for tier, test in sets.items()}
     rows = list(evaluate(model, sets, clean, args.train_estimator, grid, num_classes))

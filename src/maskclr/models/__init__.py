@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from maskclr.errors import InputError
-from maskclr.models.head import ActionHead
+from maskclr.models.head import HEADS
 from maskclr.registry import import_class
 
 # name → "module:Class": each architecture stays in its own module, imported when used. A config
@@ -44,12 +44,16 @@ class ActionModel(nn.Module):
     """Backbone + action head + the learnable mask token of the masked pathway.
 
     x (N, M, T, J, C) → ModelOutput. ``mask`` (N·M, T', J') selects the masked pathway.
+    ``head``: a name in ``maskclr.models.head.HEADS`` ("mlp": MotionBERT's, "linear": STTFormer's);
+    ``num_joints``: J of the input (17 on the 2D path, 25 on the native 3D path).
     """
 
-    def __init__(self, backbone, num_classes, num_joints=17, hidden=2048, dropout=0.5):
+    def __init__(self, backbone, num_classes, num_joints=17, hidden=2048, dropout=0.5, head="mlp"):
         super().__init__()
+        if head not in HEADS:
+            raise InputError(f"unknown head '{head}' (known: {', '.join(sorted(HEADS))})")
         self.backbone = backbone
-        self.head = ActionHead(backbone.dim_rep, num_joints, num_classes, hidden, dropout)
+        self.head = HEADS[head](backbone.dim_rep, num_joints, num_classes, hidden, dropout)
         self.mask_token = nn.Parameter(torch.zeros(backbone.mask_dim))
         nn.init.trunc_normal_(self.mask_token, std=0.02)
 

@@ -87,6 +87,17 @@ class Transformer(Backbone):
     def token_grid(self, frames, joints):
         return math.ceil(frames / self.t_patch), joints
 
+    def layer_id(self, name):
+        """Depth of parameter ``name`` for layer-wise lr decay (``maskclr.models.layer_decay``),
+        0 … depth + 1 (MAMP / BEiT): 0 the embeddings (patch_embed, temp_embed, pos_embed);
+        i + 1 blocks.i; depth + 1 the rest (final norm).
+        """
+        if name.split(".")[0] in ("patch_embed", "temp_embed", "pos_embed"):
+            return 0
+        if name.startswith("blocks."):
+            return int(name.split(".")[1]) + 1
+        return len(self.blocks) + 1
+
     def embed(self, x):
         """x (B, T, J, C_in) → patch tokens (B, T', J, dim).
 
@@ -147,48 +158,3 @@ def init_weights(m):
     elif isinstance(m, nn.LayerNorm):
         nn.init.ones_(m.weight)
         nn.init.zeros_(m.bias)
-
-
-def layer_id(name, depth):
-    """Depth of a Transformer parameter for layer-wise lr decay, 0 … depth + 1 (MAMP / BEiT).
-
-    0: the embeddings (patch_embed, temp_embed, pos_embed); i + 1: blocks.i; depth + 1: the
-    rest (final norm).
-    """
-    if name.split(".")[0] in ("patch_embed", "temp_embed", "pos_embed"):
-        return 0
-    if name.startswith("blocks."):
-        return int(name.split(".")[1]) + 1
-    return depth + 1
-
-
-def layer_decay_groups(model, lr, decay, weight_decay=0.05):
-    """AdamW parameter groups with layer-wise lr decay for an ``ActionModel`` on a ``Transformer``.
-
-    A backbone parameter at depth ℓ (``layer_id``) gets lr · decay^(depth + 1 − ℓ): the final
-    norm the full lr, the last block lr · decay, …, the embeddings lr · decay^(depth + 1). The
-    head and the mask token are new at fine-tuning, so they learn at the full lr. As MAMP,
-    1-D parameters (biases, norms, the mask token) have no weight decay. Each group records
-    ``lr_scale`` (its lr / ``lr``) so a scheduler can rescale it.
-    """
-    depth = len(model.backbone.blocks)
-    groups = {}
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        inner = name.removeprefix("backbone.")
-        layer = layer_id(inner, depth) if inner != name else depth + 1
-        decays = param.ndim > 1
-        key = (layer, decays)
-        if key not in groups:
-            scale = decay ** (depth + 1 - layer)
-            groups[key] = {
-                "params": [],
-                "names": [],
-                "lr": lr * scale,
-                "lr_scale": scale,
-                "weight_decay": weight_decay if decays else 0.0,
-            }
-        groups[key]["params"].append(param)
-        groups[key]["names"].append(name)
-    return [groups[key] for key in sorted(groups)]

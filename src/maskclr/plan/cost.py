@@ -83,8 +83,10 @@ def gpu_peak(name):
 
 
 def paper_model(backbone, sizes, num_classes=60):
-    """The trainer's ActionModel with the paper's head (PAPER_HEAD) on CPU."""
-    arch = {"backbone": backbone, "sizes": sizes, "num_classes": num_classes, **PAPER_HEAD}
+    """The trainer's ActionModel with the paper's head (PAPER_HEAD: MotionBERT's MLP head on the
+    2D pipeline's 17 joints) on CPU."""
+    arch = {"backbone": backbone, "sizes": sizes, "num_classes": num_classes, "num_joints": 17, "head": "mlp"}
+    arch |= PAPER_HEAD
     return build_model(arch)
 
 

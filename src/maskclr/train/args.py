@@ -18,6 +18,8 @@ def parse_args(argv):
     parser.add_argument("--method-json", help="stage 2: pathways, masking and loss weights (Method)")
     parser.add_argument("--init", help="stage 2: the stage-1 model.pt to start from")
     parser.add_argument("--pretrained", help="stage 1, DSTFormer: a MotionBERT checkpoint to start from")
+    parser.add_argument("--pretrain", help="stage 1: a python -m maskclr.pretrain checkpoint to start from")
+    parser.add_argument("--pretrain-name", help="with --pretrain: its pretraining entry's name (recorded)")
     parser.add_argument("--work-dir", required=True, help="resumable state (not a workflow output)")
     parser.add_argument("--out-model", required=True)
     parser.add_argument("--out-metrics", required=True)
@@ -38,4 +40,12 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if (args.stage == "stage1") != (args.method == "stage1"):
         parser.error(f"--method {args.method}: stage1 names stage 1 and only stage 1 (--stage {args.stage})")
+    if args.pretrain and args.stage == "stage2":
+        parser.error("--pretrain: stage 1 only (stage 2 continues its --init model, which records its pretraining)")
+    if args.pretrain and args.pretrained:
+        parser.error("--pretrain and --pretrained: stage 1 starts from one checkpoint, not two")
+    if bool(args.pretrain) != bool(args.pretrain_name):
+        parser.error("--pretrain and --pretrain-name: each needs the other (the checkpoint and its entry's name)")
+    if args.pretrain_name == "none":
+        parser.error("--pretrain-name none: 'none' is what a model without pretraining records; name the entry")
     return args

@@ -1,6 +1,7 @@
 """Model and optimiser construction from an architecture record, shared by training, evaluation
 and prediction (which rebuild a model.pt's model from the record it holds)."""
 
+import bisect
 import json
 import math
 
@@ -8,6 +9,7 @@ import torch
 
 from maskclr.errors import InputError
 from maskclr.models import ActionModel, build_backbone
+from maskclr.models.layer_decay import has_layers, layer_decay_groups
 
 
 def parse_sizes(text):
@@ -21,10 +23,11 @@ def parse_sizes(text):
     return sizes
 
 
-def architecture(args, num_classes, persons, schedule):
-    """What a model.pt is: backbone and sizes, classes, head size and the persons per sample it
-    was trained on (``preprocess.max_persons``), so that predict feeds it the same layout. A backbone
-    configured by its class (``class: "module:Class"``) records it, so evaluate and predict rebuild it."""
+def architecture(args, data_shape, num_classes, schedule):
+    """What a model.pt is: backbone and sizes, classes, head (kind and size), and the persons and
+    joints per sample it was trained on (``data_shape``: the training set's (N, M, T, J, C)), so
+    that predict feeds it the same layout. A backbone configured by its class (``class:
+    "module:Class"``) records it, so evaluate and predict rebuild it."""
     sizes = parse_sizes(args.backbone_json)
     spec = sizes.pop("class", None)
     return {
@@ -32,7 +35,9 @@ def architecture(args, num_classes, persons, schedule):
         **({"class": spec} if spec else {}),
         "sizes": sizes,
         "num_classes": num_classes,
-        "persons": persons,
+        "persons": data_shape[1],
+        "num_joints": data_shape[3],
+        "head": schedule.head,
         "head_hidden": schedule.head_hidden,
         "head_dropout": schedule.head_dropout,
     }
@@ -41,19 +46,45 @@ def architecture(args, num_classes, persons, schedule):
 def build_model(arch):
     """The ActionModel an architecture record (``architecture``) describes, freshly initialised."""
     backbone = build_backbone(arch["backbone"], arch.get("class"), **arch["sizes"])
-    return ActionModel(backbone, arch["num_classes"], hidden=arch["head_hidden"], dropout=arch["head_dropout"])
-
-
-def build_optimiser(model, schedule):
-    """AdamW, backbone (with mask token) at lr_backbone, head at lr_head, and the per-epoch
-    learning-rate schedule (``lr_factor``), which runs on across both stages."""
-    head = list(model.head.parameters())
-    head_ids = {id(p) for p in head}
-    rest = [p for p in model.parameters() if id(p) not in head_ids]
-    optimiser = torch.optim.AdamW(
-        [{"params": rest, "lr": schedule.lr_backbone}, {"params": head, "lr": schedule.lr_head}],
-        weight_decay=schedule.weight_decay,
+    return ActionModel(
+        backbone,
+        arch["num_classes"],
+        arch["num_joints"],
+        hidden=arch["head_hidden"],
+        dropout=arch["head_dropout"],
+        head=arch["head"],
     )
+
+
+def build_optimiser(model, schedule, name):
+    """The optimizer and its per-epoch learning-rate schedule (``lr_factor``, which runs on across
+    both stages) for ``model``, whose backbone is config ``backbones.<name>``.
+
+    AdamW or SGD (momentum, nesterov) with weight decay; backbone (with mask token) at lr_backbone,
+    head at lr_head. With ``layer_decay`` < 1 the backbone's lr decays layer-wise downwards from
+    lr_backbone (``layer_decay_groups``; 1-D parameters then without weight decay, as MAMP).
+    """
+    if schedule.layer_decay < 1:
+        if not has_layers(model.backbone):
+            raise InputError(
+                f"schedule: key 'layer_decay': {schedule.layer_decay} needs the layer of each backbone parameter, "
+                f"which backbone '{name}' ({type(model.backbone).__name__}) does not give: define layer_id(name) "
+                "on its class, or set layer_decay to 1"
+            )
+        groups = layer_decay_groups(
+            model, schedule.lr_backbone, schedule.layer_decay, schedule.weight_decay, lr_head=schedule.lr_head
+        )
+    else:
+        head = list(model.head.parameters())
+        head_ids = {id(p) for p in head}
+        rest = [p for p in model.parameters() if id(p) not in head_ids]
+        groups = [{"params": rest, "lr": schedule.lr_backbone}, {"params": head, "lr": schedule.lr_head}]
+    if schedule.optimizer == "sgd":
+        optimiser = torch.optim.SGD(
+            groups, momentum=schedule.momentum, nesterov=schedule.nesterov, weight_decay=schedule.weight_decay
+        )
+    else:
+        optimiser = torch.optim.AdamW(groups, weight_decay=schedule.weight_decay)
     return optimiser, torch.optim.lr_scheduler.LambdaLR(optimiser, lambda epoch: lr_factor(schedule, epoch))
 
 
@@ -61,12 +92,15 @@ def lr_factor(schedule, epoch):
     """Learning-rate factor of ``epoch`` (0-based, counted over stage 1 then stage 2).
 
     ``exponential`` (the paper): ×lr_decay per epoch. ``cosine``: half a cosine from 1 to 0 over
-    both stages' epochs. Either is multiplied, during the first ``warmup_epochs`` epochs, by a
-    linear warm-up 1/(w+1), 2/(w+1), …, w/(w+1).
+    both stages' epochs. ``step`` (STTFormer): ×0.1 from each epoch in ``milestones`` on. Each is
+    multiplied, during the first ``warmup_epochs`` epochs, by a linear warm-up 1/(w+1), 2/(w+1),
+    …, w/(w+1).
     """
     warmup = min(1.0, (epoch + 1) / (schedule.warmup_epochs + 1))
     if schedule.lr_schedule == "exponential":
         return warmup * schedule.lr_decay**epoch
+    if schedule.lr_schedule == "step":
+        return warmup * 0.1 ** bisect.bisect_right(schedule.milestones, epoch)
     total = schedule.epochs_stage1 + schedule.epochs_stage2
     return warmup * 0.5 * (1.0 + math.cos(math.pi * min(epoch, total) / total))
 

@@ -1,10 +1,13 @@
 """``python -m maskclr.train``: one training stage of one model, resumable, DDP under torchrun.
 
-Stage 1 trains the standard pathway with CE for ``epochs_stage1`` epochs. Stage 2 starts from
+Stage 1 trains the standard pathway with CE for ``epochs_stage1`` epochs, from scratch, from a
+published checkpoint (``--pretrained``) or from self-supervised pretraining (``--pretrain``, whose
+entry name the model's identity records as ``pretrain``, "none" otherwise). Stage 2 starts from
 the stage-1 ``model.pt`` (weights, optimiser and scheduler, so the learning-rate decay goes on)
-and trains ``epochs_stage2`` more epochs with the given method. Every epoch ends with an
-evaluation on the test split and a checkpoint in ``--work-dir``; a rerun of the same job
-resumes from it and ends with the metrics an uninterrupted run would have produced. When the
+and trains ``epochs_stage2`` more epochs with the given method; its identity inherits that
+model's ``pretrain``. Every epoch ends with an evaluation on the test split and a checkpoint in
+``--work-dir``; a rerun of the same job resumes from it and ends with the metrics an
+uninterrupted run would have produced. When the
 time budget would run out during the next epoch, the job saves and exits with status 3, so the
 scheduler's retry resumes it. SIGTERM (SLURM's time limit, before SIGKILL) ends the job cleanly
 at once: the lock is released and the last epoch's checkpoint is kept for the retry.
@@ -27,11 +30,12 @@ import torch
 from maskclr.data.dataset import SkeletonDataset
 from maskclr.errors import InputError
 from maskclr.fileio import atomic_output
+from maskclr.pretrain import transfer
 from maskclr.settings import json_settings
 from maskclr.train import checkpoint, distributed
 from maskclr.train.args import parse_args
 from maskclr.train.build import architecture, build_model, build_optimiser, load_pretrained
-from maskclr.train.fit import Run, exit_on_sigterm, fingerprint, load_init, resume, run_epochs, training_state
+from maskclr.train.fit import Run, exit_on_sigterm, fingerprint, load_init, log, resume, run_epochs, training_state
 from maskclr.train.loaders import data_loaders, loader_workers
 from maskclr.train.settings import CROSS_ENTROPY, Method, Schedule
 
@@ -52,9 +56,10 @@ def stage_method(args):
     return json_settings(Method, args.method_json, "--method-json")
 
 
-def identity(args, schedule):
+def identity(args, schedule, pretrain):
     """What the model is, as results/metrics.csv names it: recorded in model.pt and metrics.json
-    (the evaluation copies it from model.pt), so that no reader has to parse paths."""
+    (the evaluation copies it from model.pt), so that no reader has to parse paths. ``pretrain``:
+    the self-supervised pretraining (config entry) stage 1 started from, "none" for none."""
     return {
         "dataset": args.dataset,
         "split": args.split,
@@ -62,7 +67,15 @@ def identity(args, schedule):
         "method": args.method,
         "stage": args.stage,
         "seed": schedule.seed,
+        "pretrain": pretrain,
     }
+
+
+def start_from_pretraining(model, args):
+    """Stage 1 from a ``python -m maskclr.pretrain`` checkpoint (``--pretrain``): every encoder
+    weight loaded; the weights that stay new (the head, perhaps the mask token) are logged."""
+    new = transfer.load_pretrained(model, transfer.read_pretrained(args.pretrain), args.pretrain)
+    log(f"--pretrain {args.pretrain} ({args.pretrain_name}): backbone loaded; new: {', '.join(new) or 'nothing'}")
 
 
 def main(argv=None):
@@ -78,20 +91,22 @@ def main(argv=None):
         )
     train_set = SkeletonDataset(args.data, "train", seed=schedule.seed)
     test_set = SkeletonDataset(args.data, "test")
-    arch = architecture(args, train_set.num_classes, train_set.x.shape[1], schedule)
+    arch = architecture(args, train_set.x.shape, train_set.num_classes, schedule)
     torch.manual_seed(schedule.seed)  # the same initial weights in every process and every run
     model = build_model(arch).to(device)
-    optimiser, scheduler = build_optimiser(model, schedule)
-    epochs = range(0, schedule.epochs_stage1)
+    optimiser, scheduler = build_optimiser(model, schedule, args.backbone)
+    epochs, pretrain = range(0, schedule.epochs_stage1), args.pretrain_name or "none"
     if args.stage == "stage2":
         if not args.init:
             raise InputError("--init: stage 2 needs the stage-1 model.pt")
         if schedule.epochs_stage2 is None:
             raise InputError("--schedule-json: stage 2 needs key 'epochs_stage2'")
-        first = load_init(args.init, arch, model, optimiser, scheduler)
+        first, pretrain = load_init(args.init, arch, model, optimiser, scheduler)
         epochs = range(first, first + schedule.epochs_stage2)
     elif args.pretrained:
         load_pretrained(model.backbone, args.pretrained, args.backbone)
+    elif args.pretrain:
+        start_from_pretraining(model, args)
 
     work = Path(args.work_dir)
     state_path, key = work / checkpoint.STATE, fingerprint(args)
@@ -113,7 +128,19 @@ def main(argv=None):
             workers=loader_workers(device),
             pin_memory=device.type == "cuda",
         )
-        run = Run(args, model, optimiser, scheduler, method, schedule.seed, device, rank, world, started)
+        run = Run(
+            args,
+            model,
+            optimiser,
+            scheduler,
+            method,
+            schedule.seed,
+            schedule.label_smoothing,
+            device,
+            rank,
+            world,
+            started,
+        )
         history = run_epochs(run, loaders, epochs, history, lock, state_path, key)
 
         if rank == 0:
@@ -121,17 +148,17 @@ def main(argv=None):
                 args.out_model,
                 {
                     "arch": arch,
-                    "identity": identity(args, schedule),
+                    "identity": identity(args, schedule, pretrain),
                     "method": asdict(method),
                     **training_state(model, optimiser, scheduler, epochs.stop),
                 },
             )
-            write_json(args.out_metrics, metrics(args, schedule, arch, method, history, world, device))
+            write_json(args.out_metrics, metrics(args, schedule, pretrain, arch, method, history, world, device))
             state_path.unlink(missing_ok=True)
     distributed.teardown()
 
 
-def metrics(args, schedule, arch, method, history, world, device):
+def metrics(args, schedule, pretrain, arch, method, history, world, device):
     """The model's identity, best and last test top-1, per-epoch history, time and throughput,
     the config used."""
     top1 = [row["test_top1"] for row in history]
@@ -139,7 +166,7 @@ def metrics(args, schedule, arch, method, history, world, device):
     seconds = sum(row["seconds"] for row in history)
     samples = sum(row["samples_per_s"] * row["seconds"] for row in history)
     return {
-        **identity(args, schedule),
+        **identity(args, schedule, pretrain),
         "data": args.data,
         "best_top1": top1[best] if top1 else None,
         "best_epoch": history[best]["epoch"] if top1 else None,

@@ -24,8 +24,9 @@ OUT_OF_TIME = 3
 
 def fingerprint(args):
     """What the resumable state depends on: a changed setting or input starts afresh."""
-    inputs = [p for p in (args.data, args.init, args.pretrained) if p]
+    inputs = [p for p in (args.data, args.init, args.pretrained, args.pretrain) if p]
     parts = [args.stage, args.backbone, args.backbone_json, args.schedule_json, args.method_json or ""]
+    parts += [args.pretrain_name or ""]
     parts += [f"{p}:{os.stat(p).st_size}:{os.stat(p).st_mtime_ns}" for p in inputs]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -61,14 +62,19 @@ def restore(state, path, model, optimiser, scheduler):
 
 
 def load_init(path, arch, model, optimiser, scheduler):
-    """Start stage 2 from a stage-1 model.pt: same architecture, optimiser and scheduler state."""
-    state = checkpoint.load(path, keys=("arch", *STATE_KEYS))
+    """Start stage 2 from a stage-1 model.pt: same architecture, optimiser and scheduler state.
+    Returns (the epoch to continue at, the pretraining the model started from: its identity's
+    ``pretrain``, which stage 2 inherits)."""
+    state = checkpoint.load(path, keys=("arch", "identity", *STATE_KEYS))
     if state["arch"] != arch:
         raise InputError(
             f"{path}: checkpoint of the wrong architecture: it holds {brief(state['arch'], 300)}, "
             f"this job builds {arch}"
         )
-    return restore(state, path, model, optimiser, scheduler)
+    pretrain = state["identity"].get("pretrain") if isinstance(state["identity"], dict) else None
+    if not isinstance(pretrain, str) or not pretrain:
+        raise InputError(f"{path}: key 'identity.pretrain': missing (a stage-1 model.pt records its pretraining)")
+    return restore(state, path, model, optimiser, scheduler), pretrain
 
 
 def resume(state_path, key, model, optimiser, scheduler):
@@ -129,6 +135,7 @@ class Run:
     scheduler: torch.optim.lr_scheduler.LRScheduler
     method: object
     seed: int
+    label_smoothing: float
     device: torch.device
     rank: int
     world: int
@@ -160,6 +167,7 @@ def run_epochs(run, loaders, epochs, history, lock, state_path, key):
                 optimiser,
                 device,
                 autocast,
+                run.label_smoothing,
                 on_step=getattr(lock, "refresh", lambda: None),
             )
         except NonFiniteLoss as err:  # stop rather than record a model trained on NaN
@@ -167,7 +175,9 @@ def run_epochs(run, loaders, epochs, history, lock, state_path, key):
                 f"{args.data}: epoch {epoch + 1}: {err}; stopping (nothing recorded; "
                 "check the inputs, --init and the learning rates)"
             ) from None
-        lr = optimiser.param_groups[0]["lr"]
+        # lr_backbone × the schedule's factor: a layer-decayed group's lr divided by its depth's scale
+        group = optimiser.param_groups[0]
+        lr = group["lr"] / group.get("lr_scale", 1.0)
         scheduler.step()
         if rank == 0:
             top1 = evaluate(model, test_loader, device, autocast)

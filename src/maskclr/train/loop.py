@@ -40,19 +40,20 @@ class Pathways(nn.Module):
         return standard, masked
 
 
-def step_losses(pathways, method, x, y):
+def step_losses(pathways, method, x, y, label_smoothing=0.0):
     """Forward both pathways and return (loss to backpropagate, {term: value}, standard logits).
 
-    CE terms average over this process's samples; the contrastive terms use the global batch
-    gathered from all processes (§5.2), so with DDP's gradient averaging the update equals that
-    of one process on the whole batch (with per-process BatchNorm, as the paper's DataParallel).
+    CE terms average over this process's samples, with ``label_smoothing`` (a recipe's, 0: none);
+    the contrastive terms use the global batch gathered from all processes (§5.2), so with DDP's
+    gradient averaging the update equals that of one process on the whole batch (with per-process
+    BatchNorm, as the paper's DataParallel).
     """
     standard, masked = pathways(x)
-    terms = {"ce_s": F.cross_entropy(standard.logits.float(), y)}
+    terms = {"ce_s": F.cross_entropy(standard.logits.float(), y, label_smoothing=label_smoothing)}
     loss = method.alpha * terms["ce_s"]
     contrastive = loss.new_zeros(())
     if masked is not None:
-        terms["ce_m"] = F.cross_entropy(masked.logits.float(), y)
+        terms["ce_m"] = F.cross_entropy(masked.logits.float(), y, label_smoothing=label_smoothing)
         loss = loss + method.beta * terms["ce_m"]
         if method.contrastive:
             h_s, h_m, labels = gather(standard.hidden.float()), gather(masked.hidden.float()), gather(y)
@@ -95,14 +96,14 @@ class EpochStats:
         }
 
 
-def train_epoch(pathways, method, loader, optimizer, device, autocast, on_step=lambda: None):
+def train_epoch(pathways, method, loader, optimizer, device, autocast, label_smoothing, on_step=lambda: None):
     """One pass over ``loader`` (``pathways`` possibly DDP-wrapped); EpochStats of this process."""
     pathways.train()
     stats, start = EpochStats(), time.perf_counter()
     for x, y in loader:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         with autocast():
-            loss, terms, logits = step_losses(pathways, method, x, y)
+            loss, terms, logits = step_losses(pathways, method, x, y, label_smoothing)
         if not torch.isfinite(terms["loss"]):
             raise NonFiniteLoss(terms)
         optimizer.zero_grad(set_to_none=True)

@@ -3,42 +3,88 @@
 from dataclasses import dataclass
 
 from maskclr.errors import InputError
+from maskclr.models.head import HEADS
 
 MASKINGS = ("none", "agpm", "random")
-LR_SCHEDULES = ("exponential", "cosine")
+LR_SCHEDULES = ("exponential", "cosine", "step")
+OPTIMIZERS = ("adamw", "sgd")
 LEVELS = ("token", "input")
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """Optimisation (docs/method.md §6): AdamW with two learning rates, ×lr_decay per epoch; or, for
-    short CPU runs, warm-up and a cosine decay (``lr_schedule``, ``warmup_epochs``).
+    """Optimisation, a recipe (docs/method.md §6): the optimizer (AdamW or SGD with momentum) with two
+    learning rates, backbone and head, optionally decayed layer-wise through the backbone
+    (``layer_decay`` < 1); a per-epoch schedule (×lr_decay per epoch, a cosine, or ×0.1 at each of
+    the ``milestones``) after ``warmup_epochs`` of linear warm-up; label smoothing of the training
+    cross-entropy terms; the action head (a name in ``maskclr.models.head.HEADS``) and its size.
 
-    The fields are config ``train.schedule``; its schema holds the defaults (none are restated here).
+    The fields are config ``train.schedule`` with a recipe's overrides; its schema holds the
+    defaults (none are restated here).
     """
 
     batch_size: int
     epochs_stage1: int
+    optimizer: str
     lr_backbone: float
     lr_head: float
     weight_decay: float
+    layer_decay: float
     lr_schedule: str
     warmup_epochs: int
+    label_smoothing: float
+    head: str
     head_hidden: int
     head_dropout: float
     seed: int
     # None: not given to this stage, because it does not read it (workflow/rules/common.smk,
     # schedule_json): stage 1 reads epochs_stage2 only under the cosine decay, which spans both
-    # stages, and lr_decay belongs to the exponential schedule only.
+    # stages; lr_decay belongs to the exponential schedule only, milestones to the step schedule,
+    # momentum and nesterov to SGD.
     epochs_stage2: int | None = None
     lr_decay: float | None = None
+    milestones: tuple[int, ...] | None = None
+    momentum: float | None = None
+    nesterov: bool | None = None
 
     def __post_init__(self):
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise InputError(f"schedule: key 'lr_schedule': expected one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
-        needed = {"exponential": "lr_decay", "cosine": "epochs_stage2"}[self.lr_schedule]
-        if getattr(self, needed) is None:
-            raise InputError(f"schedule: key '{needed}': required by lr_schedule '{self.lr_schedule}'")
+        choose("schedule", "lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        choose("schedule", "optimizer", self.optimizer, OPTIMIZERS)
+        choose("schedule", "head", self.head, tuple(HEADS))
+        needed = {"exponential": "lr_decay", "cosine": "epochs_stage2", "step": "milestones"}[self.lr_schedule]
+        self._require(needed, f"lr_schedule '{self.lr_schedule}'")
+        if not 0 < self.layer_decay <= 1:
+            raise InputError(
+                f"schedule: key 'layer_decay': expected a factor in (0, 1] (1: off), got {self.layer_decay}"
+            )
+        if not 0 <= self.label_smoothing < 1:
+            raise InputError(f"schedule: key 'label_smoothing': expected [0, 1) (0: off), got {self.label_smoothing}")
+        if self.optimizer == "sgd":
+            self._require("momentum", "optimizer 'sgd'")
+            self._require("nesterov", "optimizer 'sgd'")
+            if self.nesterov and self.momentum <= 0:
+                raise InputError("schedule: key 'nesterov': Nesterov momentum needs key 'momentum' > 0")
+        if self.milestones is not None:
+            # JSON gives a list; a tuple keeps the frozen settings immutable and hashable
+            object.__setattr__(self, "milestones", epoch_numbers(self.milestones))
+
+    def _require(self, key, reader):
+        if getattr(self, key) is None:
+            raise InputError(f"schedule: key '{key}': required by {reader}")
+
+
+def epoch_numbers(value):
+    """``milestones`` as a tuple of strictly increasing non-negative epoch numbers; else InputError."""
+    numbers = tuple(value) if isinstance(value, (list, tuple)) else None
+    if numbers is None or any(type(m) is not int or m < 0 for m in numbers) or list(numbers) != sorted(set(numbers)):
+        raise InputError(f"schedule: key 'milestones': expected a list of increasing epoch numbers, got {value!r}")
+    return numbers
+
+
+def choose(section, key, value, allowed):
+    """``value`` of ``section``'s ``key`` when it is one of ``allowed``; else InputError naming both."""
+    if value not in allowed:
+        raise InputError(f"{section}: key '{key}': expected one of {allowed}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -60,10 +106,8 @@ class Method:
     delta: float
 
     def __post_init__(self):
-        if self.masking not in MASKINGS:
-            raise InputError(f"method: key 'masking': expected one of {MASKINGS}, got {self.masking!r}")
-        if self.level not in LEVELS:
-            raise InputError(f"method: key 'level': expected one of {LEVELS}, got {self.level!r}")
+        choose("method", "masking", self.masking, MASKINGS)
+        choose("method", "level", self.level, LEVELS)
 
     @property
     def contrastive(self):
