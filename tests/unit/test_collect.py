@@ -8,6 +8,8 @@ import pytest
 from conftest import run_module
 from maskclr.evaluate.collect import COLUMNS, EVAL_COLUMNS
 
+TIERS = {"synth": "mq"}  # the training tier of each dataset the metrics name
+
 MASKCLR_SEED2 = ("synth", "xsub", "dstformer", "maskclr", "stage2", 2, "mamp")
 STAGE1 = {
     "dataset": "synth",
@@ -50,7 +52,9 @@ def write_metrics(path, identity=STAGE1):
 
 def collect(tmp_path, *inputs):
     out = tmp_path / "metrics.csv"
-    return run_module("maskclr.evaluate.collect", *inputs, "--train-estimator", "mq", "--out", out), out
+    return run_module(
+        "maskclr.evaluate.collect", *inputs, "--train-estimators-json", json.dumps(TIERS), "--out", out
+    ), out
 
 
 def test_long_table(tmp_path):
@@ -113,6 +117,13 @@ def test_a_seed_that_is_not_a_count_is_refused(tmp_path, seed):
     metrics = write_metrics(tmp_path / "metrics.json", {**STAGE1, "seed": seed})
     result, _ = collect(tmp_path, metrics)
     assert result.returncode == 2 and f"{metrics}: key 'seed': not a non-negative integer" in result.stderr
+
+
+def test_a_dataset_without_a_training_tier_is_named(tmp_path):
+    metrics = write_metrics(tmp_path / "metrics.json", {**STAGE1, "dataset": "synth_3d"})
+    result, out = collect(tmp_path, metrics)
+    assert result.returncode == 2 and not out.exists()
+    assert f"{metrics}: key 'dataset': 'synth_3d' has no training tier in --train-estimators-json" in result.stderr
 
 
 def test_missing_csv_is_named(tmp_path):

@@ -1,6 +1,6 @@
 """``python -m maskclr.evaluate.collect``: every number of the run in one long table.
 
-    python -m maskclr.evaluate.collect --train-estimator mq --out results/metrics.csv \\
+    python -m maskclr.evaluate.collect --train-estimators-json '{"synth": "mq"}' --out results/metrics.csv \\
         results/eval/.../{method}/seed{k}.csv ... results/models/.../metrics.json ...
 
 Rows: ``dataset, split, backbone, method, seed, kind, test_estimator, perturbation, level,
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import atomic_output
+from maskclr.settings import json_object
 
 # What a model is: written by the trainer into model.pt and metrics.json, and by the evaluation
 # into every row of its CSV (``stage`` is recorded but not collected: the method names it).
@@ -97,14 +98,22 @@ def eval_rows(path):
             }
 
 
-def train_rows(path, train_estimator):
+def train_rows(path, train_estimators):
+    """The summary and history rows of a training metrics.json; their test_estimator is the tier
+    its dataset trains and is tested on (``train_estimators``: {dataset: tier})."""
     try:
         metrics = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as err:
         raise InputError(f"{path}: not a readable training metrics.json: {err}") from err
     if not isinstance(metrics, dict):
         raise InputError(f"{path}: expected a JSON object (a training metrics.json), got {type(metrics).__name__}")
-    common = {**model_of(metrics, path), "test_estimator": train_estimator, "perturbation": ""}
+    model = model_of(metrics, path)
+    if model["dataset"] not in train_estimators:
+        raise InputError(
+            f"{path}: key 'dataset': '{model['dataset']}' has no training tier in --train-estimators-json "
+            f"(given: {', '.join(sorted(train_estimators))})"
+        )
+    common = {**model, "test_estimator": train_estimators[model["dataset"]], "perturbation": ""}
     for metric in SUMMARY:
         yield {**common, "kind": "train", "level": "", "metric": metric, "value": metrics[metric]}
     for epoch in metrics["history"]:
@@ -116,15 +125,18 @@ def train_rows(path, train_estimator):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m maskclr.evaluate.collect", description=__doc__.split("\n")[0])
     parser.add_argument("inputs", nargs="+", help="evaluation CSVs and training metrics.json files")
-    parser.add_argument("--train-estimator", required=True)
+    parser.add_argument(
+        "--train-estimators-json", required=True, help='the tier each dataset trains on, e.g. {"synth": "mq"}'
+    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    tiers = json_object(args.train_estimators_json, "--train-estimators-json")
     rows = []
     for path in args.inputs:
         if path.endswith(".csv"):
             rows += eval_rows(path)
         else:
-            rows += train_rows(path, args.train_estimator)
+            rows += train_rows(path, tiers)
     with atomic_output(args.out) as tmp:
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, COLUMNS, lineterminator="\n")
