@@ -425,6 +425,11 @@ def tiers(dataset):
     return [t for t in TIERS if t in config["datasets"][dataset]["estimators"]]
 
 
+def pose_format(dataset):
+    """The skeletons of a dataset's pose files: 2d (pixels, scores) or 3d (NTU-25, metres)."""
+    return "3d" if dataset in NATIVE_3D else "2d"
+
+
 def train_tier(dataset):
     """The tier a dataset's models train and are tested on: train.estimator, or kinect in 3D."""
     return KINECT if dataset in NATIVE_3D else config["train"]["estimator"]
@@ -500,7 +505,7 @@ def release_args(wildcards):
     args = [
         "k400" if kpfiles else "ntu",
         "--format",
-        "3d" if dataset in NATIVE_3D else "2d",
+        pose_format(dataset),
         "--splits",
         *cfg["splits"],
         "--num-classes",

@@ -69,5 +69,7 @@ rule split_lists:
         "../../envs/data.yaml"
     params:
         code=job_code("maskclr.data.pyskl"),
+        format=lambda wc: pose_format(wc.dataset),
     shell:
-        "python -m maskclr.data.pyskl splits {input.poses:q} --out-dir {output:q} 2> {log:q}"
+        "python -m maskclr.data.pyskl splits {input.poses:q} --format {params.format:q}"
+        " --out-dir {output:q} 2> {log:q}"

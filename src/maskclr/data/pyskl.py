@@ -266,12 +266,13 @@ def main(argv=None):
     cmd.add_argument("--out", required=True)
     lists = sub.add_parser("splits", help="write each split as a plain-text list of frame_dir")
     lists.add_argument("poses", help="a PYSKL file")
+    lists.add_argument("--format", choices=sorted(FORMATS), default="2d", help="its skeletons: 2D pixels or 3D metres")
     lists.add_argument("--out-dir", required=True)
     args = parser.parse_args(argv)
     if args.command == "wrap":
         wrap_files(args)
     else:
-        write_split_lists(load_pyskl(args.poses), args.out_dir)
+        write_split_lists(load_pyskl(args.poses, fmt=FORMATS[args.format]), args.out_dir)
 
 
 if __name__ == "__main__":
