@@ -41,6 +41,10 @@ STAGE1_SCHEDULE = {
     "warmup_epochs": 1,
     "head_hidden": 8,
     "head_dropout": 0.3,
+    "optimizer": "sgd",
+    "layer_decay": 0.9,
+    "label_smoothing": 0.1,
+    "head": "linear",
 }
 
 CASES = {
@@ -66,6 +70,14 @@ CASES = {
     # spans both stages, so there stage 1 reads it too)
     "train.schedule.epochs_stage2": (2, {"train_stage2": 5, "evaluate": 5, **PAPER}),
     # the default seed: only the runs that use it (not the Transformer's explicit seed 1)
+    # keys of another optimiser or schedule than the tiny config's (AdamW, exponential): no reader
+    "train.schedule.momentum": (0.5, {}),
+    "train.schedule.milestones": ([1], {}),
+    # recipes, pretrainings and native 3D settings that no experiment here uses: no reader
+    "recipes.slow": ({"lr_backbone": 0.01}, {}),
+    "pretraining.mae": ({"method": "skeletonmae"}, {}),
+    "preprocess_3d.n_frames": (12, {}),
+    "robustness_3d.seed": (1, {}),
     "train.schedule.seed": (5, {"train_stage1": 2, "train_stage2": 4, "evaluate": 6, **PAPER}),
     # training on hq: its split lists, every model; no poses, no data (hq's are built anyway)
     "train.estimator": ("hq", {"split_lists": 1, **EVERY_MODEL}),

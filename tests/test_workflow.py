@@ -591,34 +591,3 @@ def test_paper_dag_dry_runs_without_data(tmp_path):
     rows = [line.split() for line in result.stdout.splitlines()]
     planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
     assert planned == PAPER_JOBS
-
-
-def test_native3d_path_runs_end_to_end(tmp_path):
-    """tests/config/native3d.yaml over the tiny config, as paper.yaml goes over config.yaml: the
-    Kinect capture of synth → native preprocessing → SkeletonMAE (STTFormer) and MAMP
-    (Transformer) pretraining → fine-tuning with each backbone's recipe → baseline and MaskCLR
-    from the same pretraining → the robustness grid in metres → Table 1's rows."""
-    workdir = workdir_with(tmp_path, tiny_config())
-    result = snakemake(workdir, "--configfile", REPO / "tests" / "config" / "native3d.yaml", "--cores", "2")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    results = workdir / "results"
-    with h5py.File(results / "data" / "synth_3d" / "kinect" / "xsub.h5") as h5:
-        assert h5.attrs["pipeline"] == "native3d" and h5["test/x"].shape[1:] == (2, 16, 25, 3)
-    for backbone, pretrain, head in (("sttformer", "skeletonmae", "linear"), ("transformer", "mamp", "mlp")):
-        model = results / "models" / "synth_3d" / "xsub" / backbone
-        assert (results / "pretrain" / "synth_3d" / "xsub" / backbone / pretrain / "seed0" / "model.pt").is_file()
-        for run in ("stage1", "baseline", "maskclr"):
-            metrics = json.loads((model / f"{pretrain}+{run}" / "seed0" / "metrics.json").read_text())
-            assert (metrics["pretrain"], metrics["method"]) == (pretrain, run)
-            assert metrics["config"]["arch"]["head"] == head and metrics["config"]["arch"]["num_joints"] == 25
-    table = pd.read_csv(results / "metrics.csv")
-    clean = table[(table["kind"] == "eval") & (table["perturbation"] == "clean") & (table["metric"] == "top1")]
-    assert set(zip(clean["backbone"], clean["pretrain"], clean["method"], clean["test_estimator"])) == {
-        (backbone, pretrain, run, "kinect")
-        for backbone, pretrain in (("sttformer", "skeletonmae"), ("transformer", "mamp"))
-        for run in ("stage1", "baseline", "maskclr")
-    }
-    noise = table[(table["perturbation"] == "noise_st") & (table["metric"] == "top1")]
-    assert sorted(set(noise["level"].astype(float))) == [0.0, 0.02]  # robustness_3d, in metres
-    table1 = pd.read_csv(results / "tables" / "table1.csv")
-    assert {"skeletonmae", "mamp"} <= set(table1["pretrain"])

@@ -308,8 +308,12 @@ def test_bad_activation_file(data, tmp_path):
         joints_effective=1.0,
         top3_share=1.0,
     )
-    with pytest.raises(InputError, match=f"{bad}: array 'activation' has shape"):
+    with pytest.raises(InputError, match=rf"{bad}: array 'activation' has 5 joints, expected one of \[17, 25\]"):
         figures.activation(SETTINGS, {"baseline": data / "baseline_activation.npz", "maskclr": bad})
+    mixed = tmp_path / "mixed_activation.npz"
+    np.savez(mixed, activation=np.zeros((8, 17)), pose=np.zeros((8, 25, 2)), labels=np.arange(8), **SPREAD)
+    with pytest.raises(InputError, match=f"{mixed}: array 'pose' has shape"):
+        figures.load_activation(mixed)
     with pytest.raises(InputError, match="--activations: no file of method maskclr"):
         figures.activation_files([data / "baseline_activation.npz"], ["baseline", "maskclr"])
     with pytest.raises(InputError, match=f"{bad}: missing array 'method'"):
@@ -317,6 +321,21 @@ def test_bad_activation_file(data, tmp_path):
     twice = [data / "baseline_activation.npz", data / "baseline_activation.npz"]
     with pytest.raises(InputError, match="are both of method 'baseline'"):
         figures.activation_files(twice, ["baseline"])
+
+
+SPREAD = {"joints_effective": 1.0, "top3_share": 1.0}
+
+
+def test_an_ntu25_activation_is_drawn_upright(tmp_path):
+    """The native 3D path's activations: 25 joints in Kinect camera space (y up), not inverted."""
+    path = tmp_path / "ntu25_activation.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, activation=rng.random((2, 25)), pose=rng.random((2, 25, 2)), labels=np.arange(2), **SPREAD)
+    fig = figures.Figure()
+    ax = fig.subplots()
+    data = figures.load_activation(path)
+    figures.draw_skeleton(ax, data["pose"][0], data["activation"][0], None)
+    assert len(ax.collections[0].get_segments()) == len(figures.NTU25_BONES) and not ax.yaxis_inverted()
 
 
 def test_activation_files_are_matched_by_their_recorded_method(data, tmp_path):

@@ -66,5 +66,11 @@ NTU25_JOINTS = (
     "spine_shoulder", "left_hand_tip", "left_thumb", "right_hand_tip", "right_thumb",
 )  # fmt: skip
 
+# NTU-25 bones, 0-based joint pairs (CTR-GCN's NTU graph).
+NTU25_BONES = (
+    (0, 1), (1, 20), (2, 20), (3, 2), (4, 20), (5, 4), (6, 5), (7, 6), (8, 20), (9, 8), (10, 9), (11, 10),
+    (12, 0), (13, 12), (14, 13), (15, 14), (16, 0), (17, 16), (18, 17), (19, 18), (21, 22), (22, 7), (23, 24), (24, 11),
+)  # fmt: skip
+
 # Left/right NTU-25 pairs, for Kinect's left-right confusions.
 NTU25_FLIP_PAIRS = ((4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19), (21, 23), (22, 24))

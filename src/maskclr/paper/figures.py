@@ -29,7 +29,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from maskclr.data.classes import class_names
-from maskclr.data.joints import H36M_JOINTS
+from maskclr.data.joints import H36M_JOINTS, NTU25_BONES, NTU25_JOINTS
 from maskclr.errors import InputError, run_cli
 from maskclr.paper import metrics as mt
 from maskclr.paper.style import (
@@ -50,6 +50,9 @@ from maskclr.robustness.perturbations import PART_NAMES
 # Parent of each H36M-17 joint (MotionBERT's skeleton); the bones are the (parent, joint) pairs.
 H36M_PARENTS = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
 H36M_BONES = tuple((parent, joint) for joint, parent in enumerate(H36M_PARENTS) if parent >= 0)
+# The skeletons an activation file can hold, by joint count: (bones, whether y points down). The
+# 2D poses are in image coordinates; Kinect's camera space (the native 3D path) has y up.
+SKELETONS = {len(H36M_JOINTS): (H36M_BONES, True), len(NTU25_JOINTS): (NTU25_BONES, False)}
 NOISE_PANELS = (("noise_st", "spatiotemporal noise"), ("noise_spatial", "spatial noise"))
 ACTIVATION_CMAP = "viridis"  # perceptually uniform and colour-blind safe
 ACCURACY = "top-1 (%)"
@@ -87,8 +90,8 @@ def curve(metrics, settings, method, perturbation):
 
 
 def load_activation(path):
-    """An evaluation's ``_activation.npz``: activation (C, 17), pose (C, 17, 2), labels (C,) and
-    the spread scalars joints_effective, top3_share."""
+    """An evaluation's ``_activation.npz``: activation (C, J), pose (C, J, 2), labels (C,) and
+    the spread scalars joints_effective, top3_share; J = 17 (H36M) or 25 (NTU-25)."""
     try:
         with np.load(path) as npz:
             data = {key: npz[key] for key in ("activation", "pose", "labels", "joints_effective", "top3_share")}
@@ -96,7 +99,11 @@ def load_activation(path):
         raise InputError(f"{path}: not a readable npz file: {err}") from err
     except KeyError as err:
         raise InputError(f"{path}: missing array {err}") from None
-    c, j = len(data["labels"]), len(H36M_JOINTS)
+    c, j = len(data["labels"]), data["activation"].shape[-1]
+    if j not in SKELETONS:
+        raise InputError(
+            f"{path}: array 'activation' has {j} joints, expected one of {sorted(SKELETONS)} (H36M, NTU-25)"
+        )
     for key, shape in (("activation", (c, j)), ("pose", (c, j, 2)), ("labels", (c,))):
         if data[key].shape != shape:
             raise InputError(f"{path}: array '{key}' has shape {data[key].shape}, expected {shape}")
@@ -116,8 +123,9 @@ def draw_curve(ax, stats, method, x_scale=1.0):
 
 
 def draw_skeleton(ax, pose, activation, norm):
-    """Bones in grey, joints coloured by activation; image coordinates (y down)."""
-    ax.add_collection(LineCollection([pose[list(bone)] for bone in H36M_BONES], colors="0.6", linewidths=1.0))
+    """Bones in grey, joints coloured by activation, pose (J, 2) upright."""
+    bones, y_down = SKELETONS[len(pose)]
+    ax.add_collection(LineCollection([pose[list(bone)] for bone in bones], colors="0.6", linewidths=1.0))
     ax.scatter(
         pose[:, 0],
         pose[:, 1],
@@ -130,7 +138,8 @@ def draw_skeleton(ax, pose, activation, norm):
         linewidths=0.3,
     )
     ax.set_aspect("equal", adjustable="datalim")
-    ax.invert_yaxis()
+    if y_down:
+        ax.invert_yaxis()
     ax.set(xticks=[], yticks=[])
     ax.grid(False)
     ax.spines[:].set_visible(False)
