@@ -55,6 +55,20 @@ def ntu_release(count=8, num_classes=4):
     return {"split": split, "annotations": anns}
 
 
+def annotation_3d(frame_dir, label, persons=1, frames=5, seed=0):
+    """One annotation exactly as in PYSKL's ntu60_3danno.pkl: float16 metres, no scores."""
+    rng = np.random.default_rng(seed)
+    keypoint = rng.uniform(-1.0, 1.0, (persons, frames, 25, 3)) + np.array([0.0, 0.0, 3.0])
+    return {"frame_dir": frame_dir, "label": label, "total_frames": frames, "keypoint": keypoint.astype(np.float16)}
+
+
+def release_3d(count=6, num_classes=3):
+    anns = [annotation_3d(f"S001C001P{i + 1:03d}R001A{i % num_classes + 1:03d}", i % num_classes, 1 + i % 2, seed=i)
+            for i in range(count)]  # fmt: skip
+    names = [a["frame_dir"] for a in anns]
+    return {"split": {"xsub_train": names[:4], "xsub_val": names[4:]}, "annotations": anns}
+
+
 def write_video(path, frames=4, size=(120, 160)):
     """A short H.264 video: a bright 'person' rectangle walking right on a dark background."""
     iio = pytest.importorskip("imageio.v3")

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import NATIVE3D, SCENES, SENSOR, kinect_cli, native3d_cli, run_module
+from conftest import NATIVE3D, SCENES, SENSOR, kinect_cli, native3d_cli, release_3d, run_module
 from maskclr.data import kinect, native3d, synthetic
 from maskclr.data.dataset import SkeletonDataset
 from maskclr.data.joints import NTU25_FLIP_PAIRS, NTU25_JOINTS
@@ -20,20 +20,6 @@ from maskclr.data.releases import import_ntu
 from maskclr.errors import InputError
 from maskclr.fileio import load_pickle
 from maskclr.robustness.perturbations import add_noise
-
-
-def annotation_3d(frame_dir, label, persons=1, frames=5, seed=0):
-    """One annotation exactly as in PYSKL's ntu60_3danno.pkl: float16 metres, no scores."""
-    rng = np.random.default_rng(seed)
-    keypoint = rng.uniform(-1.0, 1.0, (persons, frames, 25, 3)) + np.array([0.0, 0.0, 3.0])
-    return {"frame_dir": frame_dir, "label": label, "total_frames": frames, "keypoint": keypoint.astype(np.float16)}
-
-
-def release_3d(count=6, num_classes=3):
-    anns = [annotation_3d(f"S001C001P{i + 1:03d}R001A{i % num_classes + 1:03d}", i % num_classes, 1 + i % 2, seed=i)
-            for i in range(count)]  # fmt: skip
-    names = [a["frame_dir"] for a in anns]
-    return {"split": {"xsub_train": names[:4], "xsub_val": names[4:]}, "annotations": anns}
 
 
 def write(path, obj):
