@@ -37,14 +37,13 @@ def temporal_size(arch):
     return sizes.get("maxlen") or sizes.get("num_frames") or 243
 
 
-def frame_count(requested, arch):
+def frame_count(requested, arch, step):
     """``--n-frames`` (default: the model's temporal size), which it may not exceed: the temporal
-    embedding has that many rows. STTFormer groups frames into tuples of ``len_parts``."""
+    embedding has that many rows; a multiple of the backbone's ``frame_step`` (STTFormer's tuples)."""
     limit = temporal_size(arch)
     count = limit if requested is None else requested
-    step = arch["sizes"].get("len_parts", 3) if arch["backbone"] == "sttformer" else 1
     if not 1 <= count <= limit or count % step:
-        multiple = f", a multiple of len_parts {step}" if step > 1 else ""
+        multiple = f", a multiple of {step} (the backbone's frame_step)" if step > 1 else ""
         raise InputError(f"--n-frames {count}: expected 1..{limit}{multiple} (this model's temporal size)")
     return count
 
@@ -96,7 +95,7 @@ def main(argv=None):
         raise InputError('--video needs --estimator-json (e.g. \'{"type": "vitpose", "weights": ...}\')')
     spec = parse_estimator_json(args.estimator_json) if args.video else None  # before the slow steps
     model, arch, _ = load_model(args.checkpoint, args.threads)
-    n_frames = frame_count(args.n_frames, arch)
+    n_frames = frame_count(args.n_frames, arch, model.backbone.frame_step)
     dataset = video_annotation(args.video, spec) if args.video else load_pyskl(args.poses)
     annotations = dataset["annotations"]
     # The persons per sample the model was trained on (older model.pt files: MotionBERT's two).

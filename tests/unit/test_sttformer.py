@@ -3,7 +3,9 @@
 import pytest
 import torch
 
+from maskclr.errors import InputError
 from maskclr.models.sttformer import STTFormer
+from maskclr.predict import frame_count
 
 CONFIG = ((8, 8, 4), (8, 16, 4))
 N = 4  # len_parts: divides both 16 and 24
@@ -92,3 +94,11 @@ def test_frames_not_divisible_by_len_parts_raise(model):
         model.forward_features(inputs(2, 18))
     with pytest.raises(ValueError, match="len_parts"):
         STTFormer(num_frames=243, len_parts=6, config=CONFIG)
+
+
+def test_predict_asks_for_whole_tuples(model):
+    """maskclr.predict takes the frame multiple from the backbone (its frame_step), not its name."""
+    arch = {"sizes": {"num_frames": 24}}
+    assert model.frame_step == N and frame_count(None, arch, model.frame_step) == 24
+    with pytest.raises(InputError, match="--n-frames 6: expected 1..24, a multiple of 4"):
+        frame_count(6, arch, model.frame_step)

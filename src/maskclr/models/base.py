@@ -18,10 +18,12 @@ import torch.nn as nn
 
 
 class Backbone(nn.Module):
-    """Attributes: ``dim_rep`` (C_rep) and ``mask_dim`` (size of the embedding a mask replaces)."""
+    """Attributes: ``dim_rep`` (C_rep), ``mask_dim`` (size of the embedding a mask replaces) and
+    ``frame_step`` (an input's frame count must be a multiple of it: STTFormer's tuple length)."""
 
     dim_rep: int
     mask_dim: int
+    frame_step: int = 1
 
     def token_grid(self, frames, joints):
         """Shape (T', J') of the token grid for an input of ``frames`` × ``joints``."""

@@ -115,7 +115,7 @@ class STTFormer(Backbone):
         super().__init__()
         if num_frames % len_parts:
             raise ValueError(f"num_frames {num_frames} is not divisible by len_parts {len_parts}")
-        self.len_parts = len_parts
+        self.len_parts = self.frame_step = len_parts
         self.num_joints = num_joints
         self.dim_rep = config[-1][1]
         self.mask_dim = config[0][0]
