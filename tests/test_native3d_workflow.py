@@ -87,7 +87,7 @@ CHANGES = {
     ),
     # the sensor model: the whole 3D path
     "datasets.synth_3d.sensor.jitter_m": (
-        lambda o: o["datasets"]["synth_3d"]["sensor"].update(jitter_m=0.02),
+        lambda o: o["datasets"]["synth_3d"].update(sensor={"jitter_m": 0.02}),  # the others: defaults
         {
             "generate_kinect": 1,
             "split_lists": 1,
