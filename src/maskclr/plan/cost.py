@@ -59,6 +59,7 @@ NATIVE_BACKBONES = {
     "transformer": PAPER_BACKBONES["transformer"]
     | {"num_joints": NATIVE_JOINTS, "maxlen": NATIVE_FRAMES, "t_patch": 4, "drop_path": 0.3},
 }
+ATTENTION_BACKBONES = ("dstformer", "transformer")  # STTFormer's tanh attention does not use attend()
 STAGE1 = CROSS_ENTROPY
 # The paper's head (workflow/configs/paper.yaml, train.schedule) and the 3D rows' (its recipes
 # sttformer and mamp_finetune); a test checks they agree.
