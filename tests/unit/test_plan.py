@@ -9,12 +9,14 @@ import pytest
 import yaml
 
 from conftest import REPO
+from maskclr.data.pyskl import POSES_3D
 from maskclr.errors import InputError
 from maskclr.plan.cost import (
     MASKCLR,
     NATIVE_BACKBONES,
     NATIVE_FRAMES,
     NATIVE_HEADS,
+    NATIVE_JOINTS,
     PAPER_BACKBONES,
     PAPER_BATCH,
     PAPER_FRAMES,
@@ -50,7 +52,7 @@ def test_the_paper_constants_are_paper_yaml_s():
     assert PAPER_FRAMES == config["preprocess"]["n_frames"]
     assert TRAIN_GPUS == profile["set-resources"]["train_stage1"]["gpu"]
     # the 3D rows: ntu60_3d's sizes over `backbones`, preprocess_3d's frames, each recipe's head
-    assert NATIVE_FRAMES == config["preprocess_3d"]["n_frames"]
+    assert NATIVE_FRAMES == config["preprocess_3d"]["n_frames"] and NATIVE_JOINTS == POSES_3D.joints
     for backbone, recipe in (("sttformer", "sttformer"), ("transformer", "mamp_finetune")):
         assert NATIVE_BACKBONES[backbone] == {
             **config["backbones"][backbone],

@@ -36,6 +36,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from maskclr.data import native3d
 from maskclr.errors import InputError
 from maskclr.plan.cost import (
     GPU_PEAKS,
@@ -64,9 +65,8 @@ TRAIN_MARGIN_MIN = 5  # the trainer stops this long before its runtime (--time-m
 EVAL_BATCH = 256  # maskclr.evaluate.run's batch on a GPU
 TEST_BATCH = 32  # the trainer's per-epoch test loader: max(batch per process, 32)
 # The datasets of native 3D NTU-25 skeletons (workflow/rules/common.smk's NATIVE_3D): their one
-# tier, kinect, is imported; their HDF5 holds 2 person slots (maskclr.data.native3d).
+# tier, kinect, is imported; their HDF5 holds native3d.PERSONS person slots.
 NATIVE_3D = ("synth_3d", "ntu60_3d", "ntu120_3d")
-NATIVE_PERSONS = 2
 # What benchmarks/gpu_check.py times where its rows do not say: the 2D input and the paper's head.
 MEASURED_DEFAULTS = {"persons": PERSONS, "joints": JOINTS, "head": PAPER_HEAD}
 
@@ -333,7 +333,7 @@ def encoder(config, dataset, backbone):
     return Encoder(
         backbone,
         canonical({**config["backbones"][backbone], **overrides}),
-        NATIVE_PERSONS if native else config["preprocess"]["max_persons"],
+        native3d.PERSONS if native else config["preprocess"]["max_persons"],
         config["preprocess_3d" if native else "preprocess"]["n_frames"],
         NATIVE_JOINTS if native else JOINTS,
     )
