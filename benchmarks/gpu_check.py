@@ -61,6 +61,7 @@ from maskclr.evaluate.run import model_inputs
 from maskclr.fileio import dump_pickle
 from maskclr.models.attention import explicit_attention, fused_attention
 from maskclr.plan.cost import (
+    ATTENTION_BACKBONES,
     JOINTS,
     MASKCLR,
     PAPER_BACKBONES,
@@ -88,7 +89,6 @@ REPO = Path(__file__).resolve().parents[1]
 SCHEMA = 1
 NUM_CLASSES = 60
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=1"]
-ATTENTION_BACKBONES = ("dstformer", "transformer")  # STTFormer's tanh attention does not use attend()
 GRID = {
     "seed": 0,
     "noise_sigmas": [0, 0.005],

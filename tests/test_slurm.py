@@ -150,7 +150,7 @@ def test_slurm_profile_is_complete():
     for rule in ("train_stage1", "train_stage2"):
         resources = profile["set-resources"][rule]
         assert resources["gpu"] == 8 and resources["nodes"] == 1 and "tasks" not in resources
-    for rule in ("train_stage1", "train_stage2", "evaluate"):  # GPU jobs stop when they find no CUDA
+    for rule in ("pretrain", "train_stage1", "train_stage2", "evaluate"):  # GPU jobs stop when they find no CUDA
         assert profile["set-resources"][rule]["device"] == "cuda"
 
 

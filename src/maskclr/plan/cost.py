@@ -13,6 +13,8 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from maskclr.models import build_backbone
+from maskclr.pretrain import build_pretrainer
 from maskclr.train.build import build_model
 from maskclr.train.loop import Pathways, step_losses
 from maskclr.train.settings import CROSS_ENTROPY, Method
@@ -47,9 +49,25 @@ PAPER_BACKBONES = {
     },
     "transformer": {"dim": 256, "depth": 8, "num_heads": 8, "mlp_ratio": 4, "maxlen": 243, "t_patch": 3},
 }
+# Table 1's STTFormer and Transformer rows on native 3D NTU-25 data (docs/method.md §2.4, §3.3,
+# §3.4): 120 frames of 25 Kinect joints, 2 person slots, the sizes of paper.yaml's
+# datasets.ntu60_3d.backbones over PAPER_BACKBONES, and each backbone's head from its recipe.
+NATIVE_FRAMES, NATIVE_JOINTS = 120, 25
+NATIVE_BACKBONES = {
+    "sttformer": PAPER_BACKBONES["sttformer"]
+    | {"num_joints": NATIVE_JOINTS, "num_frames": NATIVE_FRAMES, "len_parts": 6},
+    "transformer": PAPER_BACKBONES["transformer"]
+    | {"num_joints": NATIVE_JOINTS, "maxlen": NATIVE_FRAMES, "t_patch": 4, "drop_path": 0.3},
+}
+ATTENTION_BACKBONES = ("dstformer", "transformer")  # STTFormer's tanh attention does not use attend()
 STAGE1 = CROSS_ENTROPY
-# The paper's head (workflow/configs/paper.yaml, train.schedule; a test checks they agree)
-PAPER_HEAD = {"head_hidden": 2048, "head_dropout": 0.5}
+# The paper's head (workflow/configs/paper.yaml, train.schedule) and the 3D rows' (its recipes
+# sttformer and mamp_finetune); a test checks they agree.
+PAPER_HEAD = {"head": "mlp", "head_hidden": 2048, "head_dropout": 0.5}
+NATIVE_HEADS = {
+    "sttformer": {"head": "linear", "head_hidden": 2048, "head_dropout": 0.0},
+    "transformer": {"head": "mlp", "head_hidden": 2048, "head_dropout": 0.3},
+}
 MASKCLR = Method(
     masking="agpm", level="token", mask_ratio=0.5, tau_prop=0.7, tau_sim=0.7, alpha=0.9, beta=0.1, gamma=0.9, delta=0.7
 )
@@ -82,12 +100,17 @@ def gpu_peak(name):
     return next((entry for entry in GPU_PEAKS if entry[0] in name), None)
 
 
-def paper_model(backbone, sizes, num_classes=60):
-    """The trainer's ActionModel with the paper's head (PAPER_HEAD: MotionBERT's MLP head on the
-    2D pipeline's 17 joints) on CPU."""
-    arch = {"backbone": backbone, "sizes": sizes, "num_classes": num_classes, "num_joints": 17, "head": "mlp"}
-    arch |= PAPER_HEAD
-    return build_model(arch)
+def paper_model(backbone, sizes, num_classes=60, joints=JOINTS, head=PAPER_HEAD):
+    """The trainer's ActionModel on CPU for inputs of ``joints`` joints, with ``head`` (a recipe's
+    head, head_hidden and head_dropout; by default the paper's: MotionBERT's MLP head, as on the 2D
+    pipeline's 17 joints)."""
+    return build_model({"backbone": backbone, "sizes": sizes, "num_classes": num_classes, "num_joints": joints} | head)
+
+
+def pretrainer(backbone, sizes, entry):
+    """``maskclr.pretrain``'s model on CPU: the pretrainer of a config ``pretraining`` entry (its
+    method and overrides, without its schedule) around the backbone at ``sizes``."""
+    return build_pretrainer("pretraining", entry, backbone, build_backbone(backbone, **sizes))
 
 
 def autocast_for(precision, device):
@@ -137,16 +160,16 @@ def count_flops(fn):
     return counter.get_total_flops()
 
 
-def step_flops(model, method, batch, frames=PAPER_FRAMES, train=True):
+def step_flops(model, method, batch, frames=PAPER_FRAMES, train=True, joints=JOINTS, persons=PERSONS):
     """FLOPs of one training step of ``method`` (forward and backward of its pathways) or, with
-    ``train=False``, of an eval-mode forward, on a batch (batch, 2, frames, 17, 3).
+    ``train=False``, of an eval-mode forward, on a batch (batch, persons, frames, joints, 3).
 
     Counted on a copy on the meta device: paper sizes cost no memory and well under a second.
     The contrastive losses are left out (torch.unique has no meta kernel); on the (B, 2048)
     features of a batch they are below 1e-6 of the step.
     """
     meta = copy.deepcopy(model).to("meta")
-    x = torch.zeros(batch, PERSONS, frames, JOINTS, 3, device="meta")
+    x = torch.zeros(batch, persons, frames, joints, 3, device="meta")
     if not train:
         meta.eval()
         with torch.no_grad():
@@ -154,3 +177,18 @@ def step_flops(model, method, batch, frames=PAPER_FRAMES, train=True):
     counted = dataclasses.replace(method, gamma=0.0, delta=0.0)
     y = torch.zeros(batch, dtype=torch.long, device="meta")
     return count_flops(lambda: step_losses(Pathways(meta, counted), counted, x, y)[0].backward())
+
+
+def pretrain_step_flops(model, sequences, frames, joints):
+    """FLOPs of one ``maskclr.pretrain`` step (forward and backward) of ``model`` (``pretrainer``)
+    on ``sequences`` person-sequences (sequences, frames, joints, 3).
+
+    Counted on one sequence on CPU, then multiplied: the Transformer's pretrainers gather the
+    visible tokens through a boolean mask, which has no meta kernel, and every counted operation
+    acts on each sequence alone (the masks hold exactly K tokens per sequence), so the count is
+    linear in the batch. About a second at paper size; the model's gradients are cleared after.
+    """
+    x = torch.zeros(1, frames, joints, 3)
+    flops = count_flops(lambda: model(x).loss.backward())
+    model.zero_grad(set_to_none=True)
+    return flops * sequences

@@ -4,19 +4,26 @@
 
 Reads the config as the workflow does (config.yaml, each --configfile merged over it) and the
 SLURM profile (GPUs and ``runtime`` of each rule). For every GPU job (pose extraction shards,
-both training stages, evaluations) it projects the wall time from the dataset sizes, epochs,
-batch sizes and the seconds of one step, frame or preprocessed sample. Those seconds are
-*measured* when a ``benchmarks/gpu_check.py`` report measured the same thing (same backbone
-sizes, frames, stage, precision and batch), else *estimated* from the FLOPs torch counts for
-the model at an assumed fraction (--mfu) of a GPU's peak (--gpu; default the paper's A100), or
-*assumed* (named constants below). Every figure is labelled with the kinds it rests on.
+self-supervised pretrainings, both training stages, evaluations) it projects the wall time from
+the dataset sizes, epochs, batch sizes and the seconds of one step, frame or preprocessed
+sample. Those seconds are *measured* when a ``benchmarks/gpu_check.py`` report measured the
+same thing (same backbone sizes, input shape, head, stage, precision and batch), else
+*estimated* from the FLOPs torch counts for the model at an assumed fraction (--mfu) of a GPU's
+peak (--gpu; default the paper's A100), or *assumed* (named constants below). Every figure is
+labelled with the kinds it rests on.
 
-Modelled as the code runs: a training job runs ``batch_size / gpus`` samples per process and
-step, then evaluates the test split on rank 0 alone (bf16, batch 32); ``maskclr.evaluate``
-preprocesses and forwards the test split once per grid point (fp32, batch 256); a pose shard
-runs the detector and the pose network (two persons, flip test) on every frame. Start-up,
-checkpointing, data loading and DDP's gradient all-reduce are left out. CPU rules (import,
-preprocessing, tables) are not counted: they take minutes.
+Modelled as the workflow runs it (workflow/rules/common.smk): the models of ``experiment_models``,
+each with train.schedule and its experiment's recipe, its dataset's backbone sizes and input
+(MotionBERT's 2D pipeline: preprocess.n_frames × 17 joints × preprocess.max_persons; native 3D
+NTU-25: preprocess_3d.n_frames × 25 joints × 2 persons) and its recipe's head. A training job runs
+``batch_size / gpus`` samples per process and step, then evaluates the test split on rank 0
+alone (bf16, batch 32); a pretraining (``maskclr.pretrain``, one process, fp32) runs its epochs
+over the N·M person-sequences of the training split's batches, and the stage 1 of its models
+waits for it; ``maskclr.evaluate`` preprocesses and forwards the test split once per grid point
+of the dataset's tiers and grid (native 3D: the one kinect tier, robustness_3d; fp32, batch
+256); a pose shard runs the detector and the pose network (two persons, flip test) on every
+frame. Start-up, checkpointing, data loading and DDP's gradient all-reduce are left out. CPU
+rules (import, preprocessing, tables) are not counted: they take minutes.
 """
 
 import argparse
@@ -29,20 +36,39 @@ from pathlib import Path
 import torch
 import yaml
 
+from maskclr.data import native3d
 from maskclr.errors import InputError
-from maskclr.plan.cost import GPU_PEAKS, PERSONS, STAGES, count_flops, gpu_peak, paper_model, step_flops
+from maskclr.plan.cost import (
+    GPU_PEAKS,
+    JOINTS,
+    NATIVE_JOINTS,
+    PAPER_HEAD,
+    PERSONS,
+    STAGES,
+    count_flops,
+    gpu_peak,
+    paper_model,
+    pretrain_step_flops,
+    pretrainer,
+    step_flops,
+)
 from maskclr.poses import hrnet, vitpose
 from maskclr.poses.topdown import INPUT_SIZE
 from maskclr.train.settings import Schedule
 
 REPO = Path(__file__).resolve().parents[3]
 PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.v8+.yaml"
-GPU_RULES = ("extract_poses", "train_stage1", "train_stage2", "evaluate")
+GPU_RULES = ("extract_poses", "pretrain", "train_stage1", "train_stage2", "evaluate")
 RESUMABLE = ("train_stage1", "train_stage2")  # save, exit and resume across retries
 RETRIES = 3  # the training rules' retries (TRAIN_RETRIES in workflow/rules/common.smk)
 TRAIN_MARGIN_MIN = 5  # the trainer stops this long before its runtime (--time-margin-min)
 EVAL_BATCH = 256  # maskclr.evaluate.run's batch on a GPU
 TEST_BATCH = 32  # the trainer's per-epoch test loader: max(batch per process, 32)
+# The datasets of native 3D NTU-25 skeletons (workflow/rules/common.smk's NATIVE_3D): their one
+# tier, kinect, is imported; their HDF5 holds native3d.PERSONS person slots.
+NATIVE_3D = ("synth_3d", "ntu60_3d", "ntu120_3d")
+# What benchmarks/gpu_check.py times where its rows do not say: the 2D input and the paper's head.
+MEASURED_DEFAULTS = {"persons": PERSONS, "joints": JOINTS, "head": PAPER_HEAD}
 
 # Assumptions, each printed with the table where it is used:
 # Kinetics-400 has no expected sizes in the config or docs/method.md: its published ~246k training
@@ -88,6 +114,34 @@ class Job:
     needs: tuple = ()  # keys of the jobs it waits for
 
 
+@dataclass(frozen=True)
+class Encoder:
+    """A backbone at its dataset's sizes and one sample of its input: (M, T, J, 3)."""
+
+    backbone: str
+    sizes: str  # canonical JSON of its size arguments
+    persons: int
+    frames: int
+    joints: int
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """A trained model: the encoder with a recipe's head. Its FLOPs are counted at 60 classes
+    whatever the dataset's: they change the last Linear only (below 1e-4 of a step)."""
+
+    encoder: Encoder
+    head: str  # canonical JSON of head, head_hidden, head_dropout
+
+    def build(self):
+        e = self.encoder
+        return paper_model(e.backbone, json.loads(e.sizes), joints=e.joints, head=json.loads(self.head))
+
+
+def canonical(value):
+    return json.dumps(value, sort_keys=True)
+
+
 @dataclass
 class Timings:
     """Seconds of a step, a frame or a preprocessed sample: measured (a gpu_check.json), else
@@ -96,9 +150,8 @@ class Timings:
     measured: dict
     gpu: str
     mfu: float
-    frames: int  # T of the config's preprocessing
-    flops: dict = field(default_factory=dict)  # (backbone, sizes, stage, batch) → FLOPs of one step
-    models: dict = field(default_factory=dict)  # (backbone, sizes) → the model whose FLOPs are counted
+    flops: dict = field(default_factory=dict)  # (model, step kind, batch) → FLOPs of one step
+    models: dict = field(default_factory=dict)  # Classifier → the model whose FLOPs are counted
 
     def section(self, name):
         return self.measured.get("sections", {}).get(name, {})
@@ -108,31 +161,46 @@ class Timings:
         _, bf16, fp32 = gpu_peak(self.gpu)
         return self.mfu * (bf16 if precision == "bf16" else fp32) * 1e12
 
-    def step(self, backbone, sizes, stage, precision, batch):
-        """One training step (stage1, stage2) or eval forward of ``batch`` samples."""
+    def step(self, model, stage, precision, batch):
+        """One training step (stage1, stage2) or eval forward of ``batch`` samples of a Classifier."""
+        e = model.encoder
         wanted = {
-            "backbone": backbone,
-            "sizes": sizes,
-            "frames": self.frames,
+            "backbone": e.backbone,
+            "sizes": json.loads(e.sizes),
+            "frames": e.frames,
+            "persons": e.persons,
+            "joints": e.joints,
+            "head": json.loads(model.head),
             "stage": stage,
             "precision": precision,
             "batch": batch,
         }
         for row in self.section("steps").get("rows", []):
-            if "step_s" in row and all(row.get(k) == v for k, v in wanted.items()):
+            if "step_s" in row and all({**MEASURED_DEFAULTS, **row}.get(k) == v for k, v in wanted.items()):
                 return cost(row["step_s"], "measured")
-        model_key = (backbone, json.dumps(sizes, sort_keys=True))
-        if model_key not in self.models:
-            self.models[model_key] = paper_model(backbone, sizes)
-        key = (*model_key, stage, batch)
+        key = (model, stage, batch)
+        if model not in self.models:
+            self.models[model] = model.build()
         if key not in self.flops:
-            self.flops[key] = step_flops(self.models[model_key], STAGES[stage], batch, self.frames, stage != "eval")
+            self.flops[key] = step_flops(
+                self.models[model], STAGES[stage], batch, e.frames, stage != "eval", e.joints, e.persons
+            )
         return cost(self.flops[key] / self.peak(precision), "estimated")
 
-    def preprocess(self):
-        """Test-time preprocessing of one sample (CPU)."""
+    def pretrain_step(self, encoder, entry, sequences):
+        """One ``maskclr.pretrain`` step (fp32: it runs no autocast) of the pretraining ``entry``
+        (its method and overrides) on ``sequences`` person-sequences."""
+        key = (encoder, canonical(entry), sequences)
+        if key not in self.flops:
+            model = pretrainer(encoder.backbone, json.loads(encoder.sizes), entry)
+            self.flops[key] = pretrain_step_flops(model, sequences, encoder.frames, encoder.joints)
+        return cost(self.flops[key] / self.peak("fp32"), "estimated")
+
+    def preprocess(self, frames, native):
+        """Test-time preprocessing of one sample to ``frames`` frames (CPU). The GPU check times
+        the 2D pipeline only: the native 3D one is assumed as fast."""
         found = self.section("evaluate")
-        if found.get("preprocess_frames") == self.frames and found.get("preprocess_samples_per_s"):
+        if not native and found.get("preprocess_frames") == frames and found.get("preprocess_samples_per_s"):
             return cost(1 / found["preprocess_samples_per_s"], "measured")
         return cost(1 / PREPROCESS_PER_S, "assumed")
 
@@ -217,48 +285,116 @@ def datasets(config):
     return sorted({e["dataset"] for e in config["experiments"]} | {config["paper"]["dataset"]})
 
 
-def trained_models(config):
-    """(dataset, split, backbone, run, seed) of every model, stage 1 included (the workflow's list)."""
-    seed = config["train"]["schedule"]["seed"]
-    return sorted(
-        {
-            (e["dataset"], split, backbone, run, s)
-            for e in config["experiments"]
-            for split in e["splits"]
-            for backbone in e["backbones"]
-            for s in e.get("seeds", [seed])
-            for run in ["stage1", *e["methods"]]
-        }
+def run_name(pretrain, run):
+    """A model's run folder: stage1 or a method, after its pretraining if any (common.smk's run_name)."""
+    return f"{pretrain}+{run}" if pretrain else run
+
+
+def run_parts(run):
+    """(pretraining or None, stage1 or method) of a run folder name."""
+    pretrain, _, base = run.rpartition("+")
+    return pretrain or None, base
+
+
+def experiment_models(config):
+    """{(dataset, split, backbone, run, seed): recipe name or None} of every model, stage 1
+    included, as workflow/rules/common.smk's experiment_models lists them."""
+    seed, models = config["train"]["schedule"]["seed"], {}
+    for i, e in enumerate(config["experiments"]):
+        for split in e["splits"]:
+            for backbone in e["backbones"]:
+                for s in e.get("seeds", [seed]):
+                    for base in ["stage1", *e["methods"]]:
+                        model = (e["dataset"], split, backbone, run_name(e.get("pretrain"), base), s)
+                        if models.setdefault(model, e.get("recipe")) != e.get("recipe"):
+                            raise InputError(
+                                f"experiments[{i}].recipe: {e.get('recipe')} trains {'/'.join(map(str, model))}, "
+                                f"which another experiment trains with recipe {models[model]}"
+                            )
+    return models
+
+
+def pretrained_models(models):
+    """(dataset, split, backbone, pretraining, seed) of every pretraining a model starts from."""
+    return sorted({(d, s, b, run_parts(run)[0], seed) for d, s, b, run, seed in models if "+" in run})
+
+
+def recipe_schedule(config, recipe):
+    """The Schedule of a model: train.schedule with its recipe's keys (common.smk's ``recipe``).
+    Every key of both is a Schedule field; the ones a stage does not read are left as given."""
+    return Schedule(**{**config["train"]["schedule"], **config["recipes"].get(recipe, {})})
+
+
+def encoder(config, dataset, backbone):
+    """The backbone at the dataset's sizes (``backbones`` with ``datasets.<d>.backbones``) and
+    the shape of one of the dataset's samples."""
+    native = dataset in NATIVE_3D
+    overrides = config["datasets"][dataset].get("backbones", {}).get(backbone, {})
+    return Encoder(
+        backbone,
+        canonical({**config["backbones"][backbone], **overrides}),
+        native3d.PERSONS if native else config["preprocess"]["max_persons"],
+        config["preprocess_3d" if native else "preprocess"]["n_frames"],
+        NATIVE_JOINTS if native else JOINTS,
     )
 
 
+def classifier(config, dataset, backbone, schedule):
+    head = canonical({key: getattr(schedule, key) for key in PAPER_HEAD})
+    return Classifier(encoder(config, dataset, backbone), head)
+
+
 def train_key(model):
-    return ("train_stage1" if model[3] == "stage1" else "train_stage2", *model)
+    return ("train_stage1" if run_parts(model[3])[1] == "stage1" else "train_stage2", *model)
 
 
-def training_job(config, model, resources, timings):
+def pretrain_key(pretrained):
+    return ("pretrain", *pretrained)
+
+
+def training_job(config, model, recipe, resources, timings):
     """One training stage: epochs × (steps of batch/gpus samples + the rank-0 test pass)."""
     dataset, split, backbone, run, seed = model
-    rule = train_key(model)[0]
-    schedule = Schedule(**config["train"]["schedule"])
+    (pretrain, base), rule = run_parts(run), train_key(model)[0]
+    schedule = recipe_schedule(config, recipe)
     gpus = resources[rule]["gpu"]
     local = schedule.batch_size // gpus
     n_train, n_test, sizes_kind = split_sizes(config, dataset, split)
-    sizes = config["backbones"][backbone]
-    masked = run != "stage1" and config["methods"][run]["masking"] != "none"
-    step = timings.step(backbone, sizes, "stage2" if masked else "stage1", "bf16", local)
-    test = timings.step(backbone, sizes, "eval", "bf16", max(local, TEST_BATCH))
+    net = classifier(config, dataset, backbone, schedule)
+    masked = base != "stage1" and config["methods"][base]["masking"] != "none"
+    step = timings.step(net, "stage2" if masked else "stage1", "bf16", local)
+    test = timings.step(net, "eval", "bf16", max(local, TEST_BATCH))
     epoch = step.times(n_train // gpus // local) + test.times(math.ceil(n_test / max(local, TEST_BATCH)))
-    epochs = schedule.epochs_stage1 if run == "stage1" else schedule.epochs_stage2
-    needs = () if run == "stage1" else (train_key((dataset, split, backbone, "stage1", seed)),)
+    if base == "stage1":
+        epochs = schedule.epochs_stage1
+        needs = (pretrain_key((dataset, split, backbone, pretrain, seed)),) if pretrain else ()
+    else:
+        epochs = schedule.epochs_stage2
+        needs = (train_key((dataset, split, backbone, run_name(pretrain, "stage1"), seed)),)
     return Job(rule, train_key(model), gpus, epoch.times(epochs) + sizes_kind, needs)
 
 
+def pretraining_job(config, pretrained, resources, timings):
+    """One pretraining: epochs × (training samples // batch) steps of batch × M person-sequences."""
+    dataset, split, backbone, pretrain, seed = pretrained
+    entry = config["pretraining"][pretrain]
+    schedule = entry["schedule"]
+    n_train, _, sizes_kind = split_sizes(config, dataset, split)
+    net = encoder(config, dataset, backbone)
+    method = {key: value for key, value in entry.items() if key != "schedule"}
+    step = timings.pretrain_step(net, method, schedule["batch_size"] * net.persons)
+    total = step.times(n_train // schedule["batch_size"] * schedule["epochs"])  # the loader drops the last batch
+    return Job("pretrain", pretrain_key(pretrained), resources["pretrain"]["gpu"], total + sizes_kind)
+
+
 def extraction_jobs(config, resources, timings, frames_per_video):
-    """One job per shard of every tier a real estimator extracts from videos."""
+    """One job per shard of every tier a real estimator extracts from videos (native 3D datasets
+    have none: their tier is imported)."""
     jobs = []
     for dataset in datasets(config):
         cfg = config["datasets"][dataset]
+        if dataset in NATIVE_3D:
+            continue
         first = cfg["splits"][0]
         n_train, n_test, sizes_kind = split_sizes(config, dataset, first)  # every video is in one of them
         for tier, spec in cfg["estimators"].items():
@@ -274,30 +410,34 @@ def extraction_jobs(config, resources, timings, frames_per_video):
     return jobs
 
 
-def evaluation_job(config, model, resources, timings, extraction):
+def evaluation_job(config, model, recipe, resources, timings, extraction):
     """maskclr.evaluate: preprocessing and a forward of the test split per grid point."""
     dataset, split, backbone, run, seed = model
+    native = dataset in NATIVE_3D
     _, n_test, sizes_kind = split_sizes(config, dataset, split)
-    tiers = len(config["datasets"][dataset]["estimators"])
-    grid = config["robustness"]
+    tiers = 1 if native else len(config["datasets"][dataset]["estimators"])  # native 3D: kinect
+    grid = config["robustness_3d" if native else "robustness"]
     noisy = 2 * sum(1 for sigma in grid["noise_sigmas"] if sigma)  # spatiotemporal and spatial
     # clean and frames_noise per tier, the noise levels, parts, joint fractions, the activation pass
     forwards = 2 * tiers + noisy + len(grid["parts"]) + len(grid["joint_fractions"]) + 1
     preprocessed = 2 * tiers + noisy
-    forward = timings.step(backbone, config["backbones"][backbone], "eval", "fp32", EVAL_BATCH)
-    total = forward.times(forwards * math.ceil(n_test / EVAL_BATCH)) + timings.preprocess().times(preprocessed * n_test)
+    net = classifier(config, dataset, backbone, recipe_schedule(config, recipe))
+    forward = timings.step(net, "eval", "fp32", EVAL_BATCH)
+    preprocess = timings.preprocess(net.encoder.frames, native)
+    total = forward.times(forwards * math.ceil(n_test / EVAL_BATCH)) + preprocess.times(preprocessed * n_test)
     needs = (train_key(model), *(job.key for job in extraction if job.key[1] == dataset))
     return Job("evaluate", ("evaluate", *model), resources["evaluate"]["gpu"], total + sizes_kind, needs)
 
 
 def project(config, resources, timings, frames_per_video):
     """Every GPU job of the configuration, with its cost and prerequisites."""
+    models = experiment_models(config)
     extraction = extraction_jobs(config, resources, timings, frames_per_video)
-    models = trained_models(config)
     return (
         extraction
-        + [training_job(config, m, resources, timings) for m in models]
-        + [evaluation_job(config, m, resources, timings, extraction) for m in models]
+        + [pretraining_job(config, p, resources, timings) for p in pretrained_models(models)]
+        + [training_job(config, m, r, resources, timings) for m, r in sorted(models.items())]
+        + [evaluation_job(config, m, r, resources, timings, extraction) for m, r in sorted(models.items())]
     )
 
 
@@ -413,7 +553,8 @@ def render(summary, timings, frames_per_video):
             f"Assumed: {frames_per_video:g} frames per video (NTU RGB+D: about 4 M frames in 56,880 videos); "
             f"Kinetics-400 {ASSUMED_SIZES['k400']['main_train']:,} training and {ASSUMED_SIZES['k400']['main_val']:,} "
             f"test samples (the config gives no sizes); unless measured: preprocessing {PREPROCESS_PER_S:,} samples/s "
-            f"(one core) and the detector {DETECTOR_FLOPS / 1e9:.0f} GFLOP per frame (torchvision's model card); "
+            f"(one core; the native 3D preprocessing as fast) and the detector {DETECTOR_FLOPS / 1e9:.0f} GFLOP "
+            f"per frame (torchvision's model card); "
             f"OpenPifPaf, which the GPU check does not run, as fast as ViTPose-B's pipeline.",
         ]
     )
@@ -455,7 +596,7 @@ def main(argv=None):
         raise InputError(f"--mfu {args.mfu}: expected a fraction in (0, 1]")
     config = load_config(args.configfile)
     resources = rule_resources(load_yaml(args.profile))
-    timings = Timings(measured, gpu, args.mfu, config["preprocess"]["n_frames"])
+    timings = Timings(measured, gpu, args.mfu)
     summary = summarise(project(config, resources, timings, args.frames_per_video), resources)
     print(render(summary, timings, args.frames_per_video))
     if args.json:
