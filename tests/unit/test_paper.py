@@ -24,7 +24,8 @@ EXTRA = ("maskclr_sc", "maskclr_cc", "random_mask")
 BASE = {"baseline": 0.60, "maskclr": 0.70, "maskclr_sc": 0.66, "maskclr_cc": 0.64, "random_mask": 0.62}
 TIER_SHIFT = {"mq": 0.0, "hq": 0.01, "lq": -0.10}
 SETTINGS = {
-    "dataset": "synth", "train_estimator": "mq", "split": "xsub", "backbone": "dstformer",
+    "dataset": "synth", "train_estimator": "mq", "split": "xsub", "backbone": "dstformer", "pretrain": None,
+    "train_estimators": {"synth": "mq", "ntu120": "mq"},
     "table_methods": ["baseline", "maskclr"],
     "fig5_methods": ["maskclr", "maskclr_sc", "maskclr_cc", "random_mask", "baseline"],
     "reference_dataset": {"synth": "ntu60"}, "activation_methods": ["baseline", "maskclr"],
@@ -61,14 +62,14 @@ def metric_rows():
                     epochs = range(3) if method == "stage1" else range(3, 5)
                     for epoch in epochs:
                         acc = 0.3 + 0.05 * epoch + 0.01 * seed
-                        yield model + ["history", "mq", "", epoch, "test_top1", acc]
-                        yield model + ["history", "mq", "", epoch, "loss", 2.0 - 0.1 * epoch]
-                    yield model + ["train", "mq", "", "", "best_top1", 0.5]
+                        yield model + ["history", "mq", "", epoch, "test_top1", acc, "none"]
+                        yield model + ["history", "mq", "", epoch, "loss", 2.0 - 0.1 * epoch, "none"]
+                    yield model + ["train", "mq", "", "", "best_top1", 0.5, "none"]
                     if method == "stage1":
                         continue
                     for tier, perturbation, level, top1 in eval_grid(backbone, split, method, seed):
                         for metric, value in (("top1", top1), ("top5", min(1.0, top1 + 0.2)), ("n", 100)):
-                            yield model + ["eval", tier, perturbation, level, metric, value]
+                            yield model + ["eval", tier, perturbation, level, metric, value, "none"]
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,7 @@ def data(tmp_path_factory):
             joints_effective=9.5,
             top3_share=0.3,
             method=method,
+            pretrain="none",
         )
     return root
 
@@ -315,12 +317,12 @@ def test_bad_activation_file(data, tmp_path):
     with pytest.raises(InputError, match=f"{mixed}: array 'pose' has shape"):
         figures.load_activation(mixed)
     with pytest.raises(InputError, match="--activations: no file of method maskclr"):
-        figures.activation_files([data / "baseline_activation.npz"], ["baseline", "maskclr"])
+        figures.activation_files([data / "baseline_activation.npz"], ["baseline", "maskclr"], "none")
     with pytest.raises(InputError, match=f"{bad}: missing array 'method'"):
-        figures.activation_files([data / "baseline_activation.npz", bad], ["baseline", "maskclr"])
+        figures.activation_files([data / "baseline_activation.npz", bad], ["baseline", "maskclr"], "none")
     twice = [data / "baseline_activation.npz", data / "baseline_activation.npz"]
     with pytest.raises(InputError, match="are both of method 'baseline'"):
-        figures.activation_files(twice, ["baseline"])
+        figures.activation_files(twice, ["baseline"], "none")
 
 
 SPREAD = {"joints_effective": 1.0, "top3_share": 1.0}
@@ -345,7 +347,7 @@ def test_activation_files_are_matched_by_their_recorded_method(data, tmp_path):
         renamed[method] = tmp_path / method.upper() / "seed0_activation.npz"
         renamed[method].parent.mkdir()
         renamed[method].write_bytes((data / f"{method}_activation.npz").read_bytes())
-    files = figures.activation_files([renamed["maskclr"], renamed["baseline"]], ["baseline", "maskclr"])
+    files = figures.activation_files([renamed["maskclr"], renamed["baseline"]], ["baseline", "maskclr"], "none")
     assert files == renamed
 
 
