@@ -199,14 +199,16 @@ def table1_cells(metrics, paper, settings):
 
 def table1_record(stats, seeds, paper, settings, model, method):
     """Table 1's cell of ``method`` on ``model`` (dataset, backbone, split, pretrain), NaNs where
-    it was not trained; the paper's Δ only where the paper compares the same two rows."""
+    it was not trained (the paper's too); the paper's Δ only where the paper compares the same two rows."""
     dataset, backbone, split, pretrain = model
     first = settings["table_methods"][0]
     ours = stats.reindex([(*model, method)]).iloc[0]
     reference = reference_dataset(settings, dataset)
     row, first_row = paper_row(backbone, pretrain, method), paper_row(backbone, pretrain, first)
-    ref = paper_top1(paper, reference, backbone, row, split)
-    compared = method != first and not pd.isna(ours["mean"])
+    trained = not pd.isna(ours["mean"])
+    # The paper's number only beside one of ours: a 2D row has no native 3D cell, and vice versa.
+    ref = paper_top1(paper, reference, backbone, row, split) if trained else NAN
+    compared = method != first and trained
     delta, delta_ci, _ = mt.paired(seeds, (*model, first), (*model, method)) if compared else (NAN, NAN, 0)
     # The paper's MaskCLR row of a backbone is fine-tuned from that backbone's paper baseline
     # (MAMP for the Transformer): its printed gain is no gain over another pretraining.
