@@ -1,6 +1,7 @@
 """Paper artefacts: table contents, byte-identical regeneration, figure structure, bad input."""
 
 import csv
+import itertools
 import json
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from conftest import REPO, run_module
 from maskclr.data.classes import class_names
 from maskclr.errors import InputError
-from maskclr.paper import figures, metrics, tables
+from maskclr.paper import figures, metrics, summary, tables
 
 PAPER = REPO / "resources" / "paper_numbers.csv"
 BACKBONES = ("dstformer", "sttformer")
@@ -24,7 +25,8 @@ EXTRA = ("maskclr_sc", "maskclr_cc", "random_mask")
 BASE = {"baseline": 0.60, "maskclr": 0.70, "maskclr_sc": 0.66, "maskclr_cc": 0.64, "random_mask": 0.62}
 TIER_SHIFT = {"mq": 0.0, "hq": 0.01, "lq": -0.10}
 SETTINGS = {
-    "dataset": "synth", "train_estimator": "mq", "split": "xsub", "backbone": "dstformer",
+    "dataset": "synth", "train_estimator": "mq", "split": "xsub", "backbone": "dstformer", "pretrain": None,
+    "train_estimators": {"synth": "mq", "ntu120": "mq"},
     "table_methods": ["baseline", "maskclr"],
     "fig5_methods": ["maskclr", "maskclr_sc", "maskclr_cc", "random_mask", "baseline"],
     "reference_dataset": {"synth": "ntu60"}, "activation_methods": ["baseline", "maskclr"],
@@ -61,14 +63,14 @@ def metric_rows():
                     epochs = range(3) if method == "stage1" else range(3, 5)
                     for epoch in epochs:
                         acc = 0.3 + 0.05 * epoch + 0.01 * seed
-                        yield model + ["history", "mq", "", epoch, "test_top1", acc]
-                        yield model + ["history", "mq", "", epoch, "loss", 2.0 - 0.1 * epoch]
-                    yield model + ["train", "mq", "", "", "best_top1", 0.5]
+                        yield model + ["history", "mq", "", epoch, "test_top1", acc, "none"]
+                        yield model + ["history", "mq", "", epoch, "loss", 2.0 - 0.1 * epoch, "none"]
+                    yield model + ["train", "mq", "", "", "best_top1", 0.5, "none"]
                     if method == "stage1":
                         continue
                     for tier, perturbation, level, top1 in eval_grid(backbone, split, method, seed):
                         for metric, value in (("top1", top1), ("top5", min(1.0, top1 + 0.2)), ("n", 100)):
-                            yield model + ["eval", tier, perturbation, level, metric, value]
+                            yield model + ["eval", tier, perturbation, level, metric, value, "none"]
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +91,7 @@ def data(tmp_path_factory):
             joints_effective=9.5,
             top3_share=0.3,
             method=method,
+            pretrain="none",
         )
     return root
 
@@ -115,8 +118,8 @@ def make_table(data, name, out, settings=SETTINGS):
     )
 
 
-def table(data, tmp_path, name):
-    result = make_table(data, name, tmp_path)
+def table(data, tmp_path, name, settings=SETTINGS):
+    result = make_table(data, name, tmp_path, settings)
     assert result.returncode == 0, result.stderr
     return (tmp_path / f"{name}.tex").read_text(), pd.read_csv(tmp_path / f"{name}.csv")
 
@@ -315,12 +318,12 @@ def test_bad_activation_file(data, tmp_path):
     with pytest.raises(InputError, match=f"{mixed}: array 'pose' has shape"):
         figures.load_activation(mixed)
     with pytest.raises(InputError, match="--activations: no file of method maskclr"):
-        figures.activation_files([data / "baseline_activation.npz"], ["baseline", "maskclr"])
+        figures.activation_files([data / "baseline_activation.npz"], ["baseline", "maskclr"], "none")
     with pytest.raises(InputError, match=f"{bad}: missing array 'method'"):
-        figures.activation_files([data / "baseline_activation.npz", bad], ["baseline", "maskclr"])
+        figures.activation_files([data / "baseline_activation.npz", bad], ["baseline", "maskclr"], "none")
     twice = [data / "baseline_activation.npz", data / "baseline_activation.npz"]
     with pytest.raises(InputError, match="are both of method 'baseline'"):
-        figures.activation_files(twice, ["baseline"])
+        figures.activation_files(twice, ["baseline"], "none")
 
 
 SPREAD = {"joints_effective": 1.0, "top3_share": 1.0}
@@ -345,7 +348,7 @@ def test_activation_files_are_matched_by_their_recorded_method(data, tmp_path):
         renamed[method] = tmp_path / method.upper() / "seed0_activation.npz"
         renamed[method].parent.mkdir()
         renamed[method].write_bytes((data / f"{method}_activation.npz").read_bytes())
-    files = figures.activation_files([renamed["maskclr"], renamed["baseline"]], ["baseline", "maskclr"])
+    files = figures.activation_files([renamed["maskclr"], renamed["baseline"]], ["baseline", "maskclr"], "none")
     assert files == renamed
 
 
@@ -374,3 +377,174 @@ def test_table1_spans_every_dataset_with_models(data, tmp_path):
     assert row.paper_dataset == "ntu120" and row.paper_top1 == pytest.approx(expected)
     tex = (tmp_path / "table1.tex").read_text()
     assert tex.count("NTU120 XSet") == 2 and tex.count("NTU60 XView") == 1  # ours + paper; paper only
+
+
+# ---- native 3D rows, fine-tuned from pretrainings, beside the 2D ones --------------------------
+
+# (backbone, pretrain) → clean top-1 of its baseline; MaskCLR's gain differs per pretraining, so a
+# Δ across pretrainings (e.g. MAMP's MaskCLR − SkeletonMAE's baseline = +13) cannot pass for one within.
+NATIVE = {("sttformer", "skeletonmae"): 0.50, ("transformer", "skeletonmae"): 0.55, ("transformer", "mamp"): 0.65}
+NATIVE_GAIN = {"skeletonmae": 0.05, "mamp": 0.03}
+NATIVE_SETTINGS = {
+    **SETTINGS,
+    "dataset": "synth_3d", "backbone": "transformer", "pretrain": "mamp", "train_estimator": "kinect",
+    "train_estimators": {"synth": "mq", "synth_3d": "kinect"},
+    "reference_dataset": {"synth": "ntu60", "synth_3d": "ntu60"},
+    "fig5_methods": ["maskclr", "baseline"], "activation_classes": [0, 1], "num_classes": 4,
+}  # fmt: skip
+
+
+def native_top1(backbone, pretrain, method, seed):
+    gain = NATIVE_GAIN[pretrain] if method == "maskclr" else 0.0
+    return NATIVE[backbone, pretrain] + gain + 0.02 * seed
+
+
+def native_rows():
+    """synth_3d xsub rows of the Kinect tier (its only one), in metrics.csv's column order."""
+    for (backbone, pretrain), seed in itertools.product(NATIVE, (0, 1)):
+        for method in ("stage1", "baseline", "maskclr"):
+            model = ["synth_3d", "xsub", backbone, method, seed]
+            for epoch in range(3) if method == "stage1" else range(3, 5):
+                acc = NATIVE[backbone, pretrain] - 0.1 + 0.02 * epoch
+                yield model + ["history", "kinect", "", epoch, "test_top1", acc, pretrain]
+            if method == "stage1":
+                continue
+            top1 = native_top1(backbone, pretrain, method, seed)
+            grid = [("clean", "0", top1), ("frames_noise", "0.5", top1 - 0.2)]
+            grid += [("noise_st", s, top1 - 10 * s) for s in (0.0, 0.02)]
+            grid += [("noise_spatial", s, top1 - 5 * s) for s in (0.0, 0.02)]
+            grid += [("part", "head", top1 - 0.05), ("joints", "0.3", top1 - 0.1)]
+            for perturbation, level, value in grid:
+                yield model + ["eval", "kinect", perturbation, level, "top1", value, pretrain]
+            spread = 10.0 + (2.0 if method == "maskclr" else 0.0) + (1.0 if pretrain == "mamp" else 0.0)
+            yield model + ["eval", "kinect", "clean", "0", "joints_effective", spread + seed, pretrain]
+            yield model + ["eval", "kinect", "clean", "0", "top3_share", 0.3, pretrain]
+
+
+@pytest.fixture(scope="module")
+def data3d(tmp_path_factory):
+    """metrics.csv with the 2D rows and the native 3D ones; NTU-25 activation files after MAMP."""
+    root = tmp_path_factory.mktemp("paper3d")
+    with open(root / "metrics.csv", "w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(metrics.COLUMNS)
+        writer.writerows(itertools.chain(metric_rows(), native_rows()))
+    rng = np.random.default_rng(1)
+    for method in ("baseline", "maskclr"):
+        np.savez(
+            root / f"{method}_activation.npz",
+            activation=rng.uniform(size=(4, 25)),
+            pose=rng.uniform(-1, 1, size=(4, 25, 2)),
+            labels=np.arange(4),
+            joints_effective=12.0,
+            top3_share=0.2,
+            method=method,
+            pretrain="mamp",
+        )
+    return root
+
+
+def test_table1_native3d_pretrained_rows_beside_2d(data, data3d, tmp_path):
+    (tmp_path / "2d").mkdir()
+    assert make_table(data, "table1", tmp_path / "2d").returncode == 0
+    tex, frame = table(data3d, tmp_path, "table1", NATIVE_SETTINGS)
+    assert list(frame.columns[:5]) == ["dataset", "backbone", "pretrain", "method", "split"]
+    rows = list(dict.fromkeys(zip(frame["backbone"], frame["pretrain"], frame["method"])))
+    assert rows == [
+        ("sttformer", "none", "baseline"), ("sttformer", "none", "maskclr"),
+        ("sttformer", "skeletonmae", "baseline"), ("sttformer", "skeletonmae", "maskclr"),
+        ("transformer", "skeletonmae", "baseline"), ("transformer", "skeletonmae", "maskclr"),
+        ("transformer", "mamp", "baseline"), ("transformer", "mamp", "maskclr"),
+        ("dstformer", "none", "baseline"), ("dstformer", "none", "maskclr"),
+    ]  # fmt: skip
+    # The 2D rows keep their numbers (synth on MQ); the 3D models have none in the 2D columns.
+    two_d = pd.read_csv(tmp_path / "2d" / "table1.csv")
+    ours_2d = frame[(frame["pretrain"] == "none") & (frame["dataset"] == "synth")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ours_2d, two_d, check_dtype=False)  # n_seeds: NaN elsewhere
+    for dataset, pretrain in (("synth_3d", "none"), ("synth", "skeletonmae"), ("synth", "mamp")):
+        untrained = frame[(frame["dataset"] == dataset) & (frame["pretrain"] == pretrain)]
+        assert untrained[["top1", "paper_top1"]].isna().all(axis=None)  # no paper number beside none of ours
+    # synth_3d on its Kinect tier; Δ to the baseline of the SAME pretraining, paired by seed.
+    mamp = cell(frame, dataset="synth_3d", backbone="transformer", pretrain="mamp", method="maskclr")
+    assert (mamp.top1, mamp.delta, mamp.delta_ci95) == pytest.approx((69.0, 3.0, 0.0))
+    mae = cell(frame, dataset="synth_3d", backbone="transformer", pretrain="skeletonmae", method="maskclr")
+    assert (mae.top1, mae.delta) == pytest.approx((61.0, 5.0))
+    # The paper's rows: a pretrained baseline is its pretraining's row; MaskCLR the backbone's MaskCLR
+    # row, whose printed gain (+0.4 over MAMP) is not shown against another pretraining.
+    reference = {
+        ("sttformer", "skeletonmae", "baseline"): ("SkeletonMAE", 86.6, None),
+        ("sttformer", "skeletonmae", "maskclr"): ("MaskCLR", 90.1, 3.5),
+        ("transformer", "skeletonmae", "baseline"): ("SkeletonMAE", 88.5, None),
+        ("transformer", "skeletonmae", "maskclr"): ("MaskCLR", 93.5, None),
+        ("transformer", "mamp", "baseline"): ("MAMP", 93.1, None),
+        ("transformer", "mamp", "maskclr"): ("MaskCLR", 93.5, 0.4),
+    }
+    for (backbone, pretrain, method), (row, top1, delta) in reference.items():
+        got = cell(frame, dataset="synth_3d", backbone=backbone, pretrain=pretrain, method=method)
+        assert (got.paper_dataset, got.paper_method, got.paper_top1) == ("ntu60", row, pytest.approx(top1))
+        assert got.paper_delta == pytest.approx(delta) if delta else np.isnan(got.paper_delta)
+    labels = [
+        "SkeletonMAE (STTFormer)",
+        "MaskCLR (STTFormer, from SkeletonMAE)",
+        "SkeletonMAE (Transformer)",
+        "MaskCLR (Transformer, from SkeletonMAE)",
+        "MAMP (Transformer)",
+        "MaskCLR (Transformer, from MAMP)",
+    ]
+    assert [tex.index(label) for label in labels] == sorted(tex.index(label) for label in labels)
+    for text in ("each trained and tested on its dataset's tier", "synth XSub (MQ)", "synth (3D) XSub (Kinect)"):
+        assert text in tex, text
+    assert r"69.0 $\pm$ 12.7 ($+3.0 \pm 0.0$)" in tex and r"93.5 ($+0.4$)" in tex
+
+
+def test_table1_needs_the_training_tier_of_every_dataset(data3d, tmp_path):
+    result = make_table(data3d, "table1", tmp_path, {**NATIVE_SETTINGS, "train_estimators": {"synth": "mq"}})
+    assert result.returncode == 2 and "train_estimators has no tier for dataset synth_3d" in result.stderr
+
+
+def test_robustness_artefacts_show_the_settings_pretraining(data3d):
+    loaded3d = metrics.load(data3d / "metrics.csv")
+    for pretrain, baseline, gain in (("mamp", 66.0, 3.0), ("skeletonmae", 56.0, 5.0)):
+        settings = {**NATIVE_SETTINGS, "pretrain": pretrain}
+        table = summary.summary(loaded3d, settings).set_index("group")
+        assert "unseen estimators" not in table.index  # the Kinect tier is the only one
+        clean = table.loc["clean"]
+        assert (clean.baseline_mean, clean.delta_mean, clean.delta_ci95) == pytest.approx((baseline, gain, 0.0))
+        cells = tables.estimator_cells(loaded3d, settings, "clean")
+        assert list(cells["test_estimator"]) == ["kinect", "kinect"]
+        assert list(cells["top1"]) == pytest.approx([baseline, baseline + gain])
+        noise = figures.fig5(loaded3d, settings).get_axes()[0]
+        assert noise.get_xlabel() == "noise std σ (m)" and len(noise.lines) == 2
+        assert noise.lines[1].get_ydata()[0] == pytest.approx(baseline)  # the baseline of this pretraining
+    assert "Transformer from MAMP, trained on Kinect" in tables.estimator_table(loaded3d, NATIVE_SETTINGS, "clean")[0]
+    with pytest.raises(InputError, match="no rows for .*pretrain=none"):
+        summary.summary(loaded3d, {**NATIVE_SETTINGS, "pretrain": None})
+
+
+def test_training_curves_keep_pretrainings_apart(data3d):
+    axes = figures.training_curves(metrics.load(data3d / "metrics.csv"), NATIVE_SETTINGS).get_axes()
+    titles = [ax.get_title() for ax in axes]
+    assert titles == [
+        "XSub, STTFormer, from SkeletonMAE",
+        "XSub, Transformer, from SkeletonMAE",
+        "XSub, Transformer, from MAMP",
+    ]
+    assert [len(ax.lines) for ax in axes] == [3, 3, 3]
+    assert axes[2].lines[1].get_ydata()[0] == pytest.approx(100 * (0.65 - 0.1 + 0.02 * 3))  # MAMP's baseline, epoch 3
+
+
+def test_activation_spread_pairs_within_a_pretraining(data3d, tmp_path):
+    tex, frame = table(data3d, tmp_path, "activation_spread", NATIVE_SETTINGS)
+    row = cell(frame, dataset="synth_3d", backbone="transformer", pretrain="mamp", method="maskclr")
+    assert (row.joints_effective, row.joints_effective_delta) == pytest.approx((13.5, 2.0))
+    assert "synth (3D) XSub Transformer from MAMP" in tex
+
+
+def test_activation_figure_of_ntu25_files_after_their_pretraining(data3d):
+    paths = [data3d / "baseline_activation.npz", data3d / "maskclr_activation.npz"]
+    files = figures.activation_files(paths, ["baseline", "maskclr"], "mamp")
+    axes = figures.activation(NATIVE_SETTINGS, files).get_axes()
+    assert len(axes) == 2 * 2 + 1 and len(axes[0].collections[0].get_segments()) == 24  # NTU-25's bones
+    assert axes[0].get_title() == class_names("synth", 4)[0]  # synth_3d: the scenes of synth
+    with pytest.raises(InputError, match="array 'pretrain' is 'mamp', expected 'none'"):
+        figures.activation_files(paths, ["baseline", "maskclr"], "none")

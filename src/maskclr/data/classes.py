@@ -14,6 +14,7 @@ NTU120_FILE = Path(__file__).with_name("ntu120_classes.txt")
 
 def class_names(dataset, num_classes):
     """``num_classes`` names, index = label."""
+    dataset = dataset.removesuffix("_3d")  # native 3D skeletons of the same scenes: the same classes
     if dataset == "synth":
         names = list(SYNTH_CLASSES)
     elif dataset in ("ntu60", "ntu120"):

@@ -7,9 +7,13 @@
 - fig5: top-1 (%) vs noise σ, spatiotemporal and spatial noise, one curve per method;
 - fig6: top-1 (%) per occluded body part (bars) and vs the fraction of occluded joints (curves);
 - activation: per method (rows) and class (columns), the class's mean skeleton with its joints
-  coloured by the model's mean joint activation (one shared colour scale);
-- training_curves: test top-1 (%) per epoch, one panel per (split, backbone), stage 1 followed
-  by the stage-2 methods on the same epoch axis.
+  coloured by the model's mean joint activation (one shared colour scale); H36M-17 (2D) or
+  NTU-25 (native 3D), by the files' joint count;
+- training_curves: test top-1 (%) per epoch, one panel per (split, backbone, pretraining), stage 1
+  followed by the stage-2 methods on the same epoch axis.
+
+fig5, fig6 and activation show the settings' model: its dataset, split, backbone and pretraining
+(``pretrain``, null = from scratch).
 
 Curves and bars are the mean over seeds; the shading / error bars are its 95 % confidence
 interval (Student's t, ``maskclr.paper.stats``) where there are several seeds. The activation
@@ -34,8 +38,11 @@ from maskclr.errors import InputError, run_cli
 from maskclr.paper import metrics as mt
 from maskclr.paper.style import (
     BACKBONES,
+    ESTIMATORS,
     METHODS,
     ONE_PANEL,
+    PRETRAININGS,
+    SCRATCH,
     SPLITS,
     TWO_PANELS,
     describe_model,
@@ -43,6 +50,7 @@ from maskclr.paper.style import (
     method_label,
     method_style,
     ordered,
+    pretrain_of,
     save,
 )
 from maskclr.robustness.perturbations import PART_NAMES
@@ -59,6 +67,11 @@ ACCURACY = "top-1 (%)"
 
 
 # ---- data -------------------------------------------------------------------------------------
+
+
+def noise_unit(settings):
+    """The unit of σ: 2D poses are noised in make_cam units, native 3D skeletons in metres."""
+    return "make_cam units" if settings["train_estimator"] in ESTIMATORS else "m"
 
 
 def eval_where(settings, method):
@@ -161,7 +174,7 @@ def fig5(metrics, settings):
     for ax, (perturbation, title) in zip(axes, NOISE_PANELS):
         for method in methods_present(metrics, settings, perturbation):
             draw_curve(ax, curve(metrics, settings, method, perturbation), method)
-        ax.set(title=title, xlabel="noise std σ (make_cam units)")
+        ax.set(title=title, xlabel=f"noise std σ ({noise_unit(settings)})")
     axes[0].set_ylabel(ACCURACY)
     legend_below(fig, axes)
     fig.suptitle(describe_model(settings))
@@ -232,7 +245,8 @@ def activation(settings, files):
 
 
 def training_curves(metrics, settings):
-    """Test top-1 (%) per epoch; one panel per (split, backbone) of the settings' dataset."""
+    """Test top-1 (%) per epoch; one panel per (split, backbone, pretraining) of the settings'
+    dataset, so that runs fine-tuned from different pretrainings never share a panel."""
     where = {
         "kind": "history",
         "dataset": settings["dataset"],
@@ -240,19 +254,25 @@ def training_curves(metrics, settings):
         "metric": "test_top1",
     }
     rows = metrics.select(**where)
-    pairs = set(zip(rows["split"], rows["backbone"]))
-    splits, backbones = ordered(set(rows["split"]), SPLITS), ordered(set(rows["backbone"]), BACKBONES)
-    size = (max(ONE_PANEL[0], 2.3 * len(backbones)), 2.0 * len(splits) + 0.5)
+    panels = set(zip(rows["split"], rows["backbone"], rows["pretrain"]))
+    splits = ordered(set(rows["split"]), SPLITS)
+    models = [
+        (backbone, pretrain)
+        for backbone in ordered(set(rows["backbone"]), BACKBONES)
+        for pretrain in ordered({p for _, b, p in panels if b == backbone}, [SCRATCH, *PRETRAININGS])
+    ]
+    size = (max(ONE_PANEL[0], 2.3 * len(models)), 2.0 * len(splits) + 0.5)
     fig = Figure(figsize=size, layout="constrained")
-    grid = fig.subplots(len(splits), len(backbones), squeeze=False)
-    for (split, backbone), ax in zip(itertools.product(splits, backbones), grid.ravel()):
-        if (split, backbone) not in pairs:  # this split was not trained with this backbone
+    grid = fig.subplots(len(splits), len(models), squeeze=False)
+    for (split, (backbone, pretrain)), ax in zip(itertools.product(splits, models), grid.ravel()):
+        if (split, backbone, pretrain) not in panels:  # this split was not trained with this model
             fig.delaxes(ax)
             continue
-        model = {**where, "split": split, "backbone": backbone}
+        model = {**where, "split": split, "backbone": backbone, "pretrain": pretrain}
         for method in ordered(metrics.present("method", **model), METHODS):
             draw_curve(ax, metrics.summary(["x"], method=method, **model), method)
-        ax.set(title=f"{display_name(SPLITS, split)}, {display_name(BACKBONES, backbone)}")
+        source = "" if pretrain == SCRATCH else f", from {display_name(PRETRAININGS, pretrain)}"
+        ax.set(title=f"{display_name(SPLITS, split)}, {display_name(BACKBONES, backbone)}{source}")
     for ax in grid[:, 0]:
         ax.set_ylabel(f"test {ACCURACY}")
     for ax in grid[-1]:
@@ -265,29 +285,33 @@ def training_curves(metrics, settings):
 
 FIGURES = {"fig5": fig5, "fig6": fig6, "training_curves": training_curves}
 REQUIRED = {
-    "fig5": ("dataset", "split", "backbone", "train_estimator", "fig5_methods"),
-    "fig6": ("dataset", "split", "backbone", "train_estimator", "fig5_methods"),
+    "fig5": ("dataset", "split", "backbone", "pretrain", "train_estimator", "fig5_methods"),
+    "fig6": ("dataset", "split", "backbone", "pretrain", "train_estimator", "fig5_methods"),
     "training_curves": ("dataset", "train_estimator"),
-    "activation": ("dataset", "num_classes", "activation_methods", "activation_classes"),
+    "activation": ("dataset", "num_classes", "pretrain", "activation_methods", "activation_classes"),
 }
 
 
-def activation_method(path):
-    """The method an ``_activation.npz`` records in its identity (maskclr.evaluate writes it)."""
+def activation_identity(path):
+    """(method, pretrain) an ``_activation.npz`` records in its identity (maskclr.evaluate writes it)."""
     try:
         with np.load(path) as npz:
-            return str(npz["method"])
+            missing = [key for key in ("method", "pretrain") if key not in npz.files]
+            if missing:
+                raise InputError(f"{path}: missing array '{missing[0]}' (the evaluation's identity: rerun it)")
+            return str(npz["method"]), str(npz["pretrain"])
     except (OSError, ValueError) as err:
         raise InputError(f"{path}: not a readable npz file: {err}") from err
-    except KeyError:
-        raise InputError(f"{path}: missing array 'method' (the evaluation's identity: rerun it)") from None
 
 
-def activation_files(paths, methods):
-    """Activation files by the method each records; every requested method needs exactly one."""
+def activation_files(paths, methods, pretrain):
+    """Activation files by the method each records; every requested method needs exactly one,
+    and every file must be of a model fine-tuned from ``pretrain`` ("none": from scratch)."""
     files = {}
     for path in paths or ():
-        method = activation_method(path)
+        method, recorded = activation_identity(path)
+        if recorded != pretrain:
+            raise InputError(f"{path}: array 'pretrain' is {recorded!r}, expected {pretrain!r} (paper.pretrain)")
         if method in files:
             raise InputError(f"--activations: {files[method]} and {path} are both of method {method!r}")
         files[method] = path
@@ -308,7 +332,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     settings = mt.load_settings(args.settings_json, REQUIRED[args.figure])
     if args.figure == "activation":
-        fig = activation(settings, activation_files(args.activations, settings["activation_methods"]))
+        files = activation_files(args.activations, settings["activation_methods"], pretrain_of(settings))
+        fig = activation(settings, files)
     elif args.metrics:
         fig = FIGURES[args.figure](mt.load(args.metrics), settings)
     else:

@@ -11,6 +11,7 @@ import pandas as pd
 from maskclr.errors import InputError
 from maskclr.evaluate.collect import COLUMNS  # the table collect writes
 from maskclr.paper.stats import ci95, paired_difference
+from maskclr.paper.style import pretrain_of
 from maskclr.settings import json_object
 
 
@@ -50,6 +51,18 @@ class Metrics:
         out = pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1), "n_seeds": grouped.count()})
         out["ci95"] = ci95(out["std"], out["n_seeds"])
         return out.reset_index()
+
+    def on_training_tier(self, tiers):
+        """The rows tested on their dataset's training tier (``tiers``: {dataset: tier}, the
+        settings' ``train_estimators``), as a ``Metrics`` of the same file; a dataset with rows but
+        no tier is an ``InputError``."""
+        unknown = sorted(set(self.frame["dataset"]) - set(tiers))
+        if unknown:
+            raise InputError(
+                f"--settings-json: train_estimators has no tier for dataset {', '.join(unknown)} (in {self.path})"
+            )
+        rows = self.frame[self.frame["test_estimator"] == self.frame["dataset"].map(tiers)]
+        return Metrics(rows, self.path)
 
     def per_seed(self, by, scale=100.0, **where):
         """``value`` × ``scale`` per (``by``…, seed), averaged over any other rows: a Series."""
@@ -105,10 +118,12 @@ def load_settings(text, required):
 
 
 def model_where(settings):
-    """Selection of the settings' model (dataset, split, backbone) tested on its training tier."""
+    """Selection of the settings' model (dataset, split, backbone, pretraining) tested on its
+    training tier."""
     return {
         "dataset": settings["dataset"],
         "split": settings["split"],
         "backbone": settings["backbone"],
+        "pretrain": pretrain_of(settings),
         "test_estimator": settings["train_estimator"],
     }

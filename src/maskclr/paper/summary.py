@@ -3,13 +3,14 @@
     python -m maskclr.paper.summary --metrics results/metrics.csv --settings-json '{...}' \\
         --out-csv results/tables/robustness_summary.csv --out-md results/tables/robustness_summary.md
 
-For the settings' model (dataset, split, backbone) and its first two table methods (baseline,
-then MaskCLR), each seed's top-1 is averaged within a group of perturbations. Per group: each
-method's mean over seeds with its 95 % confidence interval, and the difference MaskCLR − baseline
-paired by seed with its 95 % interval (``maskclr.paper.stats``). A difference is called
-significant when its interval excludes 0. The Markdown states, generated from these numbers,
-which differences are significant and which are not, and how much the largest noise σ costs
-each method; nothing in it is written by hand.
+For the settings' model (dataset, split, backbone, pretraining: ``pretrain``, null = from
+scratch) and its first two table methods (baseline, then MaskCLR), each seed's top-1 is averaged
+within a group of perturbations. Per group: each method's mean over seeds with its 95 % confidence
+interval, and the difference MaskCLR − baseline paired by seed with its 95 % interval
+(``maskclr.paper.stats``). A difference is called significant when its interval excludes 0. A
+native 3D model has one tier (the Kinect's), so no "unseen estimators" group. The Markdown states,
+generated from these numbers, which differences are significant and which are not, and how much
+the largest noise σ costs each method; nothing in it is written by hand.
 """
 
 import argparse
@@ -20,7 +21,7 @@ from maskclr.errors import InputError, run_cli
 from maskclr.fileio import atomic_output
 from maskclr.paper import metrics as mt
 from maskclr.paper.stats import interval, mean_ci, paired_difference, significant
-from maskclr.paper.style import method_label
+from maskclr.paper.style import ESTIMATORS, method_label
 
 # group → (perturbation, which rows): the perturbed levels only (σ > 0), or all of them.
 GROUPS = (
@@ -35,15 +36,15 @@ GROUPS = (
 
 
 def _eval_rows(metrics, settings, method):
-    where = {
-        "kind": "eval",
-        "metric": "top1",
-        "dataset": settings["dataset"],
-        "split": settings["split"],
-        "backbone": settings["backbone"],
-        "method": method,
-    }
-    return metrics.select(**where)
+    """Top-1 rows of one method of the settings' model, on every tier it was tested on."""
+    model = {key: value for key, value in mt.model_where(settings).items() if key != "test_estimator"}
+    return metrics.select(kind="eval", metric="top1", method=method, **model)
+
+
+def groups(settings):
+    """The ``GROUPS`` of the settings' model: a native 3D model is tested on no other tier."""
+    native = settings["train_estimator"] not in ESTIMATORS
+    return [group for group in GROUPS if not (native and group[2] == "other tiers")]
 
 
 def group_scores(metrics, settings, method):
@@ -51,7 +52,7 @@ def group_scores(metrics, settings, method):
     rows = _eval_rows(metrics, settings, method)
     tier = settings["train_estimator"]
     scores = {}
-    for name, perturbation, scope in GROUPS:
+    for name, perturbation, scope in groups(settings):
         chosen = rows[rows["perturbation"] == perturbation]
         if scope in ("train", "perturbed"):
             chosen = chosen[chosen["test_estimator"] == tier]
@@ -71,7 +72,7 @@ def summary(metrics, settings):
     baseline, method = settings["table_methods"][:2]
     base, ours = group_scores(metrics, settings, baseline), group_scores(metrics, settings, method)
     records = []
-    for name, _, _ in GROUPS:
+    for name, _, _ in groups(settings):
         seeds = base[name].index.intersection(ours[name].index)
         base_mean, base_ci, _ = mean_ci(base[name][seeds])
         our_mean, our_ci, _ = mean_ci(ours[name][seeds])
@@ -167,7 +168,7 @@ def markdown(table, metrics, settings):
 
 
 # The settings the summary reads; the workflow passes it these keys only (common.smk).
-REQUIRED = {"robustness_summary": ("dataset", "split", "backbone", "train_estimator", "table_methods")}
+REQUIRED = {"robustness_summary": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods")}
 
 
 def main(argv=None):

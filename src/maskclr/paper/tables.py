@@ -3,10 +3,14 @@
     python -m maskclr.paper.tables {table1,table2,table3} --metrics results/metrics.csv \\
         --paper resources/paper_numbers.csv --settings-json '{...}' --out-tex T.tex --out-csv T.csv
 
-- table1: clean top-1 (%) per backbone × dataset and split (every dataset with models), each
-  method's Δ to the first table method (the baseline), beside the paper's Table 1 for each
-  dataset's reference dataset (labelled as such);
-- table2: the settings' model tested, unchanged, on the LQ / MQ / HQ test poses (clean);
+- table1: clean top-1 (%) per backbone, pretraining and method × dataset and split (every dataset
+  with models, each tested on its training tier: ``train_estimators``), each method's Δ to the
+  first table method (the baseline) of the same backbone and pretraining, beside the paper's
+  Table 1 for each dataset's reference dataset (labelled as such); a baseline fine-tuned from a
+  pretraining is that pretraining's row ("MAMP (Transformer)"), MaskCLR from it
+  "MaskCLR (Transformer, from MAMP)";
+- table2: the settings' model (``pretrain``: its pretraining, null = from scratch) tested,
+  unchanged, on the LQ / MQ / HQ test poses (clean; a native 3D model on its Kinect tier only);
 - table3: the same on skeletons with frames masked plus Gaussian noise (``frames_noise``);
 - activation_spread: for every evaluated model (stage 1 and each method), the spread of its joint
   activation on the clean test set: the effective number of joints and the top-3 share, with the
@@ -35,7 +39,10 @@ from maskclr.paper.style import (
     BACKBONES,
     DATASETS,
     ESTIMATORS,
+    PRETRAININGS,
+    SCRATCH,
     SPLITS,
+    TIERS,
     describe_model,
     display_name,
     method_label,
@@ -75,10 +82,30 @@ def reference_dataset(settings, dataset):
     return settings["reference_dataset"].get(dataset)
 
 
-def paper_top1(paper, dataset, backbone, method, split):
-    """The paper's top-1 of our ``method`` on ``backbone`` (NaN where the paper has none)."""
-    row = PAPER_BASELINE.get(backbone) if method == "baseline" else PAPER_METHOD.get(method)
-    return paper.get((dataset, backbone, row, split), NAN), row
+def paper_row(backbone, pretrain, method):
+    """The paper's Table 1 row our ``method`` on ``backbone`` after ``pretrain`` is compared with:
+    a baseline fine-tuned from a pretraining is that pretraining's row (SkeletonMAE, MAMP), one
+    from scratch the backbone's paper baseline; any other method the paper's row of that method."""
+    if method != "baseline":
+        return PAPER_METHOD.get(method)
+    return PAPER_BASELINE.get(backbone) if pretrain == SCRATCH else display_name(PRETRAININGS, pretrain)
+
+
+def paper_top1(paper, dataset, backbone, row, split):
+    """The paper's top-1 of ``row`` on ``backbone`` (NaN where the paper has none)."""
+    return paper.get((dataset, backbone, row, split), NAN)
+
+
+def row_label(backbone, pretrain, method):
+    """Table 1's name of a row: the method's label from scratch; after a pretraining, the baseline
+    is named after the pretraining ("MAMP (Transformer)") and any other method says where it
+    started ("MaskCLR (Transformer, from MAMP)")."""
+    if pretrain == SCRATCH:
+        return method_label(method)
+    net, source = display_name(BACKBONES, backbone), display_name(PRETRAININGS, pretrain)
+    if method == "baseline":
+        return f"{source} ({net})"
+    return f"{PAPER_METHOD.get(method, method_label(method))} ({net}, from {source})"
 
 
 # ---- formatting -------------------------------------------------------------------------------
@@ -134,51 +161,66 @@ def write(tex_text, csv_frame, out_tex, out_csv):
 
 
 def table1_cells(metrics, paper, settings):
-    """One record per (backbone, method, dataset, split) of every dataset with models in the
-    metrics: our top-1, Δ to the first method, and the paper's for the reference dataset."""
-    methods, first = settings["table_methods"], settings["table_methods"][0]
-    where = {
-        "kind": "eval",
-        "test_estimator": settings["train_estimator"],
-        "perturbation": "clean",
-        "metric": "top1",
-        "method": methods,
-    }
-    keys = ["dataset", "backbone", "split", "method"]
+    """One record per (backbone, pretrain, method, dataset, split) of every dataset with models in
+    the metrics, each dataset tested on its training tier: our top-1, Δ to the first method of the
+    same backbone and pretraining, and the paper's for the reference dataset."""
+    methods, tiers = settings["table_methods"], settings["train_estimators"]
+    where = {"kind": "eval", "perturbation": "clean", "metric": "top1", "method": methods}
+    metrics = metrics.on_training_tier(tiers)
+    keys = ["dataset", "backbone", "split", "pretrain", "method"]
     stats = metrics.summary(keys, **where).set_index(keys)
     seeds = metrics.per_seed(keys, **where)
-    models = sorted({key[:3] for key in stats.index})
-    for dataset, backbone, split in models:  # a model trained for one table method must exist for all
+    models = sorted({key[:4] for key in stats.index})
+    for dataset, backbone, split, pretrain in models:  # a model trained for one table method must exist for all
         for method in methods:
-            if (dataset, backbone, split, method) not in stats.index:
-                missing = {**where, "dataset": dataset, "split": split, "backbone": backbone, "method": method}
+            if (dataset, backbone, split, pretrain, method) not in stats.index:
+                missing = {**where, "test_estimator": tiers[dataset], "dataset": dataset, "split": split}
+                missing |= {"backbone": backbone, "pretrain": pretrain, "method": method}
                 raise InputError(f"{metrics.path}: no rows for {mt.describe(missing)}")
     columns = [
         (d, s)
         for d in ordered({m[0] for m in models}, DATASETS)
         for s in ordered({m[2] for m in models if m[0] == d}, SPLITS)
     ]
+    rows = [
+        (backbone, pretrain)
+        for backbone in ordered({m[1] for m in models}, BACKBONES)
+        for pretrain in ordered({m[3] for m in models if m[1] == backbone}, [SCRATCH, *PRETRAININGS])
+    ]
     records = []
-    for backbone in ordered({m[1] for m in models}, BACKBONES):
+    for backbone, pretrain in rows:
         for method in methods:
             for dataset, split in columns:
-                ours = stats.reindex([(dataset, backbone, split, method)]).iloc[0]  # NaNs: not trained
-                reference = reference_dataset(settings, dataset)
-                ref, ref_row = paper_top1(paper, reference, backbone, method, split)
-                compared = method != first and not pd.isna(ours["mean"])
-                delta, delta_ci, _ = (
-                    mt.paired(seeds, (dataset, backbone, split, first), (dataset, backbone, split, method))
-                    if compared
-                    else (NAN, NAN, 0)
+                records.append(
+                    table1_record(stats, seeds, paper, settings, (dataset, backbone, split, pretrain), method)
                 )
-                records.append({
-                    "dataset": dataset, "backbone": backbone, "method": method, "split": split,
-                    "top1": ours["mean"], "top1_std": ours["std"], "top1_ci95": ours["ci95"],
-                    "n_seeds": ours["n_seeds"], "delta": delta, "delta_ci95": delta_ci,
-                    "paper_dataset": reference, "paper_method": ref_row, "paper_top1": ref,
-                    "paper_delta": ref - paper_top1(paper, reference, backbone, first, split)[0] if compared else NAN,
-                })  # fmt: skip
     return pd.DataFrame(records).astype({"n_seeds": "Int64"})
+
+
+def table1_record(stats, seeds, paper, settings, model, method):
+    """Table 1's cell of ``method`` on ``model`` (dataset, backbone, split, pretrain), NaNs where
+    it was not trained (the paper's too); the paper's Δ only where the paper compares the same two rows."""
+    dataset, backbone, split, pretrain = model
+    first = settings["table_methods"][0]
+    ours = stats.reindex([(*model, method)]).iloc[0]
+    reference = reference_dataset(settings, dataset)
+    row, first_row = paper_row(backbone, pretrain, method), paper_row(backbone, pretrain, first)
+    trained = not pd.isna(ours["mean"])
+    # The paper's number only beside one of ours: a 2D row has no native 3D cell, and vice versa.
+    ref = paper_top1(paper, reference, backbone, row, split) if trained else NAN
+    compared = method != first and trained
+    delta, delta_ci, _ = mt.paired(seeds, (*model, first), (*model, method)) if compared else (NAN, NAN, 0)
+    # The paper's MaskCLR row of a backbone is fine-tuned from that backbone's paper baseline
+    # (MAMP for the Transformer): its printed gain is no gain over another pretraining.
+    same_start = pretrain == SCRATCH or first_row == PAPER_BASELINE.get(backbone)
+    return {
+        "dataset": dataset, "backbone": backbone, "pretrain": pretrain, "method": method, "split": split,
+        "top1": ours["mean"], "top1_std": ours["std"], "top1_ci95": ours["ci95"],
+        "n_seeds": ours["n_seeds"], "delta": delta, "delta_ci95": delta_ci,
+        "paper_dataset": reference, "paper_method": row, "paper_top1": ref,
+        "paper_delta": ref - paper_top1(paper, reference, backbone, first_row, split)
+        if compared and same_start else NAN,
+    }  # fmt: skip
 
 
 def table1(metrics, paper, settings):
@@ -186,12 +228,19 @@ def table1(metrics, paper, settings):
     cells = table1_cells(metrics, paper, settings)
     columns = list(dict.fromkeys(zip(cells["dataset"], cells["split"])))
     references = [reference_dataset(settings, d) for d, _ in columns]
+    tiers = [settings["train_estimators"][d] for d, _ in columns]
     n = len(columns)
-    groups = [
-        rf"\multicolumn{{{n}}}{{c}}{{ours, trained and tested on "
-        f"{display_name(ESTIMATORS, settings['train_estimator'])}}}"
+    trained = (
+        f"trained and tested on {display_name(TIERS, tiers[0])}"
+        if len(set(tiers)) == 1
+        else "each trained and tested on its dataset's tier"
+    )
+    groups = [rf"\multicolumn{{{n}}}{{c}}{{ours, {trained}}}"]
+    names = [
+        f"{tex(display_name(DATASETS, d))} {display_name(SPLITS, s)}"
+        + ("" if len(set(tiers)) == 1 else f" ({display_name(TIERS, t)})")
+        for (d, s), t in zip(columns, tiers)
     ]
-    names = [f"{tex(display_name(DATASETS, d))} {display_name(SPLITS, s)}" for d, s in columns]
     rules = rf"\cmidrule(lr){{3-{2 + n}}}"
     reference = any(references)
     if reference:  # the paper's columns, one per column of ours, after the name of the paper's row
@@ -203,10 +252,10 @@ def table1(metrics, paper, settings):
         rules += rf"\cmidrule(lr){{{3 + n}-{3 + 2 * n}}}"
     header = [" & ".join(["", "", *groups]) + r" \\", rules, " & ".join(["Method", "Backbone", *names]) + r" \\"]
     body = []
-    for backbone, rows in cells.groupby("backbone", sort=False):
+    for backbone, block in cells.groupby("backbone", sort=False):
         group = []
-        for method, row in rows.groupby("method", sort=False):
-            line = [tex(method_label(method)), display_name(BACKBONES, backbone)]
+        for (pretrain, method), row in block.groupby(["pretrain", "method"], sort=False):
+            line = [tex(row_label(backbone, pretrain, method)), display_name(BACKBONES, backbone)]
             line += [accuracy(r.top1, r.top1_ci95, r.delta, r.delta_ci95) for r in row.itertuples()]
             if reference:
                 paper_rows = row["paper_method"].dropna()
@@ -215,12 +264,19 @@ def table1(metrics, paper, settings):
             group.append(line)
         body.append(group)
     table_columns = "ll " + "c" * n + (" l" + "c" * n if reference else "")
-    return tabular(
-        table_columns, header, body, NOTE.format(first=tex(method_label(settings["table_methods"][0])))
-    ), cells
+    note = NOTE.format(first=tex(method_label(settings["table_methods"][0])))
+    if (cells["pretrain"] != SCRATCH).any():
+        note += " A model fine-tuned from a pretraining is compared with the first method from the same pretraining."
+    return tabular(table_columns, header, body, note), cells
 
 
 # ---- Tables 2 and 3 ---------------------------------------------------------------------------
+
+
+def test_tiers(settings):
+    """The tiers the settings' model is tested on: the three 2D tiers, or a native 3D dataset's one."""
+    tier = settings["train_estimator"]
+    return list(ESTIMATORS) if tier in ESTIMATORS else [tier]
 
 
 def estimator_cells(metrics, settings, perturbation):
@@ -228,7 +284,7 @@ def estimator_cells(metrics, settings, perturbation):
     methods, first = settings["table_methods"], settings["table_methods"][0]
     where = {
         **mt.model_where(settings),
-        "test_estimator": list(ESTIMATORS),
+        "test_estimator": test_tiers(settings),
         "kind": "eval",
         "perturbation": perturbation,
         "metric": "top1",
@@ -241,7 +297,7 @@ def estimator_cells(metrics, settings, perturbation):
     seeds = metrics.per_seed(["method", "test_estimator"], **where)
     records = []
     for method in methods:
-        for tier in ESTIMATORS:
+        for tier in where["test_estimator"]:
             if (method, tier) not in stats.index:
                 missing = {**where, "method": method, "test_estimator": tier}
                 raise InputError(f"{metrics.path}: no rows for {mt.describe(missing)}")
@@ -270,17 +326,18 @@ def estimator_table(metrics, settings, perturbation):
     condition = (
         "" if perturbation == "clean" else rf"; {float(cells['level'].iloc[0]) * 100:g}\,\% frames masked + noise"
     )
+    tiers = test_tiers(settings)
     header = [
-        rf" & \multicolumn{{{len(ESTIMATORS)}}}{{c}}{{{tex(model)}{condition}; tested on}} \\",
-        rf"\cmidrule(lr){{2-{1 + len(ESTIMATORS)}}}",
-        " & ".join(["Method", *ESTIMATORS.values()]) + r" \\",
+        rf" & \multicolumn{{{len(tiers)}}}{{c}}{{{tex(model)}{condition}; tested on}} \\",
+        rf"\cmidrule(lr){{2-{1 + len(tiers)}}}",
+        " & ".join(["Method", *(display_name(TIERS, t) for t in tiers)]) + r" \\",
     ]
     rows = [
         [tex(method_label(method)), *(accuracy(r.top1, r.top1_ci95, r.delta, r.delta_ci95) for r in row.itertuples())]
         for method, row in cells.groupby("method", sort=False)
     ]
     note = NOTE.format(first=tex(method_label(settings["table_methods"][0])))
-    return tabular("l" + "c" * len(ESTIMATORS), header, [rows], note), cells
+    return tabular("l" + "c" * len(tiers), header, [rows], note), cells
 
 
 # ---- Activation spread -------------------------------------------------------------------------
@@ -289,18 +346,20 @@ SPREAD = (("joints_effective", "effective joints", 1.0), ("top3_share", r"top-3 
 
 
 def spread_cells(metrics, settings):
-    """One record per evaluated (dataset, split, backbone, method): each spread metric's mean,
-    95 % CI and its difference to the first table method, paired by seed."""
+    """One record per evaluated (dataset, split, backbone, pretrain, method), tested on its dataset's
+    training tier: each spread metric's mean, 95 % CI and its difference to the first table method
+    of the same pretraining, paired by seed."""
     first = settings["table_methods"][0]
-    keys = ["dataset", "split", "backbone", "method"]
-    where = {"kind": "eval", "perturbation": "clean", "test_estimator": settings["train_estimator"]}
+    keys = ["dataset", "split", "backbone", "pretrain", "method"]
+    where = {"kind": "eval", "perturbation": "clean"}
+    metrics = metrics.on_training_tier(settings["train_estimators"])
     records = {}
     for metric, _, scale in SPREAD:
         stats = metrics.summary(keys, scale=scale, metric=metric, **where).set_index(keys)
         seeds = metrics.per_seed(keys, scale=scale, metric=metric, **where)
         for key, cell in stats.iterrows():
-            baseline = (*key[:3], first)
-            compared = key[3] != first and baseline in stats.index
+            baseline = (*key[:4], first)
+            compared = key[4] != first and baseline in stats.index
             delta, delta_ci, _ = mt.paired(seeds, baseline, key) if compared else (NAN, NAN, 0)
             records.setdefault(key, dict(zip(keys, key), n_seeds=int(cell["n_seeds"])))
             records[key].update(
@@ -314,7 +373,8 @@ def spread_cells(metrics, settings):
     methods = ["stage1", *settings["table_methods"]]
 
     def order(key):
-        return key[0], _rank(key[1], SPLITS), _rank(key[2], BACKBONES), _rank(key[3], methods), key[3]
+        pretrain = _rank(key[3], [SCRATCH, *PRETRAININGS]), key[3]
+        return key[0], _rank(key[1], SPLITS), _rank(key[2], BACKBONES), *pretrain, _rank(key[4], methods), key[4]
 
     return pd.DataFrame([records[key] for key in sorted(records, key=order)])
 
@@ -330,7 +390,7 @@ def spread_table(metrics, paper, settings):
     cells = spread_cells(metrics, settings)
     header = [" & ".join(["Model", "Method", *(label for _, label, _ in SPREAD)]) + r" \\"]
     body = []
-    for _, rows in cells.groupby(["dataset", "split", "backbone"], sort=False):
+    for _, rows in cells.groupby(["dataset", "split", "backbone", "pretrain"], sort=False):
         group = []
         for r in rows.itertuples():
             names = (
@@ -338,7 +398,8 @@ def spread_table(metrics, paper, settings):
                 display_name(SPLITS, r.split),
                 display_name(BACKBONES, r.backbone),
             )
-            model = " ".join(names)
+            source = "" if r.pretrain == SCRATCH else f" from {display_name(PRETRAININGS, r.pretrain)}"
+            model = " ".join(names) + source
             group.append(
                 [
                     tex(model),
@@ -357,7 +418,8 @@ def spread_table(metrics, paper, settings):
         body.append(group)
     note = (
         r"Spread of the per-joint activation on the clean test set (last-epoch model): $\exp$(entropy) of "
-        r"the normalised activation (17 = uniform, 1 = one joint) and the share of the 3 most activated joints; "
+        r"the normalised activation (the joint count = uniform, 1 = one joint) and the share of the 3 most "
+        r"activated joints; "
         r"mean over seeds $\pm$ 95\,\% CI; in parentheses the difference to "
         + tex(method_label(settings["table_methods"][0]))
         + r", paired by seed."
@@ -373,10 +435,10 @@ TABLES = {
 }
 # The settings each table reads; the workflow passes each table these keys only (common.smk).
 REQUIRED = {
-    "table1": ("train_estimator", "table_methods", "reference_dataset"),
-    "table2": ("dataset", "split", "backbone", "train_estimator", "table_methods"),
-    "table3": ("dataset", "split", "backbone", "train_estimator", "table_methods"),
-    "activation_spread": ("train_estimator", "table_methods"),
+    "table1": ("train_estimators", "table_methods", "reference_dataset"),
+    "table2": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods"),
+    "table3": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods"),
+    "activation_spread": ("train_estimators", "table_methods"),
 }
 
 
