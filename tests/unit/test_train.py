@@ -344,7 +344,7 @@ def test_stage1_starts_from_a_pretraining_and_stage2_inherits_its_name(data, tmp
     result = run_module(
         "maskclr.pretrain",
         *("--data", data, "--backbone", "transformer", "--backbone-json", json.dumps(BACKBONE)),
-        *("--method-json", json.dumps(MAMP), "--out", pretrained),
+        *("--method-json", json.dumps(MAMP), "--out", pretrained, "--work-dir", tmp_path / "pretrain" / "work"),
         *("--schedule-json", json.dumps({"epochs": 1, "batch_size": 4, "warmup_epochs": 0})),
     )
     assert result.returncode == 0, result.stderr
