@@ -147,7 +147,7 @@ def test_slurm_profile_is_complete():
     profile = yaml.safe_load((REPO / "workflow" / "profiles" / "slurm" / "config.v8+.yaml").read_text())
     assert profile["executor"] == "slurm" and profile["rerun-incomplete"] and profile["keep-going"]
     assert "cpus_per_task" not in profile["default-resources"]
-    for rule in ("train_stage1", "train_stage2"):
+    for rule in ("pretrain", "train_stage1", "train_stage2"):  # torchrun over one node's GPUs
         resources = profile["set-resources"][rule]
         assert resources["gpu"] == 8 and resources["nodes"] == 1 and "tasks" not in resources
     for rule in ("pretrain", "train_stage1", "train_stage2", "evaluate"):  # GPU jobs stop when they find no CUDA

@@ -1,15 +1,18 @@
 """``python -m maskclr.pretrain`` on tiny HDF5s (2D and native 3D): a checkpoint that fine-tuning loads and a
-metrics JSON, deterministic on CPU; every setting from its JSON flag."""
+metrics JSON, deterministic on CPU; every setting from its JSON flag; resumable; DDP under torchrun."""
 
 import json
 import math
+import os
+import subprocess
+import sys
 
 import h5py
 import numpy as np
 import pytest
 import torch
 
-from conftest import kinect_cli, native3d_cli
+from conftest import REPO, kinect_cli, native3d_cli
 from maskclr.errors import InputError
 from maskclr.models import ActionModel, build_backbone
 from maskclr.pretrain.run import SCHEDULE, SCHEDULE_KEYS, lr_at, main
@@ -39,6 +42,7 @@ def pretrain_args(data, out, backbone="transformer", sizes=SIZES, method=MAMP, s
         ["--data", str(data), "--backbone", backbone, "--backbone-json", json.dumps(sizes)]
         + ["--method-json", method, "--schedule-json", json.dumps(schedule)]
         + ["--out", str(out), "--out-metrics", str(out.with_suffix(".json"))]
+        + ["--work-dir", str(out.parent / f"{out.stem}.work")]
     )
 
 
@@ -51,8 +55,9 @@ def test_pretrain_writes_a_checkpoint_fine_tuning_loads(data, tmp_path):
     first = pretrain(data, tmp_path / "a" / "pretrained.pt")
     assert len(first["meta"]["losses"]) == 2 and all(math.isfinite(v) for v in first["meta"]["losses"])
     assert first["meta"]["method"]["method"] == "mamp" and first["meta"]["sizes"] == SIZES
-    files = sorted((tmp_path / "a").iterdir())
-    assert files == [tmp_path / "a" / "pretrained.json", tmp_path / "a" / "pretrained.pt"]  # no temporary left
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert files == ["pretrained.json", "pretrained.pt", "pretrained.work"]  # no temporary left
+    assert [p.name for p in (tmp_path / "a" / "pretrained.work").iterdir()] == ["lock.json.guard"]  # no state, lock
     again = pretrain(data, tmp_path / "b.pt")
     assert first["meta"]["losses"] == again["meta"]["losses"]
     assert all(torch.equal(first["model"][k], again["model"][k]) for k in first["model"])
@@ -133,3 +138,63 @@ def test_pretraining_on_native3d_data(native3d_data, tmp_path, method, backbone)
 def test_lr_warms_up_then_follows_a_half_cosine_to_min_lr():
     schedule = {**SCHEDULE, "epochs": 10, "warmup_epochs": 2, "lr": 1.0, "min_lr": 0.2}
     assert [lr_at(e, schedule) for e in (0, 1, 2, 6, 10)] == pytest.approx([0.0, 0.5, 1.0, 0.6, 0.2])
+
+
+def test_a_run_stopped_by_its_time_budget_resumes_to_the_uninterrupted_result(native3d_data, tmp_path, capsys):
+    """Each attempt stops after one epoch (status 3, as the rule's retries expect); the last one
+    ends with the state dict and losses of one uninterrupted run, bit for bit."""
+    entry = json.dumps({"method": "mamp", "decoder_dim": 8, "decoder_depth": 1, "decoder_heads": 2})
+    schedule = {**TINY, "epochs": 3, "batch_size": 8}
+    args = pretrain_args(native3d_data, tmp_path / "full.pt", "transformer", SIZES_3D["transformer"], entry, schedule)
+    main(args)
+    args = pretrain_args(native3d_data, tmp_path / "cut.pt", "transformer", SIZES_3D["transformer"], entry, schedule)
+    for epoch in (1, 2):
+        with pytest.raises(SystemExit) as stopped:
+            main(args + ["--time-budget-min", "1e-9", "--time-margin-min", "0"])
+        assert stopped.value.code == 3 and not (tmp_path / "cut.pt").exists()
+        assert torch.load(tmp_path / "cut.work" / "checkpoint.pt", weights_only=True)["epoch"] == epoch
+    main(args + ["--time-budget-min", "1e-9", "--time-margin-min", "0"])  # the last epoch: no stop after it
+    assert "resuming at epoch 2" in capsys.readouterr().err
+    full, cut = (torch.load(tmp_path / f"{name}.pt", weights_only=True) for name in ("full", "cut"))
+    assert cut["meta"] == full["meta"] and len(full["meta"]["losses"]) == 3
+    assert full["model"].keys() == cut["model"].keys()
+    assert all(torch.equal(full["model"][k], cut["model"][k]) for k in full["model"])
+    assert [p.name for p in (tmp_path / "cut.work").iterdir()] == ["lock.json.guard"]
+
+
+def test_a_changed_argument_starts_afresh(data, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(pretrain_args(data, tmp_path / "a.pt") + ["--time-budget-min", "1e-9", "--time-margin-min", "0"])
+    changed = pretrain_args(data, tmp_path / "a.pt", schedule={**TINY, "lr": 2e-3})
+    main(changed)
+    assert "belongs to other settings or inputs" in capsys.readouterr().err
+    main(pretrain_args(data, tmp_path / "fresh.pt", schedule={**TINY, "lr": 2e-3}))
+    resumed, fresh = (torch.load(tmp_path / f"{name}.pt", weights_only=True) for name in ("a", "fresh"))
+    assert resumed["meta"] == fresh["meta"] and len(resumed["meta"]["losses"]) == 2
+    assert all(torch.equal(resumed["model"][k], fresh["model"][k]) for k in fresh["model"])
+
+
+def torchrun(args, processes=2):
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}"]
+    command = [*launch, "-m", "maskclr.pretrain", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_two_processes_share_each_batch_and_rank_0_writes(data, tmp_path):
+    """DDP over gloo on the CPU: each process trains on half of every batch of 2."""
+    result = torchrun(pretrain_args(data, tmp_path / "ddp.pt"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "ddp.json").read_text())
+    assert metrics["processes"] == 2 and len(metrics["losses"]) == 2
+    assert all(math.isfinite(v) and v > 0 for v in metrics["losses"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp.json", "ddp.pt", "ddp.work"]
+    assert torch.load(tmp_path / "ddp.pt", weights_only=True)["meta"]["losses"] == metrics["losses"]
+    assert result.stderr.count("epoch 2/2 loss") == 1  # rank 0 alone reports and writes
+
+
+def test_a_batch_the_processes_cannot_share_is_refused(data, tmp_path):
+    result = torchrun(pretrain_args(data, tmp_path / "x.pt", schedule={**TINY, "batch_size": 3}))
+    assert result.returncode != 0
+    assert "--schedule-json: key 'batch_size': 3 is not divisible by 2 processes" in result.stderr
+    assert not (tmp_path / "x.pt").exists()

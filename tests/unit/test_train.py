@@ -337,6 +337,7 @@ def test_a_user_backbone_trains_and_its_model_rebuilds(data, tmp_path, monkeypat
 
 
 MAMP = {"method": "mamp", "decoder_dim": 8, "decoder_depth": 1, "decoder_heads": 2}
+PRETRAIN_SCHEDULE = {"epochs": 1, "batch_size": 4, "lr": 1e-3, "min_lr": 5e-4, "warmup_epochs": 0, "weight_decay": 0.05}
 
 
 def test_stage1_starts_from_a_pretraining_and_stage2_inherits_its_name(data, tmp_path):
@@ -344,8 +345,8 @@ def test_stage1_starts_from_a_pretraining_and_stage2_inherits_its_name(data, tmp
     result = run_module(
         "maskclr.pretrain",
         *("--data", data, "--backbone", "transformer", "--backbone-json", json.dumps(BACKBONE)),
-        *("--method-json", json.dumps(MAMP), "--out", pretrained),
-        *("--schedule-json", json.dumps({"epochs": 1, "batch_size": 4, "warmup_epochs": 0})),
+        *("--method-json", json.dumps(MAMP), "--out", pretrained, "--out-metrics", pretrained.with_suffix(".json")),
+        *("--work-dir", tmp_path / "pretrain" / "work", "--schedule-json", json.dumps(PRETRAIN_SCHEDULE)),
     )
     assert result.returncode == 0, result.stderr
     # MAMP's fine-tuning recipe on a backbone lr so small that stage 1 leaves the loaded weights as they were

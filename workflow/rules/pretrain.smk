@@ -1,6 +1,8 @@
 rule pretrain:
     """Self-supervised pretraining of one backbone on a split's training part (MAMP, SkeletonMAE;
     docs/method.md §3.3, §3.4): the checkpoint that the stage 1 of its models fine-tunes from.
+    Resumable and multi-GPU as train_stage1: state per epoch in the work dir, status 3 (retried)
+    when the time budget would run out.
     """
     input:
         data=train_data,
@@ -10,6 +12,7 @@ rule pretrain:
         metrics="results/pretrain/{dataset}/{split}/{backbone}/{pretrain}/seed{seed}/metrics.json",
     log:
         "results/logs/pretrain/{dataset}/{split}/{backbone}/{pretrain}/seed{seed}.log",
+    retries: TRAIN_RETRIES
     conda:
         "../../envs/train.yaml"
     threads: 1
@@ -23,9 +26,11 @@ rule pretrain:
         backbone=backbone_json,
         method=pretraining_json("method"),
         schedule=pretraining_json("schedule"),
+        work="results/work/pretrain/{dataset}/{split}/{backbone}/{pretrain}/seed{seed}",
     shell:
-        "python -m maskclr.pretrain --data {input.data:q} --backbone {wildcards.backbone:q}"
+        "torchrun --standalone --nproc-per-node={resources.gpu:q} -m maskclr.pretrain"
+        " --data {input.data:q} --backbone {wildcards.backbone:q}"
         " --backbone-json {params.backbone:q} --method-json {params.method:q}"
-        " --schedule-json {params.schedule:q} --seed {wildcards.seed:q} --out {output.model:q}"
-        " --out-metrics {output.metrics:q} --threads {threads:q} --device {resources.device:q}"
-        " 2> {log:q}"
+        " --schedule-json {params.schedule:q} --seed {wildcards.seed:q} --work-dir {params.work:q}"
+        " --out {output.model:q} --out-metrics {output.metrics:q} --threads {threads:q}"
+        " --device {resources.device:q} --time-budget-min {resources.runtime:q} 2> {log:q}"

@@ -17,13 +17,14 @@ each with train.schedule and its experiment's recipe, its dataset's backbone siz
 (MotionBERT's 2D pipeline: preprocess.n_frames × 17 joints × preprocess.max_persons; native 3D
 NTU-25: preprocess_3d.n_frames × 25 joints × 2 persons) and its recipe's head. A training job runs
 ``batch_size / gpus`` samples per process and step, then evaluates the test split on rank 0
-alone (bf16, batch 32); a pretraining (``maskclr.pretrain``, one process, fp32) runs its epochs
-over the N·M person-sequences of the training split's batches, and the stage 1 of its models
-waits for it; ``maskclr.evaluate`` preprocesses and forwards the test split once per grid point
-of the dataset's tiers and grid (native 3D: the one kinect tier, robustness_3d; fp32, batch
-256); a pose shard runs the detector and the pose network (two persons, flip test) on every
-frame. Start-up, checkpointing, data loading and DDP's gradient all-reduce are left out. CPU
-rules (import, preprocessing, tables) are not counted: they take minutes.
+alone (bf16, batch 32); a pretraining (``maskclr.pretrain``, as a training: ``batch_size / gpus``
+samples per process and step, bf16) runs its epochs over the N·M person-sequences of the training
+split's batches, and the stage 1 of its models waits for it; ``maskclr.evaluate`` preprocesses
+and forwards the test split once per grid point of the dataset's tiers and grid (native 3D: the
+one kinect tier, robustness_3d; fp32, batch 256); a pose shard runs the detector and the pose
+network (two persons, flip test) on every frame. Start-up, checkpointing, data loading and DDP's
+gradient all-reduce are left out. CPU rules (import, preprocessing, tables) are not counted: they
+take minutes.
 """
 
 import argparse
@@ -59,7 +60,7 @@ from maskclr.train.settings import Schedule
 REPO = Path(__file__).resolve().parents[3]
 PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.v8+.yaml"
 GPU_RULES = ("extract_poses", "pretrain", "train_stage1", "train_stage2", "evaluate")
-RESUMABLE = ("train_stage1", "train_stage2")  # save, exit and resume across retries
+RESUMABLE = ("pretrain", "train_stage1", "train_stage2")  # save, exit and resume across retries
 RETRIES = 3  # the training rules' retries (TRAIN_RETRIES in workflow/rules/common.smk)
 TRAIN_MARGIN_MIN = 5  # the trainer stops this long before its runtime (--time-margin-min)
 EVAL_BATCH = 256  # maskclr.evaluate.run's batch on a GPU
@@ -188,13 +189,13 @@ class Timings:
         return cost(self.flops[key] / self.peak(precision), "estimated")
 
     def pretrain_step(self, encoder, entry, sequences):
-        """One ``maskclr.pretrain`` step (fp32: it runs no autocast) of the pretraining ``entry``
-        (its method and overrides) on ``sequences`` person-sequences."""
+        """One ``maskclr.pretrain`` step (bf16 autocast on a GPU, as training) of the pretraining
+        ``entry`` (its method and overrides) on ``sequences`` person-sequences of one process."""
         key = (encoder, canonical(entry), sequences)
         if key not in self.flops:
             model = pretrainer(encoder.backbone, json.loads(encoder.sizes), entry)
             self.flops[key] = pretrain_step_flops(model, sequences, encoder.frames, encoder.joints)
-        return cost(self.flops[key] / self.peak("fp32"), "estimated")
+        return cost(self.flops[key] / self.peak("bf16"), "estimated")
 
     def preprocess(self, frames, native):
         """Test-time preprocessing of one sample to ``frames`` frames (CPU). The GPU check times
@@ -375,16 +376,19 @@ def training_job(config, model, recipe, resources, timings):
 
 
 def pretraining_job(config, pretrained, resources, timings):
-    """One pretraining: epochs × (training samples // batch) steps of batch × M person-sequences."""
+    """One pretraining: epochs × steps of batch/gpus × M person-sequences per process (as training:
+    each process's share of the split, its last batch dropped)."""
     dataset, split, backbone, pretrain, seed = pretrained
     entry = config["pretraining"][pretrain]
     schedule = entry["schedule"]
+    gpus = resources["pretrain"]["gpu"]
+    local = schedule["batch_size"] // gpus
     n_train, _, sizes_kind = split_sizes(config, dataset, split)
     net = encoder(config, dataset, backbone)
     method = {key: value for key, value in entry.items() if key != "schedule"}
-    step = timings.pretrain_step(net, method, schedule["batch_size"] * net.persons)
-    total = step.times(n_train // schedule["batch_size"] * schedule["epochs"])  # the loader drops the last batch
-    return Job("pretrain", pretrain_key(pretrained), resources["pretrain"]["gpu"], total + sizes_kind)
+    step = timings.pretrain_step(net, method, local * net.persons)
+    total = step.times(n_train // gpus // local * schedule["epochs"])
+    return Job("pretrain", pretrain_key(pretrained), gpus, total + sizes_kind)
 
 
 def extraction_jobs(config, resources, timings, frames_per_video):
@@ -548,7 +552,8 @@ def render(summary, timings, frames_per_video):
             f"{total['one_node_h']:,.0f} h "
             f"({total['one_node_h'] / 24:.1f} days) on one {node}-GPU node running the jobs back to back.",
             f"Attempts: the submissions the longest job needs at the profile's runtime "
-            f"(a training saves, exits and resumes, at most {1 + RETRIES} times; other rules must finish in one). "
+            f"(a training or pretraining saves, exits and resumes, at most {1 + RETRIES} times; "
+            "other rules must finish in one). "
             f"Suggested runtime: the longest job in one attempt, +20 % and 10 minutes.",
             f"Assumed: {frames_per_video:g} frames per video (NTU RGB+D: about 4 M frames in 56,880 videos); "
             f"Kinetics-400 {ASSUMED_SIZES['k400']['main_train']:,} training and {ASSUMED_SIZES['k400']['main_val']:,} "

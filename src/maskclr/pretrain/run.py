@@ -6,7 +6,15 @@ with MAMP's optimiser: AdamW (β = 0.9, 0.95), no weight decay on biases and 1-D
 linear warm-up then a half-cosine from ``lr`` to ``min_lr``, set every step. Writes one
 checkpoint atomically: ``{"model": state_dict, "meta": {...}}``, which ``maskclr.pretrain.transfer``
 loads into a fine-tuned model, and a small metrics JSON (``--out-metrics``: the settings, the
-mean loss of each epoch and the wall time) for the report. Not resumable: the whole run is one job.
+mean loss of each epoch, the processes and the wall time) for the report.
+
+Runs as ``python -m maskclr.train`` does, with its parts (``maskclr.train.fit``, ``checkpoint``,
+``loaders``, ``distributed``): under torchrun every process trains on its DistributedSampler share
+of each batch (DDP; bf16 autocast on a GPU) and rank 0 writes. The state after every epoch is kept
+in ``--work-dir``; a rerun of the same job resumes from it and ends with the checkpoint and losses
+of an uninterrupted run (the masks and the shuffle are drawn per (seed, epoch, rank)). When the
+time budget would run out during the next epoch the job saves and exits with status 3; SIGTERM
+ends it cleanly, keeping the last epoch's state.
 
 ``--schedule-json`` is the complete schedule (``SCHEDULE_KEYS``; the config schema holds the
 defaults, MAMP's values, recorded here as ``SCHEDULE``). ``--backbone-json`` holds the backbone's
@@ -16,24 +24,33 @@ or a native 3D HDF5 (``SkeletonDataset`` items (M, T, J, C); every person-sequen
 
 import argparse
 import math
+import signal
 import time
+from contextlib import nullcontext
+from pathlib import Path
 
-import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.nn.parallel import DistributedDataParallel
 
 from maskclr.data.dataset import SkeletonDataset
 from maskclr.errors import InputError
-from maskclr.fileio import atomic_output, write_json
+from maskclr.fileio import write_json
 from maskclr.models import build_backbone
 from maskclr.pretrain import build_pretrainer
 from maskclr.settings import check_values, exact_object, is_int, is_number, json_object
-from maskclr.train.distributed import DEVICES, pick_device
+from maskclr.train import checkpoint, distributed
+from maskclr.train.args import add_resume_options
+from maskclr.train.distributed import DEVICES, gather
+from maskclr.train.fit import exit_if_out_of_time, exit_on_sigterm, fingerprint, log, resume, seed_epoch, training_state
+from maskclr.train.loaders import data_loaders, loader_workers
 
 SCHEDULE_KEYS = ("epochs", "batch_size", "lr", "min_lr", "warmup_epochs", "weight_decay")
 # MAMP's pretrain_mamp_t120_layer8+5_mask90.yaml (lr is its absolute lr at batch 32): the config
 # schema's defaults, for reference; the command line reads every key from --schedule-json.
 SCHEDULE = {"epochs": 400, "batch_size": 32, "lr": 1e-3, "min_lr": 5e-4, "warmup_epochs": 20, "weight_decay": 0.05}
+# The arguments the work dir's state depends on (``maskclr.train.fit.fingerprint``): settings, input files.
+SETTINGS = ("backbone", "backbone_json", "method_json", "schedule_json", "seed")
+INPUTS = ("data",)
 
 
 def parse_args(argv):
@@ -46,13 +63,14 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="checkpoint to write")
     parser.add_argument("--out-metrics", required=True, help="metrics JSON to write (settings, losses, wall time)")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads per process")
     parser.add_argument(
         "--device",
         choices=DEVICES,
         default="auto",
         help="cuda: stop if no GPU is usable; auto: the GPU if there is one",
     )
+    add_resume_options(parser)
     return parser.parse_args(argv)
 
 
@@ -88,51 +106,109 @@ def optimizer_of(model, weight_decay):
     return torch.optim.AdamW(groups, betas=(0.9, 0.95))
 
 
-def train(model, loader, schedule, device, generator):
-    """Pretrain ``model`` for ``schedule['epochs']``; the mean loss of each epoch."""
-    optimizer = optimizer_of(model, schedule["weight_decay"])
-    losses = []
-    for epoch in range(schedule["epochs"]):
+def pretrain_epoch(model, loader, optimizer, schedule, epoch, device, autocast, on_step=lambda: None):
+    """One pass over ``loader`` (batches x (N, M, T, J, C) → N·M person-sequences; ``model``
+    possibly DDP-wrapped), the learning rate set every step; the sum of this process's step losses."""
+    total = 0.0
+    for step, (x, _) in enumerate(loader):
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(epoch + step / len(loader), schedule)
+        with autocast():
+            loss = model(x.flatten(0, 1).to(device, non_blocking=True))
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"epoch {epoch}, step {step}: pretraining loss is {loss.item()}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+        on_step()
+    return total
+
+
+class LossOnly(torch.nn.Module):
+    """The pretrainer's loss alone: the one tensor DDP looks for unused parameters from.
+    Masks draw from torch's stream, which ``seed_epoch`` reseeds per (seed, epoch, rank)."""
+
+    def __init__(self, pretrainer):
+        super().__init__()
+        self.pretrainer = pretrainer
+
+    def forward(self, x):
+        return self.pretrainer(x).loss
+
+
+def run_epochs(args, model, optimizer, schedule, loaders, epochs, history, job):
+    """Pretrain ``epochs`` (a range), each followed by a history row (epoch, mean loss, seconds),
+    the state in the work dir (rank 0) and the time-budget check (``maskclr.train.fit``); returns
+    the history. ``job``: (device, rank, world, lock, state path, fingerprint, start time)."""
+    device, rank, world, lock, state_path, key, started = job
+    sampler, loader, _ = loaders
+    net = LossOnly(model)
+    if world > 1:
+        net = DistributedDataParallel(net, find_unused_parameters=True)
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else nullcontext
+    longest = 0.0
+    for epoch in epochs:
+        tick = time.time()
+        seed_epoch(args.seed, epoch, rank)
+        sampler.set_epoch(epoch)
         loader.dataset.set_epoch(epoch)
-        total = 0.0
-        for step, (x, _) in enumerate(loader):
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(epoch + step / len(loader), schedule)
-            loss = model(x.flatten(0, 1).to(device), generator=generator).loss
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"epoch {epoch}, step {step}: pretraining loss is {loss.item()}")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
-        losses.append(total / len(loader))
-    return losses
+        net.train()
+        total = pretrain_epoch(
+            net, loader, optimizer, schedule, epoch, device, autocast, getattr(lock, "refresh", lambda: None)
+        )
+        # every process ran as many steps: the mean over processes is the global batch's mean
+        loss = gather(torch.tensor([total / len(loader)], dtype=torch.float64, device=device)).mean().item()
+        history.append({"epoch": epoch, "loss": loss, "seconds": time.time() - tick})
+        if rank == 0:
+            state = training_state(model, optimizer, None, epoch + 1)
+            checkpoint.save(state_path, {"fingerprint": key, "history": history, **state})
+            log(f"epoch {epoch + 1}/{epochs.stop} loss {loss:.4g}")
+        distributed.barrier()
+        longest = max(longest, time.time() - tick)
+        exit_if_out_of_time(args, started, longest, epoch, epochs, state_path)
+    return history
 
 
 def main(argv=None):
     args = parse_args(argv)
-    started = time.perf_counter()
-    torch.set_num_threads(args.threads)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
+    started = time.time()
     sizes = json_object(args.backbone_json, "--backbone-json")
     entry = json_object(args.method_json, "--method-json")
     schedule = schedule_settings(args.schedule_json)
+    rank, world, device = distributed.setup(args.device)
+    torch.set_num_threads(args.threads)
+    if schedule["batch_size"] % world:
+        raise InputError(
+            f"--schedule-json: key 'batch_size': {schedule['batch_size']} is not divisible by {world} processes"
+        )
     data = SkeletonDataset(args.data, "train", seed=args.seed)
     if len(data) < schedule["batch_size"]:
         raise InputError(f"{args.data}: {len(data)} training samples, fewer than one batch of {schedule['batch_size']}")
-    torch.manual_seed(args.seed)
-    device = pick_device(args.device)
+    torch.manual_seed(args.seed)  # the same initial weights in every process and every run
     model = build_pretrainer("--method-json", entry, args.backbone, build_backbone(args.backbone, **sizes)).to(device)
-    # Masks are drawn from their own stream, so they do not shift with the weights' initialisation.
-    generator = torch.Generator(device).manual_seed(int(np.random.SeedSequence([args.seed, 1]).generate_state(1)[0]))
-    loader = DataLoader(
-        data,
-        batch_size=schedule["batch_size"],
-        shuffle=True,
-        drop_last=True,
-        generator=torch.Generator().manual_seed(args.seed),
-    )
-    losses = train(model.train(), loader, schedule, device, generator)
-    meta = {"backbone": args.backbone, "sizes": sizes, "method": entry, "schedule": schedule, "losses": losses}
-    with atomic_output(args.out) as tmp:
-        torch.save({"model": model.state_dict(), "meta": meta}, tmp)
-    write_json(args.out_metrics, {**meta, "seed": args.seed, "wall_time_s": time.perf_counter() - started})
+    optimizer = optimizer_of(model, schedule["weight_decay"])
+    work = Path(args.work_dir)
+    state_path, key = work / checkpoint.STATE, fingerprint(args, SETTINGS, INPUTS)
+    epochs, history = range(schedule["epochs"]), []
+    lock = checkpoint.WorkDirLock(work) if rank == 0 else nullcontext()
+    with lock:
+        resumed = resume(state_path, key, model, optimizer, None)
+        if resumed:
+            history, first = resumed
+            epochs = range(first, epochs.stop)
+        loaders = data_loaders(
+            data, None, schedule["batch_size"], world, rank, args.seed, loader_workers(device), device.type == "cuda"
+        )
+        job = (device, rank, world, lock, state_path, key, started)
+        history = run_epochs(args, model, optimizer, schedule, loaders, epochs, history, job)
+        if rank == 0:
+            losses = [row["loss"] for row in history]
+            meta = {"backbone": args.backbone, "sizes": sizes, "method": entry, "schedule": schedule, "losses": losses}
+            checkpoint.save(args.out, {"model": model.state_dict(), "meta": meta})
+            # the epochs' time over every attempt of the job, as the trainer's metrics
+            wall = sum(row["seconds"] for row in history)
+            write_json(args.out_metrics, {**meta, "seed": args.seed, "processes": world, "wall_time_s": wall})
+            state_path.unlink(missing_ok=True)
+    distributed.teardown()

@@ -5,6 +5,18 @@ import argparse
 from maskclr.train import distributed
 
 
+def add_resume_options(parser):
+    """The work directory and time budget of a resumable job (``maskclr.train.fit``)."""
+    parser.add_argument("--work-dir", required=True, help="resumable state (not a workflow output)")
+    parser.add_argument("--time-budget-min", type=float, default=0, help="stop and save before this (0: none)")
+    parser.add_argument(
+        "--time-margin-min",
+        type=float,
+        default=5,
+        help="stop this long before the budget ends (at most half the budget)",
+    )
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m maskclr.train", description="one training stage of one model")
     parser.add_argument("--data", required=True, help="preprocessed HDF5 (results/data/...)")
@@ -20,7 +32,6 @@ def parse_args(argv):
     parser.add_argument("--pretrained", help="stage 1, DSTFormer: a MotionBERT checkpoint to start from")
     parser.add_argument("--pretrain", help="stage 1: a python -m maskclr.pretrain checkpoint to start from")
     parser.add_argument("--pretrain-name", help="with --pretrain: its pretraining entry's name (recorded)")
-    parser.add_argument("--work-dir", required=True, help="resumable state (not a workflow output)")
     parser.add_argument("--out-model", required=True)
     parser.add_argument("--out-metrics", required=True)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per process")
@@ -30,13 +41,7 @@ def parse_args(argv):
         default="auto",
         help="cuda: stop if no GPU is usable; auto: the GPU if there is one",
     )
-    parser.add_argument("--time-budget-min", type=float, default=0, help="stop and save before this (0: none)")
-    parser.add_argument(
-        "--time-margin-min",
-        type=float,
-        default=5,
-        help="stop this long before the budget ends (at most half the budget)",
-    )
+    add_resume_options(parser)
     args = parser.parse_args(argv)
     if (args.stage == "stage1") != (args.method == "stage1"):
         parser.error(f"--method {args.method}: stage1 names stage 1 and only stage 1 (--stage {args.stage})")

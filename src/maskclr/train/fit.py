@@ -22,12 +22,17 @@ from maskclr.train.loop import NonFiniteLoss, Pathways, evaluate, train_epoch
 OUT_OF_TIME = 3
 
 
-def fingerprint(args):
-    """What the resumable state depends on: a changed setting or input starts afresh."""
-    inputs = [p for p in (args.data, args.init, args.pretrained, args.pretrain) if p]
-    parts = [args.stage, args.backbone, args.backbone_json, args.schedule_json, args.method_json or ""]
-    parts += [args.pretrain_name or ""]
-    parts += [f"{p}:{os.stat(p).st_size}:{os.stat(p).st_mtime_ns}" for p in inputs]
+# The arguments of ``python -m maskclr.train`` that its state depends on: settings, then input files.
+TRAIN_SETTINGS = ("stage", "backbone", "backbone_json", "schedule_json", "method_json", "pretrain_name")
+TRAIN_INPUTS = ("data", "init", "pretrained", "pretrain")
+
+
+def fingerprint(args, settings=TRAIN_SETTINGS, inputs=TRAIN_INPUTS):
+    """What the resumable state depends on: a changed setting or input starts afresh.
+    ``settings`` and ``inputs`` name attributes of ``args`` (an input file counts by size and time)."""
+    files = [getattr(args, name) for name in inputs if getattr(args, name)]
+    parts = [str(getattr(args, name) or "") for name in settings]
+    parts += [f"{p}:{os.stat(p).st_size}:{os.stat(p).st_mtime_ns}" for p in files]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -37,16 +42,18 @@ def seed_epoch(seed, epoch, rank):
 
 
 def training_state(model, optimiser, scheduler, epoch):
-    """What a checkpoint holds to continue training at ``epoch``."""
-    return {
-        "model": model.state_dict(),
-        "optimizer": optimiser.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "epoch": epoch,
-    }
+    """What a checkpoint holds to continue training at ``epoch``; ``scheduler`` None: a job that
+    sets its learning rate from the epoch (``maskclr.pretrain``) has none to save."""
+    state = {"model": model.state_dict(), "optimizer": optimiser.state_dict(), "epoch": epoch}
+    return state if scheduler is None else {**state, "scheduler": scheduler.state_dict()}
 
 
 STATE_KEYS = ("model", "optimizer", "scheduler", "epoch")
+
+
+def state_keys(scheduler):
+    """The keys of a ``training_state`` saved with ``scheduler`` (None: without one)."""
+    return tuple(k for k in STATE_KEYS if scheduler is not None or k != "scheduler")
 
 
 def restore(state, path, model, optimiser, scheduler):
@@ -55,7 +62,8 @@ def restore(state, path, model, optimiser, scheduler):
     load_strict(model, state["model"], path, "this job's architecture")
     try:
         optimiser.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
     except (ValueError, KeyError, TypeError) as err:
         raise InputError(f"{path}: key 'optimizer'/'scheduler': does not fit this job: {brief(str(err), 200)}") from err
     return state["epoch"]
@@ -86,7 +94,7 @@ def resume(state_path, key, model, optimiser, scheduler):
     if not state_path.exists():
         return None
     try:
-        state = checkpoint.load(state_path, keys=("fingerprint", "history", *STATE_KEYS))
+        state = checkpoint.load(state_path, keys=("fingerprint", "history", *state_keys(scheduler)))
     except InputError as err:
         aside = state_path.with_name(state_path.name + ".corrupt")
         os.replace(state_path, aside)
@@ -114,6 +122,18 @@ def time_is_up(args, started, longest):
         return False
     margin = min(args.time_margin_min, args.time_budget_min / 2)
     return time.time() - started + longest > (args.time_budget_min - margin) * 60
+
+
+def exit_if_out_of_time(args, started, longest, epoch, epochs, state_path):
+    """After ``epoch`` of ``epochs`` (a range), its state saved in ``state_path``: exit with
+    OUT_OF_TIME when another epoch as long as ``longest`` would not fit (``time_is_up``)."""
+    if epoch + 1 < epochs.stop and time_is_up(args, started, longest):
+        log(
+            f"time budget of {args.time_budget_min} min reached after epoch {epoch + 1}: "
+            f"state saved in {state_path}; run again to resume"
+        )
+        distributed.teardown()
+        sys.exit(OUT_OF_TIME)
 
 
 def exit_on_sigterm(signum, frame):
@@ -203,11 +223,5 @@ def run_epochs(run, loaders, epochs, history, lock, state_path, key):
             )
         distributed.barrier()
         longest = max(longest, time.time() - tick)
-        if epoch + 1 < epochs.stop and time_is_up(args, run.started, longest):
-            log(
-                f"time budget of {args.time_budget_min} min reached after epoch {epoch + 1}: "
-                f"state saved in {state_path}; run again to resume"
-            )
-            distributed.teardown()
-            sys.exit(OUT_OF_TIME)
+        exit_if_out_of_time(args, run.started, longest, epoch, epochs, state_path)
     return history

@@ -21,6 +21,7 @@ def loader_workers(device):
 def data_loaders(train_set, test_set, batch_size, world, rank, seed, workers=0, pin_memory=False):
     """(sampler, train loader, test loader): each process draws ``batch_size // world`` training
     samples per step from its share of a seeded shuffle (``sampler.set_epoch`` each epoch).
+    ``test_set`` None (a job that evaluates nothing, ``maskclr.pretrain``): the test loader is None.
 
     The samples do not depend on ``workers``: augmentation draws from (seed, epoch, index), see
     ``SkeletonDataset``. Persistent workers keep their processes (and dataset copies) across epochs.
@@ -35,5 +36,5 @@ def data_loaders(train_set, test_set, batch_size, world, rank, seed, workers=0, 
         options.update(persistent_workers=True, generator=torch.Generator().manual_seed(seed))
     local_batch = batch_size // world
     train_loader = DataLoader(train_set, batch_size=local_batch, sampler=sampler, drop_last=True, **options)
-    test_loader = DataLoader(test_set, batch_size=max(local_batch, 32), **options)
+    test_loader = None if test_set is None else DataLoader(test_set, batch_size=max(local_batch, 32), **options)
     return sampler, train_loader, test_loader
