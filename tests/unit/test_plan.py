@@ -202,11 +202,12 @@ def test_the_3d_rows_add_up(tmp_path):
     epoch = train // 8 // 8 * 1.0 + math.ceil(test / 32) * 0.5
     # one tier (kinect): clean and frames_noise, 4 σ > 0 × 2 noise kinds, 5 parts, 4 fractions, activation
     evaluation = (2 + 8 + 5 + 4 + 1) * math.ceil(test / 256) * 2.0 + (2 + 8) * test / PREPROCESS_PER_S
-    # 400 epochs of train // 32 steps of 32 × 2 person-sequences, fp32 at 30 % of an H100's 67 TFLOP/s
+    # 400 epochs on 8 GPUs of train // 8 // 4 steps of 4 × 2 person-sequences per process, bf16 at
+    # 30 % of an H100's 989 TFLOP/s
     model = pretrainer("sttformer", NATIVE_BACKBONES["sttformer"], {"method": "skeletonmae"})
-    pretraining = 400 * (train // 32) * pretrain_step_flops(model, 64, 120, 25) / (0.3 * 67e12)
+    pretraining = 400 * (train // 8 // 4) * pretrain_step_flops(model, 8, 120, 25) / (0.3 * 989e12)
     assert rules["pretrain"]["jobs"] == 1 and rules["pretrain"]["source"] == "estimated"
-    assert rules["pretrain"]["gpu_hours"] == pytest.approx(pretraining / 3600)
+    assert rules["pretrain"]["gpu_hours"] == pytest.approx(8 * pretraining / 3600)
     assert rules["train_stage1"]["gpu_hours"] == pytest.approx(8 * 90 * epoch / 3600)
     assert rules["train_stage2"]["gpu_hours"] == pytest.approx(8 * 30 * epoch / 3600)
     assert rules["evaluate"]["gpu_hours"] == pytest.approx(2 * evaluation / 3600)
