@@ -27,7 +27,6 @@ import math
 import signal
 import time
 from contextlib import nullcontext
-from pathlib import Path
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
@@ -41,7 +40,15 @@ from maskclr.settings import check_values, exact_object, is_int, is_number, json
 from maskclr.train import checkpoint, distributed
 from maskclr.train.args import add_resume_options
 from maskclr.train.distributed import DEVICES, gather
-from maskclr.train.fit import exit_if_out_of_time, exit_on_sigterm, fingerprint, log, resume, seed_epoch, training_state
+from maskclr.train.fit import (
+    exit_if_out_of_time,
+    exit_on_sigterm,
+    fingerprint,
+    log,
+    resumable,
+    seed_epoch,
+    training_state,
+)
 from maskclr.train.loaders import data_loaders, loader_workers
 
 SCHEDULE_KEYS = ("epochs", "batch_size", "lr", "min_lr", "warmup_epochs", "weight_decay")
@@ -189,20 +196,13 @@ def main(argv=None):
     torch.manual_seed(args.seed)  # the same initial weights in every process and every run
     model = build_pretrainer("--method-json", entry, args.backbone, build_backbone(args.backbone, **sizes)).to(device)
     optimizer = optimizer_of(model, schedule["weight_decay"])
-    work = Path(args.work_dir)
-    state_path, key = work / checkpoint.STATE, fingerprint(args, SETTINGS, INPUTS)
-    epochs, history = range(schedule["epochs"]), []
-    lock = checkpoint.WorkDirLock(work) if rank == 0 else nullcontext()
-    with lock:
-        resumed = resume(state_path, key, model, optimizer, None)
-        if resumed:
-            history, first = resumed
-            epochs = range(first, epochs.stop)
+    key = fingerprint(args, SETTINGS, INPUTS)
+    with resumable(args.work_dir, key, rank, model, optimizer, None, range(schedule["epochs"])) as held:
         loaders = data_loaders(
             data, None, schedule["batch_size"], world, rank, args.seed, loader_workers(device), device.type == "cuda"
         )
-        job = (device, rank, world, lock, state_path, key, started)
-        history = run_epochs(args, model, optimizer, schedule, loaders, epochs, history, job)
+        job = (device, rank, world, held.lock, held.state_path, key, started)
+        history = run_epochs(args, model, optimizer, schedule, loaders, held.epochs, held.history, job)
         if rank == 0:
             losses = [row["loss"] for row in history]
             meta = {"backbone": args.backbone, "sizes": sizes, "method": entry, "schedule": schedule, "losses": losses}
@@ -210,5 +210,5 @@ def main(argv=None):
             # the epochs' time over every attempt of the job, as the trainer's metrics
             wall = sum(row["seconds"] for row in history)
             write_json(args.out_metrics, {**meta, "seed": args.seed, "processes": world, "wall_time_s": wall})
-            state_path.unlink(missing_ok=True)
+            held.state_path.unlink(missing_ok=True)
     distributed.teardown()

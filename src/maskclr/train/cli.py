@@ -20,9 +20,7 @@ epochs, time budget); it writes the model.pt and metrics.json.
 import json
 import signal
 import time
-from contextlib import nullcontext
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -35,7 +33,7 @@ from maskclr.settings import json_settings
 from maskclr.train import checkpoint, distributed
 from maskclr.train.args import parse_args
 from maskclr.train.build import architecture, build_model, build_optimiser, load_pretrained
-from maskclr.train.fit import Run, exit_on_sigterm, fingerprint, load_init, log, resume, run_epochs, training_state
+from maskclr.train.fit import Run, exit_on_sigterm, fingerprint, load_init, log, resumable, run_epochs, training_state
 from maskclr.train.loaders import data_loaders, loader_workers
 from maskclr.train.settings import CROSS_ENTROPY, Method, Schedule
 
@@ -108,16 +106,8 @@ def main(argv=None):
     elif args.pretrain:
         start_from_pretraining(model, args)
 
-    work = Path(args.work_dir)
-    state_path, key = work / checkpoint.STATE, fingerprint(args)
-    history, started = [], time.time()
-    lock = checkpoint.WorkDirLock(work) if rank == 0 else nullcontext()
-    with lock:
-        resumed = resume(state_path, key, model, optimiser, scheduler)
-        if resumed:
-            history, first = resumed
-            epochs = range(first, epochs.stop)
-
+    key, started = fingerprint(args), time.time()
+    with resumable(args.work_dir, key, rank, model, optimiser, scheduler, epochs) as job:
         loaders = data_loaders(
             train_set,
             test_set,
@@ -141,7 +131,7 @@ def main(argv=None):
             world,
             started,
         )
-        history = run_epochs(run, loaders, epochs, history, lock, state_path, key)
+        history = run_epochs(run, loaders, job.epochs, job.history, job.lock, job.state_path, key)
 
         if rank == 0:
             checkpoint.save(
@@ -154,7 +144,7 @@ def main(argv=None):
                 },
             )
             write_json(args.out_metrics, metrics(args, schedule, pretrain, arch, method, history, world, device))
-            state_path.unlink(missing_ok=True)
+            job.state_path.unlink(missing_ok=True)
     distributed.teardown()
 
 

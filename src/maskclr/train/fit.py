@@ -6,8 +6,9 @@ import os
 import signal
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -105,6 +106,29 @@ def resume(state_path, key, model, optimiser, scheduler):
         return None
     log(f"resuming at epoch {state['epoch']} from {state_path}")
     return state["history"], restore(state, state_path, model, optimiser, scheduler)
+
+
+@dataclass
+class Resumable:
+    """A job's hold on its work dir: the lock (rank 0), the state file, the history so far and
+    the epochs left to run."""
+
+    lock: object
+    state_path: Path
+    history: list
+    epochs: range
+
+
+@contextmanager
+def resumable(work_dir, key, rank, model, optimiser, scheduler, epochs):
+    """Lock ``work_dir`` (rank 0) and resume from its state where it matches ``key``; yields a
+    ``Resumable`` whose ``epochs`` start where the state left off (``epochs`` when none)."""
+    work = Path(work_dir)
+    lock = checkpoint.WorkDirLock(work) if rank == 0 else nullcontext()
+    with lock:
+        state_path = work / checkpoint.STATE
+        history, first = resume(state_path, key, model, optimiser, scheduler) or ([], epochs.start)
+        yield Resumable(lock, state_path, history, range(first, epochs.stop))
 
 
 def log(message):
