@@ -561,7 +561,8 @@ PAPER_JOBS = {
 
 
 def test_synth_study_plans_every_backbone_split_method_and_seed(tmp_path):
-    """workflow/configs/synth-study.yaml over config.yaml: 3 backbones × 2 splits × 5 seeds, 5 methods each."""
+    """workflow/configs/synth-study.yaml over config.yaml: every backbone, split, method and seed, and the
+    native 3D rows with their pretrainings."""
     shutil.copy(REPO / "config.yaml", tmp_path)
     result = snakemake(
         tmp_path, "--configfile", REPO / "workflow" / "configs" / "synth-study.yaml", "-n", "--quiet", "rules"
@@ -569,7 +570,13 @@ def test_synth_study_plans_every_backbone_split_method_and_seed(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = [line.split() for line in result.stdout.splitlines()]
     planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit()}
-    assert (planned["train_stage1"], planned["train_stage2"], planned["evaluate"]) == (30, 150, 180)
+    # 2D: 3 backbones × 2 splits × 5 seeds, 5 methods; native 3D: 3 pretrained rows × 2 splits × 5 seeds, 2 methods
+    assert (planned["pretrain"], planned["train_stage1"], planned["train_stage2"], planned["evaluate"]) == (
+        30,
+        30 + 30,
+        150 + 60,
+        180 + 90,
+    )
 
 
 def test_paper_dag_dry_runs_without_data(tmp_path):
