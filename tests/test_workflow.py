@@ -78,7 +78,9 @@ def test_evaluation_grid_and_metrics_table(finished_run):
         "level",
         "metric",
         "value",
+        "pretrain",
     )
+    assert {r["pretrain"] for r in rows} == {"none"}  # every model of the tiny config trains from scratch
     top1 = {
         (r["backbone"], r["method"], r["seed"], r["perturbation"], r["level"], r["test_estimator"]): float(r["value"])
         for r in rows
