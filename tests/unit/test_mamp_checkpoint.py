@@ -9,6 +9,7 @@ from maskclr.errors import InputError
 from maskclr.models.head import ActionHead
 from maskclr.models.mamp_checkpoint import adapt_mamp_state, load_mamp_backbone
 from maskclr.models.transformer import Transformer
+from maskclr.train.build import load_pretrained
 
 # MAMP's NTU-60 configs: dim_feat 256, depth 8 (+5 decoder blocks), 8 heads, mlp_ratio 4,
 # num_frames 120, num_joints 25, t_patch_size 4, 3 input channels.
@@ -106,6 +107,14 @@ def test_released_pretraining_checkpoint_loads_strictly_at_paper_size(pretrained
     assert torch.equal(state["patch_embed.weight"], weights["joints_embed.proj.weight"])
     for name in ("temp_embed", "pos_embed", "blocks.7.mlp.fc2.weight", "blocks.0.attn.qkv.bias", "norm.bias"):
         assert torch.equal(state[name], weights[name]), name
+
+
+def test_the_trainer_starts_a_transformer_from_a_released_mamp_checkpoint(pretrained_file):
+    """train.pretrained.transformer: the trainer calls the backbone's own adapter, MAMP's."""
+    path, weights = pretrained_file
+    model = paper_transformer()
+    load_pretrained(model, path, "transformer")
+    assert torch.equal(model.state_dict()["blocks.7.mlp.fc2.weight"], weights["blocks.7.mlp.fc2.weight"])
 
 
 def test_fine_tuned_checkpoint_head_loads_into_our_action_head():

@@ -139,9 +139,13 @@ def check_values():
         section = preprocess_section(dataset)
         n_frames = config[section]["n_frames"]
         maxlen = backbone_sizes(dataset, backbone).get("maxlen", n_frames)
+        overridden = "maxlen" in config["datasets"][dataset].get("backbones", {}).get(
+            backbone, {}
+        )
+        key = f"{'datasets.' + dataset + '.' if overridden else ''}backbones.{backbone}.maxlen"
         if maxlen < n_frames:
             raise config_error(
-                f"backbones.{backbone}.maxlen (on {dataset}): {maxlen} is below {section}.n_frames {n_frames}"
+                f"{key}: {maxlen} is below {section}.n_frames {n_frames}"
             )
     for name in DATASETS:
         frames = config["datasets"][name].get("synthetic")

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from maskclr.models.base import Backbone
 from maskclr.models.layers import MLP, Attention
+from maskclr.models.mamp_checkpoint import load_mamp_backbone
 
 
 def drop_path(x, p, training):
@@ -86,6 +87,11 @@ class Transformer(Backbone):
 
     def token_grid(self, frames, joints):
         return math.ceil(frames / self.t_patch), joints
+
+    def load_pretrained(self, path):
+        """The backbone's checkpoint adapter (``maskclr.models.base``): a released MAMP checkpoint
+        (its pretraining's or a fine-tuned one's encoder, loaded strictly; decoder and head dropped)."""
+        load_mamp_backbone(self, path)
 
     def layer_id(self, name):
         """Depth of parameter ``name`` for layer-wise lr decay (``maskclr.models.layer_decay``),
