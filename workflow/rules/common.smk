@@ -142,7 +142,8 @@ def check_values():
         overridden = "maxlen" in config["datasets"][dataset].get("backbones", {}).get(
             backbone, {}
         )
-        key = f"{'datasets.' + dataset + '.' if overridden else ''}backbones.{backbone}.maxlen"
+        prefix = f"datasets.{dataset}." if overridden else ""
+        key = f"{prefix}backbones.{backbone}.maxlen"
         if maxlen < n_frames:
             raise config_error(
                 f"{key}: {maxlen} is below {section}.n_frames {n_frames}"
