@@ -409,11 +409,12 @@ def test_a_linear_head_model_evaluates_and_its_rows_carry_the_identity(data, tmp
 
 
 def test_pretrained_weights_need_the_backbones_own_adapter(data, tmp_path):
-    result = train(data, tmp_path, pretrained=tmp_path / "weights.bin")
+    """STTFormer has no adapter (DSTFormer reads MotionBERT's checkpoints, the Transformer MAMP's)."""
+    sttformer = {"class": "maskclr.models.sttformer:STTFormer", "num_frames": 8, "len_parts": 4, "num_heads": 2}
+    sizes = {**sttformer, "config": [[8, 8, 4]]}
+    result = train(data, tmp_path, backbone=sizes, pretrained=tmp_path / "weights.bin")
     assert result.returncode == 2
-    assert "backbone 'transformer' (Transformer) has no checkpoint adapter: define load_pretrained(path)" in (
-        result.stderr
-    )
+    assert "(STTFormer) has no checkpoint adapter: define load_pretrained(path)" in result.stderr
 
 
 def test_hdf5_of_the_wrong_shape(tmp_path):
