@@ -285,25 +285,27 @@ def class_code(spec):
     return [os.path.relpath(path)] if path else []
 
 
+def check_sizes(key, name, sizes):
+    """The size keys ``sizes`` (at config ``key``) of backbone ``name`` are arguments of its
+    constructor, when its source is found."""
+    dotted, cls = backbone_class(name).split(":")
+    allowed = constructor_arguments(dotted, cls)
+    if allowed is not None:
+        check_known(
+            key, [k for k in sizes if k != "class"], allowed, f"the arguments of {cls}"
+        )
+
+
 def check_registries():
-    """Backbone sizes are arguments of the backbone's constructor (when its source is found),
-    estimator types are registered or name a class ("module:Class")."""
+    """Backbone sizes (and a dataset's overrides of them) are arguments of the backbone's
+    constructor, estimator types are registered or name a class ("module:Class")."""
     for name, entry in config["backbones"].items():
-        dotted, cls = backbone_class(name).split(":")
-        allowed = constructor_arguments(dotted, cls)
-        sizes = [key for key in entry if key != "class"]
-        if allowed is not None:
-            check_known(f"backbones.{name}", sizes, allowed, f"the arguments of {cls}")
+        check_sizes(f"backbones.{name}", name, entry)
     for dataset in DATASETS:
         for name, sizes in config["datasets"][dataset].get("backbones", {}).items():
             key = f"datasets.{dataset}.backbones"
             check_known(key, [name], config["backbones"], "backbones")
-            dotted, cls = backbone_class(name).split(":")
-            allowed = constructor_arguments(dotted, cls)
-            if allowed is not None:
-                check_known(
-                    f"{key}.{name}", list(sizes), allowed, f"the arguments of {cls}"
-                )
+            check_sizes(f"{key}.{name}", name, sizes)
     registry = module_dict("maskclr.poses.extract", "ESTIMATORS")
     types = [key.value for key in registry.keys] + ["release"]
     for name in DATASETS:

@@ -26,10 +26,8 @@ import argparse
 import math
 import signal
 import time
-from contextlib import nullcontext
 
 import torch
-from torch.nn.parallel import DistributedDataParallel
 
 from maskclr.data.dataset import SkeletonDataset
 from maskclr.errors import InputError
@@ -41,12 +39,13 @@ from maskclr.train import checkpoint, distributed
 from maskclr.train.args import add_resume_options
 from maskclr.train.distributed import DEVICES, gather
 from maskclr.train.fit import (
+    begin_epoch,
     exit_if_out_of_time,
     exit_on_sigterm,
     fingerprint,
     log,
+    parallel,
     resumable,
-    seed_epoch,
     training_state,
 )
 from maskclr.train.loaders import data_loaders, loader_workers
@@ -150,16 +149,11 @@ def run_epochs(args, model, optimizer, schedule, loaders, epochs, history, job):
     the history. ``job``: (device, rank, world, lock, state path, fingerprint, start time)."""
     device, rank, world, lock, state_path, key, started = job
     sampler, loader, _ = loaders
-    net = LossOnly(model)
-    if world > 1:
-        net = DistributedDataParallel(net, find_unused_parameters=True)
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else nullcontext
+    net, autocast = parallel(LossOnly(model), world, device)
     longest = 0.0
     for epoch in epochs:
         tick = time.time()
-        seed_epoch(args.seed, epoch, rank)
-        sampler.set_epoch(epoch)
-        loader.dataset.set_epoch(epoch)
+        begin_epoch(args.seed, epoch, rank, sampler, loader)
         net.train()
         total = pretrain_epoch(
             net, loader, optimizer, schedule, epoch, device, autocast, getattr(lock, "refresh", lambda: None)

@@ -42,6 +42,22 @@ def seed_epoch(seed, epoch, rank):
     torch.manual_seed(int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1)[0]))
 
 
+def parallel(module, world, device):
+    """(``module``, under DDP when several processes run, and the autocast context of ``device``:
+    bf16 on CUDA, none on the CPU) — what training and pretraining run their steps with."""
+    if world > 1:
+        module = DistributedDataParallel(module, find_unused_parameters=True)
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else nullcontext
+    return module, autocast
+
+
+def begin_epoch(seed, epoch, rank, sampler, loader):
+    """Reseed (``seed_epoch``) and point the sampler and the dataset's augmentation at ``epoch``."""
+    seed_epoch(seed, epoch, rank)
+    sampler.set_epoch(epoch)
+    loader.dataset.set_epoch(epoch)
+
+
 def training_state(model, optimiser, scheduler, epoch):
     """What a checkpoint holds to continue training at ``epoch``; ``scheduler`` None: a job that
     sets its learning rate from the epoch (``maskclr.pretrain``) has none to save."""
@@ -193,16 +209,11 @@ def run_epochs(run, loaders, epochs, history, lock, state_path, key):
     args, model, optimiser, scheduler = run.args, run.model, run.optimiser, run.scheduler
     method, device, rank = run.method, run.device, run.rank
     sampler, train_loader, test_loader = loaders
-    pathways = Pathways(model, method)
-    if run.world > 1:
-        pathways = DistributedDataParallel(pathways, find_unused_parameters=True)
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else nullcontext
+    pathways, autocast = parallel(Pathways(model, method), run.world, device)
     longest = 0.0
     for epoch in epochs:
         tick = time.time()
-        seed_epoch(run.seed, epoch, rank)
-        sampler.set_epoch(epoch)
-        train_loader.dataset.set_epoch(epoch)
+        begin_epoch(run.seed, epoch, rank, sampler, train_loader)
         try:
             stats = train_epoch(
                 pathways,
