@@ -4,12 +4,14 @@
         --poses my_clip.pkl [--out-activation my_clip_activation.npz]
     python -m maskclr.predict --checkpoint ... --video my_clip.mp4 --estimator-json '{"type": "vitpose", ...}'
 
-``--poses`` takes a PYSKL file or a bare annotation (COCO-17 pixel keypoints); every sample in it
-is classified. ``--video`` runs a pose estimator of ``maskclr.poses`` first (its package and
-weights must be installed). The input goes through the test-time preprocessing of the
-evaluation (docs/method.md §2.3, T frames, crop ratio 2); T defaults to the model's temporal size.
-The activation file holds, per sample, the mean per-joint activation of person 0 (H36M-17 order,
-scaled to max 1), with ``frame_dir`` and the top-5 labels and probabilities.
+``--poses`` takes a PYSKL file or a bare annotation (COCO-17 pixel keypoints; for a model trained
+on native 3D skeletons, Kinect NTU-25 joints in metres); every sample in it is classified.
+``--video`` runs a pose estimator of ``maskclr.poses`` first (its package and weights must be
+installed; 2D models only). The input goes through the test-time preprocessing of the evaluation
+(docs/method.md §2.3, T frames, crop ratio 2; native 3D models: §2.4, the centre crop they were
+tested with); T defaults to the model's temporal size. The activation file holds, per sample, the
+mean per-joint activation of person 0 (H36M-17 or NTU-25 order, scaled to max 1), with
+``frame_dir`` and the top-5 labels and probabilities.
 """
 
 import argparse
@@ -18,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from maskclr.data import native3d
 from maskclr.data.classes import class_names
 from maskclr.data.preprocess import SCORE_CHANNELS
-from maskclr.data.pyskl import load_pyskl, validate_dataset
+from maskclr.data.pyskl import POSES_2D, POSES_3D, load_pyskl, validate_dataset
 from maskclr.errors import InputError, run_cli
 from maskclr.evaluate.run import joint_activation, load_model, model_inputs, predict
 from maskclr.fileio import atomic_output
@@ -28,7 +31,7 @@ from maskclr.poses.base import build_estimator, parse_estimator_json
 from maskclr.poses.extract import ESTIMATORS
 
 # Which class list a model's class count most likely means (override with --dataset).
-DATASET_BY_CLASSES = {14: "synth", 60: "ntu60", 120: "ntu120", 400: "k400"}
+DATASET_BY_CLASSES = {24: "synth", 60: "ntu60", 120: "ntu120", 400: "k400"}
 
 
 def temporal_size(arch):
@@ -46,6 +49,15 @@ def frame_count(requested, arch, step):
         multiple = f", a multiple of {step} (the backbone's frame_step)" if step > 1 else ""
         raise InputError(f"--n-frames {count}: expected 1..{limit}{multiple} (this model's temporal size)")
     return count
+
+
+def test_settings(arch, n_frames, args):
+    """The evaluation's preprocessing settings for this model: its recorded input pipeline (native
+    3D: the test crop) or the 2D pipeline with the persons per sample it was trained on (older
+    model.pt files: MotionBERT's two)."""
+    if arch.get("pipeline") == native3d.PIPELINE:
+        return {"pipeline": native3d.PIPELINE, "n_frames": n_frames, "test_ratio": arch["test_ratio"]}
+    return {"n_frames": n_frames, "score_channel": args.score_channel, "max_persons": arch.get("persons", 2)}
 
 
 def video_annotation(video, spec):
@@ -96,11 +108,18 @@ def main(argv=None):
     spec = parse_estimator_json(args.estimator_json) if args.video else None  # before the slow steps
     model, arch, _ = load_model(args.checkpoint, args.threads)
     n_frames = frame_count(args.n_frames, arch, model.backbone.frame_step)
-    dataset = video_annotation(args.video, spec) if args.video else load_pyskl(args.poses)
+    native = arch.get("pipeline") == native3d.PIPELINE
+    if args.video and native:
+        raise InputError(f"--video: {args.checkpoint} was trained on native 3D skeletons; give them with --poses")
+    dataset = (
+        video_annotation(args.video, spec)
+        if args.video
+        else load_pyskl(args.poses, fmt=POSES_3D if native else POSES_2D)
+    )
     annotations = dataset["annotations"]
-    # The persons per sample the model was trained on (older model.pt files: MotionBERT's two).
-    pre = {"n_frames": n_frames, "score_channel": args.score_channel, "max_persons": arch.get("persons", 2)}
-    logits, activation = predict(model, model_inputs(annotations, pre), return_activation=True)
+    logits, activation = predict(
+        model, model_inputs(annotations, test_settings(arch, n_frames, args)), return_activation=True
+    )
     num_classes = logits.shape[1]
     names = class_names(args.dataset or DATASET_BY_CLASSES.get(num_classes, ""), num_classes)
     ranked = top5(logits, names)

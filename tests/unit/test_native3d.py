@@ -390,10 +390,8 @@ TRANSFORMER_25 = {"dim": 8, "depth": 1, "num_heads": 2, "mlp_ratio": 2, "maxlen"
 
 
 def test_kinect_tier_to_native3d_hdf5_to_the_robustness_grid(tmp_path):
-    """kinect CLI → native3d CLI → a Transformer on 25 joints → every grid row for tier kinect.
-
-    The model is built here rather than by ``python -m maskclr.train`` until the trainer records
-    the data's joint count (its ActionHead has 17 joints today)."""
+    """kinect CLI → native3d CLI → a Transformer on 25 joints (untrained: only the grid's rows
+    matter here) → every grid row for tier kinect."""
     from maskclr.evaluate.run import TestSet, eval_preprocess_settings, evaluate, predict, scores
     from maskclr.models import ActionModel, build_backbone
     from maskclr.robustness.perturbations import PARTS, occlude_part
@@ -431,3 +429,43 @@ def test_kinect_tier_to_native3d_hdf5_to_the_robustness_grid(tmp_path):
         assert {key: row[key] for key in ("top1", "top5", "mean_class_acc")} == {
             key: value for key, value in scores(predict(model, occluded)[0], labels, 24).items() if key != "n"
         }
+
+
+def test_predict_classifies_kinect_skeletons_with_a_native3d_model(tmp_path):
+    """A model trained on a native3d file records its pipeline, so predict prepares 3D clips as
+    the evaluation does (centre crop, resize) and refuses video."""
+    from test_train import SCHEDULE, train
+
+    from maskclr.evaluate.run import load_model, model_inputs, predict
+
+    poses, data = tmp_path / "kinect.pkl", tmp_path / "xsub.h5"
+    assert kinect_cli(poses).returncode == 0 and native3d_cli(poses, data).returncode == 0
+    backbone = {**TRANSFORMER_25, "maxlen": NATIVE3D["n_frames"]}
+    result = train(data, tmp_path, schedule={**SCHEDULE, "epochs_stage1": 1}, backbone=backbone)
+    assert result.returncode == 0, result.stderr
+    model_pt, out = tmp_path / "model.pt", tmp_path / "activation.npz"
+    result = run_module("maskclr.predict", "--checkpoint", model_pt, "--poses", poses, "--out-activation", out)
+    assert result.returncode == 0, result.stderr
+    annotations = load_pickle(poses)["annotations"]
+    lines = result.stdout.splitlines()
+    assert lines[0] == annotations[0]["frame_dir"] and len(lines) == len(annotations) * (1 + 5)
+    for line in lines[1:6]:  # 24 classes mean synth: its class names, by label
+        name, label = re.fullmatch(r"  \d\. (.+) \(label (\d+)\): [0-9.]+ %", line).groups()
+        assert name == synthetic.CLASS_NAMES[int(label)]
+    saved = np.load(out)
+    assert saved["activation"].shape == (len(annotations), 25)
+    model, arch, _ = load_model(model_pt, 1)
+    assert arch["pipeline"] == native3d.PIPELINE and arch["test_ratio"] == NATIVE3D["test_ratio"]
+    pre = {"pipeline": native3d.PIPELINE, "n_frames": NATIVE3D["n_frames"], "test_ratio": NATIVE3D["test_ratio"]}
+    logits, _ = predict(model, model_inputs(annotations, pre))
+    assert list(saved["top5_labels"][:, 0]) == logits.argmax(1).tolist()
+    result = run_module(
+        "maskclr.predict",
+        "--checkpoint",
+        model_pt,
+        "--video",
+        tmp_path / "clip.mp4",
+        "--estimator-json",
+        '{"type": "hrnet"}',
+    )
+    assert result.returncode == 2 and "trained on native 3D skeletons" in result.stderr

@@ -7,6 +7,7 @@ import math
 
 import torch
 
+from maskclr.data import native3d
 from maskclr.errors import InputError
 from maskclr.models import ActionModel, build_backbone
 from maskclr.models.layer_decay import has_layers, layer_decay_groups
@@ -23,11 +24,20 @@ def parse_sizes(text):
     return sizes
 
 
-def architecture(args, data_shape, num_classes, schedule):
+def input_pipeline(attrs):
+    """What predict needs to prepare a clip as the training file's test part was (its HDF5
+    ``attrs``): a native 3D file's pipeline and test crop; nothing for the 2D pipeline, the default."""
+    if attrs.get("pipeline") != native3d.PIPELINE:
+        return {}
+    return {"pipeline": native3d.PIPELINE, "test_ratio": float(attrs["test_ratio"])}
+
+
+def architecture(args, data_shape, num_classes, schedule, attrs):
     """What a model.pt is: backbone and sizes, classes, head (kind and size), and the persons and
-    joints per sample it was trained on (``data_shape``: the training set's (N, M, T, J, C)), so
-    that predict feeds it the same layout. A backbone configured by its class (``class:
-    "module:Class"``) records it, so evaluate and predict rebuild it."""
+    joints per sample it was trained on (``data_shape``: the training set's (N, M, T, J, C)) with
+    its input pipeline (``input_pipeline`` of the file's ``attrs``), so that predict feeds it the
+    same layout. A backbone configured by its class (``class: "module:Class"``) records it, so
+    evaluate and predict rebuild it."""
     sizes = parse_sizes(args.backbone_json)
     spec = sizes.pop("class", None)
     return {
@@ -37,6 +47,7 @@ def architecture(args, data_shape, num_classes, schedule):
         "num_classes": num_classes,
         "persons": data_shape[1],
         "num_joints": data_shape[3],
+        **input_pipeline(attrs),
         "head": schedule.head,
         "head_hidden": schedule.head_hidden,
         "head_dropout": schedule.head_dropout,

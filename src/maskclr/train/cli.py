@@ -89,7 +89,7 @@ def main(argv=None):
         )
     train_set = SkeletonDataset(args.data, "train", seed=schedule.seed)
     test_set = SkeletonDataset(args.data, "test")
-    arch = architecture(args, train_set.x.shape, train_set.num_classes, schedule)
+    arch = architecture(args, train_set.x.shape, train_set.num_classes, schedule, train_set.attrs)
     torch.manual_seed(schedule.seed)  # the same initial weights in every process and every run
     model = build_model(arch).to(device)
     optimiser, scheduler = build_optimiser(model, schedule, args.backbone)
