@@ -51,7 +51,7 @@ def frame_count(requested, arch, step):
     return count
 
 
-def test_settings(arch, n_frames, args):
+def input_settings(arch, n_frames, args):
     """The evaluation's preprocessing settings for this model: its recorded input pipeline (native
     3D: the test crop) or the 2D pipeline with the persons per sample it was trained on (older
     model.pt files: MotionBERT's two)."""
@@ -118,7 +118,7 @@ def main(argv=None):
     )
     annotations = dataset["annotations"]
     logits, activation = predict(
-        model, model_inputs(annotations, test_settings(arch, n_frames, args)), return_activation=True
+        model, model_inputs(annotations, input_settings(arch, n_frames, args)), return_activation=True
     )
     num_classes = logits.shape[1]
     names = class_names(args.dataset or DATASET_BY_CLASSES.get(num_classes, ""), num_classes)
