@@ -5,7 +5,11 @@ real 2D estimator errs, with one ``QualityProfile`` per quality tier (hq/mq/lq i
 the order applied, per person track:
 
 - ``box_jitter_px``: one offset per frame shared by all joints (detector box jitter), N(0, σ²);
-- ``noise_px``: i.i.d. N(0, σ²) per joint, frame and coordinate (keypoint localisation error);
+- ``noise_px``: i.i.d. N(0, σ²) per joint, frame and coordinate (frame-to-frame jitter);
+- ``drift_px``: a slow localisation error per joint and coordinate, N(0, σ²) in every frame but
+  correlated over ``drift_frames`` frames (a stationary AR(1), correlation exp(−1/drift_frames)
+  between neighbouring frames): a real estimator errs alike on similar neighbouring frames, so
+  most of its error moves slowly, and white jitter of the same size is what it rarely produces;
 - ``swap_rate``: probability per frame of a left/right confusion (all COCO left/right pairs);
 - ``miss_rate``: probability per joint and frame of a miss: coordinates (0, 0) and score 0;
 - ``drop_person_rate``: probability per person and frame that the person is not detected;
@@ -35,6 +39,8 @@ class QualityProfile:
     """How a simulated estimator errs; see the module docstring for each field's meaning."""
 
     noise_px: float = 2.0
+    drift_px: float = 0.0
+    drift_frames: float = 10.0
     box_jitter_px: float = 1.0
     swap_rate: float = 0.0
     miss_rate: float = 0.0
@@ -43,6 +49,17 @@ class QualityProfile:
     spurious_rate: float = 0.0
     base_score: float = 0.95
     score_scale_px: float = 10.0
+
+
+def drift(rng, shape, sigma, frames):
+    """(P, T, J, 2) stationary AR(1) noise along T: N(0, sigma²) in every frame, correlation
+    a = exp(−1/frames) between neighbouring frames (e_t = a·e_{t−1} + √(1 − a²)·w_t)."""
+    a = np.exp(-1.0 / frames)
+    steps = rng.normal(0, sigma, shape)
+    steps[:, 1:] *= np.sqrt(1.0 - a * a)
+    for t in range(1, shape[1]):
+        steps[:, t] += a * steps[:, t - 1]
+    return steps
 
 
 class SimulatedEstimator(PoseEstimator):
@@ -61,6 +78,8 @@ class SimulatedEstimator(PoseEstimator):
         persons, frames = truth.shape[:2]
         est = truth + rng.normal(0, p.box_jitter_px, (persons, frames, 1, 2))
         est += rng.normal(0, p.noise_px, est.shape)
+        if p.drift_px:  # drawn only when asked for, so profiles without drift keep their bytes
+            est += drift(rng, est.shape, p.drift_px, p.drift_frames)
         swap = rng.random((persons, frames)) < p.swap_rate
         est[swap] = est[swap][:, _FLIP]
         err = np.linalg.norm(est - truth, axis=-1)
