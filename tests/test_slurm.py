@@ -111,7 +111,14 @@ def sacct(output, *fields):
 
 
 def test_tiny_workflow_runs_as_slurm_jobs(slurm, tmp_path):
-    (tmp_path / "config.yaml").write_text((REPO / "tests" / "config" / "config.yaml").read_text())
+    """Every rule of the tiny workflow as SLURM jobs; one backbone's models (stage 1, baseline,
+    MaskCLR) are enough for that: 21 jobs and 6 array tasks; each job more is about 6 s of test
+    time on 2 cores (measured: the tiny config's 8 models 4.1 min, these 3 models 2.6–3.2 min)."""
+    config = yaml.safe_load((REPO / "tests" / "config" / "config.yaml").read_text())
+    config["experiments"] = [
+        {"dataset": "synth", "splits": ["xsub"], "backbones": ["dstformer"], "methods": ["baseline", "maskclr"]}
+    ]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     code, output = run_snakemake(tmp_path, *fit_test_node())
     logs = "\n".join(p.read_text(errors="replace")[-1500:] for p in (tmp_path / "results" / "logs").rglob("*.log"))
     assert code == 0, output[-4000:] + logs[-4000:]
@@ -121,7 +128,7 @@ def test_tiny_workflow_runs_as_slurm_jobs(slurm, tmp_path):
     submitted = len(re.findall(r"Job \d+ has been submitted with SLURM jobid", output))
     arrays = re.findall(r"Submitted array job with Snakemake IDs (\S+) and SLURM job ID (\d+)", output)
     tasks = [job_id for job_id, _, _ in rows if "_" in job_id]  # array tasks are <jobid>_<index>
-    assert submitted >= 30 and len(rows) == submitted + sum(len(ids.split(",")) for ids, _ in arrays)
+    assert submitted >= 20 and len(rows) == submitted + sum(len(ids.split(",")) for ids, _ in arrays)
     assert all(state == "COMPLETED" for _, state, _ in rows)
     # the pose shards (2 per tier, 3 tiers) went out as SLURM job arrays (one per scheduling
     # round in which shards became ready), every shard a task of one of them
@@ -140,7 +147,7 @@ def test_tiny_workflow_runs_as_slurm_jobs(slurm, tmp_path):
     } <= rules
     # training and evaluation asked for GPUs (--gpus): their jobs hold gres/gpu; the simulated
     # estimators' shards need none
-    assert sum("gres/gpu=1" in tres for _, _, tres in rows) == 8 + 8, rows
+    assert sum("gres/gpu=1" in tres for _, _, tres in rows) == 3 + 3, rows
 
 
 def test_slurm_profile_is_complete():
