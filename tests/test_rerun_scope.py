@@ -63,6 +63,7 @@ CASES = {
     "backbones.dstformer.depth": (2, {"train_stage1": 1, "train_stage2": 2, "evaluate": 3, **PAPER}),
     # one method: its stage-2 models only
     "methods.maskclr.gamma": (0.5, {"train_stage2": 2, "evaluate": 2, **PAPER}),
+    "methods.maskclr.bn_running_stats": ("both", {"train_stage2": 2, "evaluate": 2, **PAPER}),
     "methods.baseline.alpha": (0.5, {"train_stage2": 3, "evaluate": 3, **TABLES}),
     # every schedule key that stage 1 reads retrains everything...
     **{f"train.schedule.{key}": (value, EVERY_MODEL) for key, value in STAGE1_SCHEDULE.items()},

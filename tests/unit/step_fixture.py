@@ -9,7 +9,16 @@ from maskclr.train.settings import Method
 # Mask ratio 0 keeps the step deterministic across processes while still running both
 # pathways, the global gather and both contrastive losses.
 METHOD = Method(
-    masking="agpm", level="token", mask_ratio=0.0, tau_prop=0.7, tau_sim=0.7, alpha=0.9, beta=0.1, gamma=0.9, delta=0.7
+    masking="agpm",
+    level="token",
+    mask_ratio=0.0,
+    tau_prop=0.7,
+    tau_sim=0.7,
+    alpha=0.9,
+    beta=0.1,
+    gamma=0.9,
+    delta=0.7,
+    bn_running_stats="standard",
 )
 
 

@@ -123,7 +123,16 @@ def test_label_smoothing_is_in_both_training_cross_entropy_terms():
     # smoothed CE = (1 − ε)·(−log p₀) + ε/3·Σ_k −log p_k = log(e² + 2) − 2 + 0.3 · 4/3.
     logits, y = torch.tensor([[2.0, 0.0, 0.0]]), torch.tensor([0])
     method = Method(
-        masking="random", level="token", mask_ratio=0.5, tau_prop=1, tau_sim=1, alpha=0.9, beta=0.1, gamma=0, delta=0
+        masking="random",
+        level="token",
+        mask_ratio=0.5,
+        tau_prop=1,
+        tau_sim=1,
+        alpha=0.9,
+        beta=0.1,
+        gamma=0,
+        delta=0,
+        bn_running_stats="standard",
     )
     loss, terms, _ = step_losses(FixedLogits(logits), method, None, y, label_smoothing=0.3)
     by_hand = math.log(math.e**2 + 2) - 2 + 0.4

@@ -1,6 +1,7 @@
 """Training: learning, stage continuation, DDP equivalence, kill-and-resume, locks, bad input."""
 
 import csv
+import dataclasses
 import json
 import os
 import pickle
@@ -53,6 +54,7 @@ MASKCLR = {
     "beta": 0.1,
     "gamma": 0.9,
     "delta": 0.7,
+    "bn_running_stats": "standard",
 }
 
 
@@ -210,6 +212,31 @@ def test_ddp_two_processes_equal_one_process(tmp_path):
     for name, param in model.named_parameters():
         if param.grad is not None:
             torch.testing.assert_close(ddp["grads"][name], param.grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def running_stats(model):
+    return {name: b.clone() for name, b in model.named_buffers() if "running" in name or "num_batches" in name}
+
+
+@pytest.mark.parametrize("which", ["standard", "both"])
+def test_masked_batches_update_batchnorm_running_statistics_only_when_told(which):
+    """``standard``: after a step the running statistics are those of the standard forward alone;
+    ``both`` (the development code): the masked batch moves them too. The masked forward itself
+    normalises with its batch's statistics either way (same masked logits)."""
+    method = dataclasses.replace(METHOD, mask_ratio=0.5, bn_running_stats=which)
+    x, _ = batch()
+    alone = tiny_model().train()
+    alone(x, return_activation=True)
+    model = tiny_model().train()
+    torch.manual_seed(0)
+    _, masked = Pathways(model, method)(x)
+    assert running_stats(alone).keys() == running_stats(model).keys() and running_stats(alone)
+    same = all(torch.equal(a, b) for a, b in zip(running_stats(alone).values(), running_stats(model).values()))
+    assert same == (which == "standard")
+    other = tiny_model().train()
+    torch.manual_seed(0)
+    _, masked_other = Pathways(other, dataclasses.replace(method, bn_running_stats="both"))(x)
+    torch.testing.assert_close(masked.logits, masked_other.logits)
 
 
 def checkpoint_epoch(work):

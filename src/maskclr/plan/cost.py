@@ -69,7 +69,16 @@ NATIVE_HEADS = {
     "transformer": {"head": "mlp", "head_hidden": 2048, "head_dropout": 0.3},
 }
 MASKCLR = Method(
-    masking="agpm", level="token", mask_ratio=0.5, tau_prop=0.7, tau_sim=0.7, alpha=0.9, beta=0.1, gamma=0.9, delta=0.7
+    masking="agpm",
+    level="token",
+    mask_ratio=0.5,
+    tau_prop=0.7,
+    tau_sim=0.7,
+    alpha=0.9,
+    beta=0.1,
+    gamma=0.9,
+    delta=0.7,
+    bn_running_stats="standard",
 )
 # What a step costs depends on its kind only: one pathway with CE (stage 1, and stage 2 without
 # masking), two pathways (stage 2 with AGPM or random masking), or an eval-mode forward.

@@ -1,6 +1,7 @@
 """One training step, one epoch and the evaluation, for both stages and every method."""
 
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
@@ -14,11 +15,28 @@ from maskclr.train.distributed import gather, world_size
 LOSS_TERMS = ("loss", "ce_s", "ce_m", "l_sc", "l_cc")
 
 
+@contextmanager
+def running_stats_kept(model):
+    """Within it, BatchNorm layers in training mode normalise with the batch's statistics but
+    leave their running estimates (and batch counts) as they are."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    for norm in norms:
+        norm.track_running_stats = False
+    try:
+        yield
+    finally:
+        for norm in norms:
+            norm.track_running_stats = True
+
+
 class Pathways(nn.Module):
     """The standard and (per ``method``) the masked pathway in one forward call.
 
     One module, so that DistributedDataParallel sees one forward and one backward per step.
-    x (N, M, T, J, C) → (standard ModelOutput, masked ModelOutput or None).
+    x (N, M, T, J, C) → (standard ModelOutput, masked ModelOutput or None). With
+    ``bn_running_stats: standard`` the masked batches leave BatchNorm's running statistics to
+    the standard pathway: they estimate the statistics of unmasked input, which is what the model
+    is tested on (masked batches shift them: docs/method.md §5.4, Q15).
     """
 
     def __init__(self, model, method):
@@ -36,7 +54,8 @@ class Pathways(nn.Module):
             else:
                 grid = self.model.backbone.token_grid(x.shape[2], x.shape[3])
                 mask = random_mask((x.shape[0] * x.shape[1], *grid), method.mask_ratio, device=x.device)
-        masked = self.model(mask_input(x, mask)) if method.level == "input" else self.model(x, mask=mask)
+        with running_stats_kept(self.model) if method.bn_running_stats == "standard" else nullcontext():
+            masked = self.model(mask_input(x, mask)) if method.level == "input" else self.model(x, mask=mask)
         return standard, masked
 
 

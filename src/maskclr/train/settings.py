@@ -9,6 +9,8 @@ MASKINGS = ("none", "agpm", "random")
 LR_SCHEDULES = ("exponential", "cosine", "step")
 OPTIMIZERS = ("adamw", "sgd")
 LEVELS = ("token", "input")
+# Which pathways update BatchNorm running statistics (docs/method.md §5.4, Q15)
+BN_RUNNING_STATS = ("standard", "both")
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,12 @@ class Method:
     beta: float
     gamma: float
     delta: float
+    bn_running_stats: str
 
     def __post_init__(self):
         choose("method", "masking", self.masking, MASKINGS)
         choose("method", "level", self.level, LEVELS)
+        choose("method", "bn_running_stats", self.bn_running_stats, BN_RUNNING_STATS)
 
     @property
     def contrastive(self):
@@ -116,5 +120,14 @@ class Method:
 
 # Stage 1 trains the standard pathway with cross-entropy alone: by definition, not a setting
 CROSS_ENTROPY = Method(
-    masking="none", level="token", mask_ratio=0.0, tau_prop=1.0, tau_sim=1.0, alpha=1.0, beta=0.0, gamma=0.0, delta=0.0
+    masking="none",
+    level="token",
+    mask_ratio=0.0,
+    tau_prop=1.0,
+    tau_sim=1.0,
+    alpha=1.0,
+    beta=0.0,
+    gamma=0.0,
+    delta=0.0,
+    bn_running_stats="standard",
 )
