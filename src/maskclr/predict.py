@@ -55,8 +55,8 @@ def input_settings(arch, n_frames, args):
     """The evaluation's preprocessing settings for this model: its recorded input pipeline (native
     3D: the test crop) or the 2D pipeline with the persons per sample it was trained on (older
     model.pt files: MotionBERT's two)."""
-    if arch.get("pipeline") == native3d.PIPELINE:
-        return {"pipeline": native3d.PIPELINE, "n_frames": n_frames, "test_ratio": arch["test_ratio"]}
+    if "pipeline" in arch:  # recorded by the trainer for native 3D data only (train.build.input_pipeline)
+        return {"pipeline": arch["pipeline"], "n_frames": n_frames, "test_ratio": arch["test_ratio"]}
     return {"n_frames": n_frames, "score_channel": args.score_channel, "max_persons": arch.get("persons", 2)}
 
 
@@ -108,7 +108,8 @@ def main(argv=None):
     spec = parse_estimator_json(args.estimator_json) if args.video else None  # before the slow steps
     model, arch, _ = load_model(args.checkpoint, args.threads)
     n_frames = frame_count(args.n_frames, arch, model.backbone.frame_step)
-    native = arch.get("pipeline") == native3d.PIPELINE
+    pre = input_settings(arch, n_frames, args)
+    native = pre.get("pipeline") == native3d.PIPELINE
     if args.video and native:
         raise InputError(f"--video: {args.checkpoint} was trained on native 3D skeletons; give them with --poses")
     dataset = (
@@ -117,9 +118,7 @@ def main(argv=None):
         else load_pyskl(args.poses, fmt=POSES_3D if native else POSES_2D)
     )
     annotations = dataset["annotations"]
-    logits, activation = predict(
-        model, model_inputs(annotations, input_settings(arch, n_frames, args)), return_activation=True
-    )
+    logits, activation = predict(model, model_inputs(annotations, pre), return_activation=True)
     num_classes = logits.shape[1]
     names = class_names(args.dataset or DATASET_BY_CLASSES.get(num_classes, ""), num_classes)
     ranked = top5(logits, names)
