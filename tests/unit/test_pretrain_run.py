@@ -39,7 +39,8 @@ def data(tmp_path_factory):
 
 def pretrain_args(data, out, backbone="transformer", sizes=SIZES, method=MAMP, schedule=TINY):
     return (
-        ["--data", str(data), "--backbone", backbone, "--backbone-json", json.dumps(sizes)]
+        ["--data", str(data), "--dataset", "synth", "--split", "xsub", "--pretrain-name", "tiny"]
+        + ["--backbone", backbone, "--backbone-json", json.dumps(sizes)]
         + ["--method-json", method, "--schedule-json", json.dumps(schedule)]
         + ["--out", str(out), "--out-metrics", str(out.with_suffix(".json"))]
         + ["--work-dir", str(out.parent / f"{out.stem}.work")]
@@ -127,8 +128,18 @@ def test_pretraining_on_native3d_data(native3d_data, tmp_path, method, backbone)
     main(pretrain_args(native3d_data, out, backbone, SIZES_3D[backbone], json.dumps(entry), schedule) + ["--seed", "2"])
     meta = torch.load(out, weights_only=True)["meta"]
     metrics = json.loads(out.with_suffix(".json").read_text())
-    assert metrics["backbone"] == backbone and metrics["method"] == entry and metrics["schedule"] == schedule
-    assert metrics["seed"] == 2 and metrics["sizes"] == SIZES_3D[backbone] and metrics["wall_time_s"] > 0
+    assert metrics["config"] == {"sizes": SIZES_3D[backbone], "method": entry, "schedule": schedule}
+    identity = {k: metrics[k] for k in ("dataset", "split", "backbone", "method", "stage", "seed", "pretrain")}
+    assert identity == {
+        "dataset": "synth",
+        "split": "xsub",
+        "backbone": backbone,
+        "method": method,  # the pretraining method; the entry's name is the pretraining
+        "stage": "pretrain",
+        "seed": 2,
+        "pretrain": "tiny",
+    }
+    assert metrics["wall_time_s"] > 0
     assert len(metrics["losses"]) == 1 and math.isfinite(metrics["losses"][0]) and metrics["losses"] == meta["losses"]
     model = ActionModel(build_backbone(backbone, **SIZES_3D[backbone]), num_classes=24, num_joints=25, hidden=8)
     new = load_pretrained(model, read_pretrained(out), out)

@@ -371,7 +371,8 @@ def test_stage1_starts_from_a_pretraining_and_stage2_inherits_its_name(data, tmp
     pretrained = tmp_path / "pretrain" / "mamp.pt"
     result = run_module(
         "maskclr.pretrain",
-        *("--data", data, "--backbone", "transformer", "--backbone-json", json.dumps(BACKBONE)),
+        *("--data", data, "--dataset", "synth", "--split", "xsub", "--pretrain-name", "mamp"),
+        *("--backbone", "transformer", "--backbone-json", json.dumps(BACKBONE)),
         *("--method-json", json.dumps(MAMP), "--out", pretrained, "--out-metrics", pretrained.with_suffix(".json")),
         *("--work-dir", tmp_path / "pretrain" / "work", "--schedule-json", json.dumps(PRETRAIN_SCHEDULE)),
     )

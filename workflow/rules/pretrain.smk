@@ -29,6 +29,7 @@ rule pretrain:
         work="results/work/pretrain/{dataset}/{split}/{backbone}/{pretrain}/seed{seed}",
     shell:
         "torchrun --standalone --nproc-per-node={resources.gpu:q} -m maskclr.pretrain"
+        " --dataset {wildcards.dataset:q} --split {wildcards.split:q} --pretrain-name {wildcards.pretrain:q}"
         " --data {input.data:q} --backbone {wildcards.backbone:q}"
         " --backbone-json {params.backbone:q} --method-json {params.method:q}"
         " --schedule-json {params.schedule:q} --seed {wildcards.seed:q} --work-dir {params.work:q}"

@@ -5,8 +5,11 @@ part's person-sequences (N·M of them per batch, empty second persons included, 
 with MAMP's optimiser: AdamW (β = 0.9, 0.95), no weight decay on biases and 1-D parameters, a
 linear warm-up then a half-cosine from ``lr`` to ``min_lr``, set every step. Writes one
 checkpoint atomically: ``{"model": state_dict, "meta": {...}}``, which ``maskclr.pretrain.transfer``
-loads into a fine-tuned model, and a small metrics JSON (``--out-metrics``: the settings, the
-mean loss of each epoch, the processes and the wall time) for the report.
+loads into a fine-tuned model, and a small metrics JSON (``--out-metrics``: the pretraining's
+identity, the mean loss of each epoch, the processes, the wall time and the settings) for the report.
+The identity is a trained model's (``maskclr.train.cli.identity``) with stage ``pretrain``, the
+pretraining method (e.g. mamp) as its method and ``--pretrain-name`` (the config entry) as its
+pretraining: ``maskclr.evaluate.collect`` reads it from the file, as the rule gave it, never from its path.
 
 Runs as ``python -m maskclr.train`` does, with its parts (``maskclr.train.fit``, ``checkpoint``,
 ``loaders``, ``distributed``): under torchrun every process trains on its DistributedSampler share
@@ -57,11 +60,15 @@ SCHEDULE = {"epochs": 400, "batch_size": 32, "lr": 1e-3, "min_lr": 5e-4, "warmup
 # The arguments the work dir's state depends on (``maskclr.train.fit.fingerprint``): settings, input files.
 SETTINGS = ("backbone", "backbone_json", "method_json", "schedule_json", "seed")
 INPUTS = ("data",)
+STAGE = "pretrain"  # the stage a pretraining's metrics.json records (a trained model's: stage1, stage2)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m maskclr.pretrain", description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="preprocessed HDF5 (results/data/...)")
+    parser.add_argument("--dataset", required=True, help="the dataset's name (recorded, with the split)")
+    parser.add_argument("--split", required=True, help="the evaluation protocol the data is split by")
+    parser.add_argument("--pretrain-name", required=True, help="the pretraining entry's name (recorded)")
     parser.add_argument("--backbone", required=True)
     parser.add_argument("--backbone-json", required=True, help="backbone size arguments")
     parser.add_argument("--method-json", required=True, help='pretraining entry, e.g. {"method": "mamp"}')
@@ -171,6 +178,20 @@ def run_epochs(args, model, optimizer, schedule, loaders, epochs, history, job):
     return history
 
 
+def identity(args, entry):
+    """What the pretraining is, as results/metrics.csv names it: the identity keys of a trained
+    model's metrics.json, with the pretraining method as its method and stage "pretrain"."""
+    return {
+        "dataset": args.dataset,
+        "split": args.split,
+        "backbone": args.backbone,
+        "method": entry["method"],
+        "stage": STAGE,
+        "seed": args.seed,
+        "pretrain": args.pretrain_name,
+    }
+
+
 def main(argv=None):
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, exit_on_sigterm)
@@ -203,6 +224,8 @@ def main(argv=None):
             checkpoint.save(args.out, {"model": model.state_dict(), "meta": meta})
             # the epochs' time over every attempt of the job, as the trainer's metrics
             wall = sum(row["seconds"] for row in history)
-            write_json(args.out_metrics, {**meta, "seed": args.seed, "processes": world, "wall_time_s": wall})
+            settings = {"sizes": sizes, "method": entry, "schedule": schedule}
+            record = {"losses": losses, "processes": world, "wall_time_s": wall, "config": settings}
+            write_json(args.out_metrics, {**identity(args, entry), **record})
             held.state_path.unlink(missing_ok=True)
     distributed.teardown()
