@@ -50,6 +50,22 @@ def write_metrics(path, identity=STAGE1):
     return path
 
 
+# A pretraining's metrics.json as maskclr.pretrain writes it: the identity, one mean loss per epoch
+PRETRAINING = {
+    "dataset": "synth",
+    "split": "xsub",
+    "backbone": "transformer",
+    "method": "mamp",
+    "stage": "pretrain",
+    "seed": 1,
+    "pretrain": "mamp_long",
+    "losses": [0.9, 0.5, 0.25],
+    "processes": 1,
+    "wall_time_s": 3.0,
+    "config": {"sizes": {}, "method": {"method": "mamp"}, "schedule": {"epochs": 3}},
+}
+
+
 def collect(tmp_path, *inputs):
     out = tmp_path / "metrics.csv"
     return run_module(
@@ -83,6 +99,22 @@ def test_long_table(tmp_path):
     spread = {r["metric"]: float(r["value"]) for r in rows if r["metric"] in ("joints_effective", "top3_share")}
     assert spread == {"joints_effective": 6.5, "top3_share": 0.4}  # the clean row only
     assert len(rows) == 10 + 5 + 2
+
+
+def test_a_pretraining_gives_one_loss_row_per_epoch(tmp_path):
+    pretraining = tmp_path / "metrics.json"
+    pretraining.write_text(json.dumps(PRETRAINING))
+    tr = write_metrics(tmp_path / "stage1.json")
+    result, out = collect(tmp_path, tr, pretraining)
+    assert result.returncode == 0, result.stderr
+    rows = [r for r in csv.DictReader(open(out)) if r["kind"] == "pretrain_history"]
+    model = {"dataset": "synth", "split": "xsub", "backbone": "transformer", "method": "mamp", "seed": "1"}
+    expected = {"kind": "pretrain_history", "test_estimator": "mq", "perturbation": "", "metric": "loss"}
+    assert rows == [
+        {**model, **expected, "level": str(epoch), "value": value, "pretrain": "mamp_long"}
+        for epoch, value in enumerate(("0.9", "0.5", "0.25"))
+    ]
+    assert {r["kind"] for r in csv.DictReader(open(out))} == {"train", "history", "pretrain_history"}
 
 
 def test_the_model_comes_from_the_files_not_their_paths(tmp_path):

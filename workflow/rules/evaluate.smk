@@ -32,10 +32,11 @@ rule evaluate:
 
 
 rule collect_metrics:
-    """Every number of the run (evaluations and training) in one long table."""
+    """Every number of the run (evaluations, training and pretraining) in one long table."""
     input:
         evals=[f for f in eval_targets() if f.endswith(".csv")],
         metrics=[f for f in model_targets() if f.endswith("metrics.json")],
+        pretrain=[f for f in pretrain_targets() if f.endswith("metrics.json")],
     output:
         "results/metrics.csv",
     log:
@@ -46,5 +47,5 @@ rule collect_metrics:
         code=job_code("maskclr.evaluate.collect"),
         estimators=canonical({d: train_tier(d) for d in DATASETS}),
     shell:
-        "python -m maskclr.evaluate.collect {input.evals:q} {input.metrics:q}"
+        "python -m maskclr.evaluate.collect {input.evals:q} {input.metrics:q} {input.pretrain:q}"
         " --train-estimators-json {params.estimators:q} --out {output:q} 2> {log:q}"

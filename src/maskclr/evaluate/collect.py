@@ -1,15 +1,20 @@
 """``python -m maskclr.evaluate.collect``: every number of the run in one long table.
 
     python -m maskclr.evaluate.collect --train-estimators-json '{"synth": "mq"}' --out results/metrics.csv \\
-        results/eval/.../{method}/seed{k}.csv ... results/models/.../metrics.json ...
+        results/eval/.../{method}/seed{k}.csv ... results/models/.../metrics.json ... \\
+        results/pretrain/.../metrics.json ...
 
 Rows: ``dataset, split, backbone, method, seed, kind, test_estimator, perturbation, level,
 metric, value, pretrain``. ``kind`` is ``eval`` (an evaluation CSV row), ``train`` (a training
-summary) or ``history`` (one epoch of training; ``level`` is the epoch). ``pretrain`` is the
-self-supervised pretraining the model started from (``none``: none); it comes last, so that
-readers of the older columns by position keep working. The model of each number is
+summary), ``history`` (one epoch of training; ``level`` is the epoch) or ``pretrain_history``
+(one epoch of a self-supervised pretraining: metric ``loss``, the epoch's mean loss; ``level``
+is the epoch, from 0 as in ``history``). ``pretrain`` is the self-supervised pretraining the
+model started from (``none``: none); it comes last, so that readers of the older columns by
+position keep working. A pretraining's own rows name it there too (its config entry, e.g.
+mamp), with its method (e.g. mamp, skeletonmae) as ``method``. The model of each number is
 read from the file itself (the identity columns of an evaluation CSV, the identity keys of a
-metrics.json), never from its path. This table is the single source of every table and figure.
+metrics.json: a pretraining's records stage ``pretrain``), never from its path. This table is
+the single source of every table and figure.
 """
 
 import argparse
@@ -55,6 +60,7 @@ COLUMNS = (
     "pretrain",
 )
 SUMMARY = ("best_top1", "last_top1", "best_epoch", "wall_time_s", "samples_per_s")
+PRETRAIN_STAGE = "pretrain"  # the stage a pretraining's metrics.json records (maskclr.pretrain)
 
 
 def model_of(record, path, where=""):
@@ -98,9 +104,10 @@ def eval_rows(path):
             }
 
 
-def train_rows(path, train_estimators):
-    """The summary and history rows of a training metrics.json; their test_estimator is the tier
-    its dataset trains and is tested on (``train_estimators``: {dataset: tier})."""
+def json_rows(path, train_estimators):
+    """The rows of a training's or a pretraining's metrics.json (``train_rows``, ``pretrain_rows``:
+    the stage it records says which); their test_estimator is the tier its dataset trains and is
+    tested on (``train_estimators``: {dataset: tier}), which a pretraining trains on too."""
     try:
         metrics = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as err:
@@ -114,6 +121,12 @@ def train_rows(path, train_estimators):
             f"(given: {', '.join(sorted(train_estimators))})"
         )
     common = {**model, "test_estimator": train_estimators[model["dataset"]], "perturbation": ""}
+    rows = pretrain_rows if metrics["stage"] == PRETRAIN_STAGE else train_rows
+    return rows(metrics, common)
+
+
+def train_rows(metrics, common):
+    """The summary and history rows of a training's ``metrics`` (``common``: their other columns)."""
     for metric in SUMMARY:
         yield {**common, "kind": "train", "level": "", "metric": metric, "value": metrics[metric]}
     for epoch in metrics["history"]:
@@ -122,9 +135,16 @@ def train_rows(path, train_estimators):
                 yield {**common, "kind": "history", "level": epoch["epoch"], "metric": metric, "value": value}
 
 
+def pretrain_rows(metrics, common):
+    """One row per epoch of a pretraining's ``metrics``: its mean loss (``losses``, one per epoch
+    from epoch 0; ``common``: the other columns)."""
+    for epoch, loss in enumerate(metrics["losses"]):
+        yield {**common, "kind": "pretrain_history", "level": epoch, "metric": "loss", "value": loss}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m maskclr.evaluate.collect", description=__doc__.split("\n")[0])
-    parser.add_argument("inputs", nargs="+", help="evaluation CSVs and training metrics.json files")
+    parser.add_argument("inputs", nargs="+", help="evaluation CSVs, training and pretraining metrics.json files")
     parser.add_argument(
         "--train-estimators-json", required=True, help='the tier each dataset trains on, e.g. {"synth": "mq"}'
     )
@@ -136,7 +156,7 @@ def main(argv=None):
         if path.endswith(".csv"):
             rows += eval_rows(path)
         else:
-            rows += train_rows(path, tiers)
+            rows += json_rows(path, tiers)
     with atomic_output(args.out) as tmp:
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, COLUMNS, lineterminator="\n")
