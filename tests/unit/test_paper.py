@@ -548,3 +548,62 @@ def test_activation_figure_of_ntu25_files_after_their_pretraining(data3d):
     assert axes[0].get_title() == class_names("synth", 4)[0]  # synth_3d: the scenes of synth
     with pytest.raises(InputError, match="array 'pretrain' is 'mamp', expected 'none'"):
         figures.activation_files(paths, ["baseline", "maskclr"], "none")
+
+
+# ---- pretraining losses -----------------------------------------------------------------------
+
+# (dataset, split, backbone, pretraining entry, its method) of each pretraining, on two datasets
+# (the paper's pretrainings are not of paper.dataset): every one is drawn
+PRETRAINED = (
+    ("synth_3d", "xsub", "sttformer", "skeletonmae", "skeletonmae"),
+    ("synth_3d", "xsub", "transformer", "skeletonmae", "skeletonmae"),
+    ("synth_3d", "xsub", "transformer", "mamp", "mamp"),
+    ("ntu60_3d", "xview", "transformer", "mamp", "mamp"),
+)
+
+
+def pretraining_rows():
+    """kind=pretrain_history rows of two seeds, 3 epochs: the loss halves every epoch."""
+    for (dataset, split, backbone, pretrain, method), seed in itertools.product(PRETRAINED, (0, 1)):
+        model = [dataset, split, backbone, method, seed]
+        for epoch in range(3):
+            loss = (1.0 + 0.1 * seed) / 2**epoch
+            yield model + ["pretrain_history", "kinect", "", epoch, "loss", loss, pretrain]
+
+
+def test_pretraining_losses_per_pretrained_dataset_split_and_backbone(tmp_path):
+    with open(tmp_path / "metrics.csv", "w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(metrics.COLUMNS)
+        writer.writerows(itertools.chain(native_rows(), pretraining_rows()))  # other kinds are not drawn
+    axes = figures.pretraining(metrics.load(tmp_path / "metrics.csv"), {}).get_axes()
+    titles = {ax.get_title(): [line.get_label() for line in ax.lines] for ax in axes}
+    assert titles == {  # datasets, splits and backbones in the paper's order; no NTU60 STTFormer panel
+        "synth (3D) XSub, STTFormer": ["SkeletonMAE"],
+        "synth (3D) XSub, Transformer": ["SkeletonMAE", "MAMP"],
+        "NTU60 (3D) XView, Transformer": ["MAMP"],
+    }
+    mamp = axes[1].lines[1]
+    assert list(mamp.get_xdata()) == [0, 1, 2]
+    assert list(mamp.get_ydata()) == pytest.approx([1.05, 0.525, 0.2625])  # the mean of the seeds, unscaled
+    assert [len(ax.collections) for ax in axes] == [1, 2, 1]  # a 95 % CI band per curve: two seeds
+    assert axes[0].get_ylabel() == "pretraining loss" and axes[-1].get_xlabel() == "epoch"
+    result = run_module(
+        "maskclr.paper.figures",
+        *("pretraining", "--metrics", tmp_path / "metrics.csv", "--settings-json", "{}"),
+        *("--out-pdf", tmp_path / "f.pdf", "--out-png", tmp_path / "f.png"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_pretraining_figure_without_pretrainings_is_named(data, loaded, tmp_path):
+    with pytest.raises(InputError, match=f"{data / 'metrics.csv'}: no rows for kind=pretrain_history, metric=loss"):
+        figures.pretraining(loaded, {})
+    result = run_module(
+        "maskclr.paper.figures",
+        *("pretraining", "--metrics", data / "metrics.csv", "--settings-json", "{}"),
+        *("--out-pdf", tmp_path / "f.pdf", "--out-png", tmp_path / "f.png"),
+    )
+    assert result.returncode == 2 and f"{data / 'metrics.csv'}: no rows for kind=pretrain_history" in result.stderr
+    assert not list(tmp_path.iterdir())

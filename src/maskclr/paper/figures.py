@@ -1,6 +1,6 @@
 """``python -m maskclr.paper.figures``: the paper's figures, as PDF and PNG.
 
-    python -m maskclr.paper.figures {fig5,fig6,activation,training_curves} \\
+    python -m maskclr.paper.figures {fig5,fig6,activation,training_curves,pretraining} \\
         --metrics results/metrics.csv --settings-json '{...}' --out-pdf F.pdf --out-png F.png \\
         [--activations results/eval/.../baseline/seed0_activation.npz ...]
 
@@ -10,7 +10,10 @@
   coloured by the model's mean joint activation (one shared colour scale); H36M-17 (2D) or
   NTU-25 (native 3D), by the files' joint count;
 - training_curves: test top-1 (%) per epoch, one panel per (split, backbone, pretraining), stage 1
-  followed by the stage-2 methods on the same epoch axis.
+  followed by the stage-2 methods on the same epoch axis;
+- pretraining: the self-supervised pretraining loss per epoch, one panel per (dataset, split,
+  backbone) that was pretrained, one curve per pretraining. Every pretrained dataset, not only the
+  settings': the paper's pretrainings are of the native 3D twins of its 2D dataset.
 
 fig5, fig6 and activation show the settings' model: its dataset, split, backbone and pretraining
 (``pretrain``, null = from scratch).
@@ -38,6 +41,7 @@ from maskclr.errors import InputError, run_cli
 from maskclr.paper import metrics as mt
 from maskclr.paper.style import (
     BACKBONES,
+    DATASETS,
     ESTIMATORS,
     METHODS,
     ONE_PANEL,
@@ -51,6 +55,7 @@ from maskclr.paper.style import (
     method_style,
     ordered,
     pretrain_of,
+    pretraining_style,
     save,
 )
 from maskclr.robustness.perturbations import PART_NAMES
@@ -126,13 +131,14 @@ def load_activation(path):
 # ---- drawing ----------------------------------------------------------------------------------
 
 
-def draw_curve(ax, stats, method, x_scale=1.0):
-    """Mean line with markers, shaded by its 95 % CI where there are several seeds."""
+def draw_curve(ax, stats, style, x_scale=1.0):
+    """Mean line with markers, shaded by its 95 % CI where there are several seeds; ``style``:
+    the line's label, color and marker (``method_style``, ``pretraining_style``)."""
     x = stats["x"].to_numpy() * x_scale
-    ax.plot(x, stats["mean"], **method_style(method))
+    ax.plot(x, stats["mean"], **style)
     if stats["ci95"].notna().any():
         low, high = stats["mean"] - stats["ci95"].fillna(0), stats["mean"] + stats["ci95"].fillna(0)
-        ax.fill_between(x, low, high, color=method_style(method)["color"], alpha=0.2, linewidth=0)
+        ax.fill_between(x, low, high, color=style["color"], alpha=0.2, linewidth=0)
 
 
 def draw_skeleton(ax, pose, activation, norm):
@@ -158,8 +164,28 @@ def draw_skeleton(ax, pose, activation, norm):
     ax.spines[:].set_visible(False)
 
 
+def epoch_panels(rows, columns, present, ylabel):
+    """A grid of per-epoch panels, ``rows`` × ``columns``, keeping the (row, column) pairs in
+    ``present`` (the others removed: nothing ran there); ``ylabel`` on the first column,
+    "epoch" under the last row. Returns the figure and {(row, column): its axes}, in grid order."""
+    size = (max(ONE_PANEL[0], 2.3 * len(columns)), 2.0 * len(rows) + 0.5)
+    fig = Figure(figsize=size, layout="constrained")
+    grid = fig.subplots(len(rows), len(columns), squeeze=False)
+    panels = {}
+    for cell, ax in zip(itertools.product(rows, columns), grid.ravel()):
+        if cell in present:
+            panels[cell] = ax
+        else:
+            fig.delaxes(ax)
+    for ax in grid[:, 0]:
+        ax.set_ylabel(ylabel)
+    for ax in grid[-1]:
+        ax.set_xlabel("epoch")
+    return fig, panels
+
+
 def legend_below(fig, axes):
-    """One legend under the figure for every method drawn in ``axes`` (each method once)."""
+    """One legend under the figure for every method (or pretraining) drawn in ``axes`` (each once)."""
     handles = {label: handle for ax in axes for handle, label in zip(*ax.get_legend_handles_labels())}
     fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=min(len(handles), 3))
 
@@ -173,7 +199,7 @@ def fig5(metrics, settings):
     axes = fig.subplots(1, len(NOISE_PANELS), sharey=True)
     for ax, (perturbation, title) in zip(axes, NOISE_PANELS):
         for method in methods_present(metrics, settings, perturbation):
-            draw_curve(ax, curve(metrics, settings, method, perturbation), method)
+            draw_curve(ax, curve(metrics, settings, method, perturbation), method_style(method))
         ax.set(title=title, xlabel=f"noise std σ ({noise_unit(settings)})")
     axes[0].set_ylabel(ACCURACY)
     legend_below(fig, axes)
@@ -205,7 +231,7 @@ def fig6(metrics, settings):
     bars.set_xticks(np.arange(len(parts)), [part.replace("_", " ") for part in parts])
     bars.set(title="part occlusion", ylabel=ACCURACY)
     for method in methods_present(metrics, settings, "joints"):
-        draw_curve(joints, curve(metrics, settings, method, "joints"), method, x_scale=100)
+        draw_curve(joints, curve(metrics, settings, method, "joints"), method_style(method), x_scale=100)
     joints.set(title="random joint occlusion", xlabel="occluded joints (%)")
     legend_below(fig, [bars])
     fig.suptitle(describe_model(settings))
@@ -254,40 +280,60 @@ def training_curves(metrics, settings):
         "metric": "test_top1",
     }
     rows = metrics.select(**where)
-    panels = set(zip(rows["split"], rows["backbone"], rows["pretrain"]))
+    trained = set(zip(rows["split"], rows["backbone"], rows["pretrain"]))
     splits = ordered(set(rows["split"]), SPLITS)
     models = [
         (backbone, pretrain)
         for backbone in ordered(set(rows["backbone"]), BACKBONES)
-        for pretrain in ordered({p for _, b, p in panels if b == backbone}, [SCRATCH, *PRETRAININGS])
+        for pretrain in ordered({p for _, b, p in trained if b == backbone}, [SCRATCH, *PRETRAININGS])
     ]
-    size = (max(ONE_PANEL[0], 2.3 * len(models)), 2.0 * len(splits) + 0.5)
-    fig = Figure(figsize=size, layout="constrained")
-    grid = fig.subplots(len(splits), len(models), squeeze=False)
-    for (split, (backbone, pretrain)), ax in zip(itertools.product(splits, models), grid.ravel()):
-        if (split, backbone, pretrain) not in panels:  # this split was not trained with this model
-            fig.delaxes(ax)
-            continue
+    present = {(split, (backbone, pretrain)) for split, backbone, pretrain in trained}
+    fig, panels = epoch_panels(splits, models, present, f"test {ACCURACY}")
+    for (split, (backbone, pretrain)), ax in panels.items():
         model = {**where, "split": split, "backbone": backbone, "pretrain": pretrain}
         for method in ordered(metrics.present("method", **model), METHODS):
-            draw_curve(ax, metrics.summary(["x"], method=method, **model), method)
+            draw_curve(ax, metrics.summary(["x"], method=method, **model), method_style(method))
         source = "" if pretrain == SCRATCH else f", from {display_name(PRETRAININGS, pretrain)}"
         ax.set(title=f"{display_name(SPLITS, split)}, {display_name(BACKBONES, backbone)}{source}")
-    for ax in grid[:, 0]:
-        ax.set_ylabel(f"test {ACCURACY}")
-    for ax in grid[-1]:
-        ax.set_xlabel("epoch")
+    legend_below(fig, fig.get_axes())
+    return fig
+
+
+def pretraining(metrics, settings):
+    """Pretraining loss per epoch (each method's own loss: MAMP's and SkeletonMAE's targets
+    differ); one panel per (dataset, split) (rows) and backbone (columns) that was pretrained,
+    one curve per pretraining. ``settings`` is not read: every pretrained dataset is shown."""
+    where = {"kind": "pretrain_history", "metric": "loss"}
+    rows = metrics.select(**where)
+    trained = set(zip(rows["dataset"], rows["split"], rows["backbone"]))
+    pairs = {(dataset, split) for dataset, split, _ in trained}
+    data_splits = [
+        (dataset, split)
+        for dataset in ordered(set(rows["dataset"]), DATASETS)
+        for split in ordered(set(rows["split"]), SPLITS)
+        if (dataset, split) in pairs
+    ]
+    present = {((dataset, split), backbone) for dataset, split, backbone in trained}
+    fig, panels = epoch_panels(data_splits, ordered(set(rows["backbone"]), BACKBONES), present, "pretraining loss")
+    for ((dataset, split), backbone), ax in panels.items():
+        model = {**where, "dataset": dataset, "split": split, "backbone": backbone}
+        for pretrain in ordered(metrics.present("pretrain", **model), PRETRAININGS):
+            stats = metrics.summary(["x"], scale=1.0, pretrain=pretrain, **model)  # a loss, not a %
+            draw_curve(ax, stats, pretraining_style(pretrain))
+        data_name = f"{display_name(DATASETS, dataset)} {display_name(SPLITS, split)}"
+        ax.set(title=f"{data_name}, {display_name(BACKBONES, backbone)}")
     legend_below(fig, fig.get_axes())
     return fig
 
 
 # ---- command line -----------------------------------------------------------------------------
 
-FIGURES = {"fig5": fig5, "fig6": fig6, "training_curves": training_curves}
+FIGURES = {"fig5": fig5, "fig6": fig6, "training_curves": training_curves, "pretraining": pretraining}
 REQUIRED = {
     "fig5": ("dataset", "split", "backbone", "pretrain", "train_estimator", "fig5_methods"),
     "fig6": ("dataset", "split", "backbone", "pretrain", "train_estimator", "fig5_methods"),
     "training_curves": ("dataset", "train_estimator"),
+    "pretraining": (),  # every pretraining in the metrics: no setting chooses what it shows
     "activation": ("dataset", "num_classes", "pretrain", "activation_methods", "activation_classes"),
 }
 

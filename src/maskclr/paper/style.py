@@ -38,6 +38,8 @@ TIERS = {**ESTIMATORS, "kinect": "Kinect"}
 # Self-supervised pretrainings a model is fine-tuned from, in the paper's row order; "none": from scratch.
 PRETRAININGS = {"skeletonmae": "SkeletonMAE", "mamp": "MAMP"}
 SCRATCH = "none"
+# pretraining → (colour, marker) of its loss curve (the pretraining figure has no method lines)
+PRETRAINING_LINES = {"skeletonmae": (OKABE_ITO["sky_blue"], "s"), "mamp": (OKABE_ITO["orange"], "o")}
 
 # Figure sizes (inches) for the CVPR column widths.
 ONE_PANEL = (3.4, 2.6)
@@ -61,6 +63,13 @@ def method_style(method):
     """Keyword arguments (label, color, marker) for ``plot``; grey crosses for unknown methods."""
     label, color, marker = METHODS.get(method, (method, GREY, "x"))
     return {"label": label, "color": color, "marker": marker}
+
+
+def pretraining_style(pretrain):
+    """Keyword arguments (label, color, marker) for ``plot`` of a pretraining's curve; grey
+    crosses for an entry the style does not know, labelled with its own name."""
+    color, marker = PRETRAINING_LINES.get(pretrain, (GREY, "x"))
+    return {"label": display_name(PRETRAININGS, pretrain), "color": color, "marker": marker}
 
 
 def ordered(names, order):
