@@ -20,8 +20,9 @@ pytestmark = pytest.mark.workflow
 
 OVERLAY = REPO / "tests" / "config" / "native3d.yaml"
 MODELS = (("sttformer", "skeletonmae", "linear"), ("transformer", "mamp", "mlp"))
-# What reads results/metrics.csv, and the activation figure of paper.backbone (the MAMP Transformer)
-TABLES = {"collect_metrics": 1, "table": 4, "figure": 3, "robustness_summary": 1, "all": 1}
+# What reads results/metrics.csv (the figures: 5, 6, training curves, pretraining losses), and the
+# activation figure of paper.backbone (the MAMP Transformer)
+TABLES = {"collect_metrics": 1, "table": 4, "figure": 4, "robustness_summary": 1, "all": 1}
 PAPER = {**TABLES, "activation_figure": 1}
 
 
@@ -60,6 +61,25 @@ def test_metrics_and_table1_carry_the_pretraining(native3d_run):
     assert sorted(set(noise["level"].astype(float))) == [0.0, 0.02]  # robustness_3d, in metres
     table1 = pd.read_csv(results / "tables" / "table1.csv")
     assert {"skeletonmae", "mamp"} <= set(table1["pretrain"])
+
+
+def test_every_pretraining_epoch_is_collected_and_drawn(native3d_run):
+    """The pretrainings' losses reach metrics.csv, one row per epoch of each (as its metrics.json
+    records them), and the pretraining figure, which only a config with pretrainings asks for."""
+    results = native3d_run / "results"
+    entries = yaml.safe_load(OVERLAY.read_text())["pretraining"]
+    expected = []
+    for backbone, pretrain, _ in MODELS:
+        metrics = results / "pretrain" / "synth_3d" / "xsub" / backbone / pretrain / "seed0" / "metrics.json"
+        losses = json.loads(metrics.read_text())["losses"]
+        assert len(losses) == entries[pretrain]["schedule"]["epochs"]
+        model = ("synth_3d", "xsub", backbone, entries[pretrain]["method"], "0", "kinect", "")
+        expected += [(*model, str(epoch), "loss", str(loss), pretrain) for epoch, loss in enumerate(losses)]
+    table = pd.read_csv(results / "metrics.csv", dtype=str, keep_default_na=False)
+    rows = table[table["kind"] == "pretrain_history"].drop(columns="kind")
+    assert sorted(rows.itertuples(index=False, name=None)) == sorted(expected)
+    assert (results / "figures" / "pretraining.pdf").read_bytes().startswith(b"%PDF")
+    assert (results / "figures" / "pretraining.png").read_bytes().startswith(b"\x89PNG")
 
 
 def plan(workdir, change):

@@ -555,7 +555,7 @@ PAPER_JOBS = {
     "evaluate": 48 + 36,
     "collect_metrics": 1,
     "table": 4,
-    "figure": 3,
+    "figure": 4,  # 5, 6, the training curves and the pretraining losses
     "activation_figure": 1,
     "robustness_summary": 1,
     "all": 1,

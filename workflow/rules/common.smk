@@ -819,7 +819,14 @@ def pretrained_arg(wildcards, input):
 
 
 TABLES = ("table1", "table2", "table3", "activation_spread")
-FIGURES = ("fig5", "fig6", "activation", "training_curves")
+# The pretraining losses only where some experiment fine-tunes from a pretraining: else no rows.
+FIGURES = (
+    "fig5",
+    "fig6",
+    "activation",
+    "training_curves",
+    *(["pretraining"] if pretrained_models() else []),
+)
 
 
 @functools.cache

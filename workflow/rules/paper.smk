@@ -30,7 +30,7 @@ rule table:
 
 
 rule figure:
-    """Figures 5, 6 and the training curves from results/metrics.csv."""
+    """Figures 5, 6, the training curves and the pretraining losses from results/metrics.csv."""
     input:
         metrics="results/metrics.csv",
     output:
@@ -44,7 +44,7 @@ rule figure:
     log:
         "results/logs/paper/{figure}.log",
     wildcard_constraints:
-        figure="fig5|fig6|training_curves",
+        figure="fig5|fig6|training_curves|pretraining",
     conda:
         "../../envs/paper.yaml"
     params:
