@@ -34,6 +34,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from maskclr.data.classes import class_names
 from maskclr.data.joints import H36M_JOINTS, NTU25_BONES, NTU25_JOINTS
@@ -166,8 +167,8 @@ def draw_skeleton(ax, pose, activation, norm):
 
 def epoch_panels(rows, columns, present, ylabel):
     """A grid of per-epoch panels, ``rows`` × ``columns``, keeping the (row, column) pairs in
-    ``present`` (the others removed: nothing ran there); ``ylabel`` on the first column,
-    "epoch" under the last row. Returns the figure and {(row, column): its axes}, in grid order."""
+    ``present`` (the others removed: nothing ran there; every row and column keeps one), with
+    whole epochs on the x axis. Returns the figure and {(row, column): its axes}, in grid order."""
     size = (max(ONE_PANEL[0], 2.3 * len(columns)), 2.0 * len(rows) + 0.5)
     fig = Figure(figsize=size, layout="constrained")
     grid = fig.subplots(len(rows), len(columns), squeeze=False)
@@ -175,12 +176,14 @@ def epoch_panels(rows, columns, present, ylabel):
     for cell, ax in zip(itertools.product(rows, columns), grid.ravel()):
         if cell in present:
             panels[cell] = ax
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         else:
             fig.delaxes(ax)
-    for ax in grid[:, 0]:
-        ax.set_ylabel(ylabel)
-    for ax in grid[-1]:
-        ax.set_xlabel("epoch")
+    # the first panel of each row and the lowest of each column: the grid's edge may be removed
+    for row in rows:
+        [ax for (r, _), ax in panels.items() if r == row][0].set_ylabel(ylabel)
+    for column in columns:
+        [ax for (_, c), ax in panels.items() if c == column][-1].set_xlabel("epoch")
     return fig, panels
 
 
