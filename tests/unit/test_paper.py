@@ -599,6 +599,14 @@ def test_pretraining_losses_per_pretrained_dataset_split_and_backbone(tmp_path):
     assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
+def test_epoch_panels_tick_whole_epochs_even_for_a_one_epoch_run():
+    _, panels = figures.epoch_panels(["xsub"], ["mamp"], {("xsub", "mamp")}, "pretraining loss")
+    (ax,) = panels.values()
+    ax.plot([0], [0.8], marker="o")  # one epoch: the view spans ±0.05 around it
+    low, high = ax.get_xlim()
+    assert [tick for tick in ax.get_xticks() if low <= tick <= high] == [0]
+
+
 def test_pretraining_figure_without_pretrainings_is_named(data, loaded, tmp_path):
     with pytest.raises(InputError, match=f"{data / 'metrics.csv'}: no rows for kind=pretrain_history, metric=loss"):
         figures.pretraining(loaded, {})

@@ -176,7 +176,8 @@ def epoch_panels(rows, columns, present, ylabel):
     for cell, ax in zip(itertools.product(rows, columns), grid.ravel()):
         if cell in present:
             panels[cell] = ax
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            # min_n_ticks=1: a one-epoch run (a view of ±0.05) gets tick 0, not fractions of an epoch
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         else:
             fig.delaxes(ax)
     # the first panel of each row and the lowest of each column: the grid's edge may be removed
