@@ -98,6 +98,15 @@ def test_hostile_download_names_are_config_errors(tmp_path, change, message):
             "paper.split: ['xview'] not configured in datasets.synth.splits",
         ),
         (
+            lambda c: c["experiments"][0].update(backbones=["transformer"]),
+            "paper.table_methods: ['baseline', 'maskclr'] of the paper's model synth/xsub/dstformer "
+            "(paper.dataset/split/backbone/pretrain) trained by no experiment (trained runs of that model: none)",
+        ),
+        (
+            lambda c: c["experiments"][0].update(methods=["baseline"]),
+            "paper.table_methods: ['maskclr'] of the paper's model synth/xsub/dstformer",
+        ),
+        (
             lambda c: c["datasets"]["synth"]["estimators"].pop("mq"),
             "train.estimator: ['mq'] not configured in datasets.synth.estimators",
         ),
