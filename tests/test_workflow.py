@@ -581,6 +581,15 @@ def test_synth_study_plans_every_backbone_split_method_and_seed(tmp_path):
     )
 
 
+def test_synth_study_table1_prints_the_papers_rows_beside_the_3d_columns(tmp_path):
+    """The study's Table 1 job reads the paper's NTU60 rows for synth_3d as for synth."""
+    shutil.copy(REPO / "config.yaml", tmp_path)
+    study = REPO / "workflow" / "configs" / "synth-study.yaml"
+    result = snakemake(tmp_path, "results/tables/table1.csv", "--configfile", study, "-n", "-p")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert '"reference_dataset": {"synth": "ntu60", "synth_3d": "ntu60"}' in result.stdout
+
+
 def test_paper_dag_dry_runs_without_data(tmp_path):
     """The paper configuration (3 datasets, 5 splits, 3 backbones, the video-extracted NTU60
     tiers in 64 shards) plans under the SLURM profile on a machine without any data."""
