@@ -379,6 +379,26 @@ def test_table1_spans_every_dataset_with_models(data, tmp_path):
     assert tex.count("NTU120 XSet") == 2 and tex.count("NTU60 XView") == 1  # ours + paper; paper only
 
 
+def test_table1_shows_the_methods_each_model_trained(data, tmp_path):
+    """A baseline-only row (a from-scratch control, say) has no MaskCLR line; a method trained on
+    one split only has a dash and no Δ on the other."""
+    frame = pd.read_csv(data / "metrics.csv", dtype=str, keep_default_na=False)
+    untrained = (frame["method"] == "maskclr") & ((frame["backbone"] == "sttformer") | (frame["split"] == "xview"))
+    frame[~untrained].to_csv(tmp_path / "metrics.csv", index=False, lineterminator="\n")
+    tex, cells = table(tmp_path, tmp_path, "table1")
+    assert not len(cells[(cells.backbone == "sttformer") & (cells.method == "maskclr")])
+    assert cell(cells, backbone="sttformer", method="baseline", split="xview").top1 == pytest.approx(
+        100 * np.mean([clean_top1("sttformer", "xview", "baseline", "mq", seed) for seed in (0, 1)])
+    )
+    missing = cell(cells, backbone="dstformer", method="maskclr", split="xview")
+    assert pd.isna(missing.top1) and pd.isna(missing.delta) and pd.isna(missing.paper_top1)
+    assert cell(cells, backbone="dstformer", method="maskclr", split="xsub").delta == pytest.approx(10.0)
+    rows = [line.split(" & ") for line in tex.splitlines() if "& STTFormer &" in line or "& DSTFormer &" in line]
+    maskclr = tables.tex(tables.row_label("dstformer", tables.SCRATCH, "maskclr"))
+    assert [row[:2] for row in rows] == [["baseline", "STTFormer"], ["baseline", "DSTFormer"], [maskclr, "DSTFormer"]]
+    assert rows[2][3] == tables.DASH  # xview
+
+
 # ---- native 3D rows, fine-tuned from pretrainings, beside the 2D ones --------------------------
 
 # (backbone, pretrain) → clean top-1 of its baseline; MaskCLR's gain differs per pretraining, so a
