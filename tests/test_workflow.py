@@ -572,12 +572,13 @@ def test_synth_study_plans_every_backbone_split_method_and_seed(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = [line.split() for line in result.stdout.splitlines()]
     planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit()}
-    # 2D: 3 backbones × 2 splits × 5 seeds, 5 methods; native 3D: 3 pretrained rows × 2 splits × 5 seeds, 2 methods
+    # 2D: 3 backbones × 2 splits × 5 seeds, 5 methods; native 3D: 3 pretrained rows × 2 splits × 5 seeds,
+    # 2 methods, and 2 from-scratch controls × 2 splits × 5 seeds, the baseline only
     assert (planned["pretrain"], planned["train_stage1"], planned["train_stage2"], planned["evaluate"]) == (
         30,
-        30 + 30,
-        150 + 60,
-        180 + 90,
+        30 + 30 + 20,
+        150 + 60 + 20,
+        180 + 90 + 40,
     )
 
 

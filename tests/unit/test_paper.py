@@ -541,6 +541,19 @@ def test_robustness_artefacts_show_the_settings_pretraining(data3d):
         summary.summary(loaded3d, {**NATIVE_SETTINGS, "pretrain": None})
 
 
+def test_summary_text_states_verdicts_and_the_noise_cost_in_its_unit(loaded, data3d):
+    """The README's "What the demo shows" lines: the verdicts and what the largest σ costs, in
+    make_cam units on 2D poses and in metres on native 3D skeletons."""
+    text = summary.markdown(summary.summary(loaded, SETTINGS), loaded, SETTINGS)
+    maskclr = tables.row_label("dstformer", tables.SCRATCH, "maskclr")
+    assert f"{maskclr} is significantly more robust than baseline under: spatiotemporal noise (+10.0 [10.0, 10.0])" in text
+    # clean − noisy at σ = 0.01: the fixture's slope 20 per unit σ, in points
+    assert "Spatiotemporal noise σ = 0.01 (make_cam units) costs baseline 20.0 [20.0, 20.0] points" in text
+    loaded3d = metrics.load(data3d / "metrics.csv")
+    text3d = summary.markdown(summary.summary(loaded3d, NATIVE_SETTINGS), loaded3d, NATIVE_SETTINGS)
+    assert "(m) costs baseline" in text3d and "make_cam" not in text3d
+
+
 def test_training_curves_keep_pretrainings_apart(data3d):
     axes = figures.training_curves(metrics.load(data3d / "metrics.csv"), NATIVE_SETTINGS).get_axes()
     titles = [ax.get_title() for ax in axes]

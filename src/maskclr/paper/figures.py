@@ -43,7 +43,6 @@ from maskclr.paper import metrics as mt
 from maskclr.paper.style import (
     BACKBONES,
     DATASETS,
-    ESTIMATORS,
     METHODS,
     ONE_PANEL,
     PRETRAININGS,
@@ -54,6 +53,7 @@ from maskclr.paper.style import (
     display_name,
     method_label,
     method_style,
+    noise_unit,
     ordered,
     pretrain_of,
     pretraining_style,
@@ -73,11 +73,6 @@ ACCURACY = "top-1 (%)"
 
 
 # ---- data -------------------------------------------------------------------------------------
-
-
-def noise_unit(settings):
-    """The unit of σ: 2D poses are noised in make_cam units, native 3D skeletons in metres."""
-    return "make_cam units" if settings["train_estimator"] in ESTIMATORS else "m"
 
 
 def eval_where(settings, method):

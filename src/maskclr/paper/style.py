@@ -83,6 +83,11 @@ def display_name(mapping, key):
     return mapping.get(key, key)
 
 
+def noise_unit(settings):
+    """The unit of σ: 2D poses are noised in make_cam units, native 3D skeletons in metres."""
+    return "make_cam units" if settings["train_estimator"] in ESTIMATORS else "m"
+
+
 def pretrain_of(settings):
     """The settings' pretraining as metrics.csv names it: ``paper.pretrain``, null → "none"."""
     return settings["pretrain"] or SCRATCH

@@ -21,7 +21,7 @@ from maskclr.errors import InputError, run_cli
 from maskclr.fileio import atomic_output
 from maskclr.paper import metrics as mt
 from maskclr.paper.stats import interval, mean_ci, paired_difference, significant
-from maskclr.paper.style import ESTIMATORS, method_label
+from maskclr.paper.style import ESTIMATORS, method_label, noise_unit
 
 # group → (perturbation, which rows): the perturbed levels only (σ > 0), or all of them.
 GROUPS = (
@@ -163,7 +163,10 @@ def markdown(table, metrics, settings):
         cost = noise_cost(metrics, settings, name)
         if cost:
             sigma, mean, half, _ = cost
-            lines.append(f"Spatiotemporal noise σ = {sigma:g} costs {label} {interval(mean, half)} points of top-1.")
+            lines.append(
+                f"Spatiotemporal noise σ = {sigma:g} ({noise_unit(settings)}) costs {label} "
+                f"{interval(mean, half)} points of top-1."
+            )
     return "\n".join(lines) + "\n"
 
 
