@@ -631,7 +631,8 @@ MODELS = experiment_models()
 def check_paper_models():
     """Every run the paper's tables and activation figure show is trained by some experiment:
     a config that trains other models (a 3D-only grid, say) must point `paper:` at one of
-    them. Fig. 5 shows the fig5_methods that are trained (the demo trains no ablation)."""
+    them. Fig. 5 shows the fig5_methods that are trained (the demo trains no ablation).
+    """
     p = config["paper"]
     model = (p["dataset"], p["split"], p["backbone"])
     trained = sorted({m[3] for m in MODELS if m[:3] == model})
