@@ -546,7 +546,8 @@ def test_summary_text_states_verdicts_and_the_noise_cost_in_its_unit(loaded, dat
     make_cam units on 2D poses and in metres on native 3D skeletons."""
     text = summary.markdown(summary.summary(loaded, SETTINGS), loaded, SETTINGS)
     maskclr = tables.row_label("dstformer", tables.SCRATCH, "maskclr")
-    assert f"{maskclr} is significantly more robust than baseline under: spatiotemporal noise (+10.0 [10.0, 10.0])" in text
+    verdict = f"{maskclr} is significantly more robust than baseline under: spatiotemporal noise (+10.0 [10.0, 10.0])"
+    assert verdict in text
     # clean − noisy at σ = 0.01: the fixture's slope 20 per unit σ, in points
     assert "Spatiotemporal noise σ = 0.01 (make_cam units) costs baseline 20.0 [20.0, 20.0] points" in text
     loaded3d = metrics.load(data3d / "metrics.csv")

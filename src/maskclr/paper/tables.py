@@ -188,8 +188,7 @@ def table1_cells(metrics, paper, settings):
             # A method trained for none of the columns (a baseline-only control row) has no row.
             if any((d, backbone, s, pretrain, method) in stats.index for d, s in columns):
                 records += [
-                    table1_record(stats, seeds, paper, settings, (d, backbone, s, pretrain), method)
-                    for d, s in columns
+                    table1_record(stats, seeds, paper, settings, (d, backbone, s, pretrain), method) for d, s in columns
                 ]
     return pd.DataFrame(records).astype({"n_seeds": "Int64"})
 
