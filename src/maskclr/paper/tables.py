@@ -182,14 +182,14 @@ def table1_cells(metrics, paper, settings):
         for backbone in ordered({m[1] for m in models}, BACKBONES)
         for pretrain in ordered({m[3] for m in models if m[1] == backbone}, [SCRATCH, *PRETRAININGS])
     ]
-    records = []
-    for backbone, pretrain in rows:
-        for method in methods:
-            # A method trained for none of the columns (a baseline-only control row) has no row.
-            if any((d, backbone, s, pretrain, method) in stats.index for d, s in columns):
-                records += [
-                    table1_record(stats, seeds, paper, settings, (d, backbone, s, pretrain), method) for d, s in columns
-                ]
+    trained = {(backbone, pretrain, method) for _, backbone, _, pretrain, method in stats.index}
+    records = [  # a method trained for none of the columns (a baseline-only control row) has no row
+        table1_record(stats, seeds, paper, settings, (d, backbone, s, pretrain), method)
+        for backbone, pretrain in rows
+        for method in methods
+        if (backbone, pretrain, method) in trained
+        for d, s in columns
+    ]
     return pd.DataFrame(records).astype({"n_seeds": "Int64"})
 
 
