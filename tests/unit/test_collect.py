@@ -76,7 +76,11 @@ def collect(tmp_path, *inputs):
 def test_long_table(tmp_path):
     ev = write_eval(
         tmp_path / "results/eval/synth/xsub/dstformer/maskclr/seed2.csv",
-        [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, 6.5, 0.4), ("part", "head", "mq", 0.25, 0.8, 0.3, 10, "", "")],
+        [
+            ("clean", "0", "mq", 0.5, 0.9, 0.5, 10, 6.5, 0.4, ""),
+            ("clean", "0", "mq", 0.75, 1.0, "", 4, "", "", 3),  # class 3 alone
+            ("part", "head", "mq", 0.25, 0.8, 0.3, 10, "", "", ""),
+        ],
     )
     tr = write_metrics(tmp_path / "results/models/synth/xsub/dstformer/stage1/seed0/metrics.json")
     result, out = collect(tmp_path, ev, tr)
@@ -85,10 +89,14 @@ def test_long_table(tmp_path):
     assert tuple(rows[0]) == COLUMNS
     # The columns readers rely on, in their order; the pretraining appended after them
     assert ",".join(COLUMNS) == (
-        "dataset,split,backbone,method,seed,kind,test_estimator,perturbation,level,metric,value,pretrain"
+        "dataset,split,backbone,method,seed,kind,test_estimator,perturbation,level,metric,value,pretrain,label"
     )
-    assert {r["pretrain"] for r in rows if r["kind"] == "eval"} == {"mamp"}
-    assert {r["pretrain"] for r in rows if r["kind"] != "eval"} == {"none"}
+    assert {r["pretrain"] for r in rows if r["kind"].startswith("eval")} == {"mamp"}
+    assert {r["pretrain"] for r in rows if not r["kind"].startswith("eval")} == {"none"}
+    # A class's row: its own kind and label, top1, top5 and n only
+    per_class = {r["metric"]: (r["kind"], r["label"], r["value"]) for r in rows if r["label"]}
+    assert per_class == {m: ("eval_class", "3", v) for m, v in (("top1", "0.75"), ("top5", "1.0"), ("n", "4.0"))}
+    assert {r["label"] for r in rows if r["kind"] != "eval_class"} == {""}
     head = [r for r in rows if r["level"] == "head" and r["metric"] == "top1"]
     assert len(head) == 1 and head[0]["method"] == "maskclr" and head[0]["seed"] == "2"
     assert float(head[0]["value"]) == 0.25 and head[0]["kind"] == "eval"
@@ -98,7 +106,7 @@ def test_long_table(tmp_path):
     assert {r["metric"] for r in history} == {"loss", "test_top1"} and history[0]["level"] == "3"
     spread = {r["metric"]: float(r["value"]) for r in rows if r["metric"] in ("joints_effective", "top3_share")}
     assert spread == {"joints_effective": 6.5, "top3_share": 0.4}  # the clean row only
-    assert len(rows) == 10 + 5 + 2
+    assert len(rows) == 10 + 3 + 5 + 2
 
 
 def test_a_pretraining_gives_one_loss_row_per_epoch(tmp_path):
@@ -111,7 +119,7 @@ def test_a_pretraining_gives_one_loss_row_per_epoch(tmp_path):
     model = {"dataset": "synth", "split": "xsub", "backbone": "transformer", "method": "mamp", "seed": "1"}
     expected = {"kind": "pretrain_history", "test_estimator": "mq", "perturbation": "", "metric": "loss"}
     assert rows == [
-        {**model, **expected, "level": str(epoch), "value": value, "pretrain": "mamp_long"}
+        {**model, **expected, "level": str(epoch), "value": value, "pretrain": "mamp_long", "label": ""}
         for epoch, value in enumerate(("0.9", "0.5", "0.25"))
     ]
     assert {r["kind"] for r in csv.DictReader(open(out))} == {"train", "history", "pretrain_history"}
@@ -119,7 +127,7 @@ def test_a_pretraining_gives_one_loss_row_per_epoch(tmp_path):
 
 def test_the_model_comes_from_the_files_not_their_paths(tmp_path):
     """Files whose paths say nothing (or say something else) collect as what they record."""
-    ev = write_eval(tmp_path / "a/seed7/baseline.csv", [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "")])
+    ev = write_eval(tmp_path / "a/seed7/baseline.csv", [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "", "")])
     transformer = {**STAGE1, "backbone": "transformer", "split": "xview", "method": "maskclr", "stage": "stage2"}
     tr = write_metrics(tmp_path / "b/stage1/metrics.json", {**transformer, "seed": 3})
     result, out = collect(tmp_path, ev, tr)
@@ -139,7 +147,7 @@ def test_a_missing_identity_field_is_named(tmp_path, key):
     assert result.returncode == 2 and f"{metrics}: key '{key}': missing" in result.stderr
     assert not out.exists()
     identity = [v if k != key else "" for k, v in STAGE1.items()]
-    ev = write_eval(tmp_path / "eval.csv", [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "")], identity)
+    ev = write_eval(tmp_path / "eval.csv", [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "", "")], identity)
     result, out = collect(tmp_path, ev)
     assert result.returncode == 2 and f"{ev}: line 2: key '{key}': missing" in result.stderr
 

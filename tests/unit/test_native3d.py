@@ -412,7 +412,8 @@ def test_kinect_tier_to_native3d_hdf5_to_the_robustness_grid(tmp_path):
     assert sets["kinect"].layout == "ntu25" and set(PARTS["ntu25"]) == set(GRID_3D["parts"])
     rows = list(evaluate(model, sets, clean, "kinect", GRID_3D, 24))
     assert {row["test_estimator"] for row in rows} == {"kinect"}
-    assert [(row["perturbation"], row["level"]) for row in rows] == [
+    whole = [row for row in rows if row["label"] == ""]
+    assert [(row["perturbation"], row["level"]) for row in whole] == [
         ("clean", "0"),
         ("noise_st", "0"),  # σ = 0 reuses the clean row
         ("noise_st", "0.02"),
@@ -422,12 +423,24 @@ def test_kinect_tier_to_native3d_hdf5_to_the_robustness_grid(tmp_path):
         ("joints", "0.3"),
         ("frames_noise", "0.5"),
     ]
-    assert all(row["n"] == len(sets["kinect"].labels) == 72 and 0 <= row["top1"] <= 1 for row in rows)
+    assert all(row["n"] == len(sets["kinect"].labels) == 72 and 0 <= row["top1"] <= 1 for row in whole)
     labels = sets["kinect"].labels
-    for row in rows[5:10]:  # the parts zero NTU-25's joints of the model input
+    present = sorted(set(labels.tolist()))
+    for i, row in enumerate(rows):  # each grid point's class rows follow it and add up to it
+        if row["label"] == "":
+            classes = rows[i + 1 : i + 1 + len(present)]
+            assert [(c["perturbation"], c["level"], c["label"]) for c in classes] == [
+                (row["perturbation"], row["level"], label) for label in present
+            ]
+            assert sum(c["n"] for c in classes) == row["n"]
+            assert sum(c["top1"] * c["n"] for c in classes) == pytest.approx(row["top1"] * row["n"])
+            assert np.mean([c["top1"] for c in classes]) == pytest.approx(row["mean_class_acc"])
+    for row in whole[5:10]:  # the parts zero NTU-25's joints of the model input
         occluded = occlude_part(clean["kinect"], row["level"], "ntu25")
         assert {key: row[key] for key in ("top1", "top5", "mean_class_acc")} == {
-            key: value for key, value in scores(predict(model, occluded)[0], labels, 24).items() if key != "n"
+            key: value
+            for key, value in scores(predict(model, occluded)[0], labels, 24)[0].items()
+            if key not in ("n", "label")
         }
 
 

@@ -5,12 +5,14 @@
         results/pretrain/.../metrics.json ...
 
 Rows: ``dataset, split, backbone, method, seed, kind, test_estimator, perturbation, level,
-metric, value, pretrain``. ``kind`` is ``eval`` (an evaluation CSV row), ``train`` (a training
-summary), ``history`` (one epoch of training; ``level`` is the epoch) or ``pretrain_history``
-(one epoch of a self-supervised pretraining: metric ``loss``, the epoch's mean loss; ``level``
-is the epoch, from 0 as in ``history``). ``pretrain`` is the self-supervised pretraining the
-model started from (``none``: none); it comes last, so that readers of the older columns by
-position keep working. A pretraining's own rows name it there too (its config entry, e.g.
+metric, value, pretrain, label``. ``kind`` is ``eval`` (an evaluation CSV row of the whole test
+set), ``eval_class`` (an evaluation of one class: ``label`` is its index; metrics top1, top5 and
+n), ``train`` (a training summary), ``history`` (one epoch of training; ``level`` is the epoch)
+or ``pretrain_history`` (one epoch of a self-supervised pretraining: metric ``loss``, the
+epoch's mean loss; ``level`` is the epoch, from 0 as in ``history``). ``pretrain`` is the
+self-supervised pretraining the model started from (``none``: none); it and ``label`` (empty
+except on ``eval_class`` rows) come last, so that readers of the older columns by position keep
+working. A pretraining's own rows name it there too (its config entry, e.g.
 mamp), with its method (e.g. mamp, skeletonmae) as ``method``. The model of each number is
 read from the file itself (the identity columns of an evaluation CSV, the identity keys of a
 metrics.json: a pretraining's records stage ``pretrain``), never from its path. This table is
@@ -40,11 +42,14 @@ EVAL_COLUMNS = (
     "n",
     "joints_effective",
     "top3_share",
+    "label",
 )
-EVAL_METRICS = EVAL_COLUMNS[len(IDENTITY) + 3 :]
-# The activation spread is on the training tier's clean row only, empty on the others. The header
+EVAL_METRICS = EVAL_COLUMNS[len(IDENTITY) + 3 : -1]
+# The activation spread is on the training tier's clean row only, empty on the others; a class's
+# row (``label``) has only top1, top5 and n. The header
 # check stays strict: an evaluation CSV written before these columns existed is refused (rerun it).
 OPTIONAL_METRICS = ("joints_effective", "top3_share")
+CLASS_OPTIONAL_METRICS = (*OPTIONAL_METRICS, "mean_class_acc")
 COLUMNS = (
     "dataset",
     "split",
@@ -58,6 +63,7 @@ COLUMNS = (
     "metric",
     "value",
     "pretrain",
+    "label",
 )
 SUMMARY = ("best_top1", "last_top1", "best_epoch", "wall_time_s", "samples_per_s")
 PRETRAIN_STAGE = "pretrain"  # the stage a pretraining's metrics.json records (maskclr.pretrain)
@@ -86,8 +92,10 @@ def eval_rows(path):
         raise InputError(f"{path}: cannot read evaluation CSV ({err.strerror})") from err
     for number, row in enumerate(rows, start=2):
         ident = model_of(row, path, f"line {number}: ")
+        label = row["label"]
+        optional = CLASS_OPTIONAL_METRICS if label else OPTIONAL_METRICS
         for metric in EVAL_METRICS:
-            if metric in OPTIONAL_METRICS and row[metric] in ("", None):
+            if metric in optional and row[metric] in ("", None):
                 continue
             try:
                 value = float(row[metric])
@@ -95,12 +103,13 @@ def eval_rows(path):
                 raise InputError(f"{path}: line {number}: column '{metric}': not a number: {row[metric]!r}") from None
             yield {
                 **ident,
-                "kind": "eval",
+                "kind": "eval_class" if label else "eval",
                 "test_estimator": row["test_estimator"],
                 "perturbation": row["perturbation"],
                 "level": row["level"],
                 "metric": metric,
                 "value": value,
+                "label": label,
             }
 
 

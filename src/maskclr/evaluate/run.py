@@ -4,7 +4,7 @@ Standard pathway, ``eval()`` mode, one deterministic clip per sample (test resam
 crop_scale ratio 2, as in training's test split). Every row of the output CSV starts with the
 model's identity ``dataset, split, backbone, method, stage, seed, pretrain``, copied from its model.pt
 (the trainer records what the rule told it, so no reader parses paths); then
-``perturbation, level, test_estimator, top1, top5, mean_class_acc, n`` where
+``perturbation, level, test_estimator, top1, top5, mean_class_acc, n, …, label`` where
 
 - ``clean``: every test tier (hq/mq/lq) as it is: the model trained on one tier meets the
   others unchanged (Table 2);
@@ -19,6 +19,10 @@ model's identity ``dataset, split, backbone, method, stage, seed, pretrain``, co
 then the tiers are PYSKL 3D files (NTU-25, metres), σ (``noise_sigmas`` and ``frames_noise``'s
 ``sigma``) is in metres on the camera-space keypoints, the inputs are ``native3d``'s test clips and
 the parts are NTU-25's (docs/method.md §2.4, §7.4).
+
+Each grid point has a row for the whole test set (``label`` empty) followed by one row per class
+present in it (``label``: the class index; its top-1, top-5 and sample count; no mean per-class
+accuracy), so that a table can show which classes a perturbation costs.
 
 The clean row of the training tier also holds the spread of the model's joint activation (the
 mechanism of docs/method.md §4.1, measured): ``joints_effective`` = exp(entropy) of each
@@ -142,17 +146,24 @@ def predict(model, x, batch=None, return_activation=False):
 
 
 def scores(logits, labels, num_classes):
-    """top-1, top-5 and mean per-class accuracy of logits (N, C) against labels (N,)."""
+    """Rows of logits (N, C) against labels (N,): the whole test set's (top-1, top-5, mean per-class
+    accuracy, n; ``label`` empty), then one per class present (``label``, its top-1, top-5, n)."""
     labels = torch.as_tensor(labels)
     top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
-    hit1 = top5[:, 0] == labels
-    per_class = [hit1[labels == c].float().mean() for c in range(num_classes) if (labels == c).any()]
-    return {
+    hit1, hit5 = top5[:, 0] == labels, (top5 == labels[:, None]).any(1)
+    classes = [c for c in range(num_classes) if (labels == c).any()]
+    per_class = [
+        {"label": c, "top1": float(hit1[labels == c].float().mean()), "top5": float(hit5[labels == c].float().mean())}
+        for c in classes
+    ]
+    whole = {
+        "label": "",
         "top1": float(hit1.float().mean()),
-        "top5": float((top5 == labels[:, None]).any(1).float().mean()),
-        "mean_class_acc": float(torch.stack(per_class).mean()),
+        "top5": float(hit5.float().mean()),
+        "mean_class_acc": sum(c["top1"] for c in per_class) / len(per_class),
         "n": len(labels),
     }
+    return [whole, *({**c, "n": int((labels == c["label"]).sum())} for c in per_class)]
 
 
 def rng_for(seed, *keys):
@@ -167,27 +178,24 @@ def evaluate(model, sets, clean, train_tier, grid, num_classes):
     """Every grid point: yields rows of EVAL_COLUMNS. ``clean``: {tier: unperturbed inputs}."""
     seed = grid["seed"]
 
-    def row(perturbation, level, tier, x):
-        return {
-            "perturbation": perturbation,
-            "level": str(level),
-            "test_estimator": tier,
-            **scores(predict(model, x)[0], sets[tier].labels, num_classes),
-        }
+    def score_rows(perturbation, level, tier, x):
+        condition = {"perturbation": perturbation, "level": str(level), "test_estimator": tier}
+        return [{**condition, **r} for r in scores(predict(model, x)[0], sets[tier].labels, num_classes)]
 
-    clean_rows = {tier: row("clean", 0, tier, x) for tier, x in clean.items()}
-    yield from clean_rows.values()
+    clean_rows = {tier: score_rows("clean", 0, tier, x) for tier, x in clean.items()}
+    for tier_rows in clean_rows.values():
+        yield from tier_rows
     train = sets[train_tier]
     for kind, spatial in (("noise_st", False), ("noise_spatial", True)):
         for sigma in grid["noise_sigmas"]:
             if sigma:
-                yield row(kind, sigma, train_tier, train.inputs(sigma, spatial, rng_for(seed, kind, sigma)))
+                yield from score_rows(kind, sigma, train_tier, train.inputs(sigma, spatial, rng_for(seed, kind, sigma)))
             else:  # σ = 0 is the clean input: reuse its scores
-                yield {**clean_rows[train_tier], "perturbation": kind}
+                yield from ({**r, "perturbation": kind} for r in clean_rows[train_tier])
     for part in grid["parts"]:
-        yield row("part", part, train_tier, occlude_part(clean[train_tier], part, train.layout))
+        yield from score_rows("part", part, train_tier, occlude_part(clean[train_tier], part, train.layout))
     for fraction in grid["joint_fractions"]:
-        yield row(
+        yield from score_rows(
             "joints",
             fraction,
             train_tier,
@@ -196,7 +204,7 @@ def evaluate(model, sets, clean, train_tier, grid, num_classes):
     frames, sigma = grid["frames_noise"]["fraction"], grid["frames_noise"]["sigma"]
     for tier, test in sets.items():
         x = test.inputs(sigma, False, rng_for(seed, "frames_noise", tier))
-        yield row("frames_noise", frames, tier, mask_frames(x, frames, rng_for(seed, "frames", tier)))
+        yield from score_rows("frames_noise", frames, tier, mask_frames(x, frames, rng_for(seed, "frames", tier)))
 
 
 def joint_activation(activation):
@@ -270,7 +278,9 @@ def main(argv=None):
     tier = args.train_estimator
     per_sample = joint_activation(predict(model, clean[tier], return_activation=True)[1])
     spread = activation_spread(per_sample)
-    next(r for r in rows if r["perturbation"] == "clean" and r["test_estimator"] == tier).update(spread)
+    next(r for r in rows if r["perturbation"] == "clean" and r["test_estimator"] == tier and r["label"] == "").update(
+        spread
+    )
     with atomic_output(args.out_csv) as tmp:
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, EVAL_COLUMNS, lineterminator="\n")

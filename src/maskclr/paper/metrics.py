@@ -14,6 +14,9 @@ from maskclr.paper.stats import ci95, paired_difference
 from maskclr.paper.style import pretrain_of
 from maskclr.settings import json_object
 
+# Columns added after the first release: a metrics.csv written before them reads as if empty.
+LATER_COLUMNS = ("label",)
+
 
 @dataclass(frozen=True)
 class Metrics:
@@ -93,6 +96,8 @@ def load(path):
         raise InputError(f"{path}: metrics file not found") from None
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise InputError(f"{path}: not a readable CSV: {err}") from err
+    for column in LATER_COLUMNS:
+        frame[column] = frame[column].fillna("") if column in frame.columns else ""
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: missing columns {', '.join(missing)} (expected {','.join(COLUMNS)})")

@@ -1,0 +1,57 @@
+"""Per-class scores of an evaluation (maskclr.evaluate.run.scores) and the class groups they are
+reported in (maskclr.data.classes.class_groups), by hand."""
+
+import pytest
+import torch
+
+from maskclr.data.classes import class_groups, class_names
+from maskclr.data.synthetic import FINE_PAIRS, MUTUAL_CLASSES
+from maskclr.evaluate.run import scores
+
+
+def test_scores_gives_the_whole_set_then_each_class_present():
+    # Six samples of classes 0, 0, 0, 2, 2, 3 (class 1 absent); predictions 0, 1, 0, 2, 0, 0.
+    labels = torch.tensor([0, 0, 0, 2, 2, 3])
+    logits = torch.full((6, 4), -1.0)
+    logits[torch.arange(6), torch.tensor([0, 1, 0, 2, 0, 0])] = 1.0
+    whole, *classes = scores(logits, labels, 4)
+    assert whole == {
+        "label": "",
+        "top1": pytest.approx(3 / 6),
+        "top5": 1.0,  # four classes: every label is among the top 5
+        "mean_class_acc": pytest.approx((2 / 3 + 1 / 2 + 0) / 3),
+        "n": 6,
+    }
+    assert classes == [
+        {"label": 0, "top1": pytest.approx(2 / 3), "top5": 1.0, "n": 3},
+        {"label": 2, "top1": 0.5, "top5": 1.0, "n": 2},
+        {"label": 3, "top1": 0.0, "top5": 1.0, "n": 1},
+    ]
+
+
+def test_synthetic_groups_are_the_generators_coarse_mutual_and_fine_classes():
+    groups = class_groups("synth", 24)
+    assert list(groups) == ["coarse", "two persons", "fine pairs"]
+    assert groups["fine pairs"] == sorted(label for pair in FINE_PAIRS for label in pair) == list(range(14, 24))
+    assert groups["two persons"] == sorted(MUTUAL_CLASSES) == [12, 13]
+    assert groups["coarse"] == list(range(12))
+    assert class_groups("synth_3d", 24) == groups  # the same scenes, the same classes
+
+
+def test_ntu_groups_are_its_one_and_two_person_actions():
+    names = class_names("ntu120", 120)
+    groups = class_groups("ntu120", 120)
+    assert len(groups["one person"]) == 94 and len(groups["two persons"]) == 26
+    assert names[groups["two persons"][0]].startswith("punching") and names[48].startswith("use a fan")
+    assert names[groups["two persons"][11]].startswith("hit other person")  # A106, the first of NTU120's
+    assert class_groups("ntu60", 60)["two persons"] == list(range(49, 60))
+
+
+@pytest.mark.parametrize("dataset, num_classes", [("synth", 24), ("synth", 16), ("ntu60", 60), ("ntu120", 120)])
+def test_groups_partition_the_classes(dataset, num_classes):
+    labels = [label for group in class_groups(dataset, num_classes).values() for label in group]
+    assert sorted(labels) == list(range(num_classes))
+
+
+def test_a_dataset_without_groups_has_none():
+    assert class_groups("k400", 400) == {}
