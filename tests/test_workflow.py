@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from conftest import REPO, ntu_release, snakemake, tiny_config, workdir_with, write_video
+from maskclr.data.classes import class_names
 from maskclr.fileio import load_pickle
 
 pytestmark = pytest.mark.workflow
@@ -353,9 +354,14 @@ def test_a_user_backbones_sizes_are_checked_from_its_source(tmp_path):
 
 def test_tables_and_figures_are_built(finished_run):
     results = finished_run / "results"
-    for table in ("table1", "table2", "table3", "activation_spread"):
+    for table in ("table1", "table2", "table3", "classes", "activation_spread"):
         assert (results / "tables" / f"{table}.tex").read_text().startswith("\\begin{tabular}")
         assert any("ci95" in column for column in pd.read_csv(results / "tables" / f"{table}.csv").columns)
+    # Per class: all classes, the generator's groups present in the test split, every class by name
+    per_class = pd.read_csv(results / "tables" / "classes.csv", keep_default_na=False)
+    names = class_names("synth", 24)
+    assert list(per_class["classes"].unique()) == ["all classes", "coarse", "two persons", "fine pairs", *names]
+    assert set(per_class["method"]) == {"baseline", "maskclr"} and per_class["clean"].between(0, 100).all()
     spread = pd.read_csv(results / "tables" / "activation_spread.csv")
     assert set(spread["method"]) == {"stage1", "baseline", "maskclr"} and (spread["joints_effective"] >= 1).all()
     for figure in ("fig5", "fig6", "activation", "training_curves"):

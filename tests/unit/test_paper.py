@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO, run_module
 from maskclr.data.classes import class_names
 from maskclr.errors import InputError
-from maskclr.paper import figures, metrics, summary, tables
+from maskclr.paper import classes, figures, metrics, summary, tables
 
 PAPER = REPO / "resources" / "paper_numbers.csv"
 BACKBONES = ("dstformer", "sttformer")
@@ -22,6 +22,7 @@ PARTS = ("head", "left_arm", "right_arm", "left_leg", "right_leg")
 FRACTIONS = ("0.15", "0.3", "0.45", "0.6")
 # Ablations exist for one model only, as in the default config.
 EXTRA = ("maskclr_sc", "maskclr_cc", "random_mask")
+PER_CLASS = ("clean", "noise_st")  # the perturbations the fixture has per-class rows of
 BASE = {"baseline": 0.60, "maskclr": 0.70, "maskclr_sc": 0.66, "maskclr_cc": 0.64, "random_mask": 0.62}
 TIER_SHIFT = {"mq": 0.0, "hq": 0.01, "lq": -0.10}
 SETTINGS = {
@@ -53,6 +54,12 @@ def eval_grid(backbone, split, method, seed):
     return rows
 
 
+def class_top1(top1, clean, label):
+    """Top-1 of one of the 8 classes: its offset (k − 3.5) / 100 around the whole set's; noise
+    costs classes 0-3 nothing and classes 4-7 twice the whole set's loss (their mean is the set's)."""
+    return clean + (label - 3.5) / 100 - (0.0 if label < 4 else 2 * (clean - top1))
+
+
 def metric_rows():
     for backbone in BACKBONES:
         for split in SPLITS:
@@ -63,14 +70,19 @@ def metric_rows():
                     epochs = range(3) if method == "stage1" else range(3, 5)
                     for epoch in epochs:
                         acc = 0.3 + 0.05 * epoch + 0.01 * seed
-                        yield model + ["history", "mq", "", epoch, "test_top1", acc, "none"]
-                        yield model + ["history", "mq", "", epoch, "loss", 2.0 - 0.1 * epoch, "none"]
-                    yield model + ["train", "mq", "", "", "best_top1", 0.5, "none"]
+                        yield model + ["history", "mq", "", epoch, "test_top1", acc, "none", ""]
+                        yield model + ["history", "mq", "", epoch, "loss", 2.0 - 0.1 * epoch, "none", ""]
+                    yield model + ["train", "mq", "", "", "best_top1", 0.5, "none", ""]
                     if method == "stage1":
                         continue
+                    clean = clean_top1(backbone, split, method, "mq", seed)
                     for tier, perturbation, level, top1 in eval_grid(backbone, split, method, seed):
                         for metric, value in (("top1", top1), ("top5", min(1.0, top1 + 0.2)), ("n", 100)):
-                            yield model + ["eval", tier, perturbation, level, metric, value, "none"]
+                            yield model + ["eval", tier, perturbation, level, metric, value, "none", ""]
+                        if (backbone, split, tier) == ("dstformer", "xsub", "mq") and perturbation in PER_CLASS:
+                            for label in range(8):
+                                value = class_top1(top1, clean, label)
+                                yield model + ["eval_class", tier, perturbation, level, "top1", value, "none", label]
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +205,34 @@ def test_estimator_tables(data, tmp_path, name, shift):
     assert (r"50\,\% frames masked" in tex) == (name == "table3")
 
 
-@pytest.mark.parametrize("name", ["table1", "table2", "table3"])
+def test_class_table_shows_which_classes_pay_for_noise(data, tmp_path):
+    """The fixture's noise costs classes 0-3 nothing and 4-7 twice the whole set's 20 points."""
+    tex, frame = table(data, tmp_path, "classes")
+    row = lambda classes, method: cell(frame, classes=classes, method=method)  # noqa: E731
+    assert list(frame["classes"].unique()[:3]) == ["all classes", "coarse", "wave right hand"]  # 8 coarse classes
+    assert len(frame) == 2 * (2 + 8) and set(frame["sigma"]) == {0.01}
+    everything = row("all classes", "baseline")
+    assert (everything.clean, everything.noisy, everything.cost) == pytest.approx((61.0, 41.0, 20.0))
+    assert everything.cost_ci95 == pytest.approx(0.0) and everything.n_seeds == 2  # the same cost in both seeds
+    first, last = row("wave right hand", "baseline"), row("kick left leg", "baseline")
+    assert (first.label, first.clean, first.noisy, first.cost) == (0, pytest.approx(57.5), pytest.approx(57.5), 0.0)
+    assert (last.label, last.clean, last.noisy, last.cost) == (7, pytest.approx(64.5), pytest.approx(24.5), 40.0)
+    maskclr = row("kick left leg", "maskclr")
+    assert (maskclr.delta_clean, maskclr.delta_noisy) == pytest.approx((10.0, 10.0))
+    assert pd.isna(last.delta_clean) and maskclr.delta_clean_ci95 == pytest.approx(0.0)
+    assert r"Classes & clean & $\sigma$ = 0.01 & clean & $\sigma$ = 0.01 \\" in tex
+    # the seeds differ by 2 points: ± t(0.975, 1) · √2 / √2 = 12.7; the paired differences do not
+    kick = r"kick left leg & 64.5 $\pm$ 12.7 & 24.5 $\pm$ 12.7 & 74.5 $\pm$ 12.7 ($+10.0 \pm 0.0$) & 34.5 $\pm$ 12.7"
+    assert kick in tex and r"($\sigma$ in make\_cam units)" in tex
+
+
+def test_class_groups_without_a_class_present_are_left_out(loaded):
+    """With 24 classes named, the fixture's 8 are all coarse: no two-person or fine-pair row."""
+    cells = classes.cells(loaded, {**SETTINGS, "num_classes": 24})
+    assert list(cells["classes"].unique()[:2]) == ["all classes", "coarse"] and len(cells) == 2 * (2 + 8)
+
+
+@pytest.mark.parametrize("name", ["table1", "table2", "table3", "classes"])
 def test_tables_regenerate_byte_identical(data, tmp_path, name):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):
@@ -549,7 +588,10 @@ def test_summary_text_states_verdicts_and_the_noise_cost_in_its_unit(loaded, dat
     verdict = f"{maskclr} is significantly more robust than baseline under: spatiotemporal noise (+10.0 [10.0, 10.0])"
     assert verdict in text
     # clean − noisy at σ = 0.01: the fixture's slope 20 per unit σ, in points
-    assert "Spatiotemporal noise σ = 0.01 (make_cam units) costs baseline 20.0 [20.0, 20.0] points" in text
+    assert (
+        "Spatiotemporal noise σ = 0.01 (make_cam units) costs baseline 20.0 [20.0, 20.0] points of top-1; "
+        "by class group (the mean over its classes): coarse 20.0 [20.0, 20.0]." in text
+    )
     loaded3d = metrics.load(data3d / "metrics.csv")
     text3d = summary.markdown(summary.summary(loaded3d, NATIVE_SETTINGS), loaded3d, NATIVE_SETTINGS)
     assert "(m) costs baseline" in text3d and "make_cam" not in text3d

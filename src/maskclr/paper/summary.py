@@ -10,15 +10,18 @@ interval, and the difference MaskCLR − baseline paired by seed with its 95 % i
 (``maskclr.paper.stats``). A difference is called significant when its interval excludes 0. A
 native 3D model has one tier (the Kinect's), so no "unseen estimators" group. The Markdown states,
 generated from these numbers, which differences are significant and which are not, and how much
-the largest noise σ costs each method; nothing in it is written by hand.
+the largest noise σ costs each method, in all and in each of the dataset's class groups
+(``maskclr.paper.classes``); nothing in it is written by hand.
 """
 
 import argparse
 
 import pandas as pd
 
+from maskclr.data.classes import class_groups
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import atomic_output
+from maskclr.paper import classes
 from maskclr.paper import metrics as mt
 from maskclr.paper.stats import interval, mean_ci, paired_difference, significant
 from maskclr.paper.style import ESTIMATORS, method_label, noise_unit
@@ -159,19 +162,45 @@ def markdown(table, metrics, settings):
             f"Significantly less robust under: {listing(worse)}. "
             f"No significant difference under: {listing(same)}."
         )
+    groups = class_group_cells(metrics, settings)
     for name, label in zip(settings["table_methods"][:2], (baseline, method)):
         cost = noise_cost(metrics, settings, name)
         if cost:
             sigma, mean, half, _ = cost
+            by_group = groups[groups["method"] == name]
+            per_group = "; ".join(f"{r.classes} {interval(r.cost, r.cost_ci95)}" for r in by_group.itertuples())
             lines.append(
                 f"Spatiotemporal noise σ = {sigma:g} ({noise_unit(settings)}) costs {label} "
-                f"{interval(mean, half)} points of top-1."
+                f"{interval(mean, half)} points of top-1"
+                + (f"; by class group (the mean over its classes): {per_group}." if per_group else ".")
             )
     return "\n".join(lines) + "\n"
 
 
+def class_group_cells(metrics, settings):
+    """The class groups' rows of ``maskclr.paper.classes.cells``: none for a dataset without
+    groups or a model without per-class rows (a metrics.csv written before them)."""
+    if (
+        not class_groups(settings["dataset"], settings["num_classes"])
+        or metrics.match(kind="eval_class", **mt.model_where(settings)).empty
+    ):
+        return pd.DataFrame(columns=["method", "kind", "classes", "cost", "cost_ci95"])
+    cells = classes.cells(metrics, settings)
+    return cells[cells["kind"] == "group"]
+
+
 # The settings the summary reads; the workflow passes it these keys only (common.smk).
-REQUIRED = {"robustness_summary": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods")}
+REQUIRED = {
+    "robustness_summary": (
+        "dataset",
+        "split",
+        "backbone",
+        "pretrain",
+        "train_estimator",
+        "table_methods",
+        "num_classes",
+    )
+}
 
 
 def main(argv=None):

@@ -1,6 +1,6 @@
 """``python -m maskclr.paper.tables``: Tables 1–3 as a booktabs ``tabular`` and a CSV twin.
 
-    python -m maskclr.paper.tables {table1,table2,table3} --metrics results/metrics.csv \\
+    python -m maskclr.paper.tables {table1,table2,table3,classes,activation_spread} --metrics results/metrics.csv \\
         --paper resources/paper_numbers.csv --settings-json '{...}' --out-tex T.tex --out-csv T.csv
 
 - table1: clean top-1 (%) per backbone, pretraining and method × dataset and split (every dataset
@@ -12,6 +12,9 @@
 - table2: the settings' model (``pretrain``: its pretraining, null = from scratch) tested,
   unchanged, on the LQ / MQ / HQ test poses (clean; a native 3D model on its Kinect tier only);
 - table3: the same on skeletons with frames masked plus Gaussian noise (``frames_noise``);
+- classes: the settings' model's top-1 per class group and per class, clean and under the largest
+  spatiotemporal noise σ, baseline beside MaskCLR (``maskclr.paper.classes``): which classes a
+  perturbation costs;
 - activation_spread: for every evaluated model (stage 1 and each method), the spread of its joint
   activation on the clean test set: the effective number of joints and the top-3 share, with the
   paired difference to the baseline (the paper's mechanism, measured rather than assumed).
@@ -34,6 +37,7 @@ import pandas as pd
 
 from maskclr.errors import InputError, run_cli
 from maskclr.fileio import atomic_output
+from maskclr.paper import classes
 from maskclr.paper import metrics as mt
 from maskclr.paper.style import (
     BACKBONES,
@@ -46,6 +50,7 @@ from maskclr.paper.style import (
     describe_model,
     display_name,
     method_label,
+    noise_unit,
     ordered,
 )
 
@@ -423,8 +428,45 @@ def spread_table(metrics, paper, settings):
     return tabular("ll" + "c" * len(SPREAD), header, body, note), cells
 
 
+# ---- Top-1 per class -----------------------------------------------------------------------------
+
+
+def class_table(metrics, paper, settings):
+    """Top-1 per class group and per class, clean and at the largest noise σ, as (TeX, CSV frame)."""
+    cells = classes.cells(metrics, settings)
+    methods = settings["table_methods"][:2]
+    sigma = rf"$\sigma$ = {cells['sigma'].iloc[0]:g}"
+    header = [
+        " & " + " & ".join(rf"\multicolumn{{2}}{{c}}{{{tex(method_label(m))}}}" for m in methods) + r" \\",
+        r"\cmidrule(lr){2-3} \cmidrule(lr){4-5}",
+        " & ".join(["Classes", *(["clean", sigma] * len(methods))]) + r" \\",
+    ]
+    body = []
+    for _, rows in cells.groupby(cells["kind"] == "class", sort=False):
+        body.append(
+            [
+                [tex(name)]
+                + [
+                    accuracy(
+                        getattr(r, c), getattr(r, f"{c}_ci95"), getattr(r, f"delta_{c}"), getattr(r, f"delta_{c}_ci95")
+                    )
+                    for r in row.itertuples()
+                    for c in ("clean", "noisy")
+                ]
+                for name, row in rows.groupby("classes", sort=False)
+            ]
+        )
+    note = (
+        rf"Top-1 (\%) of {tex(describe_model(settings))}, clean and under spatiotemporal noise "
+        rf"($\sigma$ in {tex(noise_unit(settings))}); a group's top-1 is the mean over its classes; mean over seeds "
+        r"$\pm$ 95\,\% CI; in parentheses the difference to " + tex(method_label(methods[0])) + ", paired by seed."
+    )
+    return tabular("l" + "c" * 2 * len(methods), header, body, note), cells
+
+
 TABLES = {
     "table1": table1,
+    "classes": class_table,
     "activation_spread": spread_table,
     "table2": lambda m, p, s: estimator_table(m, s, "clean"),
     "table3": lambda m, p, s: estimator_table(m, s, "frames_noise"),
@@ -435,6 +477,7 @@ REQUIRED = {
     "table2": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods"),
     "table3": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods"),
     "activation_spread": ("train_estimators", "table_methods"),
+    "classes": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods", "num_classes"),
 }
 
 

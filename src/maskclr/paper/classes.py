@@ -1,0 +1,87 @@
+"""Top-1 per class and per class group of the paper's model, clean and under the largest noise.
+
+Which classes pay for a perturbation? For the settings' model (tested on its training tier) and
+its first two table methods (the baseline, then MaskCLR), each seed's top-1 of every class (the
+``eval_class`` rows of metrics.csv), clean and under spatiotemporal noise of the largest σ of the
+grid. A group's top-1 is the mean over its classes (each class counts once, as in the mean
+class accuracy); "all classes" is every class, then the dataset's own groups
+(``maskclr.data.classes.class_groups``), then each class by name.
+
+Per row and method: the mean over seeds and its 95 % CI in both conditions, the noise cost
+(clean − noisy, paired by seed) and the difference to the baseline (paired by seed) in both
+conditions (``maskclr.paper.stats``).
+"""
+
+import pandas as pd
+
+from maskclr.data.classes import class_groups, class_names
+from maskclr.errors import InputError
+from maskclr.paper import metrics as mt
+from maskclr.paper.stats import mean_ci, paired_difference
+
+ALL = "all classes"
+NAN = float("nan")
+
+
+def class_top1(metrics, settings, method):
+    """(σ, Series of top-1 (%) indexed by condition, label, seed) of one method of the settings'
+    model: condition ``clean``, and ``noisy`` at the largest spatiotemporal σ."""
+    rows = metrics.select(kind="eval_class", metric="top1", method=method, **mt.model_where(settings))
+    noisy = rows[(rows["perturbation"] == "noise_st") & (rows["x"] > 0)]
+    if noisy.empty:
+        raise InputError(f"{metrics.path}: no per-class rows with spatiotemporal noise σ > 0 for {method}")
+    sigma = float(noisy["x"].max())
+    chosen = {"clean": rows[rows["perturbation"] == "clean"], "noisy": noisy[noisy["x"] == sigma]}
+    parts = {}
+    for condition, r in chosen.items():
+        index = pd.MultiIndex.from_arrays([r["label"].astype(int), r["seed"]], names=["label", "seed"])
+        parts[condition] = pd.Series(r["value"].to_numpy() * 100, index=index)
+    return sigma, pd.concat(parts, names=["condition"])
+
+
+def class_rows(settings, labels):
+    """[(row name, kind, labels)]: all classes, the dataset's groups (their classes present; a
+    group without one is left out), then every class present."""
+    names = class_names(settings["dataset"], settings["num_classes"])
+    groups = class_groups(settings["dataset"], settings["num_classes"])
+    present = {name: [k for k in members if k in labels] for name, members in groups.items()}
+    rows = [(ALL, "all", labels)] + [(name, "group", members) for name, members in present.items() if members]
+    return rows + [(names[k], "class", [k]) for k in labels]
+
+
+def row_top1(top1, labels):
+    """{condition: Series of the mean top-1 over ``labels`` per seed}."""
+    chosen = top1[top1.index.get_level_values("label").isin(labels)]
+    means = chosen.groupby(level=["condition", "seed"]).mean()
+    return {condition: means.loc[condition] for condition in ("clean", "noisy")}
+
+
+def cells(metrics, settings):
+    """One record per (row, method): σ, each condition's mean and 95 % CI, the noise cost and the
+    difference to the baseline in each condition, both paired by seed (NaN for the baseline)."""
+    methods = settings["table_methods"][:2]
+    tops = {method: class_top1(metrics, settings, method) for method in methods}
+    sigmas = sorted({sigma for sigma, _ in tops.values()})
+    if len(sigmas) > 1:
+        raise InputError(f"{metrics.path}: the methods' largest noise σ differ: {sigmas}")
+    labels = sorted(set().union(*(top1.index.get_level_values("label") for _, top1 in tops.values())))
+    records = []
+    for name, kind, members in class_rows(settings, labels):
+        scores = {method: row_top1(top1, members) for method, (_, top1) in tops.items()}
+        for method, score in scores.items():
+            label = members[0] if kind == "class" else ""
+            record = {"classes": name, "kind": kind, "label": label, "method": method, "sigma": sigmas[0]}
+            for condition, values in score.items():
+                mean, ci, n = mean_ci(values)
+                compared = method != methods[0]
+                delta = paired_difference(scores[methods[0]][condition], values) if compared else (NAN, NAN, 0)
+                record |= {
+                    condition: mean,
+                    f"{condition}_ci95": ci,
+                    f"delta_{condition}": delta[0],
+                    f"delta_{condition}_ci95": delta[1],
+                    "n_seeds": n,
+                }
+            cost, cost_ci, _ = paired_difference(score["noisy"], score["clean"])
+            records.append(record | {"cost": cost, "cost_ci95": cost_ci})
+    return pd.DataFrame(records)
