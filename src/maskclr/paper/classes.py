@@ -20,6 +20,11 @@ from maskclr.paper import metrics as mt
 from maskclr.paper.stats import mean_ci, paired_difference
 
 ALL = "all classes"
+COLUMNS = (
+    *("classes", "kind", "label", "method", "sigma", "n_seeds"),
+    *("clean", "clean_ci95", "noisy", "noisy_ci95", "cost", "cost_ci95"),
+    *("delta_clean", "delta_clean_ci95", "delta_noisy", "delta_noisy_ci95"),
+)
 NAN = float("nan")
 
 
@@ -84,4 +89,4 @@ def cells(metrics, settings):
                 }
             cost, cost_ci, _ = paired_difference(score["noisy"], score["clean"])
             records.append(record | {"cost": cost, "cost_ci95": cost_ci})
-    return pd.DataFrame(records)
+    return pd.DataFrame(records, columns=COLUMNS)
