@@ -10,22 +10,25 @@ from maskclr.evaluate.run import scores
 
 
 def test_scores_gives_the_whole_set_then_each_class_present():
-    # Six samples of classes 0, 0, 0, 2, 2, 3 (class 1 absent); predictions 0, 1, 0, 2, 0, 0.
+    # Six samples of classes 0, 0, 0, 2, 2, 3 among 7 (1 is absent); top-1 predictions 0, 1, 0, 2, 0, 0.
+    # The last sample ranks its own class 3 sixth: a top-5 miss.
     labels = torch.tensor([0, 0, 0, 2, 2, 3])
-    logits = torch.full((6, 4), -1.0)
-    logits[torch.arange(6), torch.tensor([0, 1, 0, 2, 0, 0])] = 1.0
-    whole, *classes = scores(logits, labels, 4)
+    logits = torch.zeros(6, 7)
+    logits[torch.arange(6), labels] = 1.0  # the true class second, unless predicted
+    logits[torch.arange(6), torch.tensor([0, 1, 0, 2, 0, 0])] = 2.0
+    logits[5] = torch.tensor([10.0, 9.0, 8.0, 0.0, 7.0, 6.0, 5.0])  # but the last ranks its class 3 sixth
+    whole, *classes = scores(logits, labels, 7)
     assert whole == {
         "label": "",
         "top1": pytest.approx(3 / 6),
-        "top5": 1.0,  # four classes: every label is among the top 5
+        "top5": pytest.approx(5 / 6),
         "mean_class_acc": pytest.approx((2 / 3 + 1 / 2 + 0) / 3),
         "n": 6,
     }
     assert classes == [
-        {"label": 0, "top1": pytest.approx(2 / 3), "top5": 1.0, "n": 3},
-        {"label": 2, "top1": 0.5, "top5": 1.0, "n": 2},
-        {"label": 3, "top1": 0.0, "top5": 1.0, "n": 1},
+        {"label": 0, "top1": pytest.approx(2 / 3), "n": 3},
+        {"label": 2, "top1": 0.5, "n": 2},
+        {"label": 3, "top1": 0.0, "n": 1},
     ]
 
 

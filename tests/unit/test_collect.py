@@ -78,7 +78,7 @@ def test_long_table(tmp_path):
         tmp_path / "results/eval/synth/xsub/dstformer/maskclr/seed2.csv",
         [
             ("clean", "0", "mq", 0.5, 0.9, 0.5, 10, 6.5, 0.4, ""),
-            ("clean", "0", "mq", 0.75, 1.0, "", 4, "", "", 3),  # class 3 alone
+            ("clean", "0", "mq", 0.75, "", "", 4, "", "", 3),  # class 3 alone
             ("part", "head", "mq", 0.25, 0.8, 0.3, 10, "", "", ""),
         ],
     )
@@ -93,9 +93,9 @@ def test_long_table(tmp_path):
     )
     assert {r["pretrain"] for r in rows if r["kind"].startswith("eval")} == {"mamp"}
     assert {r["pretrain"] for r in rows if not r["kind"].startswith("eval")} == {"none"}
-    # A class's row: its own kind and label, top1, top5 and n only
+    # A class's row: its own kind and label, top1 and n only
     per_class = {r["metric"]: (r["kind"], r["label"], r["value"]) for r in rows if r["label"]}
-    assert per_class == {m: ("eval_class", "3", v) for m, v in (("top1", "0.75"), ("top5", "1.0"), ("n", "4.0"))}
+    assert per_class == {m: ("eval_class", "3", v) for m, v in (("top1", "0.75"), ("n", "4.0"))}
     assert {r["label"] for r in rows if r["kind"] != "eval_class"} == {""}
     head = [r for r in rows if r["level"] == "head" and r["metric"] == "top1"]
     assert len(head) == 1 and head[0]["method"] == "maskclr" and head[0]["seed"] == "2"
@@ -106,7 +106,7 @@ def test_long_table(tmp_path):
     assert {r["metric"] for r in history} == {"loss", "test_top1"} and history[0]["level"] == "3"
     spread = {r["metric"]: float(r["value"]) for r in rows if r["metric"] in ("joints_effective", "top3_share")}
     assert spread == {"joints_effective": 6.5, "top3_share": 0.4}  # the clean row only
-    assert len(rows) == 10 + 3 + 5 + 2
+    assert len(rows) == 10 + 2 + 5 + 2
 
 
 def test_a_pretraining_gives_one_loss_row_per_epoch(tmp_path):
@@ -182,3 +182,8 @@ def test_malformed_csv_is_named(tmp_path):
     write_eval(bad, [("clean", "0", "mq", "high", 0.9, 0.5, 10)])
     result, _ = collect(tmp_path, bad)
     assert result.returncode == 2 and "line 2: column 'top1': not a number: 'high'" in result.stderr
+    write_eval(
+        bad, [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "", ""), ("clean", "0", "mq", 0.5, "", "", 3, "", "", "1.5")]
+    )
+    result, _ = collect(tmp_path, bad)
+    assert result.returncode == 2 and "line 3: column 'label': not a class index: '1.5'" in result.stderr

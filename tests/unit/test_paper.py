@@ -31,7 +31,7 @@ SETTINGS = {
     "table_methods": ["baseline", "maskclr"],
     "fig5_methods": ["maskclr", "maskclr_sc", "maskclr_cc", "random_mask", "baseline"],
     "reference_dataset": {"synth": "ntu60"}, "activation_methods": ["baseline", "maskclr"],
-    "activation_classes": [0, 2, 4, 6], "num_classes": 8,
+    "activation_classes": [0, 2, 4, 6], "num_classes": 24,
 }  # fmt: skip
 
 
@@ -54,10 +54,13 @@ def eval_grid(backbone, split, method, seed):
     return rows
 
 
+CLASSES = range(10, 18)  # synth's coarse 10-11, two-person 12-13 and four of its fine-pair classes
+
+
 def class_top1(top1, clean, label):
-    """Top-1 of one of the 8 classes: its offset (k − 3.5) / 100 around the whole set's; noise
-    costs classes 0-3 nothing and classes 4-7 twice the whole set's loss (their mean is the set's)."""
-    return clean + (label - 3.5) / 100 - (0.0 if label < 4 else 2 * (clean - top1))
+    """Top-1 of one of the ``CLASSES``: its offset (k − 13.5) / 100 around the whole set's; noise
+    costs classes 10-13 nothing and the fine pairs twice the whole set's loss (their mean is the set's)."""
+    return clean + (label - 13.5) / 100 - (0.0 if label < 14 else 2 * (clean - top1))
 
 
 def metric_rows():
@@ -80,7 +83,7 @@ def metric_rows():
                         for metric, value in (("top1", top1), ("top5", min(1.0, top1 + 0.2)), ("n", 100)):
                             yield model + ["eval", tier, perturbation, level, metric, value, "none", ""]
                         if (backbone, split, tier) == ("dstformer", "xsub", "mq") and perturbation in PER_CLASS:
-                            for label in range(8):
+                            for label in CLASSES:
                                 value = class_top1(top1, clean, label)
                                 yield model + ["eval_class", tier, perturbation, level, "top1", value, "none", label]
 
@@ -206,30 +209,54 @@ def test_estimator_tables(data, tmp_path, name, shift):
 
 
 def test_class_table_shows_which_classes_pay_for_noise(data, tmp_path):
-    """The fixture's noise costs classes 0-3 nothing and 4-7 twice the whole set's 20 points."""
+    """The fixture's noise costs classes 10-13 nothing and the fine pairs 14-17 twice the whole
+    set's 20 points; a group's numbers are the mean over its classes present."""
     tex, frame = table(data, tmp_path, "classes")
-    row = lambda classes, method: cell(frame, classes=classes, method=method)  # noqa: E731
-    assert list(frame["classes"].unique()[:3]) == ["all classes", "coarse", "wave right hand"]  # 8 coarse classes
-    assert len(frame) == 2 * (2 + 8) and set(frame["sigma"]) == {0.01}
-    everything = row("all classes", "baseline")
-    assert (everything.clean, everything.noisy, everything.cost) == pytest.approx((61.0, 41.0, 20.0))
-    assert everything.cost_ci95 == pytest.approx(0.0) and everything.n_seeds == 2  # the same cost in both seeds
-    first, last = row("wave right hand", "baseline"), row("kick left leg", "baseline")
-    assert (first.label, first.clean, first.noisy, first.cost) == (0, pytest.approx(57.5), pytest.approx(57.5), 0.0)
-    assert (last.label, last.clean, last.noisy, last.cost) == (7, pytest.approx(64.5), pytest.approx(24.5), 40.0)
-    maskclr = row("kick left leg", "maskclr")
-    assert (maskclr.delta_clean, maskclr.delta_noisy) == pytest.approx((10.0, 10.0))
-    assert pd.isna(last.delta_clean) and maskclr.delta_clean_ci95 == pytest.approx(0.0)
+    row = lambda name, method: cell(frame, classes=name, method=method)  # noqa: E731
+    names = class_names("synth", 24)
+    assert list(frame["classes"].unique()) == ["all classes", "coarse", "two persons", "fine pairs", *names[10:18]]
+    assert set(frame["sigma"]) == {0.01} and set(frame["n_seeds"]) == {2}
+    expected = {"all classes": (61.0, 41.0, 20.0), "coarse": (58.0, 58.0, 0.0), "two persons": (60.0, 60.0, 0.0)}
+    expected |= {
+        "fine pairs": (63.0, 23.0, 40.0),
+        "clap": (57.5, 57.5, 0.0),
+        "touch head (headache)": (64.5, 24.5, 40.0),
+    }
+    for name, numbers in expected.items():
+        r = row(name, "baseline")
+        assert (r.clean, r.noisy, r.cost) == pytest.approx(numbers), name
+        assert r.cost_ci95 == pytest.approx(0.0)  # the same cost in both seeds
+    assert row("clap", "baseline").label == 10 and pd.isna(row("fine pairs", "baseline").label)
+    maskclr, baseline = row("fine pairs", "maskclr"), row("fine pairs", "baseline")
+    assert (maskclr.clean, maskclr.delta_clean, maskclr.delta_noisy) == pytest.approx((73.0, 10.0, 10.0))
+    assert pd.isna(baseline.delta_clean) and maskclr.delta_clean_ci95 == pytest.approx(0.0)
     assert r"Classes & clean & $\sigma$ = 0.01 & clean & $\sigma$ = 0.01 \\" in tex
+    assert r"\cmidrule(lr){2-3} \cmidrule(lr){4-5}" in tex
     # the seeds differ by 2 points: ± t(0.975, 1) · √2 / √2 = 12.7; the paired differences do not
-    kick = r"kick left leg & 64.5 $\pm$ 12.7 & 24.5 $\pm$ 12.7 & 74.5 $\pm$ 12.7 ($+10.0 \pm 0.0$) & 34.5 $\pm$ 12.7"
-    assert kick in tex and r"($\sigma$ in make\_cam units)" in tex
+    head = r"touch head (headache) & 64.5 $\pm$ 12.7 & 24.5 $\pm$ 12.7 & 74.5 $\pm$ 12.7 ($+10.0 \pm 0.0$) & 34.5"
+    assert head in tex and r"($\sigma$ in make\_cam units)" in tex
 
 
-def test_class_groups_without_a_class_present_are_left_out(loaded):
-    """With 24 classes named, the fixture's 8 are all coarse: no two-person or fine-pair row."""
-    cells = classes.cells(loaded, {**SETTINGS, "num_classes": 24})
-    assert list(cells["classes"].unique()[:2]) == ["all classes", "coarse"] and len(cells) == 2 * (2 + 8)
+def test_class_rows_name_the_groups_present_then_every_class():
+    synth = classes.class_rows({"dataset": "synth", "num_classes": 24}, [0, 1, 14])
+    assert synth == [
+        ("all classes", "all", [0, 1, 14]),
+        ("coarse", "group", [0, 1]),
+        ("fine pairs", "group", [14]),  # of its ten classes, the one present; no two-person class: no row
+        ("wave right hand", "class", [0]),
+        ("wave left hand", "class", [1]),
+        ("drink water", "class", [14]),
+    ]
+    assert classes.class_rows({"dataset": "k400", "num_classes": 400}, [0, 2]) == [
+        ("all classes", "all", [0, 2]),
+        ("class 0", "class", [0]),
+        ("class 2", "class", [2]),
+    ]
+
+
+def test_a_class_beyond_num_classes_is_named(data, loaded):
+    with pytest.raises(InputError, match=r"metrics.csv: column 'label': class 17 of .* not one of the dataset's 16"):
+        classes.cells(loaded, {**SETTINGS, "num_classes": 16})
 
 
 @pytest.mark.parametrize("name", ["table1", "table2", "table3", "classes"])
@@ -320,6 +347,12 @@ def test_missing_csv(tmp_path):
     result = make_table(tmp_path, "table2", tmp_path)
     assert result.returncode == 2 and str(tmp_path / "metrics.csv") in result.stderr
     assert not (tmp_path / "table2.tex").exists()
+
+
+def test_a_metrics_file_from_before_the_label_column_reads(data, tmp_path):
+    path = tmp_path / "metrics.csv"
+    pd.read_csv(data / "metrics.csv").drop(columns="label").to_csv(path, index=False)
+    assert set(metrics.load(path).frame["label"]) == {""}
 
 
 def test_missing_column(data, tmp_path):
@@ -590,7 +623,8 @@ def test_summary_text_states_verdicts_and_the_noise_cost_in_its_unit(loaded, dat
     # clean − noisy at σ = 0.01: the fixture's slope 20 per unit σ, in points
     assert (
         "Spatiotemporal noise σ = 0.01 (make_cam units) costs baseline 20.0 [20.0, 20.0] points of top-1; "
-        "by class group (the mean over its classes): coarse 20.0 [20.0, 20.0]." in text
+        "by class group (the mean over its classes): coarse 0.0 [0.0, 0.0]; two persons 0.0 [0.0, 0.0]; "
+        "fine pairs 40.0 [40.0, 40.0]." in text
     )
     loaded3d = metrics.load(data3d / "metrics.csv")
     text3d = summary.markdown(summary.summary(loaded3d, NATIVE_SETTINGS), loaded3d, NATIVE_SETTINGS)

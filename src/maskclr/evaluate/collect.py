@@ -6,10 +6,10 @@
 
 Rows: ``dataset, split, backbone, method, seed, kind, test_estimator, perturbation, level,
 metric, value, pretrain, label``. ``kind`` is ``eval`` (an evaluation CSV row of the whole test
-set), ``eval_class`` (an evaluation of one class: ``label`` is its index; metrics top1, top5 and
-n), ``train`` (a training summary), ``history`` (one epoch of training; ``level`` is the epoch)
-or ``pretrain_history`` (one epoch of a self-supervised pretraining: metric ``loss``, the
-epoch's mean loss; ``level`` is the epoch, from 0 as in ``history``). ``pretrain`` is the
+set), ``eval_class`` (an evaluation of one class: ``label`` is its index; metrics top1 and n),
+``train`` (a training summary), ``history`` (one epoch of training; ``level`` is the epoch) or
+``pretrain_history`` (one epoch of a self-supervised pretraining: metric ``loss``, the epoch's
+mean loss; ``level`` is the epoch, from 0 as in ``history``). ``pretrain`` is the
 self-supervised pretraining the model started from (``none``: none); it and ``label`` (empty
 except on ``eval_class`` rows) come last, so that readers of the older columns by position keep
 working. A pretraining's own rows name it there too (its config entry, e.g.
@@ -46,10 +46,10 @@ EVAL_COLUMNS = (
 )
 EVAL_METRICS = EVAL_COLUMNS[len(IDENTITY) + 3 : -1]
 # The activation spread is on the training tier's clean row only, empty on the others; a class's
-# row (``label``) has only top1, top5 and n. The header
+# row (``label``) has only top1 and n. The header
 # check stays strict: an evaluation CSV written before these columns existed is refused (rerun it).
 OPTIONAL_METRICS = ("joints_effective", "top3_share")
-CLASS_OPTIONAL_METRICS = (*OPTIONAL_METRICS, "mean_class_acc")
+CLASS_OPTIONAL_METRICS = (*OPTIONAL_METRICS, "top5", "mean_class_acc")
 COLUMNS = (
     "dataset",
     "split",
@@ -92,7 +92,9 @@ def eval_rows(path):
         raise InputError(f"{path}: cannot read evaluation CSV ({err.strerror})") from err
     for number, row in enumerate(rows, start=2):
         ident = model_of(row, path, f"line {number}: ")
-        label = row["label"]
+        label = row["label"] or ""
+        if label and not (label.isascii() and label.isdecimal()):
+            raise InputError(f"{path}: line {number}: column 'label': not a class index: {label!r}")
         optional = CLASS_OPTIONAL_METRICS if label else OPTIONAL_METRICS
         for metric in EVAL_METRICS:
             if metric in optional and row[metric] in ("", None):

@@ -21,8 +21,8 @@ then the tiers are PYSKL 3D files (NTU-25, metres), σ (``noise_sigmas`` and ``f
 the parts are NTU-25's (docs/method.md §2.4, §7.4).
 
 Each grid point has a row for the whole test set (``label`` empty) followed by one row per class
-present in it (``label``: the class index; its top-1, top-5 and sample count; no mean per-class
-accuracy), so that a table can show which classes a perturbation costs.
+present in it (``label``: the class index; its top-1 and sample count, the other metrics empty),
+so that a table can show which classes a perturbation costs.
 
 The clean row of the training tier also holds the spread of the model's joint activation (the
 mechanism of docs/method.md §4.1, measured): ``joints_effective`` = exp(entropy) of each
@@ -147,23 +147,23 @@ def predict(model, x, batch=None, return_activation=False):
 
 def scores(logits, labels, num_classes):
     """Rows of logits (N, C) against labels (N,): the whole test set's (top-1, top-5, mean per-class
-    accuracy, n; ``label`` empty), then one per class present (``label``, its top-1, top-5, n)."""
+    accuracy, n; ``label`` empty), then one per class present (``label``, its top-1 and n)."""
     labels = torch.as_tensor(labels)
     top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
-    hit1, hit5 = top5[:, 0] == labels, (top5 == labels[:, None]).any(1)
-    classes = [c for c in range(num_classes) if (labels == c).any()]
+    hit1 = top5[:, 0] == labels
+    members = {c: labels == c for c in range(num_classes) if (labels == c).any()}
     per_class = [
-        {"label": c, "top1": float(hit1[labels == c].float().mean()), "top5": float(hit5[labels == c].float().mean())}
-        for c in classes
+        {"label": c, "top1": float(hit1[member].float().mean()), "n": int(member.sum())}
+        for c, member in members.items()
     ]
     whole = {
         "label": "",
         "top1": float(hit1.float().mean()),
-        "top5": float(hit5.float().mean()),
+        "top5": float((top5 == labels[:, None]).any(1).float().mean()),
         "mean_class_acc": sum(c["top1"] for c in per_class) / len(per_class),
         "n": len(labels),
     }
-    return [whole, *({**c, "n": int((labels == c["label"]).sum())} for c in per_class)]
+    return [whole, *per_class]
 
 
 def rng_for(seed, *keys):

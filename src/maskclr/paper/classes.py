@@ -3,9 +3,10 @@
 Which classes pay for a perturbation? For the settings' model (tested on its training tier) and
 its first two table methods (the baseline, then MaskCLR), each seed's top-1 of every class (the
 ``eval_class`` rows of metrics.csv), clean and under spatiotemporal noise of the largest σ of the
-grid. A group's top-1 is the mean over its classes (each class counts once, as in the mean
-class accuracy); "all classes" is every class, then the dataset's own groups
-(``maskclr.data.classes.class_groups``), then each class by name.
+grid. The rows: "all classes", the dataset's own groups (``maskclr.data.classes.class_groups``),
+then each class by name. The top-1 of "all classes" and of a group is the mean over its classes
+(each class counts once: the mean class accuracy, which on an unbalanced test set differs from
+the top-1 over samples of Table 2 and Fig. 5).
 
 Per row and method: the mean over seeds and its 95 % CI in both conditions, the noise cost
 (clean − noisy, paired by seed) and the difference to the baseline (paired by seed) in both
@@ -32,11 +33,10 @@ def class_top1(metrics, settings, method):
     """(σ, Series of top-1 (%) indexed by condition, label, seed) of one method of the settings'
     model: condition ``clean``, and ``noisy`` at the largest spatiotemporal σ."""
     rows = metrics.select(kind="eval_class", metric="top1", method=method, **mt.model_where(settings))
-    noisy = rows[(rows["perturbation"] == "noise_st") & (rows["x"] > 0)]
-    if noisy.empty:
+    sigma, noisy = mt.largest_noise(rows)
+    if sigma is None:
         raise InputError(f"{metrics.path}: no per-class rows with spatiotemporal noise σ > 0 for {method}")
-    sigma = float(noisy["x"].max())
-    chosen = {"clean": rows[rows["perturbation"] == "clean"], "noisy": noisy[noisy["x"] == sigma]}
+    chosen = {"clean": rows[rows["perturbation"] == "clean"], "noisy": noisy}
     parts = {}
     for condition, r in chosen.items():
         index = pd.MultiIndex.from_arrays([r["label"].astype(int), r["seed"]], names=["label", "seed"])
@@ -70,14 +70,20 @@ def cells(metrics, settings):
     if len(sigmas) > 1:
         raise InputError(f"{metrics.path}: the methods' largest noise σ differ: {sigmas}")
     labels = sorted(set().union(*(top1.index.get_level_values("label") for _, top1 in tops.values())))
+    if labels[-1] >= settings["num_classes"]:
+        raise InputError(
+            f"{metrics.path}: column 'label': class {labels[-1]} of {mt.describe(mt.model_where(settings))} "
+            f"is not one of the dataset's {settings['num_classes']} classes (num_classes)"
+        )
     records = []
     for name, kind, members in class_rows(settings, labels):
         scores = {method: row_top1(top1, members) for method, (_, top1) in tops.items()}
         for method, score in scores.items():
             label = members[0] if kind == "class" else ""
-            record = {"classes": name, "kind": kind, "label": label, "method": method, "sigma": sigmas[0]}
+            cost, cost_ci, n = paired_difference(score["noisy"], score["clean"])  # n: seeds with both
+            record = {"classes": name, "kind": kind, "label": label, "method": method, "sigma": sigmas[0], "n_seeds": n}
             for condition, values in score.items():
-                mean, ci, n = mean_ci(values)
+                mean, ci, _ = mean_ci(values)
                 compared = method != methods[0]
                 delta = paired_difference(scores[methods[0]][condition], values) if compared else (NAN, NAN, 0)
                 record |= {
@@ -85,8 +91,6 @@ def cells(metrics, settings):
                     f"{condition}_ci95": ci,
                     f"delta_{condition}": delta[0],
                     f"delta_{condition}_ci95": delta[1],
-                    "n_seeds": n,
                 }
-            cost, cost_ci, _ = paired_difference(score["noisy"], score["clean"])
             records.append(record | {"cost": cost, "cost_ci95": cost_ci})
     return pd.DataFrame(records, columns=COLUMNS)

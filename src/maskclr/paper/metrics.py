@@ -73,6 +73,16 @@ class Metrics:
         return (rows["value"] * scale).groupby([rows[c] for c in (*by, "seed")], sort=True).mean()
 
 
+def largest_noise(rows):
+    """(σ, its rows) of the largest spatiotemporal noise σ > 0 among metrics ``rows`` (a frame);
+    (None, no rows) when none is noisy."""
+    noisy = rows[(rows["perturbation"] == "noise_st") & (rows["x"] > 0)]
+    if noisy.empty:
+        return None, noisy
+    sigma = float(noisy["x"].max())
+    return sigma, noisy[noisy["x"] == sigma]
+
+
 def paired(per_seed, first, second):
     """(mean, 95 % half-width, n) of ``second − first`` paired by seed; ``first``/``second`` are
     keys of ``per_seed`` (a ``Metrics.per_seed`` Series) without the seed."""

@@ -102,12 +102,11 @@ def noise_cost(metrics, settings, method):
     σ on the training tier, paired by seed; None without noisy rows."""
     rows = _eval_rows(metrics, settings, method)
     rows = rows[rows["test_estimator"] == settings["train_estimator"]]
-    noisy = rows[(rows["perturbation"] == "noise_st") & (rows["x"] > 0)]
-    if noisy.empty:
+    sigma, noisy = mt.largest_noise(rows)
+    if sigma is None:
         return None
-    sigma = noisy["x"].max()
     clean = rows[rows["perturbation"] == "clean"].groupby("seed")["value"].mean() * 100
-    worst = noisy[noisy["x"] == sigma].groupby("seed")["value"].mean() * 100
+    worst = noisy.groupby("seed")["value"].mean() * 100
     return (sigma, *paired_difference(worst, clean))
 
 

@@ -438,14 +438,14 @@ def class_table(metrics, paper, settings):
     sigma = rf"$\sigma$ = {cells['sigma'].iloc[0]:g}"
     header = [
         " & " + " & ".join(rf"\multicolumn{{2}}{{c}}{{{tex(method_label(m))}}}" for m in methods) + r" \\",
-        r"\cmidrule(lr){2-3} \cmidrule(lr){4-5}",
+        " ".join(rf"\cmidrule(lr){{{2 + 2 * i}-{3 + 2 * i}}}" for i in range(len(methods))),
         " & ".join(["Classes", *(["clean", sigma] * len(methods))]) + r" \\",
     ]
     body = []
-    for _, rows in cells.groupby(cells["kind"] == "class", sort=False):
+    for _, rows in cells.groupby(cells["kind"] == "class", sort=False):  # all and groups, then classes
         body.append(
             [
-                [tex(name)]
+                [tex(row["classes"].iloc[0])]
                 + [
                     accuracy(
                         getattr(r, c), getattr(r, f"{c}_ci95"), getattr(r, f"delta_{c}"), getattr(r, f"delta_{c}_ci95")
@@ -453,13 +453,15 @@ def class_table(metrics, paper, settings):
                     for r in row.itertuples()
                     for c in ("clean", "noisy")
                 ]
-                for name, row in rows.groupby("classes", sort=False)
+                for _, row in rows.groupby(["kind", "label", "classes"], sort=False)
             ]
         )
     note = (
         rf"Top-1 (\%) of {tex(describe_model(settings))}, clean and under spatiotemporal noise "
-        rf"($\sigma$ in {tex(noise_unit(settings))}); a group's top-1 is the mean over its classes; mean over seeds "
-        r"$\pm$ 95\,\% CI; in parentheses the difference to " + tex(method_label(methods[0])) + ", paired by seed."
+        rf"($\sigma$ in {tex(noise_unit(settings))}); all classes and a group: the mean over their classes "
+        r"(mean class accuracy); mean over seeds $\pm$ 95\,\% CI; in parentheses the difference to "
+        + tex(method_label(methods[0]))
+        + ", paired by seed."
     )
     return tabular("l" + "c" * 2 * len(methods), header, body, note), cells
 
