@@ -364,7 +364,7 @@ def test_tables_and_figures_are_built(finished_run):
     assert set(per_class["method"]) == {"baseline", "maskclr"} and per_class["clean"].between(0, 100).all()
     spread = pd.read_csv(results / "tables" / "activation_spread.csv")
     assert set(spread["method"]) == {"stage1", "baseline", "maskclr"} and (spread["joints_effective"] >= 1).all()
-    for figure in ("fig5", "fig6", "activation", "training_curves"):
+    for figure in ("fig5", "fig6", "classes", "activation", "training_curves"):
         assert (results / "figures" / f"{figure}.pdf").read_bytes().startswith(b"%PDF")
         assert (results / "figures" / f"{figure}.png").read_bytes().startswith(b"\x89PNG")
     summary = (results / "tables" / "robustness_summary.md").read_text()
@@ -560,8 +560,8 @@ PAPER_JOBS = {
     "train_stage2": 33 + 24,
     "evaluate": 48 + 36,
     "collect_metrics": 1,
-    "table": 4,
-    "figure": 4,  # 5, 6, the training curves and the pretraining losses
+    "table": 5,
+    "figure": 5,  # 5, 6, per class, the training curves and the pretraining losses
     "activation_figure": 1,
     "robustness_summary": 1,
     "all": 1,

@@ -297,6 +297,17 @@ def test_fig6(loaded):
     assert list(joints.lines[0].get_xdata()) == pytest.approx([0, 15, 30, 45, 60])  # clean at 0 %
 
 
+def test_class_costs_draws_the_class_table_as_bars(loaded):
+    clean, cost = figures.class_costs(loaded, SETTINGS).get_axes()
+    names = ["all classes", "coarse", "two persons", "fine pairs", *class_names("synth", 24)[10:18]]
+    assert [t.get_text() for t in clean.get_yticklabels()] == names
+    # one bar per method and row, baseline first; the fine pairs (row 3) lose 40 points, coarse 0
+    baseline = cost.patches[: len(names)]
+    assert [round(bar.get_width(), 6) for bar in baseline[:4]] == [20.0, 0.0, 0.0, 40.0]
+    assert clean.patches[len(names) + 3].get_width() == pytest.approx(73.0)  # MaskCLR, fine pairs, clean
+    assert cost.get_title() == "lost at σ = 0.01 (make_cam units)"
+
+
 def test_activation(data):
     files = {m: data / f"{m}_activation.npz" for m in ("baseline", "maskclr")}
     axes = figures.activation(SETTINGS, files).get_axes()
@@ -316,7 +327,7 @@ def test_training_curves(loaded):
     assert list(stage1.get_xdata()) == [0, 1, 2] and list(baseline.get_xdata()) == [3, 4]
 
 
-@pytest.mark.parametrize("name", ["fig5", "fig6", "training_curves", "activation"])
+@pytest.mark.parametrize("name", ["fig5", "fig6", "classes", "training_curves", "activation"])
 def test_figure_files(data, tmp_path, name):
     activations = ["--activations", data / "baseline_activation.npz", data / "maskclr_activation.npz"]
     result = run_module(

@@ -832,6 +832,7 @@ TABLES = ("table1", "table2", "table3", "classes", "activation_spread")
 FIGURES = (
     "fig5",
     "fig6",
+    "classes",
     "activation",
     "training_curves",
     *(["pretraining"] if pretrained_models() else []),

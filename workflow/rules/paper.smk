@@ -30,7 +30,8 @@ rule table:
 
 
 rule figure:
-    """Figures 5, 6, the training curves and the pretraining losses from results/metrics.csv."""
+    """Figures 5, 6, top-1 per class, the training curves and the pretraining losses from
+    results/metrics.csv."""
     input:
         metrics="results/metrics.csv",
     output:
@@ -44,7 +45,7 @@ rule figure:
     log:
         "results/logs/paper/{figure}.log",
     wildcard_constraints:
-        figure="fig5|fig6|training_curves|pretraining",
+        figure="fig5|fig6|classes|training_curves|pretraining",
     conda:
         "../../envs/paper.yaml"
     params:

@@ -1,11 +1,13 @@
 """``python -m maskclr.paper.figures``: the paper's figures, as PDF and PNG.
 
-    python -m maskclr.paper.figures {fig5,fig6,activation,training_curves,pretraining} \\
+    python -m maskclr.paper.figures {fig5,fig6,classes,activation,training_curves,pretraining} \\
         --metrics results/metrics.csv --settings-json '{...}' --out-pdf F.pdf --out-png F.png \\
         [--activations results/eval/.../baseline/seed0_activation.npz ...]
 
 - fig5: top-1 (%) vs noise σ, spatiotemporal and spatial noise, one curve per method;
 - fig6: top-1 (%) per occluded body part (bars) and vs the fraction of occluded joints (curves);
+- classes: the clean top-1 and what the largest spatiotemporal noise σ costs, per class group and
+  per class, baseline beside MaskCLR (the table ``classes`` as bars);
 - activation: per method (rows) and class (columns), the class's mean skeleton with its joints
   coloured by the model's mean joint activation (one shared colour scale); H36M-17 (2D) or
   NTU-25 (native 3D), by the files' joint count;
@@ -15,7 +17,7 @@
   backbone) that was pretrained, one curve per pretraining. Every pretrained dataset, not only the
   settings': the paper's pretrainings are of the native 3D twins of its 2D dataset.
 
-fig5, fig6 and activation show the settings' model: its dataset, split, backbone and pretraining
+fig5, fig6, classes and activation show the settings' model: its dataset, split, backbone and pretraining
 (``pretrain``, null = from scratch).
 
 Curves and bars are the mean over seeds; the shading / error bars are its 95 % confidence
@@ -39,6 +41,7 @@ from matplotlib.ticker import MaxNLocator
 from maskclr.data.classes import class_names
 from maskclr.data.joints import H36M_JOINTS, NTU25_BONES, NTU25_JOINTS
 from maskclr.errors import InputError, run_cli
+from maskclr.paper import classes
 from maskclr.paper import metrics as mt
 from maskclr.paper.style import (
     BACKBONES,
@@ -137,6 +140,22 @@ def draw_curve(ax, stats, style, x_scale=1.0):
         ax.fill_between(x, low, high, color=style["color"], alpha=0.2, linewidth=0)
 
 
+def grouped_bars(ax, stats, horizontal=False):
+    """One bar per method (``stats``: {method: frame of ``mean`` and ``ci95`` over the same
+    categories, in order}) beside each other at every category, with 95 % CI error bars where
+    there are several seeds; horizontal bars run top to bottom."""
+    width = 0.8 / len(stats)
+    for i, (method, frame) in enumerate(stats.items()):
+        style = method_style(method)
+        at = np.arange(len(frame)) + (i - (len(stats) - 1) / 2) * width
+        error = frame["ci95"].fillna(0) if frame["ci95"].notna().any() else None
+        draw = ax.barh if horizontal else ax.bar
+        extent = {"height": width, "xerr": error} if horizontal else {"width": width, "yerr": error}
+        draw(at, frame["mean"], color=style["color"], label=style["label"], error_kw={"lw": 0.8}, **extent)
+    if horizontal:
+        ax.invert_yaxis()
+
+
 def draw_skeleton(ax, pose, activation, norm):
     """Bones in grey, joints coloured by activation, pose (J, 2) upright."""
     bones, y_down = SKELETONS[len(pose)]
@@ -212,27 +231,36 @@ def fig6(metrics, settings):
     bars, joints = fig.subplots(1, 2, sharey=True)
     methods = methods_present(metrics, settings, "part")
     parts = ordered(metrics.present("level", perturbation="part", **eval_where(settings, methods)), PART_NAMES)
-    width = 0.8 / len(methods)
-    for i, method in enumerate(methods):
-        stats = metrics.summary(["level"], perturbation="part", **eval_where(settings, method))
-        stats = stats.set_index("level").reindex(parts)
-        offset = (i - (len(methods) - 1) / 2) * width
-        style = method_style(method)
-        bars.bar(
-            np.arange(len(parts)) + offset,
-            stats["mean"],
-            width,
-            color=style["color"],
-            label=style["label"],
-            yerr=stats["ci95"].fillna(0) if stats["ci95"].notna().any() else None,
-            error_kw={"lw": 0.8},
-        )
+    stats = {m: metrics.summary(["level"], perturbation="part", **eval_where(settings, m)) for m in methods}
+    grouped_bars(bars, {m: s.set_index("level").reindex(parts) for m, s in stats.items()})
     bars.set_xticks(np.arange(len(parts)), [part.replace("_", " ") for part in parts])
     bars.set(title="part occlusion", ylabel=ACCURACY)
     for method in methods_present(metrics, settings, "joints"):
         draw_curve(joints, curve(metrics, settings, method, "joints"), method_style(method), x_scale=100)
     joints.set(title="random joint occlusion", xlabel="occluded joints (%)")
     legend_below(fig, [bars])
+    fig.suptitle(describe_model(settings))
+    return fig
+
+
+def class_costs(metrics, settings):
+    """Clean top-1 (%, left) and the top-1 the largest noise σ costs (points, right) per class
+    group and per class (``maskclr.paper.classes``), one bar per table method."""
+    cells = classes.cells(metrics, settings)
+    per_method = dict(iter(cells.groupby("method", sort=False)))
+    first = next(iter(per_method.values()))
+    names, summaries = first["classes"], int((first["kind"] != "class").sum())
+    fig = Figure(figsize=(TWO_PANELS[0], 1.2 + 0.2 * len(names)), layout="constrained")
+    clean, cost = fig.subplots(1, 2, sharey=True)
+    for ax, column in ((clean, "clean"), (cost, "cost")):
+        renamed = {column: "mean", f"{column}_ci95": "ci95"}
+        grouped_bars(ax, {m: rows.rename(columns=renamed) for m, rows in per_method.items()}, horizontal=True)
+        # a rule between "all classes" with the groups and the single classes
+        ax.axhline(summaries - 0.5, color="black", lw=0.6)
+    clean.set_yticks(np.arange(len(names)), names)
+    clean.set(title="clean", xlabel=ACCURACY)
+    cost.set(title=f"lost at σ = {cells['sigma'].iloc[0]:g} ({noise_unit(settings)})", xlabel="top-1 lost (points)")
+    legend_below(fig, [clean])
     fig.suptitle(describe_model(settings))
     return fig
 
@@ -327,10 +355,17 @@ def pretraining(metrics, settings):
 
 # ---- command line -----------------------------------------------------------------------------
 
-FIGURES = {"fig5": fig5, "fig6": fig6, "training_curves": training_curves, "pretraining": pretraining}
+FIGURES = {
+    "fig5": fig5,
+    "fig6": fig6,
+    "classes": class_costs,
+    "training_curves": training_curves,
+    "pretraining": pretraining,
+}
 REQUIRED = {
     "fig5": ("dataset", "split", "backbone", "pretrain", "train_estimator", "fig5_methods"),
     "fig6": ("dataset", "split", "backbone", "pretrain", "train_estimator", "fig5_methods"),
+    "classes": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods", "num_classes"),
     "training_curves": ("dataset", "train_estimator"),
     "pretraining": (),  # every pretraining in the metrics: no setting chooses what it shows
     "activation": ("dataset", "num_classes", "pretrain", "activation_methods", "activation_classes"),
