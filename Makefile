@@ -33,12 +33,13 @@ rulegraph: $(STAMP)
 	snakemake --nolock --rulegraph mermaid-js --quiet all > workflow/report/rulegraph.mmd
 	python -m maskclr.paper.readme --section rulegraph=workflow/report/rulegraph.mmd
 
-# Copies the demo's results into README.md (after `make demo`); the figure is committed beside it.
+# Copies the demo's results into README.md (after `make demo`); the figures are committed beside it.
 readme: $(STAMP)
 	cp results/figures/fig5.png workflow/report/readme_fig5.png
+	cp results/figures/classes.png workflow/report/readme_classes.png
 	python -m maskclr.paper.readme --section table1=results/tables/table1.csv \
 		--section summary=results/tables/robustness_summary.md --section fig5=workflow/report/readme_fig5.png \
-		--section spread=results/tables/activation_spread.csv
+		--section classes=workflow/report/readme_classes.png --section spread=results/tables/activation_spread.csv
 
 # The Snakemake report of the last run: every table and figure with its caption.
 report: $(STAMP)

@@ -142,8 +142,8 @@ def draw_curve(ax, stats, style, x_scale=1.0):
 
 def grouped_bars(ax, stats, horizontal=False):
     """One bar per method (``stats``: {method: frame of ``mean`` and ``ci95`` over the same
-    categories, in order}) beside each other at every category, with 95 % CI error bars where
-    there are several seeds; horizontal bars run top to bottom."""
+    categories, in order}) beside each other at category 0, 1, …, with 95 % CI error bars where
+    there are several seeds (horizontal: category 0 at the bottom unless the caller inverts the y axis)."""
     width = 0.8 / len(stats)
     for i, (method, frame) in enumerate(stats.items()):
         style = method_style(method)
@@ -152,8 +152,6 @@ def grouped_bars(ax, stats, horizontal=False):
         draw = ax.barh if horizontal else ax.bar
         extent = {"height": width, "xerr": error} if horizontal else {"width": width, "yerr": error}
         draw(at, frame["mean"], color=style["color"], label=style["label"], error_kw={"lw": 0.8}, **extent)
-    if horizontal:
-        ax.invert_yaxis()
 
 
 def draw_skeleton(ax, pose, activation, norm):
@@ -258,7 +256,9 @@ def class_costs(metrics, settings):
         # a rule between "all classes" with the groups and the single classes
         ax.axhline(summaries - 0.5, color="black", lw=0.6)
     clean.set_yticks(np.arange(len(names)), names)
-    clean.set(title="clean", xlabel=ACCURACY)
+    clean.invert_yaxis()  # shared with the cost panel: once, top to bottom
+    cost.axvline(0, color="black", lw=0.6)
+    clean.set(title="clean", xlabel=ACCURACY, xlim=(0, 100))
     cost.set(title=f"lost at σ = {cells['sigma'].iloc[0]:g} ({noise_unit(settings)})", xlabel="top-1 lost (points)")
     legend_below(fig, [clean])
     fig.suptitle(describe_model(settings))
