@@ -74,7 +74,7 @@ def test_every_pretraining_epoch_is_collected_and_drawn(native3d_run):
         losses = json.loads(metrics.read_text())["losses"]
         assert len(losses) == entries[pretrain]["schedule"]["epochs"]
         model = ("synth_3d", "xsub", backbone, entries[pretrain]["method"], "0", "kinect", "")
-        expected += [(*model, str(epoch), "loss", str(loss), pretrain) for epoch, loss in enumerate(losses)]
+        expected += [(*model, str(epoch), "loss", str(loss), pretrain, "") for epoch, loss in enumerate(losses)]
     table = pd.read_csv(results / "metrics.csv", dtype=str, keep_default_na=False)
     rows = table[table["kind"] == "pretrain_history"].drop(columns="kind")
     assert sorted(rows.itertuples(index=False, name=None)) == sorted(expected)

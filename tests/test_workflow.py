@@ -80,6 +80,7 @@ def test_evaluation_grid_and_metrics_table(finished_run):
         "metric",
         "value",
         "pretrain",
+        "label",
     )
     assert {r["pretrain"] for r in rows} == {"none"}  # every model of the tiny config trains from scratch
     top1 = {
@@ -105,7 +106,17 @@ def test_evaluation_grid_and_metrics_table(finished_run):
         top1[("dstformer", "maskclr", "0", "noise_st", "0", "mq")]
         == top1[("dstformer", "maskclr", "0", "clean", "0", "mq")]
     )
-    assert {r["kind"] for r in rows} == {"eval", "train", "history"}
+    assert {r["kind"] for r in rows} == {"eval", "eval_class", "train", "history"}
+    # Every grid point class by class: the classes' sample counts add up to the whole set's, and
+    # the mean of their top-1 is its mean per-class accuracy
+    point = {"backbone": "dstformer", "method": "maskclr", "seed": "0", "perturbation": "noise_st", "level": "0.01"}
+    at_point = [r for r in rows if all(r[column] == value for column, value in point.items())]
+    whole = {r["metric"]: float(r["value"]) for r in at_point if r["kind"] == "eval"}
+    per_class = {(r["label"], r["metric"]): float(r["value"]) for r in at_point if r["kind"] == "eval_class"}
+    labels = {label for label, _ in per_class}
+    assert {metric for _, metric in per_class} == {"top1", "n"} and len(labels) > 10
+    assert sum(per_class[label, "n"] for label in labels) == whole["n"]
+    assert np.mean([per_class[label, "top1"] for label in labels]) == pytest.approx(whole["mean_class_acc"])
     for run in ("stage1", "maskclr"):
         activation = np.load(
             finished_run / "results" / "eval" / "synth" / "xsub" / "dstformer" / run / "seed0_activation.npz"
