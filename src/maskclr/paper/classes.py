@@ -78,19 +78,17 @@ def cells(metrics, settings):
     records = []
     for name, kind, members in class_rows(settings, labels):
         scores = {method: row_top1(top1, members) for method, (_, top1) in tops.items()}
+        baseline = scores[methods[0]]
         for method, score in scores.items():
             label = members[0] if kind == "class" else ""
             cost, cost_ci, n = paired_difference(score["noisy"], score["clean"])  # n: seeds with both
             record = {"classes": name, "kind": kind, "label": label, "method": method, "sigma": sigmas[0], "n_seeds": n}
             for condition, values in score.items():
                 mean, ci, _ = mean_ci(values)
-                compared = method != methods[0]
-                delta = paired_difference(scores[methods[0]][condition], values) if compared else (NAN, NAN, 0)
-                record |= {
-                    condition: mean,
-                    f"{condition}_ci95": ci,
-                    f"delta_{condition}": delta[0],
-                    f"delta_{condition}_ci95": delta[1],
-                }
+                delta, delta_ci, _ = (
+                    (NAN, NAN, 0) if score is baseline else paired_difference(baseline[condition], values)
+                )
+                record |= {condition: mean, f"{condition}_ci95": ci}
+                record |= {f"delta_{condition}": delta, f"delta_{condition}_ci95": delta_ci}
             records.append(record | {"cost": cost, "cost_ci95": cost_ci})
     return pd.DataFrame(records, columns=COLUMNS)
