@@ -19,8 +19,9 @@ $(STAMP): requirements.txt pyproject.toml
 demo: $(STAMP)
 	snakemake --cores all --rerun-incomplete
 
+# tests/run-suite.sh: the SLURM tests run in a second pytest beside the rest (they mostly wait).
 test: $(STAMP)
-	pytest
+	bash tests/run-suite.sh
 
 lint: $(STAMP)
 	snakemake --lint

@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -64,12 +65,25 @@ def fit_test_node(*set_resources):
     ]
 
 
+def controller_answers():
+    """Whether a SLURM controller answers ``scontrol ping``."""
+    try:
+        ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return ping.returncode == 0 and "UP" in ping.stdout
+
+
 @pytest.fixture(scope="session")
 def slurm():
+    """SLURM for the session; stopped at its end only if this session started it (a SLURM that
+    was up already, e.g. started by tests/run-suite.sh for the whole suite, stays up)."""
+    was_up = controller_answers()
     started = subprocess.run(["bash", SLURM / "start-local-slurm.sh"], capture_output=True, text=True, timeout=600)
     assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
     yield
-    subprocess.run(["bash", SLURM / "stop-local-slurm.sh"], capture_output=True, timeout=300)
+    if not was_up:
+        subprocess.run(["bash", SLURM / "stop-local-slurm.sh"], capture_output=True, timeout=300)
 
 
 def run_snakemake(workdir, *args, profile="slurm", timeout=1200):
@@ -97,17 +111,18 @@ def run_snakemake(workdir, *args, profile="slurm", timeout=1200):
     return process.returncode, output
 
 
-def sacct(output, *fields):
+def sacct(output, *fields, wait_s=60):
     """One row per SLURM job (allocation) of the Snakemake run that printed ``output``, in
-    submission order."""
+    submission order. slurmctld hands finished jobs to slurmdbd asynchronously, so on a busy
+    machine the accounting can lag the run: asks again until it lists a job (at most ``wait_s``)."""
     run_id = re.search(r"SLURM run ID: (\S+)", output)[1]
-    jobs = subprocess.run(
-        ["sacct", "-X", "--parsable2", "--noheader", "--name", run_id, f"--format={','.join(fields)}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [line.split("|") for line in jobs.splitlines()]
+    command = ["sacct", "-X", "--parsable2", "--noheader", "--name", run_id, f"--format={','.join(fields)}"]
+    deadline = time.monotonic() + wait_s
+    while True:
+        jobs = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        if jobs.strip() or time.monotonic() > deadline:
+            return [line.split("|") for line in jobs.splitlines()]
+        time.sleep(2)
 
 
 def test_tiny_workflow_runs_as_slurm_jobs(slurm, tmp_path):
