@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import REPO, ntu_release, snakemake, tiny_config, workdir_with, write_video
-from maskclr.data.classes import class_names
+from maskclr.data.classes import class_names, class_partners
 from maskclr.fileio import load_pickle
 
 pytestmark = pytest.mark.workflow
@@ -114,7 +114,16 @@ def test_evaluation_grid_and_metrics_table(finished_run):
     whole = {r["metric"]: float(r["value"]) for r in at_point if r["kind"] == "eval"}
     per_class = {(r["label"], r["metric"]): float(r["value"]) for r in at_point if r["kind"] == "eval_class"}
     labels = {label for label, _ in per_class}
-    assert {metric for _, metric in per_class} == {"top1", "n"} and len(labels) > 10
+    assert {metric for _, metric in per_class} == {"top1", "n", "to_partner"} and len(labels) > 10
+    # the fine pairs' classes, and only they, say how many of their samples went to their partner
+    assert {int(label) for label, metric in per_class if metric == "to_partner"} == set(class_partners("synth")) & {
+        int(label) for label in labels
+    }
+    assert all(
+        per_class[label, "to_partner"] <= 1 - per_class[label, "top1"] + 1e-9
+        for label, m in per_class
+        if m == "to_partner"
+    )
     assert sum(per_class[label, "n"] for label in labels) == whole["n"]
     assert np.mean([per_class[label, "top1"] for label in labels]) == pytest.approx(whole["mean_class_acc"])
     for run in ("stage1", "maskclr"):

@@ -4,7 +4,7 @@ reported in (maskclr.data.classes.class_groups), by hand."""
 import pytest
 import torch
 
-from maskclr.data.classes import class_groups, class_names
+from maskclr.data.classes import class_groups, class_names, class_partners
 from maskclr.data.synthetic import FINE_PAIRS, MUTUAL_CLASSES
 from maskclr.evaluate.run import scores
 
@@ -30,6 +30,22 @@ def test_scores_gives_the_whole_set_then_each_class_present():
         {"label": 2, "top1": 0.5, "n": 2},
         {"label": 3, "top1": 0.0, "n": 1},
     ]
+
+
+def test_a_class_with_a_partner_scores_the_share_predicted_as_it():
+    # Classes 0 and 1 are partners, 2 has none; predictions 1, 0, 0 | 0, 2 | 1.
+    labels = torch.tensor([0, 0, 0, 1, 1, 2])
+    logits = torch.nn.functional.one_hot(torch.tensor([1, 0, 0, 0, 2, 1]), 3).float()
+    _, zero, one, two = scores(logits, labels, 3, partners={0: 1, 1: 0})
+    assert zero["to_partner"] == pytest.approx(1 / 3) and zero["top1"] == pytest.approx(2 / 3)
+    assert one["to_partner"] == 0.5 and one["top1"] == 0.0  # one error to the partner, one elsewhere
+    assert "to_partner" not in two
+
+
+def test_partners_are_the_synthetic_fine_pairs_both_ways():
+    partners = class_partners("synth")
+    assert partners == {a: b for pair in FINE_PAIRS for a, b in (pair, pair[::-1])} and partners[15] == 14
+    assert class_partners("synth_3d") == partners and class_partners("ntu60") == class_partners("k400") == {}
 
 
 def test_synthetic_groups_are_the_generators_coarse_mutual_and_fine_classes():

@@ -77,9 +77,10 @@ def test_long_table(tmp_path):
     ev = write_eval(
         tmp_path / "results/eval/synth/xsub/dstformer/maskclr/seed2.csv",
         [
-            ("clean", "0", "mq", 0.5, 0.9, 0.5, 10, 6.5, 0.4, ""),
-            ("clean", "0", "mq", 0.75, "", "", 4, "", "", 3),  # class 3 alone
-            ("part", "head", "mq", 0.25, 0.8, 0.3, 10, "", "", ""),
+            ("clean", "0", "mq", 0.5, 0.9, 0.5, 10, 6.5, 0.4, "", ""),
+            ("clean", "0", "mq", 0.75, "", "", 4, "", "", 0.25, 3),  # class 3 alone, a quarter to its partner
+            ("clean", "0", "mq", 1.0, "", "", 2, "", "", "", 5),  # class 5: no partner
+            ("part", "head", "mq", 0.25, 0.8, 0.3, 10, "", "", "", ""),
         ],
     )
     tr = write_metrics(tmp_path / "results/models/synth/xsub/dstformer/stage1/seed0/metrics.json")
@@ -93,9 +94,15 @@ def test_long_table(tmp_path):
     )
     assert {r["pretrain"] for r in rows if r["kind"].startswith("eval")} == {"mamp"}
     assert {r["pretrain"] for r in rows if not r["kind"].startswith("eval")} == {"none"}
-    # A class's row: its own kind and label, top1 and n only
-    per_class = {r["metric"]: (r["kind"], r["label"], r["value"]) for r in rows if r["label"]}
-    assert per_class == {m: ("eval_class", "3", v) for m, v in (("top1", "0.75"), ("n", "4.0"))}
+    # A class's row: its own kind and label, top1 and n, and to_partner where it has a partner
+    per_class = {(r["label"], r["metric"]): (r["kind"], r["value"]) for r in rows if r["label"]}
+    assert per_class == {
+        ("3", "top1"): ("eval_class", "0.75"),
+        ("3", "n"): ("eval_class", "4.0"),
+        ("3", "to_partner"): ("eval_class", "0.25"),
+        ("5", "top1"): ("eval_class", "1.0"),
+        ("5", "n"): ("eval_class", "2.0"),
+    }
     assert {r["label"] for r in rows if r["kind"] != "eval_class"} == {""}
     head = [r for r in rows if r["level"] == "head" and r["metric"] == "top1"]
     assert len(head) == 1 and head[0]["method"] == "maskclr" and head[0]["seed"] == "2"
@@ -106,7 +113,7 @@ def test_long_table(tmp_path):
     assert {r["metric"] for r in history} == {"loss", "test_top1"} and history[0]["level"] == "3"
     spread = {r["metric"]: float(r["value"]) for r in rows if r["metric"] in ("joints_effective", "top3_share")}
     assert spread == {"joints_effective": 6.5, "top3_share": 0.4}  # the clean row only
-    assert len(rows) == 10 + 2 + 5 + 2
+    assert len(rows) == 10 + 3 + 2 + 5 + 2  # two whole-set rows, class 3 (and its partner share), class 5, training
 
 
 def test_a_pretraining_gives_one_loss_row_per_epoch(tmp_path):
@@ -127,7 +134,7 @@ def test_a_pretraining_gives_one_loss_row_per_epoch(tmp_path):
 
 def test_the_model_comes_from_the_files_not_their_paths(tmp_path):
     """Files whose paths say nothing (or say something else) collect as what they record."""
-    ev = write_eval(tmp_path / "a/seed7/baseline.csv", [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "", "")])
+    ev = write_eval(tmp_path / "a/seed7/baseline.csv", [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "", "", "")])
     transformer = {**STAGE1, "backbone": "transformer", "split": "xview", "method": "maskclr", "stage": "stage2"}
     tr = write_metrics(tmp_path / "b/stage1/metrics.json", {**transformer, "seed": 3})
     result, out = collect(tmp_path, ev, tr)
@@ -147,7 +154,7 @@ def test_a_missing_identity_field_is_named(tmp_path, key):
     assert result.returncode == 2 and f"{metrics}: key '{key}': missing" in result.stderr
     assert not out.exists()
     identity = [v if k != key else "" for k, v in STAGE1.items()]
-    ev = write_eval(tmp_path / "eval.csv", [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "", "")], identity)
+    ev = write_eval(tmp_path / "eval.csv", [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "", "", "")], identity)
     result, out = collect(tmp_path, ev)
     assert result.returncode == 2 and f"{ev}: line 2: key '{key}': missing" in result.stderr
 
@@ -183,7 +190,11 @@ def test_malformed_csv_is_named(tmp_path):
     result, _ = collect(tmp_path, bad)
     assert result.returncode == 2 and "line 2: column 'top1': not a number: 'high'" in result.stderr
     write_eval(
-        bad, [("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "", ""), ("clean", "0", "mq", 0.5, "", "", 3, "", "", "1.5")]
+        bad,
+        [
+            ("clean", "0", "mq", 0.5, 0.9, 0.5, 10, "", "", "", ""),
+            ("clean", "0", "mq", 0.5, "", "", 3, "", "", "", "1.5"),
+        ],
     )
     result, _ = collect(tmp_path, bad)
     assert result.returncode == 2 and "line 3: column 'label': not a class index: '1.5'" in result.stderr

@@ -86,6 +86,18 @@ def metric_rows():
                             for label in CLASSES:
                                 value = class_top1(top1, clean, label)
                                 yield model + ["eval_class", tier, perturbation, level, "top1", value, "none", label]
+                                if label >= 14:  # a fine pair's class: half its errors go to its partner
+                                    share = (1 - value) / 2
+                                    yield model + [
+                                        "eval_class",
+                                        tier,
+                                        perturbation,
+                                        level,
+                                        "to_partner",
+                                        share,
+                                        "none",
+                                        label,
+                                    ]
 
 
 @pytest.fixture(scope="module")
@@ -230,6 +242,11 @@ def test_class_table_shows_which_classes_pay_for_noise(data, tmp_path):
     maskclr, baseline = row("fine pairs", "maskclr"), row("fine pairs", "baseline")
     assert (maskclr.clean, maskclr.delta_clean, maskclr.delta_noisy) == pytest.approx((73.0, 10.0, 10.0))
     assert pd.isna(baseline.delta_clean) and maskclr.delta_clean_ci95 == pytest.approx(0.0)
+    # half of a fine class's errors go to its partner; rows with other classes have no share
+    assert (baseline.to_partner_clean, baseline.to_partner_noisy) == pytest.approx((18.5, 38.5))
+    headache = row("touch head (headache)", "baseline")
+    assert (headache.to_partner_clean, headache.to_partner_noisy) == pytest.approx((17.75, 37.75))
+    assert frame.loc[frame["classes"].isin(["all classes", "coarse", "clap"]), "to_partner_clean"].isna().all()
     assert r"Classes & clean & $\sigma$ = 0.01 & clean & $\sigma$ = 0.01 \\" in tex
     assert r"\cmidrule(lr){2-3} \cmidrule(lr){4-5}" in tex
     # the seeds differ by 2 points: ± t(0.975, 1) · √2 / √2 = 12.7; the paired differences do not
@@ -635,8 +652,9 @@ def test_summary_text_states_verdicts_and_the_noise_cost_in_its_unit(loaded, dat
     assert (
         "Spatiotemporal noise σ = 0.01 (make_cam units) costs baseline 20.0 [20.0, 20.0] points of top-1; "
         "by class group (the mean over its classes): coarse 0.0 [0.0, 0.0]; two persons 0.0 [0.0, 0.0]; "
-        "fine pairs 40.0 [40.0, 40.0]." in text
+        "fine pairs 40.0 [40.0, 40.0]. Fine pairs: predicted as the other class of their pair 18.5 [" in text
     )
+    assert "% clean (of 37.0 % wrong), 38.5 [" in text and "% at σ = 0.01 (of 77.0 % wrong)." in text
     loaded3d = metrics.load(data3d / "metrics.csv")
     text3d = summary.markdown(summary.summary(loaded3d, NATIVE_SETTINGS), loaded3d, NATIVE_SETTINGS)
     assert "(m) costs baseline" in text3d and "make_cam" not in text3d

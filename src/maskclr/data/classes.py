@@ -8,7 +8,7 @@ Class groups are the dataset's own partition of its classes, where it has one: N
 actions and its two-person interactions (A50-A60, A106-A120); the generator's coarse classes,
 its two-person classes and its fine-grained pairs (``FINE_PAIRS``). The per-class table and the
 robustness summary report each group's accuracy, so that a cost of noise can be traced to the
-classes that pay it.
+classes that pay it, and, for a class with a fine-grained partner, how much of it goes to the partner.
 """
 
 from pathlib import Path
@@ -52,3 +52,11 @@ def class_groups(dataset, num_classes):
         return {}
     groups = {name: sorted(label for label in labels if label < num_classes) for name, labels in groups.items()}
     return {name: labels for name, labels in groups.items() if labels}
+
+
+def class_partners(dataset):
+    """{label: the other class of its fine-grained pair}, both ways, for a dataset built with such
+    pairs (the synthetic set's ``FINE_PAIRS``); {} for the others (NTU names no pairs)."""
+    if dataset.removesuffix("_3d") != "synth":
+        return {}
+    return {a: b for pair in FINE_PAIRS for a, b in (pair, pair[::-1])}

@@ -6,7 +6,8 @@
 
 Rows: ``dataset, split, backbone, method, seed, kind, test_estimator, perturbation, level,
 metric, value, pretrain, label``. ``kind`` is ``eval`` (an evaluation CSV row of the whole test
-set), ``eval_class`` (an evaluation of one class: ``label`` is its index; metrics top1 and n),
+set), ``eval_class`` (an evaluation of one class: ``label`` is its index; metrics top1, n and,
+for a class with a fine-grained partner, to_partner),
 ``train`` (a training summary), ``history`` (one epoch of training; ``level`` is the epoch) or
 ``pretrain_history`` (one epoch of a self-supervised pretraining: metric ``loss``, the epoch's
 mean loss; ``level`` is the epoch, from 0 as in ``history``). ``pretrain`` is the
@@ -42,13 +43,14 @@ EVAL_COLUMNS = (
     "n",
     "joints_effective",
     "top3_share",
+    "to_partner",
     "label",
 )
 EVAL_METRICS = EVAL_COLUMNS[len(IDENTITY) + 3 : -1]
 # The activation spread is on the training tier's clean row only, empty on the others; a class's
-# row (``label``) has only top1 and n. The header
+# row (``label``) has only top1, n and, where the class has a partner, to_partner. The header
 # check stays strict: an evaluation CSV written before these columns existed is refused (rerun it).
-OPTIONAL_METRICS = ("joints_effective", "top3_share")
+OPTIONAL_METRICS = ("joints_effective", "top3_share", "to_partner")
 CLASS_OPTIONAL_METRICS = (*OPTIONAL_METRICS, "top5", "mean_class_acc")
 COLUMNS = (
     "dataset",

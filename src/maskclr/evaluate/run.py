@@ -22,7 +22,9 @@ the parts are NTU-25's (docs/method.md §2.4, §7.4).
 
 Each grid point has a row for the whole test set (``label`` empty) followed by one row per class
 present in it (``label``: the class index; its top-1 and sample count, the other metrics empty),
-so that a table can show which classes a perturbation costs.
+so that a table can show which classes a perturbation costs. A class with a fine-grained partner
+(``maskclr.data.classes.class_partners``) also has ``to_partner``: the share of its samples
+predicted as the partner, which says whether its errors stay within its pair.
 
 The clean row of the training tier also holds the spread of the model's joint activation (the
 mechanism of docs/method.md §4.1, measured): ``joints_effective`` = exp(entropy) of each
@@ -41,6 +43,7 @@ import torch
 
 from maskclr.data import native3d
 from maskclr.data.augment import crop_scale
+from maskclr.data.classes import class_partners
 from maskclr.data.dataset import TEST_SCALE
 from maskclr.data.preprocess import preprocess, preprocess_settings
 from maskclr.data.pyskl import POSES_2D, POSES_3D, load_pyskl, split_members
@@ -145,9 +148,10 @@ def predict(model, x, batch=None, return_activation=False):
     return torch.cat(logits), (torch.cat(activations) if return_activation else None)
 
 
-def scores(logits, labels, num_classes):
+def scores(logits, labels, num_classes, partners=None):
     """Rows of logits (N, C) against labels (N,): the whole test set's (top-1, top-5, mean per-class
-    accuracy, n; ``label`` empty), then one per class present (``label``, its top-1 and n)."""
+    accuracy, n; ``label`` empty), then one per class present (``label``, its top-1 and n; for a
+    class in ``partners`` ({label: partner label}), ``to_partner``: the share predicted as it)."""
     labels = torch.as_tensor(labels)
     top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
     hit1 = top5[:, 0] == labels
@@ -156,6 +160,10 @@ def scores(logits, labels, num_classes):
         {"label": c, "top1": float(hit1[member].float().mean()), "n": int(member.sum())}
         for c, member in members.items()
     ]
+    for row in per_class:
+        if row["label"] in (partners or {}):
+            predicted = top5[members[row["label"]], 0]
+            row["to_partner"] = float((predicted == partners[row["label"]]).float().mean())
     whole = {
         "label": "",
         "top1": float(hit1.float().mean()),
@@ -174,13 +182,14 @@ def rng_for(seed, *keys):
 GRID_KEYS = ("seed", "noise_sigmas", "parts", "joint_fractions", "frames_noise")
 
 
-def evaluate(model, sets, clean, train_tier, grid, num_classes):
-    """Every grid point: yields rows of EVAL_COLUMNS. ``clean``: {tier: unperturbed inputs}."""
+def evaluate(model, sets, clean, train_tier, grid, num_classes, partners=None):
+    """Every grid point: yields rows of EVAL_COLUMNS. ``clean``: {tier: unperturbed inputs};
+    ``partners``: the classes' fine-grained partners (``scores``)."""
     seed = grid["seed"]
 
     def score_rows(perturbation, level, tier, x):
         condition = {"perturbation": perturbation, "level": str(level), "test_estimator": tier}
-        return [{**condition, **r} for r in scores(predict(model, x)[0], sets[tier].labels, num_classes)]
+        return [{**condition, **r} for r in scores(predict(model, x)[0], sets[tier].labels, num_classes, partners)]
 
     clean_rows = {tier: score_rows("clean", 0, tier, x) for tier, x in clean.items()}
     for tier_rows in clean_rows.values():
@@ -274,7 +283,8 @@ def main(argv=None):
     num_classes = arch["num_classes"]
     sets = {tier: TestSet(path, args.split, pre) for tier, path in sorted(poses.items())}
     clean = {tier: test.inputs() for tier, test in sets.items()}
-    rows = list(evaluate(model, sets, clean, args.train_estimator, grid, num_classes))
+    partners = class_partners(identity["dataset"])
+    rows = list(evaluate(model, sets, clean, args.train_estimator, grid, num_classes, partners))
     tier = args.train_estimator
     per_sample = joint_activation(predict(model, clean[tier], return_activation=True)[1])
     spread = activation_spread(per_sample)

@@ -10,7 +10,10 @@ the top-1 over samples of Table 2 and Fig. 5).
 
 Per row and method: the mean over seeds and its 95 % CI in both conditions, the noise cost
 (clean − noisy, paired by seed) and the difference to the baseline (paired by seed) in both
-conditions (``maskclr.paper.stats``).
+conditions (``maskclr.paper.stats``). Where the row's classes have fine-grained partners
+(``to_partner`` rows: the synthetic set's pairs), also the share of their samples predicted as the
+partner in both conditions, for the rows whose every class has one: how many of the errors stay
+within a pair.
 """
 
 import pandas as pd
@@ -25,17 +28,21 @@ COLUMNS = (
     *("classes", "kind", "label", "method", "sigma", "n_seeds"),
     *("clean", "clean_ci95", "noisy", "noisy_ci95", "cost", "cost_ci95"),
     *("delta_clean", "delta_clean_ci95", "delta_noisy", "delta_noisy_ci95"),
+    *("to_partner_clean", "to_partner_clean_ci95", "to_partner_noisy", "to_partner_noisy_ci95"),
 )
 NAN = float("nan")
 
 
-def class_top1(metrics, settings, method):
-    """(σ, Series of top-1 (%) indexed by condition, label, seed) of one method of the settings'
-    model: condition ``clean``, and ``noisy`` at the largest spatiotemporal σ."""
-    rows = metrics.select(kind="eval_class", metric="top1", method=method, **mt.model_where(settings))
-    sigma, noisy = mt.largest_noise(rows)
+def class_scores(metrics, settings, method, metric="top1"):
+    """(σ, Series of ``metric`` (%) indexed by condition, label, seed) of one method of the settings'
+    model: condition ``clean``, and ``noisy`` at the largest spatiotemporal σ of its top-1 rows."""
+    where = {"kind": "eval_class", "method": method, **mt.model_where(settings)}
+    rows = metrics.select(metric="top1", **where)
+    sigma, _ = mt.largest_noise(rows)
     if sigma is None:
         raise InputError(f"{metrics.path}: no per-class rows with spatiotemporal noise σ > 0 for {method}")
+    rows = rows if metric == "top1" else metrics.match(metric=metric, **where)
+    noisy = rows[(rows["perturbation"] == "noise_st") & (rows["x"] == sigma)]
     chosen = {"clean": rows[rows["perturbation"] == "clean"], "noisy": noisy}
     parts = {}
     for condition, r in chosen.items():
@@ -54,18 +61,23 @@ def class_rows(settings, labels):
     return rows + [(names[k], "class", [k]) for k in labels]
 
 
-def row_top1(top1, labels):
-    """{condition: Series of the mean top-1 over ``labels`` per seed}."""
-    chosen = top1[top1.index.get_level_values("label").isin(labels)]
+def row_means(scores, labels):
+    """{condition: Series of the mean of ``scores`` (``class_scores``) over ``labels`` per seed}
+    (empty where none of ``labels`` has a score)."""
+    chosen = scores[scores.index.get_level_values("label").isin(labels)]
     means = chosen.groupby(level=["condition", "seed"]).mean()
-    return {condition: means.loc[condition] for condition in ("clean", "noisy")}
+    conditions = means.index.get_level_values("condition")
+    return {condition: means[conditions == condition].droplevel("condition") for condition in ("clean", "noisy")}
 
 
 def cells(metrics, settings):
     """One record per (row, method): σ, each condition's mean and 95 % CI, the noise cost and the
-    difference to the baseline in each condition, both paired by seed (NaN for the baseline)."""
+    difference to the baseline in each condition, both paired by seed (NaN for the baseline), and
+    each condition's share of samples predicted as the partner class (NaN unless every class of
+    the row has one)."""
     methods = settings["table_methods"][:2]
-    tops = {method: class_top1(metrics, settings, method) for method in methods}
+    tops = {method: class_scores(metrics, settings, method) for method in methods}
+    partner = {method: class_scores(metrics, settings, method, "to_partner")[1] for method in methods}
     sigmas = sorted({sigma for sigma, _ in tops.values()})
     if len(sigmas) > 1:
         raise InputError(f"{metrics.path}: the methods' largest noise σ differ: {sigmas}")
@@ -77,7 +89,7 @@ def cells(metrics, settings):
         )
     records = []
     for name, kind, members in class_rows(settings, labels):
-        scores = {method: row_top1(top1, members) for method, (_, top1) in tops.items()}
+        scores = {method: row_means(top1, members) for method, (_, top1) in tops.items()}
         baseline = scores[methods[0]]
         for method, score in scores.items():
             label = members[0] if kind == "class" else ""
@@ -90,5 +102,9 @@ def cells(metrics, settings):
                 )
                 record |= {condition: mean, f"{condition}_ci95": ci}
                 record |= {f"delta_{condition}": delta, f"delta_{condition}_ci95": delta_ci}
+            paired_row = set(members) <= set(partner[method].index.get_level_values("label"))
+            for condition, values in row_means(partner[method], members).items():
+                mean, ci, _ = mean_ci(values) if paired_row else (NAN, NAN, 0)
+                record |= {f"to_partner_{condition}": mean, f"to_partner_{condition}_ci95": ci}
             records.append(record | {"cost": cost, "cost_ci95": cost_ci})
     return pd.DataFrame(records, columns=COLUMNS)

@@ -172,8 +172,20 @@ def markdown(table, metrics, settings):
                 f"Spatiotemporal noise σ = {sigma:g} ({noise_unit(settings)}) costs {label} "
                 f"{interval(mean, half)} points of top-1"
                 + (f"; by class group (the mean over its classes): {per_group}." if per_group else ".")
+                + "".join(within_pairs(r, sigma) for r in by_group.dropna(subset=["to_partner_clean"]).itertuples())
             )
     return "\n".join(lines) + "\n"
+
+
+def within_pairs(group, sigma):
+    """`` The <group>'s samples predicted as the other class of their pair: …`` (a class group's
+    row of ``maskclr.paper.classes.cells`` with partner shares): where its errors go."""
+    clean = interval(group.to_partner_clean, group.to_partner_clean_ci95)
+    noisy = interval(group.to_partner_noisy, group.to_partner_noisy_ci95)
+    return (
+        f" {group.classes.capitalize()}: predicted as the other class of their pair {clean} % clean "
+        f"(of {100 - group.clean:.1f} % wrong), {noisy} % at σ = {sigma:g} (of {100 - group.noisy:.1f} % wrong)."
+    )
 
 
 def class_group_cells(metrics, settings):
@@ -183,7 +195,7 @@ def class_group_cells(metrics, settings):
         not class_groups(settings["dataset"], settings["num_classes"])
         or metrics.match(kind="eval_class", **mt.model_where(settings)).empty
     ):
-        return pd.DataFrame(columns=["method", "kind", "classes", "cost", "cost_ci95"])
+        return pd.DataFrame(columns=classes.COLUMNS)
     cells = classes.cells(metrics, settings)
     return cells[cells["kind"] == "group"]
 
