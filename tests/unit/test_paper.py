@@ -244,6 +244,7 @@ def test_class_table_shows_which_classes_pay_for_noise(data, tmp_path):
     assert pd.isna(baseline.delta_clean) and maskclr.delta_clean_ci95 == pytest.approx(0.0)
     # half of a fine class's errors go to its partner; rows with other classes have no share
     assert (baseline.to_partner_clean, baseline.to_partner_noisy) == pytest.approx((18.5, 38.5))
+    assert (baseline.to_partner_added, baseline.to_partner_added_ci95) == pytest.approx((20.0, 0.0))  # half of 40
     headache = row("touch head (headache)", "baseline")
     assert (headache.to_partner_clean, headache.to_partner_noisy) == pytest.approx((17.75, 37.75))
     assert frame.loc[frame["classes"].isin(["all classes", "coarse", "clap"]), "to_partner_clean"].isna().all()
@@ -652,9 +653,12 @@ def test_summary_text_states_verdicts_and_the_noise_cost_in_its_unit(loaded, dat
     assert (
         "Spatiotemporal noise σ = 0.01 (make_cam units) costs baseline 20.0 [20.0, 20.0] points of top-1; "
         "by class group (the mean over its classes): coarse 0.0 [0.0, 0.0]; two persons 0.0 [0.0, 0.0]; "
-        "fine pairs 40.0 [40.0, 40.0]. Fine pairs: predicted as the other class of their pair 18.5 [" in text
+        "fine pairs 40.0 [40.0, 40.0]. Fine pairs: clean, 18.5 [" in text
     )
-    assert "% clean (of 37.0 % wrong), 38.5 [" in text and "% at σ = 0.01 (of 77.0 % wrong)." in text
+    assert (
+        "% of their samples are predicted as the other class of their pair (of 37.0 % wrong); "
+        "of the 40.0 [40.0, 40.0] points that σ = 0.01 costs them, 20.0 [20.0, 20.0] go to that class." in text
+    )
     loaded3d = metrics.load(data3d / "metrics.csv")
     text3d = summary.markdown(summary.summary(loaded3d, NATIVE_SETTINGS), loaded3d, NATIVE_SETTINGS)
     assert "(m) costs baseline" in text3d and "make_cam" not in text3d

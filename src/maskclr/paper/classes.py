@@ -12,8 +12,8 @@ Per row and method: the mean over seeds and its 95 % CI in both conditions, the 
 (clean − noisy, paired by seed) and the difference to the baseline (paired by seed) in both
 conditions (``maskclr.paper.stats``). Where the row's classes have fine-grained partners
 (``to_partner`` rows: the synthetic set's pairs), also the share of their samples predicted as the
-partner in both conditions, for the rows whose every class has one: how many of the errors stay
-within a pair.
+partner in both conditions and the noise's addition to it (paired by seed), for the rows whose
+every class has one: how many of the errors, and of the errors the noise adds, stay within a pair.
 """
 
 import pandas as pd
@@ -29,6 +29,7 @@ COLUMNS = (
     *("clean", "clean_ci95", "noisy", "noisy_ci95", "cost", "cost_ci95"),
     *("delta_clean", "delta_clean_ci95", "delta_noisy", "delta_noisy_ci95"),
     *("to_partner_clean", "to_partner_clean_ci95", "to_partner_noisy", "to_partner_noisy_ci95"),
+    *("to_partner_added", "to_partner_added_ci95"),
 )
 NAN = float("nan")
 
@@ -73,8 +74,8 @@ def row_means(scores, labels):
 def cells(metrics, settings):
     """One record per (row, method): σ, each condition's mean and 95 % CI, the noise cost and the
     difference to the baseline in each condition, both paired by seed (NaN for the baseline), and
-    each condition's share of samples predicted as the partner class (NaN unless every class of
-    the row has one)."""
+    each condition's share of samples predicted as the partner class and what the noise adds to
+    it, paired by seed (NaN unless every class of the row has one)."""
     methods = settings["table_methods"][:2]
     tops = {method: class_scores(metrics, settings, method) for method in methods}
     partner = {method: class_scores(metrics, settings, method, "to_partner")[1] for method in methods}
@@ -103,8 +104,11 @@ def cells(metrics, settings):
                 record |= {condition: mean, f"{condition}_ci95": ci}
                 record |= {f"delta_{condition}": delta, f"delta_{condition}_ci95": delta_ci}
             paired_row = set(members) <= set(partner[method].index.get_level_values("label"))
-            for condition, values in row_means(partner[method], members).items():
+            shares = row_means(partner[method], members)
+            for condition, values in shares.items():
                 mean, ci, _ = mean_ci(values) if paired_row else (NAN, NAN, 0)
                 record |= {f"to_partner_{condition}": mean, f"to_partner_{condition}_ci95": ci}
+            added, added_ci, _ = paired_difference(shares["clean"], shares["noisy"]) if paired_row else (NAN, NAN, 0)
+            record |= {"to_partner_added": added, "to_partner_added_ci95": added_ci}
             records.append(record | {"cost": cost, "cost_ci95": cost_ci})
     return pd.DataFrame(records, columns=COLUMNS)

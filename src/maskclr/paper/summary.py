@@ -178,13 +178,15 @@ def markdown(table, metrics, settings):
 
 
 def within_pairs(group, sigma):
-    """`` The <group>'s samples predicted as the other class of their pair: …`` (a class group's
-    row of ``maskclr.paper.classes.cells`` with partner shares): where its errors go."""
+    """`` <Group>: clean, … % of their samples are predicted as the other class of their pair …``
+    (a class group's row of ``maskclr.paper.classes.cells`` with partner shares): where its errors,
+    and the errors the noise adds, go."""
     clean = interval(group.to_partner_clean, group.to_partner_clean_ci95)
-    noisy = interval(group.to_partner_noisy, group.to_partner_noisy_ci95)
+    added = interval(group.to_partner_added, group.to_partner_added_ci95)
     return (
-        f" {group.classes.capitalize()}: predicted as the other class of their pair {clean} % clean "
-        f"(of {100 - group.clean:.1f} % wrong), {noisy} % at σ = {sigma:g} (of {100 - group.noisy:.1f} % wrong)."
+        f" {group.classes.capitalize()}: clean, {clean} % of their samples are predicted as the other class of "
+        f"their pair (of {100 - group.clean:.1f} % wrong); of the {interval(group.cost, group.cost_ci95)} points "
+        f"that σ = {sigma:g} costs them, {added} go to that class."
     )
 
 
