@@ -255,6 +255,19 @@ def test_class_table_shows_which_classes_pay_for_noise(data, tmp_path):
     assert head in tex and r"($\sigma$ in make\_cam units)" in tex
 
 
+def test_without_partner_rows_the_shares_are_empty_and_unsaid(data, tmp_path):
+    """A metrics.csv without ``to_partner`` rows (NTU, or written before them): the class table's
+    partner columns are empty and the summary says nothing of pairs."""
+    rows = pd.read_csv(data / "metrics.csv", dtype=str, keep_default_na=False)
+    rows[rows["metric"] != "to_partner"].to_csv(tmp_path / "metrics.csv", index=False)
+    loaded = metrics.load(tmp_path / "metrics.csv")
+    frame = classes.cells(loaded, SETTINGS)
+    partner = [c for c in classes.COLUMNS if c.startswith("to_partner")]
+    assert frame[partner].isna().all().all() and not frame["clean"].isna().any()
+    text = summary.markdown(summary.summary(loaded, SETTINGS), loaded, SETTINGS)
+    assert "fine pairs 40.0 [40.0, 40.0]." in text and "other class of their pair" not in text
+
+
 def test_class_rows_name_the_groups_present_then_every_class():
     synth = classes.class_rows({"dataset": "synth", "num_classes": 24}, [0, 1, 14])
     assert synth == [
