@@ -152,7 +152,7 @@ def scores(logits, labels, num_classes, partners=None):
     """Rows of logits (N, C) against labels (N,): the whole test set's (top-1, top-5, mean per-class
     accuracy, n; ``label`` empty), then one per class present (``label``, its top-1 and n; for a
     class in ``partners`` ({label: partner label}), ``to_partner``: the share predicted as it)."""
-    labels = torch.as_tensor(labels)
+    labels, partners = torch.as_tensor(labels), partners or {}
     top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
     hit1 = top5[:, 0] == labels
     members = {c: labels == c for c in range(num_classes) if (labels == c).any()}
@@ -161,7 +161,7 @@ def scores(logits, labels, num_classes, partners=None):
         for c, member in members.items()
     ]
     for row in per_class:
-        if row["label"] in (partners or {}):
+        if row["label"] in partners:
             predicted = top5[members[row["label"]], 0]
             row["to_partner"] = float((predicted == partners[row["label"]]).float().mean())
     whole = {

@@ -34,22 +34,27 @@ COLUMNS = (
 NAN = float("nan")
 
 
-def class_scores(metrics, settings, method, metric="top1"):
-    """(σ, Series of ``metric`` (%) indexed by condition, label, seed) of one method of the settings'
-    model: condition ``clean``, and ``noisy`` at the largest spatiotemporal σ of its top-1 rows."""
-    where = {"kind": "eval_class", "method": method, **mt.model_where(settings)}
-    rows = metrics.select(metric="top1", **where)
+def largest_sigma(metrics, settings, method):
+    """The largest spatiotemporal σ > 0 among one method's per-class top-1 rows of the settings'
+    model; InputError where it has none."""
+    rows = metrics.select(kind="eval_class", metric="top1", method=method, **mt.model_where(settings))
     sigma, _ = mt.largest_noise(rows)
     if sigma is None:
         raise InputError(f"{metrics.path}: no per-class rows with spatiotemporal noise σ > 0 for {method}")
-    rows = rows if metric == "top1" else metrics.match(metric=metric, **where)
+    return sigma
+
+
+def class_scores(metrics, settings, method, metric, sigma):
+    """Series of ``metric`` (%) indexed by condition, label, seed of one method of the settings'
+    model: condition ``clean``, and ``noisy`` at spatiotemporal noise ``sigma`` (empty without rows)."""
+    rows = metrics.match(kind="eval_class", metric=metric, method=method, **mt.model_where(settings))
     noisy = rows[(rows["perturbation"] == "noise_st") & (rows["x"] == sigma)]
     chosen = {"clean": rows[rows["perturbation"] == "clean"], "noisy": noisy}
     parts = {}
     for condition, r in chosen.items():
         index = pd.MultiIndex.from_arrays([r["label"].astype(int), r["seed"]], names=["label", "seed"])
         parts[condition] = pd.Series(r["value"].to_numpy() * 100, index=index)
-    return sigma, pd.concat(parts, names=["condition"])
+    return pd.concat(parts, names=["condition"])
 
 
 def class_rows(settings, labels):
@@ -77,12 +82,12 @@ def cells(metrics, settings):
     each condition's share of samples predicted as the partner class and what the noise adds to
     it, paired by seed (NaN unless every class of the row has one)."""
     methods = settings["table_methods"][:2]
-    tops = {method: class_scores(metrics, settings, method) for method in methods}
-    partner = {method: class_scores(metrics, settings, method, "to_partner")[1] for method in methods}
-    sigmas = sorted({sigma for sigma, _ in tops.values()})
+    sigmas = sorted({largest_sigma(metrics, settings, method) for method in methods})
     if len(sigmas) > 1:
         raise InputError(f"{metrics.path}: the methods' largest noise σ differ: {sigmas}")
-    labels = sorted(set().union(*(top1.index.get_level_values("label") for _, top1 in tops.values())))
+    tops = {method: class_scores(metrics, settings, method, "top1", sigmas[0]) for method in methods}
+    partner = {method: class_scores(metrics, settings, method, "to_partner", sigmas[0]) for method in methods}
+    labels = sorted(set().union(*(top1.index.get_level_values("label") for top1 in tops.values())))
     if labels[-1] >= settings["num_classes"]:
         raise InputError(
             f"{metrics.path}: column 'label': class {labels[-1]} of {mt.describe(mt.model_where(settings))} "
@@ -90,7 +95,7 @@ def cells(metrics, settings):
         )
     records = []
     for name, kind, members in class_rows(settings, labels):
-        scores = {method: row_means(top1, members) for method, (_, top1) in tops.items()}
+        scores = {method: row_means(top1, members) for method, top1 in tops.items()}
         baseline = scores[methods[0]]
         for method, score in scores.items():
             label = members[0] if kind == "class" else ""
