@@ -38,9 +38,11 @@ rulegraph: $(STAMP)
 readme: $(STAMP)
 	cp results/figures/fig5.png workflow/report/readme_fig5.png
 	cp results/figures/classes.png workflow/report/readme_classes.png
+	cp results/figures/confusion.png workflow/report/readme_confusion.png
 	python -m maskclr.paper.readme --section table1=results/tables/table1.csv \
 		--section summary=results/tables/robustness_summary.md --section fig5=workflow/report/readme_fig5.png \
-		--section classes=workflow/report/readme_classes.png --section spread=results/tables/activation_spread.csv
+		--section classes=workflow/report/readme_classes.png --section spread=results/tables/activation_spread.csv \
+		--section errors=results/tables/error_flow.md --section confusion=workflow/report/readme_confusion.png
 
 # The Snakemake report of the last run: every table and figure with its caption.
 report: $(STAMP)

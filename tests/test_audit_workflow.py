@@ -45,8 +45,8 @@ def changed(path, edit):
 
 
 # Every output of the tiny run: poses (3 tiers × 2 shards + merged + quality), data, split lists
-# (a folder), models, evaluations, metrics, tables and figures.
-RESULTS = 75  # + the activation_spread and classes tables (TeX, CSV), the classes figure (PDF, PNG)
+# (a folder), models, evaluations (CSV, activation, confusion), metrics, tables and figures.
+RESULTS = 88
 
 
 def verify(workdir):
@@ -116,7 +116,9 @@ def test_verify_names_exactly_the_results_of_an_edited_source(audited):
         for f in ("model.pt", "metrics.json")
     }
     expected |= {
-        f"results/eval/synth/xsub/transformer/{run}{s}" for run in TRANSFORMER_RUNS for s in (".csv", "_activation.npz")
+        f"results/eval/synth/xsub/transformer/{run}{s}"
+        for run in TRANSFORMER_RUNS
+        for s in (".csv", "_activation.npz", "_confusion.npz")
     }
     assert status == 1 and set(report) == expected
     assert all(changes == ["code changed: maskclr/models/transformer.py"] for changes in report.values())

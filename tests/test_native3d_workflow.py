@@ -21,9 +21,9 @@ pytestmark = pytest.mark.workflow
 OVERLAY = REPO / "tests" / "config" / "native3d.yaml"
 MODELS = (("sttformer", "skeletonmae", "linear"), ("transformer", "mamp", "mlp"))
 # What reads results/metrics.csv (the figures: 5, 6, per class, training curves, pretraining losses), and the
-# activation figure of paper.backbone (the MAMP Transformer)
+# activation figure and the confusion of paper.backbone (the MAMP Transformer)
 TABLES = {"collect_metrics": 1, "table": 5, "figure": 5, "robustness_summary": 1, "all": 1}
-PAPER = {**TABLES, "activation_figure": 1}
+PAPER = {**TABLES, "activation_figure": 1, "confusion": 1, "confusion_figure": 1}
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,10 @@ pytestmark = pytest.mark.workflow
 
 # What reads results/metrics.csv (every evaluation and training ends up there)
 TABLES = {"collect_metrics": 1, "table": 5, "figure": 4, "robustness_summary": 1, "all": 1}
+# ...what reads the confusions of the DSTFormer's baseline and MaskCLR (paper.table_methods)
+CONFUSION = {"confusion": 1, "confusion_figure": 1}
 # ...and what reads the activations of the DSTFormer's stage 1 and MaskCLR (paper.activation_methods)
-PAPER = {**TABLES, "activation_figure": 1}
+PAPER = {**TABLES, "activation_figure": 1, **CONFUSION}
 EVERY_MODEL = {"train_stage1": 3, "train_stage2": 5, "evaluate": 8, **PAPER}
 # One tier's poses: its 2 extraction shards, their merge, its quality report and its 2 splits
 ONE_TIER = {"extract_poses": 2, "merge_poses": 1, "pose_quality": 1, "preprocess": 2}
@@ -64,7 +66,7 @@ CASES = {
     # one method: its stage-2 models only
     "methods.maskclr.gamma": (0.5, {"train_stage2": 2, "evaluate": 2, **PAPER}),
     "methods.maskclr.bn_running_stats": ("both", {"train_stage2": 2, "evaluate": 2, **PAPER}),
-    "methods.baseline.alpha": (0.5, {"train_stage2": 3, "evaluate": 3, **TABLES}),
+    "methods.baseline.alpha": (0.5, {"train_stage2": 3, "evaluate": 3, **TABLES, **CONFUSION}),
     # every schedule key that stage 1 reads retrains everything...
     **{f"train.schedule.{key}": (value, EVERY_MODEL) for key, value in STAGE1_SCHEDULE.items()},
     # ...epochs_stage2 only the 5 stage-2 models (with the exponential schedule; the cosine one
@@ -88,7 +90,10 @@ CASES = {
     "paper.activation_classes": ([0, 2], {"activation_figure": 1, "all": 1}),
     "paper.fig5_methods": (["baseline", "maskclr"], {"figure": 2, "all": 1}),
     "paper.reference_dataset": ({"synth": "ntu120"}, {"table": 1, "all": 1}),
-    "paper.table_methods": (["maskclr", "baseline"], {"table": 5, "figure": 1, "robustness_summary": 1, "all": 1}),
+    "paper.table_methods": (
+        ["maskclr", "baseline"],
+        {"table": 5, "figure": 1, "robustness_summary": 1, **CONFUSION, "all": 1},
+    ),
 }
 
 

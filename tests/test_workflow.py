@@ -393,6 +393,27 @@ def test_tables_and_figures_are_built(finished_run):
     assert "delta_ci95" in pd.read_csv(results / "tables" / "robustness_summary.csv").columns
 
 
+def test_the_error_flow_agrees_with_the_per_class_table(finished_run):
+    """Two routes to the same numbers: the classes table reads the evaluations' per-class top-1
+    and partner shares from metrics.csv, the error flow their confusion counts (both CSVs hold
+    four decimals)."""
+    tables = finished_run / "results" / "tables"
+    flow = pd.read_csv(tables / "error_flow.csv").set_index(["method", "source", "destination"])
+    per_class = pd.read_csv(tables / "classes.csv").set_index(["method", "classes"])
+    for (method, source), row in per_class[per_class["kind"] != "class"].iterrows():
+        assert -flow.loc[(method, source, "correct"), "added"] == pytest.approx(row["cost"], abs=2e-4)
+        assert flow.loc[(method, source, "correct"), "clean"] == pytest.approx(row["clean"], abs=2e-4)
+    fine = per_class.loc[("baseline", "fine pairs")]
+    assert flow.loc[("baseline", "fine pairs", "partner"), "added"] == pytest.approx(fine["to_partner_added"], abs=2e-4)
+    for _, rows in flow.groupby(level=["method", "source"]):
+        assert rows["clean"].sum() == pytest.approx(100, abs=1e-3) and rows["added"].sum() == pytest.approx(0, abs=1e-3)
+    cells = pd.read_csv(tables / "confusion.csv")
+    assert set(cells["method"]) == {"baseline", "maskclr"} and (cells["n_seeds"] == 1).all()
+    assert "σ = 0.01" in (tables / "error_flow.md").read_text()
+    figure = finished_run / "results" / "figures" / "confusion.png"
+    assert figure.read_bytes().startswith(b"\x89PNG")
+
+
 def test_forced_tables_regenerate_identically_without_retraining(finished_run):
     tables = sorted((finished_run / "results" / "tables").glob("*"))
     before = {p.name: p.read_bytes() for p in tables}
@@ -413,6 +434,7 @@ def test_report_holds_every_table_and_figure(finished_run):
         "Occlusion robustness",
         "Training curves",
         "Robustness summary",
+        "Where the noise's errors go",
     ):
         assert caption in html
 
@@ -584,6 +606,8 @@ PAPER_JOBS = {
     "figure": 5,  # 5, 6, per class, the training curves and the pretraining losses
     "activation_figure": 1,
     "robustness_summary": 1,
+    "confusion": 1,
+    "confusion_figure": 1,
     "all": 1,
 }
 

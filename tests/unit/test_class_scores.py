@@ -1,12 +1,12 @@
-"""Per-class scores of an evaluation (maskclr.evaluate.run.scores) and the class groups they are
-reported in (maskclr.data.classes.class_groups), by hand."""
+"""Per-class scores and confusion counts of an evaluation (maskclr.evaluate.run) and the class
+groups they are reported in (maskclr.data.classes.class_groups), by hand."""
 
 import pytest
 import torch
 
 from maskclr.data.classes import class_groups, class_names, class_partners
 from maskclr.data.synthetic import FINE_PAIRS, MUTUAL_CLASSES
-from maskclr.evaluate.run import scores
+from maskclr.evaluate.run import confusion, confusion_arrays, scores
 
 
 def test_scores_gives_the_whole_set_then_each_class_present():
@@ -40,6 +40,18 @@ def test_a_class_with_a_partner_scores_the_share_predicted_as_it():
     assert zero["to_partner"] == pytest.approx(1 / 3) and zero["top1"] == pytest.approx(2 / 3)
     assert one["to_partner"] == 0.5 and one["top1"] == 0.0  # one error to the partner, one elsewhere
     assert "to_partner" not in two
+
+
+def test_confusion_counts_true_classes_by_top1_prediction():
+    # The same predictions: 1, 0, 0 | 0, 2 | 1 of labels 0, 0, 0 | 1, 1 | 2, among 4 classes.
+    labels = torch.tensor([0, 0, 0, 1, 1, 2])
+    logits = torch.nn.functional.one_hot(torch.tensor([1, 0, 0, 0, 2, 1]), 4).float()
+    counts = confusion(logits, labels, 4)
+    assert counts.tolist() == [[2, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]]
+    arrays = confusion_arrays({("clean", "0", "mq"): counts, ("noise_st", "0.01", "mq"): 2 * counts})
+    assert arrays["perturbation"].tolist() == ["clean", "noise_st"] and arrays["level"].tolist() == ["0", "0.01"]
+    assert arrays["test_estimator"].tolist() == ["mq", "mq"] and arrays["counts"].shape == (2, 4, 4)
+    assert (arrays["counts"][1] == 2 * counts).all()
 
 
 def test_partners_are_the_synthetic_fine_pairs_both_ways():

@@ -410,7 +410,7 @@ def test_kinect_tier_to_native3d_hdf5_to_the_robustness_grid(tmp_path):
     with h5py.File(data) as h5:  # the evaluation's clips are the test part the model was trained beside
         np.testing.assert_allclose(clean["kinect"], h5["test/x"][()])
     assert sets["kinect"].layout == "ntu25" and set(PARTS["ntu25"]) == set(GRID_3D["parts"])
-    rows = list(evaluate(model, sets, clean, "kinect", GRID_3D, 24))
+    rows, confusions = evaluate(model, sets, clean, "kinect", GRID_3D, 24)
     assert {row["test_estimator"] for row in rows} == {"kinect"}
     whole = [row for row in rows if row["label"] == ""]
     assert [(row["perturbation"], row["level"]) for row in whole] == [
@@ -435,6 +435,13 @@ def test_kinect_tier_to_native3d_hdf5_to_the_robustness_grid(tmp_path):
             assert sum(c["n"] for c in classes) == row["n"]
             assert sum(c["top1"] * c["n"] for c in classes) == pytest.approx(row["top1"] * row["n"])
             assert np.mean([c["top1"] for c in classes]) == pytest.approx(row["mean_class_acc"])
+            # the grid point's confusion: its rows are the classes' samples, its diagonal their hits
+            counts = confusions[row["perturbation"], row["level"], "kinect"]
+            assert counts.shape == (24, 24) and counts.sum() == row["n"]
+            for c in classes:
+                assert counts[c["label"]].sum() == c["n"]
+                assert counts[c["label"], c["label"]] == round(c["top1"] * c["n"])
+    assert list(confusions) == [(row["perturbation"], row["level"], "kinect") for row in whole]
     for row in whole[5:10]:  # the parts zero NTU-25's joints of the model input
         occluded = occlude_part(clean["kinect"], row["level"], "ntu25")
         assert {key: row[key] for key in ("top1", "top5", "mean_class_acc")} == {

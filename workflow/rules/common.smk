@@ -661,7 +661,7 @@ def eval_targets():
     return [
         f"results/eval/{d}/{s}/{b}/{run}/seed{seed}{suffix}"
         for d, s, b, run, seed in trained_models()
-        for suffix in (".csv", "_activation.npz")
+        for suffix in (".csv", "_activation.npz", "_confusion.npz")
     ]
 
 
@@ -834,6 +834,7 @@ FIGURES = (
     "fig6",
     "classes",
     "activation",
+    "confusion",
     "training_curves",
     *(["pretraining"] if pretrained_models() else []),
 )
@@ -880,6 +881,23 @@ def activation_inputs():
     return files
 
 
+def confusion_inputs():
+    """The confusion counts of every trained seed of the first two paper.table_methods (the
+    baseline, then MaskCLR) of the robustness model (the schedule's seed when none is trained).
+    """
+    p = config["paper"]
+    model = (p["dataset"], p["split"], p["backbone"])
+    files = []
+    for run in (run_name(p["pretrain"], m) for m in p["table_methods"][:2]):
+        seeds = [m[4] for m in trained_models() if m[:4] == (*model, run)]
+        folder = "/".join((*model, run))
+        files += [
+            f"results/eval/{folder}/seed{s}_confusion.npz"
+            for s in seeds or [DEFAULT_SEED]
+        ]
+    return files
+
+
 def paper_targets():
     return (
         [f"results/tables/{t}.{ext}" for t in TABLES for ext in ("tex", "csv")]
@@ -887,6 +905,9 @@ def paper_targets():
         + [
             "results/tables/robustness_summary.csv",
             "results/tables/robustness_summary.md",
+            "results/tables/confusion.csv",
+            "results/tables/error_flow.csv",
+            "results/tables/error_flow.md",
         ]
     )
 

@@ -7,6 +7,7 @@ rule evaluate:
     output:
         csv="results/eval/{dataset}/{split}/{backbone}/{run}/seed{seed}.csv",
         activation="results/eval/{dataset}/{split}/{backbone}/{run}/seed{seed}_activation.npz",
+        confusion="results/eval/{dataset}/{split}/{backbone}/{run}/seed{seed}_confusion.npz",
     log:
         "results/logs/evaluate/{dataset}/{split}/{backbone}/{run}/seed{seed}.log",
     conda:
@@ -27,7 +28,7 @@ rule evaluate:
         "python -m maskclr.evaluate --model {input.model:q} {params.poses:q}"
         " --train-estimator {params.estimator:q} --split {wildcards.split:q}"
         " --preprocess-json {params.pre:q} --grid-json {params.grid:q} --out-csv {output.csv:q}"
-        " --out-activation {output.activation:q} --threads {threads:q}"
+        " --out-activation {output.activation:q} --out-confusion {output.confusion:q} --threads {threads:q}"
         " --device {resources.device:q} 2> {log:q}"
 
 

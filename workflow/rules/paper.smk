@@ -104,3 +104,58 @@ rule robustness_summary:
     shell:
         "python -m maskclr.paper.summary --metrics {input.metrics:q} --settings-json {params.settings:q}"
         " --out-csv {output.csv:q} --out-md {output.md:q} 2> {log:q}"
+
+
+rule confusion:
+    """Where the largest noise's errors go: the robustness model's confusion clean and noisy over
+    its seeds, and its flow to the partner and the class groups."""
+    input:
+        confusions=confusion_inputs(),
+    output:
+        csv=report(
+            "results/tables/confusion.csv",
+            caption="../report/confusion.rst",
+            category="Tables",
+            labels={"table": "confusion", "format": "CSV"},
+        ),
+        flow=report(
+            "results/tables/error_flow.csv",
+            caption="../report/confusion.rst",
+            category="Tables",
+            labels={"table": "error_flow", "format": "CSV"},
+        ),
+        md="results/tables/error_flow.md",
+    log:
+        "results/logs/paper/confusion.log",
+    conda:
+        "../../envs/paper.yaml"
+    params:
+        code=job_code("maskclr.paper.confusion"),
+        settings=paper_settings_json("confusion", "confusion"),
+    shell:
+        "python -m maskclr.paper.confusion --confusions {input.confusions:q} --settings-json {params.settings:q}"
+        " --out-csv {output.csv:q} --out-flow {output.flow:q} --out-md {output.md:q} 2> {log:q}"
+
+
+rule confusion_figure:
+    """The confusion table as matrices: clean, and what the largest noise adds."""
+    input:
+        "results/tables/confusion.csv",
+    output:
+        pdf="results/figures/confusion.pdf",
+        png=report(
+            "results/figures/confusion.png",
+            caption="../report/confusion.rst",
+            category="Figures",
+            labels={"figure": "confusion"},
+        ),
+    log:
+        "results/logs/paper/confusion_figure.log",
+    conda:
+        "../../envs/paper.yaml"
+    params:
+        code=job_code("maskclr.paper.figures"),
+        settings=paper_settings_json("figures", "confusion"),
+    shell:
+        "python -m maskclr.paper.figures confusion --confusion {input:q} --settings-json {params.settings:q}"
+        " --out-pdf {output.pdf:q} --out-png {output.png:q} 2> {log:q}"

@@ -31,7 +31,10 @@ mechanism of docs/method.md §4.1, measured): ``joints_effective`` = exp(entropy
 sample's normalised per-joint activation (17 = uniform, 1 = a single joint) and ``top3_share``, the share of its
 three most activated joints, both averaged over the test samples (empty on the other rows).
 Also writes the mean joint activation per class (the activation figure) as an npz file, with
-the same two numbers and the identity.
+the same two numbers and the identity, and the confusion counts of every grid point (true class ×
+top-1 prediction, ``counts`` (G, C, C) beside the grid points' ``perturbation``, ``level`` and
+``test_estimator``) as a second npz file with the identity: where a perturbation's errors go
+(``maskclr.paper.confusion``).
 """
 
 import argparse
@@ -179,41 +182,61 @@ def rng_for(seed, *keys):
     return np.random.default_rng([seed, *(zlib.crc32(str(k).encode()) for k in keys)])
 
 
+CONFUSION_CONDITION = ("perturbation", "level", "test_estimator")
 GRID_KEYS = ("seed", "noise_sigmas", "parts", "joint_fractions", "frames_noise")
 
 
-def evaluate(model, sets, clean, train_tier, grid, num_classes, partners=None):
-    """Every grid point: yields rows of EVAL_COLUMNS. ``clean``: {tier: unperturbed inputs};
-    ``partners``: the classes' fine-grained partners (``scores``)."""
+def grid_logits(model, sets, clean, train_tier, grid):
+    """Every grid point's logits: yields (perturbation, level, tier, logits (N, classes)).
+    ``clean``: {tier: unperturbed inputs}."""
     seed = grid["seed"]
-
-    def score_rows(perturbation, level, tier, x):
-        condition = {"perturbation": perturbation, "level": str(level), "test_estimator": tier}
-        return [{**condition, **r} for r in scores(predict(model, x)[0], sets[tier].labels, num_classes, partners)]
-
-    clean_rows = {tier: score_rows("clean", 0, tier, x) for tier, x in clean.items()}
-    for tier_rows in clean_rows.values():
-        yield from tier_rows
+    clean_logits = {tier: predict(model, x)[0] for tier, x in clean.items()}
+    for tier, logits in clean_logits.items():
+        yield "clean", 0, tier, logits
     train = sets[train_tier]
     for kind, spatial in (("noise_st", False), ("noise_spatial", True)):
         for sigma in grid["noise_sigmas"]:
             if sigma:
-                yield from score_rows(kind, sigma, train_tier, train.inputs(sigma, spatial, rng_for(seed, kind, sigma)))
-            else:  # σ = 0 is the clean input: reuse its scores
-                yield from ({**r, "perturbation": kind} for r in clean_rows[train_tier])
+                x = train.inputs(sigma, spatial, rng_for(seed, kind, sigma))
+                yield kind, sigma, train_tier, predict(model, x)[0]
+            else:  # σ = 0 is the clean input: reuse its logits
+                yield kind, 0, train_tier, clean_logits[train_tier]
     for part in grid["parts"]:
-        yield from score_rows("part", part, train_tier, occlude_part(clean[train_tier], part, train.layout))
+        yield "part", part, train_tier, predict(model, occlude_part(clean[train_tier], part, train.layout))[0]
     for fraction in grid["joint_fractions"]:
-        yield from score_rows(
-            "joints",
-            fraction,
-            train_tier,
-            occlude_random_joints(clean[train_tier], fraction, rng_for(seed, "joints", fraction)),
-        )
+        x = occlude_random_joints(clean[train_tier], fraction, rng_for(seed, "joints", fraction))
+        yield "joints", fraction, train_tier, predict(model, x)[0]
     frames, sigma = grid["frames_noise"]["fraction"], grid["frames_noise"]["sigma"]
     for tier, test in sets.items():
         x = test.inputs(sigma, False, rng_for(seed, "frames_noise", tier))
-        yield from score_rows("frames_noise", frames, tier, mask_frames(x, frames, rng_for(seed, "frames", tier)))
+        yield "frames_noise", frames, tier, predict(model, mask_frames(x, frames, rng_for(seed, "frames", tier)))[0]
+
+
+def confusion(logits, labels, num_classes):
+    """Counts (C, C) of logits (N, C) against labels (N,): row = true class, column = the top-1
+    prediction."""
+    index = torch.as_tensor(labels) * num_classes + logits.argmax(dim=1)
+    return torch.bincount(index, minlength=num_classes * num_classes).view(num_classes, num_classes).numpy()
+
+
+def evaluate(model, sets, clean, train_tier, grid, num_classes, partners=None):
+    """Every grid point scored: (rows of EVAL_COLUMNS, {(perturbation, level, tier): confusion
+    counts (C, C)}). ``partners``: the classes' fine-grained partners (``scores``)."""
+    rows, confusions = [], {}
+    for perturbation, level, tier, logits in grid_logits(model, sets, clean, train_tier, grid):
+        labels = sets[tier].labels
+        condition = {"perturbation": perturbation, "level": str(level), "test_estimator": tier}
+        rows += [{**condition, **r} for r in scores(logits, labels, num_classes, partners)]
+        confusions[perturbation, str(level), tier] = confusion(logits, labels, num_classes)
+    return rows, confusions
+
+
+def confusion_arrays(confusions):
+    """The npz arrays of ``evaluate``'s confusions: counts (G, C, C) and, per grid point G, its
+    perturbation, level and test_estimator (strings, as in the CSV)."""
+    conditions = list(confusions)
+    arrays = {key: np.array([c[i] for c in conditions]) for i, key in enumerate(CONFUSION_CONDITION)}
+    return {**arrays, "counts": np.stack([confusions[c] for c in conditions]).astype(np.int32)}
 
 
 def joint_activation(activation):
@@ -265,6 +288,7 @@ def main(argv=None):
     parser.add_argument("--grid-json", required=True, help=f"config robustness grid: {', '.join(GRID_KEYS)}")
     parser.add_argument("--out-csv", required=True)
     parser.add_argument("--out-activation", required=True)
+    parser.add_argument("--out-confusion", required=True)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
         "--device",
@@ -284,7 +308,7 @@ def main(argv=None):
     sets = {tier: TestSet(path, args.split, pre) for tier, path in sorted(poses.items())}
     clean = {tier: test.inputs() for tier, test in sets.items()}
     partners = class_partners(identity["dataset"])
-    rows = list(evaluate(model, sets, clean, args.train_estimator, grid, num_classes, partners))
+    rows, confusions = evaluate(model, sets, clean, args.train_estimator, grid, num_classes, partners)
     tier = args.train_estimator
     per_sample = joint_activation(predict(model, clean[tier], return_activation=True)[1])
     spread = activation_spread(per_sample)
@@ -300,3 +324,6 @@ def main(argv=None):
     with atomic_output(args.out_activation) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **activation, **spread, **identity)
+    with atomic_output(args.out_confusion) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **confusion_arrays(confusions), **identity)

@@ -1,13 +1,16 @@
 """``python -m maskclr.paper.figures``: the paper's figures, as PDF and PNG.
 
-    python -m maskclr.paper.figures {fig5,fig6,classes,activation,training_curves,pretraining} \\
+    python -m maskclr.paper.figures {fig5,fig6,classes,confusion,activation,training_curves,pretraining} \\
         --metrics results/metrics.csv --settings-json '{...}' --out-pdf F.pdf --out-png F.png \\
-        [--activations results/eval/.../baseline/seed0_activation.npz ...]
+        [--activations results/eval/.../baseline/seed0_activation.npz ...] [--confusion results/tables/confusion.csv]
 
 - fig5: top-1 (%) vs noise σ, spatiotemporal and spatial noise, one curve per method;
 - fig6: top-1 (%) per occluded body part (bars) and vs the fraction of occluded joints (curves);
 - classes: the clean top-1 and what the largest spatiotemporal noise σ costs, per class group and
   per class, baseline beside MaskCLR (the table ``classes`` as bars);
+- confusion: per table method, the clean confusion matrix and what the largest spatiotemporal
+  noise σ adds to it, the classes ordered by group (``results/tables/confusion.csv``, made by
+  ``maskclr.paper.confusion``, which says where the errors go in numbers);
 - activation: per method (rows) and class (columns), the class's mean skeleton with its joints
   coloured by the model's mean joint activation (one shared colour scale); H36M-17 (2D) or
   NTU-25 (native 3D), by the files' joint count;
@@ -17,8 +20,8 @@
   backbone) that was pretrained, one curve per pretraining. Every pretrained dataset, not only the
   settings': the paper's pretrainings are of the native 3D twins of its 2D dataset.
 
-fig5, fig6, classes and activation show the settings' model: its dataset, split, backbone and pretraining
-(``pretrain``, null = from scratch).
+fig5, fig6, classes, confusion and activation show the settings' model: its dataset, split,
+backbone and pretraining (``pretrain``, null = from scratch).
 
 Curves and bars are the mean over seeds; the shading / error bars are its 95 % confidence
 interval (Student's t, ``maskclr.paper.stats``) where there are several seeds. The activation
@@ -38,10 +41,10 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from maskclr.data.classes import class_names
+from maskclr.data.classes import class_groups, class_names
 from maskclr.data.joints import H36M_JOINTS, NTU25_BONES, NTU25_JOINTS
 from maskclr.errors import InputError, run_cli
-from maskclr.paper import classes
+from maskclr.paper import classes, confusion
 from maskclr.paper import metrics as mt
 from maskclr.paper.style import (
     BACKBONES,
@@ -265,6 +268,41 @@ def class_costs(metrics, settings):
     return fig
 
 
+def confusion_matrix(cells, settings):
+    """Per table method (rows): the clean confusion (% of each true class's samples per predicted
+    class, left) and what the largest noise σ adds to it (points, right), mean over seeds; the
+    classes ordered by class group, the groups framed. ``cells``: ``results/tables/confusion.csv``."""
+    n = settings["num_classes"]
+    groups = class_groups(settings["dataset"], n) or {"": list(range(n))}
+    order = [k for members in groups.values() for k in members]
+    bounds = np.cumsum([len(members) for members in groups.values()])[:-1] - 0.5
+    methods = ordered(cells["method"].unique(), settings["table_methods"])
+    sigma = cells["sigma"].iloc[0]
+    side = min(3.4, 1.2 + 0.09 * n)
+    fig = Figure(figsize=(2 * side + 1.2, len(methods) * side + 0.6), layout="constrained")
+    axes = fig.subplots(len(methods), 2, squeeze=False)
+    limit = max(1.0, cells["added"].abs().max())
+    panels = (("clean", "clean (% of the true class)", "Greys", Normalize(0, 100)),
+              ("added", f"added by σ = {sigma:g} (points)", "RdBu_r", Normalize(-limit, limit)))  # fmt: skip
+    for row, method in zip(axes, methods):
+        rows = cells[cells["method"] == method]
+        for ax, (column, title, cmap, norm) in zip(row, panels):
+            matrix = np.zeros((n, n))
+            matrix[rows["true_label"], rows["predicted_label"]] = rows[column]
+            image = ax.imshow(matrix[np.ix_(order, order)], cmap=cmap, norm=norm, interpolation="nearest")
+            for b in bounds:
+                ax.axhline(b, color="black", lw=0.5)
+                ax.axvline(b, color="black", lw=0.5)
+            ax.set(title=f"{method_label(method)}: {title}", xlabel="predicted", ylabel="true")
+            ticks = np.arange(n) if n <= 40 else []
+            names = class_names(settings["dataset"], n)
+            ax.set_xticks(ticks, [names[order[k]] for k in ticks], rotation=90, fontsize=4)
+            ax.set_yticks(ticks, [names[order[k]] for k in ticks], fontsize=4)
+            fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.suptitle(describe_model(settings))
+    return fig
+
+
 def activation(settings, files):
     """Grid of skeletons: rows = ``activation_methods``, columns = ``activation_classes``."""
     methods, classes = settings["activation_methods"], settings["activation_classes"]
@@ -369,6 +407,7 @@ REQUIRED = {
     "training_curves": ("dataset", "train_estimator"),
     "pretraining": (),  # every pretraining in the metrics: no setting chooses what it shows
     "activation": ("dataset", "num_classes", "pretrain", "activation_methods", "activation_classes"),
+    "confusion": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods", "num_classes"),
 }
 
 
@@ -407,6 +446,7 @@ def main(argv=None):
     parser.add_argument("--metrics", help="results/metrics.csv (every figure but activation)")
     parser.add_argument("--settings-json", required=True, help="model, methods and classes (JSON)")
     parser.add_argument("--activations", nargs="+", help="evaluations' _activation.npz files (activation only)")
+    parser.add_argument("--confusion", help="results/tables/confusion.csv (confusion only)")
     parser.add_argument("--out-pdf", required=True)
     parser.add_argument("--out-png", required=True)
     args = parser.parse_args(argv)
@@ -414,6 +454,8 @@ def main(argv=None):
     if args.figure == "activation":
         files = activation_files(args.activations, settings["activation_methods"], pretrain_of(settings))
         fig = activation(settings, files)
+    elif args.figure == "confusion":
+        fig = confusion_matrix(confusion.load_cells(args.confusion), settings)
     elif args.metrics:
         fig = FIGURES[args.figure](mt.load(args.metrics), settings)
     else:

@@ -1,0 +1,176 @@
+"""Where the noise's errors go (maskclr.paper.confusion), on confusion files made by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import run_module
+from maskclr.errors import InputError
+from maskclr.evaluate.run import confusion_arrays
+from maskclr.paper import confusion, figures
+from maskclr.paper.stats import t975
+
+SETTINGS = {
+    "dataset": "synth", "split": "xsub", "backbone": "dstformer", "pretrain": None, "train_estimator": "mq",
+    "table_methods": ["baseline", "maskclr"], "num_classes": 24,
+}  # fmt: skip
+SIGMA = "0.01"
+
+
+def counts(noisy_row14):
+    """Ten test samples per class, all right, except class 14 (drink water, partner 15) at noise:
+    ``noisy_row14`` {predicted: count}. Clean, class 14 gives 2 of its 10 to its partner."""
+    clean = np.diag(np.full(24, 10))
+    clean[14, 14], clean[14, 15] = 8, 2
+    noisy = np.diag(np.full(24, 10))
+    noisy[14, 14] = 0
+    for predicted, n in noisy_row14.items():
+        noisy[14, predicted] += n
+    return clean, noisy
+
+
+# Seed 0 loses 4 of class 14's samples to noise (one more to the partner, three to "wave right
+# hand"), seed 1 loses 2 (two to "wave right hand").
+NOISY = {0: {14: 4, 15: 3, 0: 3}, 1: {14: 6, 15: 2, 0: 2}}
+
+
+def write(path, method, seed, noisy_row14, **identity):
+    clean, noisy = counts(noisy_row14)
+    grid = {("clean", "0", "mq"): clean, ("noise_st", "0", "mq"): clean, ("noise_st", SIGMA, "mq"): noisy}
+    grid[("clean", "0", "hq")] = np.diag(np.full(24, 10))
+    model = {"dataset": "synth", "split": "xsub", "backbone": "dstformer", "stage": "stage2", "pretrain": "none"}
+    np.savez_compressed(path, **confusion_arrays(grid), **(model | identity), method=method, seed=seed)
+    return path
+
+
+@pytest.fixture
+def files(tmp_path):
+    return [
+        write(tmp_path / f"{method}_seed{seed}_confusion.npz", method, seed, NOISY[seed])
+        for method in ("baseline", "maskclr")
+        for seed in (0, 1)
+    ]
+
+
+def test_flow_splits_the_cost_over_the_partner_and_the_groups(files):
+    sigma, per_method = confusion.seed_shares(files, SETTINGS)
+    flow = confusion.flow(sigma, per_method, SETTINGS).set_index(["method", "source", "destination"]).sort_index()
+    fine = flow.loc["baseline", "fine pairs"]
+    assert sigma == 0.01 and set(flow["n_seeds"]) == {2}
+    # class 14 is one of the 10 fine-pair classes: seed 0 moves 40 of its %, seed 1 20 %
+    assert fine.loc["correct", "clean"] == pytest.approx(98.0)
+    assert fine.loc["correct", "added"] == pytest.approx(-3.0)
+    assert fine.loc["correct", "added_ci95"] == pytest.approx(t975(1) * np.std([-4.0, -2.0], ddof=1) / np.sqrt(2))
+    assert fine.loc["partner", "clean"] == pytest.approx(2.0)
+    assert fine.loc["partner", "added"] == pytest.approx(0.5)  # seed 0: +1, seed 1: 0
+    assert fine.loc["coarse", "added"] == pytest.approx(2.5)  # "wave right hand" is coarse
+    assert fine.loc["two persons", "added"] == fine.loc["fine pairs", "added"] == 0.0
+    for _, rows in flow.groupby(level=["method", "source"]):  # a class's destinations: 100 %
+        assert rows["clean"].sum() == pytest.approx(100.0) and rows["added"].sum() == pytest.approx(0.0)
+    everything = flow.loc["maskclr", "all classes"]
+    assert everything.loc["correct", "added"] == pytest.approx(-3.0 * 10 / 24)
+    assert flow.loc["baseline", "coarse", "correct"]["added"] == 0.0
+
+
+def test_cells_hold_the_classes_given_a_sample(files):
+    sigma, per_method = confusion.seed_shares(files, SETTINGS)
+    cells = confusion.cells(sigma, per_method, SETTINGS).set_index(["method", "true_label", "predicted_label"])
+    assert len(cells) == 2 * (24 + 2)  # per method: the diagonal, 14 → 15 and 14 → 0
+    to_partner = cells.loc["baseline", 14, 15]
+    assert (to_partner["true_class"], to_partner["predicted_class"]) == ("drink water", "brushing teeth")
+    assert (to_partner["clean"], to_partner["noisy"], to_partner["added"]) == pytest.approx((20.0, 25.0, 5.0))
+    assert cells.loc["baseline", 14, 0]["added"] == pytest.approx(25.0)
+    assert cells.loc["baseline", 3, 3]["added"] == 0.0 and cells.loc["baseline", 3, 3]["added_ci95"] == 0.0
+
+
+def test_markdown_states_the_cost_and_where_it_goes(files):
+    sigma, per_method = confusion.seed_shares(files, SETTINGS)
+    cells, flow = confusion.cells(sigma, per_method, SETTINGS), confusion.flow(sigma, per_method, SETTINGS)
+    text = confusion.markdown(flow, cells, SETTINGS)
+    line = next(line for line in text.splitlines() if line.startswith("- **baseline**, fine pairs"))
+    assert "costs 3.0 [" in line and "+0.5 [" in line and "to the pair's other class" in line
+    assert "to group coarse" in line and line.endswith("Most to: wave right hand (+2.5), brushing teeth (+0.5).")
+    coarse = next(line for line in text.splitlines() if line.startswith("- **baseline**, coarse"))
+    assert "costs 0.0 [0.0, 0.0]" in coarse and "Most to" not in coarse
+
+
+def test_one_seed_has_no_interval(tmp_path):
+    one = [write(tmp_path / f"{m}.npz", m, 0, NOISY[0]) for m in ("baseline", "maskclr")]
+    sigma, per_method = confusion.seed_shares(one, SETTINGS)
+    flow = confusion.flow(sigma, per_method, SETTINGS)
+    assert flow["added_ci95"].isna().all() and set(flow["n_seeds"]) == {1}
+    assert "costs 4.0 points" in confusion.markdown(flow, confusion.cells(sigma, per_method, SETTINGS), SETTINGS)
+
+
+def test_the_cli_writes_the_three_tables(files, tmp_path):
+    out = {name: tmp_path / name for name in ("confusion.csv", "error_flow.csv", "error_flow.md")}
+    done = run_module(
+        "maskclr.paper.confusion",
+        "--confusions",
+        *files,
+        "--settings-json",
+        pd.Series(SETTINGS).to_json(),
+        "--out-csv",
+        out["confusion.csv"],
+        "--out-flow",
+        out["error_flow.csv"],
+        "--out-md",
+        out["error_flow.md"],
+    )
+    assert done.returncode == 0, done.stderr
+    assert tuple(pd.read_csv(out["confusion.csv"]).columns) == confusion.CELL_COLUMNS
+    assert tuple(pd.read_csv(out["error_flow.csv"]).columns) == confusion.FLOW_COLUMNS
+    assert "σ = 0.01" in out["error_flow.md"].read_text()
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda f, d: [*f, write(d / "again.npz", "maskclr", 1, NOISY[1])], "are both maskclr, seed 1"),
+        (lambda f, d: f[:2], "no file of method maskclr"),
+        (lambda f, d: [*f, write(d / "x.npz", "random_mask", 0, NOISY[0])], "array 'method' is 'random_mask'"),
+        (lambda f, d: [*f[:3], write(d / "x.npz", "maskclr", 1, NOISY[1], split="xview")], "array 'split' is 'xview'"),
+    ],
+)
+def test_the_wrong_files_are_refused_by_name(files, tmp_path, change, message):
+    with pytest.raises(InputError, match=message):
+        confusion.seed_shares(change(files, tmp_path), SETTINGS)
+
+
+def test_a_file_of_another_grid_or_size_is_refused(files, tmp_path):
+    arrays = dict(np.load(files[0]))
+    for key, value, message in (
+        ("counts", arrays["counts"][:, :4, :4], r"shape \(4, 4, 4\), expected \(4, 24, 24\)"),
+        ("perturbation", np.array(["part"] * 4), "no clean grid point on the training tier 'mq'"),
+        ("level", np.array(["0", "0", "0", "0"]), "no spatiotemporal noise σ > 0"),
+    ):
+        np.savez(tmp_path / "bad.npz", **(arrays | {key: value}))
+        with pytest.raises(InputError, match=message):
+            confusion.seed_shares([tmp_path / "bad.npz", *files[1:]], SETTINGS)
+    np.savez(tmp_path / "old.npz", **{k: v for k, v in arrays.items() if k != "seed"})
+    with pytest.raises(InputError, match="old.npz: missing array 'seed'"):
+        confusion.seed_shares([tmp_path / "old.npz"], SETTINGS)
+    other = dict(arrays, level=np.array(["0", "0", "0.005", "0"]))
+    np.savez(tmp_path / "sigma.npz", **(other | {"method": "maskclr"}))
+    with pytest.raises(InputError, match=r"largest noise σ differ: \[0.005, 0.01\]"):
+        confusion.seed_shares([files[0], tmp_path / "sigma.npz"], SETTINGS)
+
+
+def test_the_figure_draws_each_method_clean_and_added_in_group_order(files, tmp_path):
+    sigma, per_method = confusion.seed_shares(files, SETTINGS)
+    path = tmp_path / "confusion.csv"
+    confusion.write_csv(confusion.cells(sigma, per_method, SETTINGS), path)
+    fig = figures.confusion_matrix(confusion.load_cells(path), SETTINGS)
+    panels = [ax for ax in fig.axes if ax.get_images()]
+    assert [ax.get_title() for ax in panels[:2]] == [
+        "baseline: clean (% of the true class)",
+        "baseline: added by σ = 0.01 (points)",
+    ]
+    clean, added = (ax.get_images()[0].get_array() for ax in panels[:2])
+    # the synthetic groups are coarse 0-11, two persons 12-13, fine pairs 14-23: the order is the labels'
+    assert clean[14, 14] == pytest.approx(80.0) and clean[14, 15] == pytest.approx(20.0)
+    assert added[14, 0] == pytest.approx(25.0) and added[3, 3] == 0.0
+    assert len(panels) == 4 and panels[0].get_yticklabels()[14].get_text() == "drink water"
+    path.write_text("method,sigma\nbaseline,0.01\n")
+    with pytest.raises(InputError, match="confusion.csv: missing column 'n_seeds'"):
+        confusion.load_cells(path)
