@@ -178,9 +178,9 @@ def test_a_run_copied_to_another_depth_is_up_to_date(finished_run, tmp_path):
     assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:]
 
 
-def planned_jobs(workdir):
-    """{rule: count} of what a dry run of ``workdir`` would execute."""
-    result = snakemake(workdir, "-n", "--quiet", "rules")
+def planned_jobs(workdir, *args):
+    """{rule: count} of what a dry run of ``workdir`` (with ``args``) would execute."""
+    result = snakemake(workdir, "-n", "--quiet", "rules", *args)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line.split() for line in result.stdout.splitlines()]
     return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit() and row[0] != "total"}
@@ -465,6 +465,16 @@ def test_editing_one_module_reruns_exactly_the_jobs_importing_it(finished_run):
         os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     # only pose_quality imports it (one job per tier); `all` is the target
     assert planned == {"pose_quality": 3, "all": 1}
+
+
+def test_the_wide_noise_grid_reruns_only_the_evaluations(finished_run):
+    """workflow/configs/wide-noise.yaml over a finished run: every evaluation and what reads them,
+    no training; σ beyond the paper's grid."""
+    overlay = REPO / "workflow" / "configs" / "wide-noise.yaml"
+    assert max(yaml.safe_load(overlay.read_text())["robustness"]["noise_sigmas"]) > 0.01
+    planned = planned_jobs(finished_run, "--configfile", overlay)
+    paper = {"table": 5, "figure": 4, "activation_figure": 1, "robustness_summary": 1, "confusion": 1}
+    assert planned == {"evaluate": 8, "collect_metrics": 1, **paper, "confusion_figure": 1, "all": 1}
 
 
 def test_one_target_builds_only_its_ancestors(tmp_path):

@@ -94,6 +94,16 @@ def test_markdown_states_the_cost_and_where_it_goes(files):
     assert "costs 0.0 [0.0, 0.0]" in coarse and "Most to" not in coarse
 
 
+def test_the_classes_gaining_most_are_errors_only(files):
+    sigma, per_method = confusion.seed_shares(files, SETTINGS)
+    cells = confusion.cells(sigma, per_method, SETTINGS)
+    mirrored = cells.assign(added=-cells["added"])  # noise now helps class 14: its own class gains
+    assert confusion.gainers(mirrored, "baseline", [14]) == []
+    gained = confusion.gainers(cells, "baseline", [14, 15])  # class 14's errors, over two classes
+    assert [name for name, _ in gained] == ["wave right hand", "brushing teeth"]
+    assert [points for _, points in gained] == pytest.approx([12.5, 2.5])
+
+
 def test_one_seed_has_no_interval(tmp_path):
     one = [write(tmp_path / f"{m}.npz", m, 0, NOISY[0]) for m in ("baseline", "maskclr")]
     sigma, per_method = confusion.seed_shares(one, SETTINGS)

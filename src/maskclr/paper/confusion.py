@@ -213,9 +213,11 @@ def flow(sigma, per_method, settings):
 
 
 def gainers(cell_table, method, members, top=3):
-    """The ``top`` classes to which the noise adds the most of the ``members``' samples (mean over
-    members and seeds, points): [(class name, points)], largest first, gains only."""
+    """The ``top`` classes to which the noise adds the most errors of the ``members``' samples
+    (mean over members and seeds, points; a member's own class is no error): [(class name,
+    points)], largest first, gains only."""
     rows = cell_table[(cell_table["method"] == method) & cell_table["true_label"].isin(members)]
+    rows = rows[rows["true_label"] != rows["predicted_label"]]
     gained = rows.groupby("predicted_class")["added"].sum() / len(members)
     return [(name, points) for name, points in gained.nlargest(top).items() if points > 0]
 
