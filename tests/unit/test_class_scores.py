@@ -57,7 +57,17 @@ def test_confusion_counts_true_classes_by_top1_prediction():
 def test_partners_are_the_synthetic_fine_pairs_both_ways():
     partners = class_partners("synth")
     assert partners == {a: b for pair in FINE_PAIRS for a, b in (pair, pair[::-1])} and partners[15] == 14
-    assert class_partners("synth_3d") == partners and class_partners("ntu60") == class_partners("k400") == {}
+    assert class_partners("synth_3d") == partners and class_partners("k400") == {}
+
+
+def test_ntu_partners_are_the_actions_the_synthetic_pairs_stand_for():
+    synth, ntu = class_names("synth", 24), class_names("ntu120", 120)
+    partners = class_partners("ntu120")
+    assert partners == class_partners("ntu60") == class_partners("ntu60_3d") and len(partners) == 10
+    # the same pairs by name, up to NTU's longer names
+    shorten = {"make a phone call/answer phone": "make a phone call", "nod head/bow": "nod head"}
+    named = {(shorten.get(ntu[a], ntu[a]), shorten.get(ntu[b], ntu[b])) for a, b in partners.items()}
+    assert named == {(synth[a], synth[b]) for a, b in class_partners("synth").items()}
 
 
 def test_synthetic_groups_are_the_generators_coarse_mutual_and_fine_classes():
@@ -69,10 +79,11 @@ def test_synthetic_groups_are_the_generators_coarse_mutual_and_fine_classes():
     assert class_groups("synth_3d", 24) == groups  # the same scenes, the same classes
 
 
-def test_ntu_groups_are_its_one_and_two_person_actions():
+def test_ntu_groups_are_its_one_and_two_person_actions_and_the_fine_pairs():
     names = class_names("ntu120", 120)
     groups = class_groups("ntu120", 120)
-    assert len(groups["one person"]) == 94 and len(groups["two persons"]) == 26
+    assert len(groups["one person"]) == 84 and len(groups["two persons"]) == 26
+    assert groups["fine pairs"] == sorted(class_partners("ntu120")) == [0, 2, 10, 11, 27, 28, 29, 34, 35, 43]
     assert names[groups["two persons"][0]].startswith("punching") and names[48].startswith("use a fan")
     assert names[groups["two persons"][11]].startswith("hit other person")  # A106, the first of NTU120's
     assert class_groups("ntu60", 60)["two persons"] == list(range(49, 60))

@@ -11,7 +11,7 @@ the top-1 over samples of Table 2 and Fig. 5).
 Per row and method: the mean over seeds and its 95 % CI in both conditions, the noise cost
 (clean − noisy, paired by seed) and the difference to the baseline (paired by seed) in both
 conditions (``maskclr.paper.stats``). Where the row's classes have fine-grained partners
-(``to_partner`` rows: the synthetic set's pairs), also the share of their samples predicted as the
+(``to_partner`` rows: ``maskclr.data.classes.class_partners``), also the share of their samples predicted as the
 partner in both conditions and the noise's addition to it (paired by seed), for the rows whose
 every class has one: how many of the errors, and of the errors the noise adds, stay within a pair.
 """
