@@ -16,6 +16,7 @@ import os
 import pickle
 import reprlib
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -291,3 +292,17 @@ def content_sha256(path):
         return sha256(path)
     lines = sorted(f"{sha256(f)}  {f.relative_to(path).as_posix()}\n" for f in path.rglob("*") if f.is_file())
     return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def load_npz(path, keys, hint=""):
+    """{key: array} of ``keys`` from an npz file (loaded, not pickled); InputError naming the file
+    when it cannot be read (missing, truncated, not a zip) or lacks one of ``keys`` (``hint``
+    says what to do about it)."""
+    try:
+        with np.load(path) as npz:
+            missing = [key for key in keys if key not in npz.files]
+            if missing:
+                raise InputError(f"{path}: missing array '{missing[0]}'{hint}")
+            return {key: npz[key] for key in keys}
+    except (OSError, ValueError, zipfile.BadZipFile) as err:
+        raise InputError(f"{path}: not a readable npz file: {err}") from err

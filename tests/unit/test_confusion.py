@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from conftest import run_module
+from maskclr.data.classes import class_groups
 from maskclr.errors import InputError
 from maskclr.evaluate.run import confusion_arrays
 from maskclr.paper import confusion, figures
@@ -17,15 +18,18 @@ SETTINGS = {
 SIGMA = "0.01"
 
 
-def counts(noisy_row14):
-    """Ten test samples per class, all right, except class 14 (drink water, partner 15) at noise:
-    ``noisy_row14`` {predicted: count}. Clean, class 14 gives 2 of its 10 to its partner."""
-    clean = np.diag(np.full(24, 10))
-    clean[14, 14], clean[14, 15] = 8, 2
-    noisy = np.diag(np.full(24, 10))
+def counts(noisy_row14, n=24, absent=()):
+    """Ten test samples per class of ``n``, all right, except class 14 (drink water, partner 15)
+    at noise: ``noisy_row14`` {predicted: count}. Clean, class 14 gives 2 of its 10 to its
+    partner, where there is one. The ``absent`` classes have no test samples."""
+    diagonal = np.full(n, 10)
+    diagonal[list(absent)] = 0
+    clean, noisy = np.diag(diagonal), np.diag(diagonal)
+    if n > 15:
+        clean[14, 14], clean[14, 15] = 8, 2
     noisy[14, 14] = 0
-    for predicted, n in noisy_row14.items():
-        noisy[14, predicted] += n
+    for predicted, count in noisy_row14.items():
+        noisy[14, predicted] += count
     return clean, noisy
 
 
@@ -34,10 +38,10 @@ def counts(noisy_row14):
 NOISY = {0: {14: 4, 15: 3, 0: 3}, 1: {14: 6, 15: 2, 0: 2}}
 
 
-def write(path, method, seed, noisy_row14, **identity):
-    clean, noisy = counts(noisy_row14)
+def write(path, method, seed, noisy_row14, n=24, absent=(), **identity):
+    clean, noisy = counts(noisy_row14, n, absent)
     grid = {("clean", "0", "mq"): clean, ("noise_st", "0", "mq"): clean, ("noise_st", SIGMA, "mq"): noisy}
-    grid[("clean", "0", "hq")] = np.diag(np.full(24, 10))
+    grid[("clean", "0", "hq")] = np.diag(np.full(n, 10))
     model = {"dataset": "synth", "split": "xsub", "backbone": "dstformer", "stage": "stage2", "pretrain": "none"}
     np.savez_compressed(path, **confusion_arrays(grid), **(model | identity), method=method, seed=seed)
     return path
@@ -162,7 +166,9 @@ def test_a_file_of_another_grid_or_size_is_refused(files, tmp_path):
         confusion.seed_shares([tmp_path / "old.npz"], SETTINGS)
     other = dict(arrays, level=np.array(["0", "0", "0.005", "0"]))
     np.savez(tmp_path / "sigma.npz", **(other | {"method": "maskclr"}))
-    with pytest.raises(InputError, match=r"largest noise σ differ: \[0.005, 0.01\]"):
+    with pytest.raises(
+        InputError, match=r"largest noise σ of .*baseline_seed0_confusion.npz is 0.01, of .*sigma.npz 0.005"
+    ):
         confusion.seed_shares([files[0], tmp_path / "sigma.npz"], SETTINGS)
 
 
@@ -184,3 +190,68 @@ def test_the_figure_draws_each_method_clean_and_added_in_group_order(files, tmp_
     path.write_text("method,sigma\nbaseline,0.01\n")
     with pytest.raises(InputError, match="confusion.csv: missing column 'n_seeds'"):
         confusion.load_cells(path)
+
+
+def test_classes_without_test_samples_are_left_out(tmp_path):
+    files = [
+        write(tmp_path / f"{m}{k}.npz", m, k, NOISY[k], absent=(3,)) for m in ("baseline", "maskclr") for k in (0, 1)
+    ]
+    sigma, per_method = confusion.seed_shares(files, SETTINGS)
+    assert confusion.present_labels(per_method) == [k for k in range(24) if k != 3]
+    cells = confusion.cells(sigma, per_method, SETTINGS)
+    assert 3 not in set(cells["true_label"]) and 3 not in set(cells["predicted_label"])
+    flow = confusion.flow(sigma, per_method, SETTINGS).set_index(["method", "source", "destination"]).sort_index()
+    assert flow.loc[("baseline", "all classes", "correct"), "added"] == pytest.approx(-3.0 * 10 / 23)
+    assert flow.loc[("baseline", "coarse", "correct"), "clean"] == 100.0  # 11 classes, none NaN
+    mixed = [write(tmp_path / "other.npz", "maskclr", 1, NOISY[1]), *files[:3]]
+    with pytest.raises(InputError, match="count different test samples per class"):
+        confusion.seed_shares(mixed, SETTINGS)
+
+
+def test_pairs_beyond_the_classes_give_no_partner(tmp_path):
+    few = {**SETTINGS, "num_classes": 15}  # class 14 (drink water) without 15 (brushing teeth)
+    files = [write(tmp_path / f"{m}.npz", m, 0, {14: 4, 0: 6}, n=15) for m in ("baseline", "maskclr")]
+    sigma, per_method = confusion.seed_shares(files, few)
+    flow = confusion.flow(sigma, per_method, few)
+    assert "partner" not in set(flow["destination"])
+    fine = flow[(flow["method"] == "baseline") & (flow["source"] == "fine pairs")].set_index("destination")
+    assert fine.loc["correct", "added"] == pytest.approx(-60.0) and fine.loc["coarse", "added"] == pytest.approx(60.0)
+
+
+def test_the_figure_reads_the_settings_the_table_reads():
+    assert figures.REQUIRED["confusion"] == confusion.REQUIRED["confusion"]
+
+
+def test_the_figure_orders_the_classes_by_group_and_marks_absent_ones():
+    # NTU60: one-person actions, two-person interactions (49-59), the fine pairs (0, 2, 10, ...)
+    ntu = {**SETTINGS, "dataset": "ntu60", "num_classes": 60}
+    present = [k for k in range(60) if k != 5]
+    cells = pd.DataFrame(
+        {"method": "baseline", "sigma": 0.01, "true_label": present, "predicted_label": present}
+        | {"clean": 100.0, "added": 0.0}
+    )
+    cells.loc[cells["true_label"] == 0, ["predicted_label", "clean", "added"]] = [2, 30.0, 5.0]
+    fig = figures.confusion_matrix(cells, ntu)
+    clean = next(ax for ax in fig.axes if ax.get_images()).get_images()[0].get_array()
+    order = [k for members in class_groups("ntu60", 60).values() for k in members]
+    assert order[:2] == [1, 3] and order[39] == 49 and order[50:52] == [0, 2]
+    assert clean[50, 51] == 30.0 and clean[50, 50] == 0.0 and clean[1, 1] == 100.0
+    assert clean.mask[order.index(5)].all() and not clean.mask[order.index(4)].any()  # absent: masked
+
+
+def test_unreadable_files_and_a_missing_table_are_named(files, tmp_path):
+    arrays = dict(np.load(files[0]))
+    np.savez(tmp_path / "level.npz", **(arrays | {"level": np.array(["0", "0", "x", "0"])}))
+    with pytest.raises(InputError, match=r"level.npz: array 'level': item 2: not a number: 'x'"):
+        confusion.seed_shares([tmp_path / "level.npz"], SETTINGS)
+    np.savez(tmp_path / "short.npz", **(arrays | {"test_estimator": np.array(["mq"])}))
+    with pytest.raises(InputError, match=r"short.npz: array 'test_estimator' has shape \(1,\), expected \(4,\)"):
+        confusion.seed_shares([tmp_path / "short.npz"], SETTINGS)
+    (tmp_path / "cut.npz").write_bytes(files[0].read_bytes()[:100])
+    with pytest.raises(InputError, match="cut.npz: not a readable npz file"):
+        confusion.seed_shares([tmp_path / "cut.npz"], SETTINGS)
+    done = run_module(
+        "maskclr.paper.figures", "confusion", "--settings-json", pd.Series(SETTINGS).to_json(),
+        "--out-pdf", tmp_path / "c.pdf", "--out-png", tmp_path / "c.png",
+    )  # fmt: skip
+    assert done.returncode == 2 and "confusion needs --confusion" in done.stderr

@@ -867,35 +867,33 @@ def paper_settings_json(module, artefact):
     return params
 
 
-def activation_inputs():
-    """The activation of each paper.activation_methods run, of its lowest trained seed (the
-    schedule's seed when no experiment trains it): the default seed picks no other run.
-    """
+def paper_evaluations(method):
+    """{seed: the evaluation's path stem} of a method of the paper's model (after paper.pretrain),
+    every trained seed; the schedule's seed when no experiment trains it, which the DAG then
+    names as an untrained model."""
     p = config["paper"]
-    model = (p["dataset"], p["split"], p["backbone"])
-    files = []
-    for run in (run_name(p["pretrain"], r) for r in p["activation_methods"]):
-        seeds = [m[4] for m in trained_models() if m[:4] == (*model, run)]
-        seed = min(seeds, default=DEFAULT_SEED)
-        files.append(f"results/eval/{'/'.join(model)}/{run}/seed{seed}_activation.npz")
-    return files
+    model = (p["dataset"], p["split"], p["backbone"], run_name(p["pretrain"], method))
+    seeds = [m[4] for m in trained_models() if m[:4] == model] or [DEFAULT_SEED]
+    return {seed: f"results/eval/{'/'.join(model)}/seed{seed}" for seed in seeds}
+
+
+def activation_inputs():
+    """The activation of each paper.activation_methods run, of its lowest trained seed: the
+    default seed picks no other run."""
+    return [
+        f"{stems[min(stems)]}_activation.npz"
+        for stems in map(paper_evaluations, config["paper"]["activation_methods"])
+    ]
 
 
 def confusion_inputs():
     """The confusion counts of every trained seed of the first two paper.table_methods (the
-    baseline, then MaskCLR) of the robustness model (the schedule's seed when none is trained).
-    """
-    p = config["paper"]
-    model = (p["dataset"], p["split"], p["backbone"])
-    files = []
-    for run in (run_name(p["pretrain"], m) for m in p["table_methods"][:2]):
-        seeds = [m[4] for m in trained_models() if m[:4] == (*model, run)]
-        folder = "/".join((*model, run))
-        files += [
-            f"results/eval/{folder}/seed{s}_confusion.npz"
-            for s in seeds or [DEFAULT_SEED]
-        ]
-    return files
+    baseline, then MaskCLR)."""
+    return [
+        f"{stem}_confusion.npz"
+        for method in config["paper"]["table_methods"][:2]
+        for stem in paper_evaluations(method).values()
+    ]
 
 
 def paper_targets():

@@ -16,26 +16,29 @@ samples. Clean and noisy come from the same model and test samples, so what the 
   what the noise adds; cells that are 0 in both conditions for every seed are left out.
 - ``error_flow.csv``: per method, source (all classes, then the dataset's class groups) and
   destination, the share of a source class's samples predicted as: the class itself
-  (``correct``: its top-1), its fine-grained partner (``partner``, for sources with pairs),
-  and the classes of each group (the class itself and its partner left out), averaged over the
-  source's classes (each class counts once, as in the classes table). A class's destinations
-  sum to 100 %, so what the noise adds sums to 0: the points ``correct`` loses are the noise
-  cost of the classes table, and the other rows say where they go.
+  (``correct``: its top-1), its fine-grained partner (``partner``, for sources with a pair;
+  a class without one counts 0, so "all classes" gives the pairs' share diluted over every
+  class), and the classes of each group (the class itself and its partner left out), averaged
+  over the source's classes (each class counts once, as in the classes table). A class's
+  destinations sum to 100 %, so what the noise adds sums to 0: the points ``correct`` loses are
+  the noise cost of the classes table, and the other rows say where they go.
 - ``error_flow.md``: per method and source, the cost and its destinations as a sentence, with
-  the three classes that gain the most (generated text for the README).
+  up to three classes to which the noise adds the most errors (generated text for the README).
+
+Every file must be of the same test set (the same samples per class): classes without test
+samples are left out everywhere.
 """
 
 import argparse
-import math
 
 import numpy as np
 import pandas as pd
 
 from maskclr.data.classes import class_groups, class_names, class_partners
 from maskclr.errors import InputError, run_cli
-from maskclr.fileio import atomic_output
+from maskclr.fileio import atomic_output, load_npz
 from maskclr.paper import metrics as mt
-from maskclr.paper.stats import interval, t975
+from maskclr.paper.stats import interval, mean_ci_over_seeds
 from maskclr.paper.style import describe_model, method_label, pretrain_of
 
 REQUIRED = {
@@ -52,16 +55,12 @@ ALL = "all classes"
 def load_confusion(path, num_classes):
     """An evaluation's ``_confusion.npz``: counts (G, C, C), the grid points' CONDITION arrays (G,)
     and the model's IDENTITY."""
-    keys = ("counts", *CONDITION, *IDENTITY)
-    try:
-        with np.load(path) as npz:
-            missing = [key for key in keys if key not in npz.files]
-            if missing:
-                raise InputError(f"{path}: missing array '{missing[0]}' (maskclr.evaluate writes it: rerun it)")
-            data = {key: npz[key] for key in keys}
-    except (OSError, ValueError) as err:
-        raise InputError(f"{path}: not a readable npz file: {err}") from err
-    expected = (len(data["perturbation"]), num_classes, num_classes)
+    data = load_npz(path, ("counts", *CONDITION, *IDENTITY), " (maskclr.evaluate writes it: rerun it)")
+    points = len(data["perturbation"])
+    for key in CONDITION[1:]:
+        if data[key].shape != (points,):
+            raise InputError(f"{path}: array '{key}' has shape {data[key].shape}, expected ({points},) (perturbation)")
+    expected = (points, num_classes, num_classes)
     if data["counts"].shape != expected:
         raise InputError(f"{path}: array 'counts' has shape {data['counts'].shape}, expected {expected} (num_classes)")
     return data
@@ -69,15 +68,22 @@ def load_confusion(path, num_classes):
 
 def clean_and_noisy(data, path, tier):
     """(σ, clean counts (C, C), counts (C, C) at the largest spatiotemporal σ) on ``tier``."""
-    points = {
-        (p, float(level)): i
-        for i, (p, level, t) in enumerate(zip(*(data[key] for key in CONDITION)))
-        if t == tier and p in ("clean", "noise_st")
-    }
+    on_tier = [i for i, t in enumerate(data["test_estimator"]) if t == tier]
+    if not on_tier:
+        raise InputError(f"{path}: array 'test_estimator': no grid point on the training tier {tier!r}")
+    points = {}
+    for i in on_tier:
+        perturbation, level = str(data["perturbation"][i]), str(data["level"][i])
+        if perturbation in ("clean", "noise_st"):
+            try:
+                points[perturbation, float(level)] = i
+            except ValueError:
+                raise InputError(f"{path}: array 'level': item {i}: not a number: {level!r}") from None
+    if ("clean", 0.0) not in points:
+        raise InputError(f"{path}: array 'perturbation': no clean grid point on the training tier {tier!r}")
     sigmas = [level for p, level in points if p == "noise_st" and level > 0]
-    if ("clean", 0.0) not in points or not sigmas:
-        missing = "clean grid point" if ("clean", 0.0) not in points else "spatiotemporal noise σ > 0"
-        raise InputError(f"{path}: array 'perturbation': no {missing} on the training tier {tier!r}")
+    if not sigmas:
+        raise InputError(f"{path}: array 'level': no spatiotemporal noise σ > 0 on the training tier {tier!r}")
     sigma = max(sigmas)
     return sigma, data["counts"][points["clean", 0.0]], data["counts"][points["noise_st", sigma]]
 
@@ -91,11 +97,11 @@ def shares(counts):
 
 def seed_shares(paths, settings):
     """(σ, {method: {"clean": (S, C, C), "noisy": (S, C, C)} shares over its seeds}) of the
-    settings' first two table methods; every file must be of the settings' model and each
-    (method, seed) given once."""
+    settings' first two table methods; every file must be of the settings' model and test set,
+    at the same largest σ, and each (method, seed) given once."""
     methods = settings["table_methods"][:2]
     model = {key: settings[key] for key in ("dataset", "split", "backbone")} | {"pretrain": pretrain_of(settings)}
-    found, sigmas = {}, {}
+    found, first = {}, None
     for path in paths:
         data = load_confusion(path, settings["num_classes"])
         for key, expected in model.items():
@@ -105,39 +111,37 @@ def seed_shares(paths, settings):
         if method not in methods:
             raise InputError(f"{path}: array 'method' is {method!r}, not one of paper.table_methods {methods}")
         if (method, seed) in found:
-            raise InputError(f"--confusions: {found[method, seed][0]} and {path} are both {method}, seed {seed}")
+            raise InputError(f"--confusions: {found[method, seed]['path']} and {path} are both {method}, seed {seed}")
         sigma, clean, noisy = clean_and_noisy(data, path, settings["train_estimator"])
-        sigmas[path] = sigma
-        found[method, seed] = (path, shares(clean), shares(noisy))
+        first = first or {"path": path, "sigma": sigma, "samples": clean.sum(axis=1)}
+        if sigma != first["sigma"]:
+            raise InputError(
+                f"--confusions: the largest noise σ of {first['path']} is {first['sigma']:g}, of {path} {sigma:g}"
+            )
+        if (clean.sum(axis=1) != first["samples"]).any():  # a stale evaluation of another test set
+            raise InputError(f"--confusions: {first['path']} and {path} count different test samples per class")
+        found[method, seed] = {"path": path, "clean": shares(clean), "noisy": shares(noisy)}
     missing = [m for m in methods if not any(method == m for method, _ in found)]
     if missing:
         raise InputError(f"--confusions: no file of method {', '.join(missing)}")
-    if len(set(sigmas.values())) > 1:
-        raise InputError(f"--confusions: the files' largest noise σ differ: {sorted(set(sigmas.values()))}")
-    stacked = {
-        m: {
-            c: np.stack([v[1 + i] for (method, _), v in sorted(found.items()) if method == m])
-            for i, c in enumerate(("clean", "noisy"))
-        }
+    per_method = {
+        m: {c: np.stack([v[c] for (method, _), v in sorted(found.items()) if method == m]) for c in ("clean", "noisy")}
         for m in methods
     }
-    return next(iter(sigmas.values())), stacked
+    return first["sigma"], per_method
 
 
-def seed_stats(values):
-    """(mean, 95 % half-width) over seeds (axis 0) of an array (S, ...); NaN half-widths for one seed."""
-    n = len(values)
-    mean = values.mean(axis=0)
-    if n < 2:
-        return mean, np.full_like(mean, np.nan)
-    return mean, t975(n - 1) * values.std(axis=0, ddof=1) / math.sqrt(n)
+def present_labels(per_method):
+    """The labels with test samples (every file has the same test set: ``seed_shares``)."""
+    clean = next(iter(per_method.values()))["clean"]
+    return [int(k) for k in np.flatnonzero(~np.isnan(clean[0, :, 0]))]
 
 
 def stat_columns(clean, noisy):
     """{STATS column: array} of the shares clean and noisy (S, ...) and what the noise adds."""
     columns = {}
     for name, values in (("clean", clean), ("noisy", noisy), ("added", noisy - clean)):
-        columns[name], columns[f"{name}_ci95"] = seed_stats(values)
+        columns[name], columns[f"{name}_ci95"] = mean_ci_over_seeds(values)
     return columns
 
 
@@ -187,28 +191,17 @@ def sources(settings, present):
 
 def flow(sigma, per_method, settings):
     """error_flow.csv: one record per method, source and destination (module docstring)."""
-    records = []
+    found, records = destinations(settings), []
     for method, s in per_method.items():
-        present = set(np.flatnonzero(~np.isnan(s["clean"][:, :, 0]).any(axis=0)))
-        for source, members in sources(settings, present):
-            for destination, mask in destinations(settings):
+        for source, members in sources(settings, present_labels(per_method)):
+            for destination, mask in found:
                 if destination == "partner" and not mask[members].any():
                     continue  # none of the source's classes has a partner
                 # per seed: the share each member class sends to the destination, averaged over members
-                clean, noisy = (
-                    np.nanmean((s[c][:, members] * mask[members]).sum(-1), axis=1) for c in ("clean", "noisy")
-                )
+                clean, noisy = ((s[c][:, members] * mask[members]).sum(-1).mean(axis=1) for c in ("clean", "noisy"))
                 columns = {k: float(v) for k, v in stat_columns(clean, noisy).items()}
-                records.append(
-                    {
-                        "method": method,
-                        "sigma": sigma,
-                        "n_seeds": len(clean),
-                        "source": source,
-                        "destination": destination,
-                        **columns,
-                    }
-                )
+                where = {"method": method, "sigma": sigma, "n_seeds": len(clean), "source": source}
+                records.append({**where, "destination": destination, **columns})
     return pd.DataFrame(records, columns=FLOW_COLUMNS)
 
 
@@ -227,7 +220,8 @@ def destination_text(destination):
 
 
 def markdown(flow_table, cell_table, settings):
-    """A line per method and source: the points the largest σ costs and where they go."""
+    """A line per method and source: the points the largest σ costs, where they go and (``gainers``)
+    up to three classes that gain most."""
     sigma = flow_table["sigma"].iloc[0]
     lines = [
         f"Where the errors of spatiotemporal noise σ = {sigma:g} go ({describe_model(settings)}; points of "

@@ -35,6 +35,7 @@ import itertools
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
@@ -44,6 +45,7 @@ from matplotlib.ticker import MaxNLocator
 from maskclr.data.classes import class_groups, class_names
 from maskclr.data.joints import H36M_JOINTS, NTU25_BONES, NTU25_JOINTS
 from maskclr.errors import InputError, run_cli
+from maskclr.fileio import load_npz
 from maskclr.paper import classes, confusion
 from maskclr.paper import metrics as mt
 from maskclr.paper.style import (
@@ -75,6 +77,7 @@ H36M_BONES = tuple((parent, joint) for joint, parent in enumerate(H36M_PARENTS) 
 SKELETONS = {len(H36M_JOINTS): (H36M_BONES, True), len(NTU25_JOINTS): (NTU25_BONES, False)}
 NOISE_PANELS = (("noise_st", "spatiotemporal noise"), ("noise_spatial", "spatial noise"))
 ACTIVATION_CMAP = "viridis"  # perceptually uniform and colour-blind safe
+ABSENT = "#e69f00"  # Okabe-Ito orange: a confusion row of a class without test samples
 ACCURACY = "top-1 (%)"
 
 
@@ -112,13 +115,7 @@ def curve(metrics, settings, method, perturbation):
 def load_activation(path):
     """An evaluation's ``_activation.npz``: activation (C, J), pose (C, J, 2), labels (C,) and
     the spread scalars joints_effective, top3_share; J = 17 (H36M) or 25 (NTU-25)."""
-    try:
-        with np.load(path) as npz:
-            data = {key: npz[key] for key in ("activation", "pose", "labels", "joints_effective", "top3_share")}
-    except (OSError, ValueError) as err:
-        raise InputError(f"{path}: not a readable npz file: {err}") from err
-    except KeyError as err:
-        raise InputError(f"{path}: missing array {err}") from None
+    data = load_npz(path, ("activation", "pose", "labels", "joints_effective", "top3_share"))
     c, j = len(data["labels"]), data["activation"].shape[-1]
     if j not in SKELETONS:
         raise InputError(
@@ -271,11 +268,14 @@ def class_costs(metrics, settings):
 def confusion_matrix(cells, settings):
     """Per table method (rows): the clean confusion (% of each true class's samples per predicted
     class, left) and what the largest noise σ adds to it (points, right), mean over seeds; the
-    classes ordered by class group, the groups framed. ``cells``: ``results/tables/confusion.csv``."""
+    classes ordered by class group, the groups framed, the rows of classes absent from the test
+    set in ABSENT. ``cells``: ``results/tables/confusion.csv``."""
     n = settings["num_classes"]
     groups = class_groups(settings["dataset"], n) or {"": list(range(n))}
     order = [k for members in groups.values() for k in members]
     bounds = np.cumsum([len(members) for members in groups.values()])[:-1] - 0.5
+    names = class_names(settings["dataset"], n)
+    ticks = np.arange(n) if n <= 40 else []  # beyond 40 classes the names would not be legible
     methods = ordered(cells["method"].unique(), settings["table_methods"])
     sigma = cells["sigma"].iloc[0]
     side = min(3.4, 1.2 + 0.09 * n)
@@ -286,16 +286,16 @@ def confusion_matrix(cells, settings):
               ("added", f"added by σ = {sigma:g} (points)", "RdBu_r", Normalize(-limit, limit)))  # fmt: skip
     for row, method in zip(axes, methods):
         rows = cells[cells["method"] == method]
+        present = np.isin(np.arange(n), rows["true_label"])
         for ax, (column, title, cmap, norm) in zip(row, panels):
-            matrix = np.zeros((n, n))
+            matrix = np.where(present[:, None], np.zeros((n, n)), np.nan)
             matrix[rows["true_label"], rows["predicted_label"]] = rows[column]
+            cmap = colormaps[cmap].with_extremes(bad=ABSENT)
             image = ax.imshow(matrix[np.ix_(order, order)], cmap=cmap, norm=norm, interpolation="nearest")
             for b in bounds:
                 ax.axhline(b, color="black", lw=0.5)
                 ax.axvline(b, color="black", lw=0.5)
             ax.set(title=f"{method_label(method)}: {title}", xlabel="predicted", ylabel="true")
-            ticks = np.arange(n) if n <= 40 else []
-            names = class_names(settings["dataset"], n)
             ax.set_xticks(ticks, [names[order[k]] for k in ticks], rotation=90, fontsize=4)
             ax.set_yticks(ticks, [names[order[k]] for k in ticks], fontsize=4)
             fig.colorbar(image, ax=ax, shrink=0.8)
@@ -407,20 +407,15 @@ REQUIRED = {
     "training_curves": ("dataset", "train_estimator"),
     "pretraining": (),  # every pretraining in the metrics: no setting chooses what it shows
     "activation": ("dataset", "num_classes", "pretrain", "activation_methods", "activation_classes"),
+    # a literal, as the whole dict: the workflow reads it from this source (paper_keys)
     "confusion": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods", "num_classes"),
 }
 
 
 def activation_identity(path):
     """(method, pretrain) an ``_activation.npz`` records in its identity (maskclr.evaluate writes it)."""
-    try:
-        with np.load(path) as npz:
-            missing = [key for key in ("method", "pretrain") if key not in npz.files]
-            if missing:
-                raise InputError(f"{path}: missing array '{missing[0]}' (the evaluation's identity: rerun it)")
-            return str(npz["method"]), str(npz["pretrain"])
-    except (OSError, ValueError) as err:
-        raise InputError(f"{path}: not a readable npz file: {err}") from err
+    data = load_npz(path, ("method", "pretrain"), " (the evaluation's identity: rerun it)")
+    return str(data["method"]), str(data["pretrain"])
 
 
 def activation_files(paths, methods, pretrain):
@@ -443,7 +438,7 @@ def activation_files(paths, methods, pretrain):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m maskclr.paper.figures", description=__doc__.split("\n")[0])
     parser.add_argument("figure", choices=sorted(REQUIRED))
-    parser.add_argument("--metrics", help="results/metrics.csv (every figure but activation)")
+    parser.add_argument("--metrics", help="results/metrics.csv (every figure but activation and confusion)")
     parser.add_argument("--settings-json", required=True, help="model, methods and classes (JSON)")
     parser.add_argument("--activations", nargs="+", help="evaluations' _activation.npz files (activation only)")
     parser.add_argument("--confusion", help="results/tables/confusion.csv (confusion only)")
@@ -455,6 +450,8 @@ def main(argv=None):
         files = activation_files(args.activations, settings["activation_methods"], pretrain_of(settings))
         fig = activation(settings, files)
     elif args.figure == "confusion":
+        if not args.confusion:
+            parser.error("confusion needs --confusion")
         fig = confusion_matrix(confusion.load_cells(args.confusion), settings)
     elif args.metrics:
         fig = FIGURES[args.figure](mt.load(args.metrics), settings)

@@ -75,6 +75,16 @@ def mean_ci(values):
     return float(values.mean()), ci95(std, n), n
 
 
+def mean_ci_over_seeds(values):
+    """(mean, 95 % half-width) over the first axis (seeds) of an array (S, ...), element by
+    element (``mean_ci`` of each column); NaN half-widths for one seed."""
+    values = np.asarray(values, dtype=float)
+    n, mean = len(values), values.mean(axis=0)
+    if n < 2:
+        return mean, np.full_like(mean, math.nan)
+    return mean, t975(n - 1) * values.std(axis=0, ddof=1) / math.sqrt(n)
+
+
 def paired_difference(first, second):
     """(mean, 95 % half-width, n) of ``second − first`` over the seeds both have.
 
