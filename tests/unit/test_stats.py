@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -23,6 +24,16 @@ def test_mean_ci_of_three_seeds_by_hand():
     mean, half, n = stats.mean_ci([1.0, 2.0, 3.0])
     assert (mean, n) == (2.0, 3)
     assert half == pytest.approx(4.303 / math.sqrt(3))
+
+
+def test_mean_ci_over_seeds_is_mean_ci_of_each_element():
+    # three seeds (axis 0) of a 2 × 2 array: element [0, 0] holds 1, 2, 3 as above
+    values = [[[1.0, 5.0], [0.0, 0.0]], [[2.0, 5.0], [0.0, 1.0]], [[3.0, 5.0], [0.0, 2.0]]]
+    mean, half = stats.mean_ci_over_seeds(values)
+    assert mean.tolist() == [[2.0, 5.0], [0.0, 1.0]]
+    assert half[0, 0] == half[1, 1] == pytest.approx(4.303 / math.sqrt(3)) and half[0, 1] == half[1, 0] == 0.0
+    one_mean, one_half = stats.mean_ci_over_seeds(values[:1])
+    assert one_mean.tolist() == values[0] and np.isnan(one_half).all()
 
 
 def test_one_seed_has_no_interval_and_is_never_significant():
