@@ -581,6 +581,8 @@ def evaluate_section(ctx):
             out,
             "--out-activation",
             ctx.work / "activation.npz",
+            "--out-confusion",
+            ctx.work / "confusion.npz",
         ],
     )
     if result.returncode:

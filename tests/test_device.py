@@ -83,6 +83,8 @@ def test_evaluation_that_asks_for_cuda_stops_before_it_reads_anything(tmp_path):
         tmp_path / "eval.csv",
         "--out-activation",
         tmp_path / "activation.npz",
+        "--out-confusion",
+        tmp_path / "confusion.npz",
     )
     assert_stops_for_want_of_cuda(result)
 

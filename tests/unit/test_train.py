@@ -430,6 +430,7 @@ def test_a_linear_head_model_evaluates_and_its_rows_carry_the_identity(data, tmp
         *("--model", tmp_path / "model.pt", "--poses", f"mq={data.parent / 'poses.pkl'}", "--train-estimator", "mq"),
         *("--split", "xsub", "--preprocess-json", preprocess_json(8), "--out-csv", out),
         *("--grid-json", json.dumps(tiny_config()["robustness"]), "--out-activation", tmp_path / "activation.npz"),
+        *("--out-confusion", tmp_path / "confusion.npz"),
     )
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(open(out)))
