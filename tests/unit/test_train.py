@@ -435,6 +435,28 @@ def test_a_linear_head_model_evaluates_and_its_rows_carry_the_identity(data, tmp
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(open(out)))
     assert rows and all({**IDENTITY, "seed": "0", "pretrain": "none"}.items() <= row.items() for row in rows)
+    # test poses of a class the model does not have: named, nothing written
+    poses = pickle.loads((data.parent / "poses.pkl").read_bytes())
+    first = poses["split"]["xsub_val"][0]
+    next(a for a in poses["annotations"] if a["frame_dir"] == first)["label"] = 999
+    (tmp_path / "more_classes.pkl").write_bytes(pickle.dumps(poses, protocol=4))
+    out.unlink()
+    result = run_module(
+        "maskclr.evaluate",
+        *(
+            "--model",
+            tmp_path / "model.pt",
+            "--poses",
+            f"mq={tmp_path / 'more_classes.pkl'}",
+            "--train-estimator",
+            "mq",
+        ),
+        *("--split", "xsub", "--preprocess-json", preprocess_json(8), "--out-csv", out),
+        *("--grid-json", json.dumps(tiny_config()["robustness"]), "--out-activation", tmp_path / "a2.npz"),
+        *("--out-confusion", tmp_path / "c2.npz"),
+    )
+    assert result.returncode == 2 and "more_classes.pkl: split 'xsub_val': label 999 is beyond the" in result.stderr
+    assert not out.exists()
 
 
 def test_pretrained_weights_need_the_backbones_own_adapter(data, tmp_path):

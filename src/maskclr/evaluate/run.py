@@ -306,6 +306,12 @@ def main(argv=None):
     identity = model_identity(identity, args.model, args.split)
     num_classes = arch["num_classes"]
     sets = {tier: TestSet(path, args.split, pre) for tier, path in sorted(poses.items())}
+    for tier, test in sets.items():
+        if len(test.labels) and test.labels.max() >= num_classes:  # it would be counted as a miss
+            raise InputError(
+                f"{poses[tier]}: split '{args.split}_val': label {test.labels.max()} is beyond the "
+                f"{num_classes} classes of {args.model} (its architecture's num_classes)"
+            )
     clean = {tier: test.inputs() for tier, test in sets.items()}
     partners = class_partners(identity["dataset"])
     rows, confusions = evaluate(model, sets, clean, args.train_estimator, grid, num_classes, partners)
