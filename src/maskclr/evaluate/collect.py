@@ -32,11 +32,10 @@ from maskclr.settings import json_object
 # What a model is: written by the trainer into model.pt and metrics.json, and by the evaluation
 # into every row of its CSV (``stage`` is recorded but not collected: the method names it).
 IDENTITY = ("dataset", "split", "backbone", "method", "stage", "seed", "pretrain")
+CONDITION = ("perturbation", "level", "test_estimator")  # a grid point (also of the confusion npz)
 EVAL_COLUMNS = (
     *IDENTITY,
-    "perturbation",
-    "level",
-    "test_estimator",
+    *CONDITION,
     "top1",
     "top5",
     "mean_class_acc",

@@ -51,7 +51,7 @@ from maskclr.data.dataset import TEST_SCALE
 from maskclr.data.preprocess import preprocess, preprocess_settings
 from maskclr.data.pyskl import POSES_2D, POSES_3D, load_pyskl, split_members
 from maskclr.errors import InputError
-from maskclr.evaluate.collect import EVAL_COLUMNS, IDENTITY
+from maskclr.evaluate.collect import CONDITION, EVAL_COLUMNS, IDENTITY
 from maskclr.fileio import atomic_output
 from maskclr.models.loading import load_strict
 from maskclr.robustness.perturbations import add_noise, mask_frames, occlude_part, occlude_random_joints
@@ -182,7 +182,6 @@ def rng_for(seed, *keys):
     return np.random.default_rng([seed, *(zlib.crc32(str(k).encode()) for k in keys)])
 
 
-CONFUSION_CONDITION = ("perturbation", "level", "test_estimator")
 GRID_KEYS = ("seed", "noise_sigmas", "parts", "joint_fractions", "frames_noise")
 
 
@@ -224,10 +223,9 @@ def evaluate(model, sets, clean, train_tier, grid, num_classes, partners=None):
     counts (C, C)}). ``partners``: the classes' fine-grained partners (``scores``)."""
     rows, confusions = [], {}
     for perturbation, level, tier, logits in grid_logits(model, sets, clean, train_tier, grid):
-        labels = sets[tier].labels
-        condition = {"perturbation": perturbation, "level": str(level), "test_estimator": tier}
-        rows += [{**condition, **r} for r in scores(logits, labels, num_classes, partners)]
-        confusions[perturbation, str(level), tier] = confusion(logits, labels, num_classes)
+        labels, point = sets[tier].labels, (perturbation, str(level), tier)
+        rows += [{**dict(zip(CONDITION, point)), **r} for r in scores(logits, labels, num_classes, partners)]
+        confusions[point] = confusion(logits, labels, num_classes)
     return rows, confusions
 
 
@@ -235,7 +233,7 @@ def confusion_arrays(confusions):
     """The npz arrays of ``evaluate``'s confusions: counts (G, C, C) and, per grid point G, its
     perturbation, level and test_estimator (strings, as in the CSV)."""
     conditions = list(confusions)
-    arrays = {key: np.array([c[i] for c in conditions]) for i, key in enumerate(CONFUSION_CONDITION)}
+    arrays = {key: np.array([c[i] for c in conditions]) for i, key in enumerate(CONDITION)}
     return {**arrays, "counts": np.stack([confusions[c] for c in conditions]).astype(np.int32)}
 
 

@@ -36,6 +36,7 @@ import pandas as pd
 
 from maskclr.data.classes import class_groups, class_names, class_partners
 from maskclr.errors import InputError, run_cli
+from maskclr.evaluate.collect import CONDITION, IDENTITY
 from maskclr.fileio import atomic_output, load_npz
 from maskclr.paper import metrics as mt
 from maskclr.paper.stats import interval, mean_ci_over_seeds
@@ -44,8 +45,6 @@ from maskclr.paper.style import describe_model, method_label, pretrain_of
 REQUIRED = {
     "confusion": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods", "num_classes")
 }
-CONDITION = ("perturbation", "level", "test_estimator")
-IDENTITY = ("dataset", "split", "backbone", "method", "pretrain", "seed")
 STATS = ("clean", "clean_ci95", "noisy", "noisy_ci95", "added", "added_ci95")
 CELL_COLUMNS = ("method", "sigma", "n_seeds", "true_label", "true_class", "predicted_label", "predicted_class", *STATS)
 FLOW_COLUMNS = ("method", "sigma", "n_seeds", "source", "destination", *STATS)

@@ -282,15 +282,15 @@ def confusion_matrix(cells, settings):
     fig = Figure(figsize=(2 * side + 1.2, len(methods) * side + 0.6), layout="constrained")
     axes = fig.subplots(len(methods), 2, squeeze=False)
     limit = max(1.0, cells["added"].abs().max())
-    panels = (("clean", "clean (% of the true class)", "Greys", Normalize(0, 100)),
-              ("added", f"added by σ = {sigma:g} (points)", "RdBu_r", Normalize(-limit, limit)))  # fmt: skip
+    grey, red_blue = (colormaps[name].with_extremes(bad=ABSENT) for name in ("Greys", "RdBu_r"))
+    panels = (("clean", "clean (% of the true class)", grey, Normalize(0, 100)),
+              ("added", f"added by σ = {sigma:g} (points)", red_blue, Normalize(-limit, limit)))  # fmt: skip
     for row, method in zip(axes, methods):
         rows = cells[cells["method"] == method]
         present = np.isin(np.arange(n), rows["true_label"])
         for ax, (column, title, cmap, norm) in zip(row, panels):
             matrix = np.where(present[:, None], np.zeros((n, n)), np.nan)
             matrix[rows["true_label"], rows["predicted_label"]] = rows[column]
-            cmap = colormaps[cmap].with_extremes(bad=ABSENT)
             image = ax.imshow(matrix[np.ix_(order, order)], cmap=cmap, norm=norm, interpolation="nearest")
             for b in bounds:
                 ax.axhline(b, color="black", lw=0.5)

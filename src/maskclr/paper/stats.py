@@ -68,16 +68,15 @@ def ci95(std, n):
 def mean_ci(values):
     """(mean, 95 % half-width, n) of a 1-D sequence; half-width NaN when n < 2."""
     values = np.asarray(values, dtype=float)
-    n = len(values)
-    if n == 0:
+    if len(values) == 0:
         return math.nan, math.nan, 0
-    std = values.std(ddof=1) if n > 1 else math.nan
-    return float(values.mean()), ci95(std, n), n
+    mean, half = mean_ci_over_seeds(values)
+    return float(mean), float(half), len(values)
 
 
 def mean_ci_over_seeds(values):
     """(mean, 95 % half-width) over the first axis (seeds) of an array (S, ...), element by
-    element (``mean_ci`` of each column); NaN half-widths for one seed."""
+    element; NaN half-widths for one seed."""
     values = np.asarray(values, dtype=float)
     n, mean = len(values), values.mean(axis=0)
     if n < 2:
