@@ -106,6 +106,18 @@ def test_hostile_download_names_are_config_errors(tmp_path, change, message):
             lambda c: c["datasets"]["synth"]["estimators"].pop("mq"),
             "train.estimator: ['mq'] not configured in datasets.synth.estimators",
         ),
+        (
+            lambda c: c["paper"].update(error_conditions=[{"perturbation": "part", "level": "max"}]),
+            "paper.error_conditions[0]: part has no largest level: name a part (robustness has part levels ['head'",
+        ),
+        (
+            lambda c: c["paper"]["error_conditions"].append({"perturbation": "joints", "level": 0.2}),
+            "paper.error_conditions[2]: level 0.2 is not in the grid (robustness has joints levels [0.3]; or max)",
+        ),
+        (
+            lambda c: c["paper"].update(error_conditions=[{"perturbation": "occlusion", "level": 1}]),
+            "'occlusion' is not one of ['noise_st', 'noise_spatial', 'part', 'joints', 'frames_noise']",
+        ),
     ],
 )
 def test_values_a_job_would_fail_on_are_config_errors(tmp_path, change, message):

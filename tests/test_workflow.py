@@ -398,14 +398,19 @@ def test_the_error_flow_agrees_with_the_per_class_table(finished_run):
     and partner shares from metrics.csv, the error flow their confusion counts (both CSVs hold
     four decimals)."""
     tables = finished_run / "results" / "tables"
-    flow = pd.read_csv(tables / "error_flow.csv").set_index(["method", "source", "destination"])
+    every = pd.read_csv(tables / "error_flow.csv")
+    assert list(every[["perturbation", "level"]].drop_duplicates().itertuples(index=False, name=None)) == [
+        ("noise_st", 0.01),
+        ("frames_noise", 0.5),
+    ]  # tests/config/config.yaml's paper.error_conditions, max resolved to the grid's largest σ
+    flow = every[every["perturbation"] == "noise_st"].set_index(["method", "source", "destination"])
     per_class = pd.read_csv(tables / "classes.csv").set_index(["method", "classes"])
     for (method, source), row in per_class[per_class["kind"] != "class"].iterrows():
         assert -flow.loc[(method, source, "correct"), "added"] == pytest.approx(row["cost"], abs=2e-4)
         assert flow.loc[(method, source, "correct"), "clean"] == pytest.approx(row["clean"], abs=2e-4)
     fine = per_class.loc[("baseline", "fine pairs")]
     assert flow.loc[("baseline", "fine pairs", "partner"), "added"] == pytest.approx(fine["to_partner_added"], abs=2e-4)
-    for _, rows in flow.groupby(level=["method", "source"]):
+    for _, rows in every.groupby(["method", "perturbation", "source"]):
         assert rows["clean"].sum() == pytest.approx(100, abs=1e-3) and rows["added"].sum() == pytest.approx(0, abs=1e-3)
     cells = pd.read_csv(tables / "confusion.csv")
     assert set(cells["method"]) == {"baseline", "maskclr"} and (cells["n_seeds"] == 1).all()
@@ -434,7 +439,7 @@ def test_report_holds_every_table_and_figure(finished_run):
         "Occlusion robustness",
         "Training curves",
         "Robustness summary",
-        "Where the noise's errors go",
+        "Where a perturbation's errors go",
     ):
         assert caption in html
 

@@ -1,4 +1,4 @@
-"""Where the noise's errors go (maskclr.paper.confusion), on confusion files made by hand."""
+"""Where a perturbation's errors go (maskclr.paper.confusion), on confusion files made by hand."""
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from maskclr.paper.stats import t975
 SETTINGS = {
     "dataset": "synth", "split": "xsub", "backbone": "dstformer", "pretrain": None, "train_estimator": "mq",
     "table_methods": ["baseline", "maskclr"], "num_classes": 24,
+    "error_conditions": [{"perturbation": "noise_st", "level": "max"}],
 }  # fmt: skip
 SIGMA = "0.01"
 
@@ -39,8 +40,12 @@ NOISY = {0: {14: 4, 15: 3, 0: 3}, 1: {14: 6, 15: 2, 0: 2}}
 
 
 def write(path, method, seed, noisy_row14, n=24, absent=(), **identity):
+    """The confusion npz of one model: clean, noise σ 0 and SIGMA (``counts``), half the frames
+    masked (every class right but class 3, which loses 5 samples to class 4), clean on hq."""
     clean, noisy = counts(noisy_row14, n, absent)
     grid = {("clean", "0", "mq"): clean, ("noise_st", "0", "mq"): clean, ("noise_st", SIGMA, "mq"): noisy}
+    grid[("frames_noise", "0.5", "mq")] = masked = clean.copy()
+    masked[3, 3], masked[3, 4] = masked[3, 3] - 5, masked[3, 4] + 5
     grid[("clean", "0", "hq")] = np.diag(np.full(n, 10))
     model = {"dataset": "synth", "split": "xsub", "backbone": "dstformer", "stage": "stage2", "pretrain": "none"}
     np.savez_compressed(path, **confusion_arrays(grid), **(model | identity), method=method, seed=seed)
@@ -57,10 +62,10 @@ def files(tmp_path):
 
 
 def test_flow_splits_the_cost_over_the_partner_and_the_groups(files):
-    sigma, per_method = confusion.seed_shares(files, SETTINGS)
-    flow = confusion.flow(sigma, per_method, SETTINGS).set_index(["method", "source", "destination"]).sort_index()
+    per_method = confusion.seed_shares(files, SETTINGS)
+    flow = confusion.flow(per_method, SETTINGS).set_index(["method", "source", "destination"]).sort_index()
     fine = flow.loc["baseline", "fine pairs"]
-    assert sigma == 0.01 and set(flow["n_seeds"]) == {2}
+    assert set(flow["n_seeds"]) == {2} and set(flow["level"]) == {SIGMA}
     # class 14 is one of the 10 fine-pair classes: seed 0 moves 40 of its %, seed 1 20 %
     assert fine.loc["correct", "clean"] == pytest.approx(98.0)
     assert fine.loc["correct", "added"] == pytest.approx(-3.0)
@@ -77,43 +82,52 @@ def test_flow_splits_the_cost_over_the_partner_and_the_groups(files):
 
 
 def test_cells_hold_the_classes_given_a_sample(files):
-    sigma, per_method = confusion.seed_shares(files, SETTINGS)
-    cells = confusion.cells(sigma, per_method, SETTINGS).set_index(["method", "true_label", "predicted_label"])
+    per_method = confusion.seed_shares(files, SETTINGS)
+    cells = confusion.cells(per_method, SETTINGS).set_index(["method", "true_label", "predicted_label"])
     assert len(cells) == 2 * (24 + 2)  # per method: the diagonal, 14 → 15 and 14 → 0
     to_partner = cells.loc["baseline", 14, 15]
     assert (to_partner["true_class"], to_partner["predicted_class"]) == ("drink water", "brushing teeth")
-    assert (to_partner["clean"], to_partner["noisy"], to_partner["added"]) == pytest.approx((20.0, 25.0, 5.0))
+    assert (to_partner["clean"], to_partner["perturbed"], to_partner["added"]) == pytest.approx((20.0, 25.0, 5.0))
     assert cells.loc["baseline", 14, 0]["added"] == pytest.approx(25.0)
     assert cells.loc["baseline", 3, 3]["added"] == 0.0 and cells.loc["baseline", 3, 3]["added_ci95"] == 0.0
 
 
 def test_markdown_states_the_cost_and_where_it_goes(files):
-    sigma, per_method = confusion.seed_shares(files, SETTINGS)
-    cells, flow = confusion.cells(sigma, per_method, SETTINGS), confusion.flow(sigma, per_method, SETTINGS)
-    text = confusion.markdown(flow, cells, SETTINGS)
-    line = next(line for line in text.splitlines() if line.startswith("- **baseline**, fine pairs"))
-    assert "costs 3.0 [" in line and "+0.5 [" in line and "to the pair's other class" in line
-    assert "to group coarse" in line and line.endswith("Most to: wave right hand (+2.5), brushing teeth (+0.5).")
-    coarse = next(line for line in text.splitlines() if line.startswith("- **baseline**, coarse"))
-    assert "costs 0.0 [0.0, 0.0]" in coarse and "Most to" not in coarse
+    per_method = confusion.seed_shares(files, SETTINGS)
+    cells, flow = confusion.cells(per_method, SETTINGS), confusion.flow(per_method, SETTINGS)
+    lines = confusion.markdown(flow, cells, SETTINGS).splitlines()
+    header = [c.strip() for c in next(line for line in lines if line.startswith("| perturbation")).split("|")[1:-1]]
+    assert header == [
+        "perturbation", "method", "classes", "cost", "→ the pair's other class", "→ coarse", "→ two persons",
+        "→ fine pairs", "most to",
+    ]  # fmt: skip
+    rows = {tuple(c.strip() for c in line.split("|")[1:4]): line.split("|")[4:-1] for line in lines[4:]}
+    fine = [c.strip() for c in rows["spatiotemporal noise σ = 0.01", "baseline", "fine pairs"]]
+    assert fine[0].startswith("3.0 [") and fine[1].startswith("+0.5 [") and fine[2].startswith("+2.5 [")
+    assert fine[-1] == "wave right hand (+2.5), brushing teeth (+0.5)"
+    coarse = [c.strip() for c in rows["spatiotemporal noise σ = 0.01", "baseline", "coarse"]]
+    assert coarse[0] == "0.0 [0.0, 0.0]" and coarse[1] == "" and coarse[-1] == ""  # coarse classes have no pair
+    assert len(rows) == 2 * 4  # methods × sources (all classes and three groups)
 
 
 def test_the_classes_gaining_most_are_errors_only(files):
-    sigma, per_method = confusion.seed_shares(files, SETTINGS)
-    cells = confusion.cells(sigma, per_method, SETTINGS)
+    per_method = confusion.seed_shares(files, SETTINGS)
+    cells = confusion.cells(per_method, SETTINGS)
+    cells = cells[cells["method"] == "baseline"]
     mirrored = cells.assign(added=-cells["added"])  # noise now helps class 14: its own class gains
-    assert confusion.gainers(mirrored, "baseline", [14]) == []
-    gained = confusion.gainers(cells, "baseline", [14, 15])  # class 14's errors, over two classes
+    assert confusion.gainers(mirrored, [14]) == []
+    gained = confusion.gainers(cells, [14, 15])  # class 14's errors, over two classes
     assert [name for name, _ in gained] == ["wave right hand", "brushing teeth"]
     assert [points for _, points in gained] == pytest.approx([12.5, 2.5])
 
 
 def test_one_seed_has_no_interval(tmp_path):
     one = [write(tmp_path / f"{m}.npz", m, 0, NOISY[0]) for m in ("baseline", "maskclr")]
-    sigma, per_method = confusion.seed_shares(one, SETTINGS)
-    flow = confusion.flow(sigma, per_method, SETTINGS)
+    per_method = confusion.seed_shares(one, SETTINGS)
+    flow = confusion.flow(per_method, SETTINGS)
     assert flow["added_ci95"].isna().all() and set(flow["n_seeds"]) == {1}
-    assert "costs 4.0 points" in confusion.markdown(flow, confusion.cells(sigma, per_method, SETTINGS), SETTINGS)
+    text = confusion.markdown(flow, confusion.cells(per_method, SETTINGS), SETTINGS)
+    assert "| baseline | fine pairs | 4.0 |" in text
 
 
 def test_the_cli_writes_the_three_tables(files, tmp_path):
@@ -154,9 +168,9 @@ def test_the_wrong_files_are_refused_by_name(files, tmp_path, change, message):
 def test_a_file_of_another_grid_or_size_is_refused(files, tmp_path):
     arrays = dict(np.load(files[0]))
     for key, value, message in (
-        ("counts", arrays["counts"][:, :4, :4], r"shape \(4, 4, 4\), expected \(4, 24, 24\)"),
-        ("perturbation", np.array(["part"] * 4), "no clean grid point on the training tier 'mq'"),
-        ("level", np.array(["0", "0", "0", "0"]), "no spatiotemporal noise σ > 0"),
+        ("counts", arrays["counts"][:, :4, :4], r"shape \(5, 4, 4\), expected \(5, 24, 24\)"),
+        ("perturbation", np.array(["part"] * 5), "no clean grid point on the training tier 'mq'"),
+        ("level", np.array(["0", "0", "0", "0.5", "0"]), "array 'level': no noise_st level > 0 on the training tier"),
     ):
         np.savez(tmp_path / "bad.npz", **(arrays | {key: value}))
         with pytest.raises(InputError, match=message):
@@ -164,30 +178,32 @@ def test_a_file_of_another_grid_or_size_is_refused(files, tmp_path):
     np.savez(tmp_path / "old.npz", **{k: v for k, v in arrays.items() if k != "seed"})
     with pytest.raises(InputError, match="old.npz: missing array 'seed'"):
         confusion.seed_shares([tmp_path / "old.npz"], SETTINGS)
-    other = dict(arrays, level=np.array(["0", "0", "0.005", "0"]))
+    other = dict(arrays, level=np.array(["0", "0", "0.005", "0.5", "0"]))
     np.savez(tmp_path / "sigma.npz", **(other | {"method": "maskclr"}))
     with pytest.raises(
-        InputError, match=r"largest noise σ of .*baseline_seed0_confusion.npz is 0.01, of .*sigma.npz 0.005"
+        InputError,
+        match=r"error_conditions are \[\('noise_st', '0.01'\)\] in .*baseline_seed0_confusion.npz, "
+        r"\[\('noise_st', '0.005'\)\] in .*sigma.npz",
     ):
         confusion.seed_shares([files[0], tmp_path / "sigma.npz"], SETTINGS)
 
 
 def test_the_figure_draws_each_method_clean_and_added_in_group_order(files, tmp_path):
-    sigma, per_method = confusion.seed_shares(files, SETTINGS)
+    per_method = confusion.seed_shares(files, SETTINGS)
     path = tmp_path / "confusion.csv"
-    confusion.write_csv(confusion.cells(sigma, per_method, SETTINGS), path)
+    confusion.write_csv(confusion.cells(per_method, SETTINGS), path)
     fig = figures.confusion_matrix(confusion.load_cells(path), SETTINGS)
     panels = [ax for ax in fig.axes if ax.get_images()]
     assert [ax.get_title() for ax in panels[:2]] == [
         "baseline: clean (% of the true class)",
-        "baseline: added by σ = 0.01 (points)",
+        "baseline: added by spatiotemporal noise σ = 0.01 (points)",
     ]
     clean, added = (ax.get_images()[0].get_array() for ax in panels[:2])
     # the synthetic groups are coarse 0-11, two persons 12-13, fine pairs 14-23: the order is the labels'
     assert clean[14, 14] == pytest.approx(80.0) and clean[14, 15] == pytest.approx(20.0)
     assert added[14, 0] == pytest.approx(25.0) and added[3, 3] == 0.0
     assert len(panels) == 4 and panels[0].get_yticklabels()[14].get_text() == "drink water"
-    path.write_text("method,sigma\nbaseline,0.01\n")
+    path.write_text("method,perturbation,level\nbaseline,noise_st,0.01\n")
     with pytest.raises(InputError, match="confusion.csv: missing column 'n_seeds'"):
         confusion.load_cells(path)
 
@@ -196,11 +212,11 @@ def test_classes_without_test_samples_are_left_out(tmp_path):
     files = [
         write(tmp_path / f"{m}{k}.npz", m, k, NOISY[k], absent=(3,)) for m in ("baseline", "maskclr") for k in (0, 1)
     ]
-    sigma, per_method = confusion.seed_shares(files, SETTINGS)
+    per_method = confusion.seed_shares(files, SETTINGS)
     assert confusion.present_labels(per_method) == [k for k in range(24) if k != 3]
-    cells = confusion.cells(sigma, per_method, SETTINGS)
+    cells = confusion.cells(per_method, SETTINGS)
     assert 3 not in set(cells["true_label"]) and 3 not in set(cells["predicted_label"])
-    flow = confusion.flow(sigma, per_method, SETTINGS).set_index(["method", "source", "destination"]).sort_index()
+    flow = confusion.flow(per_method, SETTINGS).set_index(["method", "source", "destination"]).sort_index()
     assert flow.loc[("baseline", "all classes", "correct"), "added"] == pytest.approx(-3.0 * 10 / 23)
     assert flow.loc[("baseline", "coarse", "correct"), "clean"] == 100.0  # 11 classes, none NaN
     mixed = [write(tmp_path / "other.npz", "maskclr", 1, NOISY[1]), *files[:3]]
@@ -211,15 +227,57 @@ def test_classes_without_test_samples_are_left_out(tmp_path):
 def test_pairs_beyond_the_classes_give_no_partner(tmp_path):
     few = {**SETTINGS, "num_classes": 15}  # class 14 (drink water) without 15 (brushing teeth)
     files = [write(tmp_path / f"{m}.npz", m, 0, {14: 4, 0: 6}, n=15) for m in ("baseline", "maskclr")]
-    sigma, per_method = confusion.seed_shares(files, few)
-    flow = confusion.flow(sigma, per_method, few)
+    per_method = confusion.seed_shares(files, few)
+    flow = confusion.flow(per_method, few)
     assert "partner" not in set(flow["destination"])
     fine = flow[(flow["method"] == "baseline") & (flow["source"] == "fine pairs")].set_index("destination")
     assert fine.loc["correct", "added"] == pytest.approx(-60.0) and fine.loc["coarse", "added"] == pytest.approx(60.0)
 
 
-def test_the_figure_reads_the_settings_the_table_reads():
-    assert figures.REQUIRED["confusion"] == confusion.REQUIRED["confusion"]
+def test_the_figure_reads_settings_the_table_reads():
+    # the figure takes its error conditions from the table, so it reads no setting the table does not
+    assert set(figures.REQUIRED["confusion"]) == set(confusion.REQUIRED["confusion"]) - {"error_conditions"}
+
+
+def test_each_error_condition_has_its_own_cells_flow_rows_and_panel(files, tmp_path):
+    masked = {"perturbation": "frames_noise", "level": 0.5}
+    two = {**SETTINGS, "error_conditions": [*SETTINGS["error_conditions"], masked]}
+    per_method = confusion.seed_shares(files, two)
+    assert confusion.conditions(per_method) == [("noise_st", SIGMA), ("frames_noise", "0.5")]
+    flow = confusion.flow(per_method, two)
+    flow = flow.set_index(["method", "perturbation", "level", "source", "destination"]).sort_index()
+    coarse = flow.loc["baseline", "frames_noise", "0.5", "coarse"]
+    assert coarse.loc["correct", "added"] == pytest.approx(-50.0 / 12)  # class 3 loses half its samples
+    assert coarse.loc["coarse", "added"] == pytest.approx(50.0 / 12) and coarse.loc["coarse", "added_ci95"] == 0.0
+    assert flow.loc[("baseline", "noise_st", SIGMA, "coarse", "correct"), "added"] == 0.0
+    cells = confusion.cells(per_method, two)
+    masked = confusion.at_condition(cells, "frames_noise", "0.5").set_index(["method", "true_label", "predicted_label"])
+    assert masked.loc[("maskclr", 3, 4), "added"] == 50.0 and masked.loc[("maskclr", 14, 15), "added"] == 0.0
+    text = confusion.markdown(confusion.flow(per_method, two), cells, two)
+    assert "| 50 % of frames masked + noise | baseline | coarse | 4.2 [4.2, 4.2] |" in text
+    assert text.count("| spatiotemporal noise σ = 0.01 |") == text.count("| 50 % of frames masked + noise |") == 8
+    path = tmp_path / "confusion.csv"
+    confusion.write_csv(cells, path)
+    fig = figures.confusion_matrix(confusion.load_cells(path), two)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_images()]
+    assert titles[:3] == [
+        "baseline: clean (% of the true class)",
+        "baseline: added by spatiotemporal noise σ = 0.01 (points)",
+        "baseline: added by 50 % of frames masked + noise (points)",
+    ]
+    assert len(titles) == 6
+
+
+@pytest.mark.parametrize(
+    "condition, message",
+    [
+        ({"perturbation": "joints", "level": 0.3}, r"no grid point joints at level 0.3 .*\(its levels: none"),
+        ({"perturbation": "frames_noise", "level": 0.25}, r"no grid point frames_noise at level 0.25 .*levels: 0.5"),
+    ],
+)
+def test_an_error_condition_outside_the_files_grid_is_named(files, condition, message):
+    with pytest.raises(InputError, match=message):
+        confusion.seed_shares(files, {**SETTINGS, "error_conditions": [condition]})
 
 
 def test_the_figure_orders_the_classes_by_group_and_marks_absent_ones():
@@ -227,7 +285,8 @@ def test_the_figure_orders_the_classes_by_group_and_marks_absent_ones():
     ntu = {**SETTINGS, "dataset": "ntu60", "num_classes": 60}
     present = [k for k in range(60) if k != 5]
     cells = pd.DataFrame(
-        {"method": "baseline", "sigma": 0.01, "true_label": present, "predicted_label": present}
+        {"method": "baseline", "perturbation": "noise_st", "level": 0.01, "true_label": present}
+        | {"predicted_label": present}
         | {"clean": 100.0, "added": 0.0}
     )
     cells.loc[cells["true_label"] == 0, ["predicted_label", "clean", "added"]] = [2, 30.0, 5.0]
@@ -241,11 +300,11 @@ def test_the_figure_orders_the_classes_by_group_and_marks_absent_ones():
 
 def test_unreadable_files_and_a_missing_table_are_named(files, tmp_path):
     arrays = dict(np.load(files[0]))
-    np.savez(tmp_path / "level.npz", **(arrays | {"level": np.array(["0", "0", "x", "0"])}))
-    with pytest.raises(InputError, match=r"level.npz: array 'level': item 2: not a number: 'x'"):
+    np.savez(tmp_path / "level.npz", **(arrays | {"level": np.array(["0", "0", "x", "0.5", "0"])}))
+    with pytest.raises(InputError, match=r"level.npz: array 'level': noise_st level 'x' is not a number"):
         confusion.seed_shares([tmp_path / "level.npz"], SETTINGS)
     np.savez(tmp_path / "short.npz", **(arrays | {"test_estimator": np.array(["mq"])}))
-    with pytest.raises(InputError, match=r"short.npz: array 'test_estimator' has shape \(1,\), expected \(4,\)"):
+    with pytest.raises(InputError, match=r"short.npz: array 'test_estimator' has shape \(1,\), expected \(5,\)"):
         confusion.seed_shares([tmp_path / "short.npz"], SETTINGS)
     (tmp_path / "cut.npz").write_bytes(files[0].read_bytes()[:100])
     with pytest.raises(InputError, match="cut.npz: not a readable npz file"):

@@ -200,6 +200,40 @@ def check_paper():
         )
 
 
+def grid_levels(grid, perturbation):
+    """The levels of ``perturbation`` in a robustness section (maskclr.evaluate's grid)."""
+    return {
+        "noise_st": grid["noise_sigmas"],
+        "noise_spatial": grid["noise_sigmas"],
+        "part": grid["parts"],
+        "joints": grid["joint_fractions"],
+        "frames_noise": [grid["frames_noise"]["fraction"]],
+    }[perturbation]
+
+
+def check_error_conditions():
+    """Each of paper.error_conditions names a level of the paper dataset's robustness grid, or
+    max of a perturbation with a numeric level > 0."""
+    section = robustness_section(config["paper"]["dataset"])
+    for i, condition in enumerate(config["paper"]["error_conditions"]):
+        perturbation, level = condition["perturbation"], condition["level"]
+        levels = grid_levels(config[section], perturbation)
+        key, known = (
+            f"paper.error_conditions[{i}]",
+            f"{section} has {perturbation} levels {levels}",
+        )
+        if level == "max" and perturbation == "part":
+            raise config_error(
+                f"{key}: part has no largest level: name a part ({known})"
+            )
+        if level == "max" and not any(value > 0 for value in levels):
+            raise config_error(f"{key}: max: {known}, none > 0")
+        if level != "max" and level not in levels:
+            raise config_error(
+                f"{key}: level {level!r} is not in the grid ({known}; or max)"
+            )
+
+
 # A class named "module:Class" (maskclr.registry): backbones.<name>.class, an estimator's type.
 CLASS_SPEC = re.compile(r"[\w.]+:\w+")
 
@@ -351,6 +385,7 @@ def check_recipes():
 
 check_values()
 check_paper()
+check_error_conditions()
 check_registries()
 check_recipes()
 

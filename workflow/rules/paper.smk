@@ -107,8 +107,8 @@ rule robustness_summary:
 
 
 rule confusion:
-    """Where the largest noise's errors go: the robustness model's confusion clean and noisy over
-    its seeds, and its flow to the partner and the class groups."""
+    """Where each of paper.error_conditions' errors go: the robustness model's confusion clean and
+    perturbed over its seeds, and its flow to the partner and the class groups."""
     input:
         confusions=confusion_inputs(),
     output:
@@ -138,7 +138,7 @@ rule confusion:
 
 
 rule confusion_figure:
-    """The confusion table as matrices: clean, and what the largest noise adds."""
+    """The confusion table as matrices: clean, and what each error condition adds."""
     input:
         "results/tables/confusion.csv",
     output:

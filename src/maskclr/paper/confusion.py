@@ -1,29 +1,31 @@
-"""``python -m maskclr.paper.confusion``: where the largest noise's errors go.
+"""``python -m maskclr.paper.confusion``: where a perturbation's errors go.
 
     python -m maskclr.paper.confusion --confusions results/eval/.../seed0_confusion.npz ... \\
         --settings-json '{...}' --out-csv results/tables/confusion.csv \\
         --out-flow results/tables/error_flow.csv --out-md results/tables/error_flow.md
 
-The classes table says which classes noise costs; this says which classes it sends them to. For
-the settings' model and its first two table methods (the baseline, then MaskCLR), each seed's
-confusion counts (``maskclr.evaluate``'s ``_confusion.npz``) on the training tier, clean and under
-spatiotemporal noise of the largest σ, each row normalised to shares (%) of the true class's
-samples. Clean and noisy come from the same model and test samples, so what the noise adds
-(noisy − clean) is paired by seed; every number is the mean over seeds with its 95 % CI
+The classes table says which classes noise costs; this says which classes a perturbation sends
+them to. For the settings' model and its first two table methods (the baseline, then MaskCLR),
+each seed's confusion counts (``maskclr.evaluate``'s ``_confusion.npz``) on the training tier,
+clean and at each of ``paper.error_conditions`` (a grid point: a perturbation and its level, or
+``max``, its largest level), each row normalised to shares (%) of the true class's samples. Clean
+and perturbed come from the same model and test samples, so what the perturbation adds
+(perturbed − clean) is paired by seed; every number is the mean over seeds with its 95 % CI
 (Student's t, ``maskclr.paper.stats``).
 
-- ``confusion.csv``: per method, true class and predicted class, the share clean and noisy and
-  what the noise adds; cells that are 0 in both conditions for every seed are left out.
-- ``error_flow.csv``: per method, source (all classes, then the dataset's class groups) and
-  destination, the share of a source class's samples predicted as: the class itself
+- ``confusion.csv``: per condition, method, true class and predicted class, the share clean and
+  perturbed and what the perturbation adds; cells that are 0 in both for every seed are left out.
+- ``error_flow.csv``: per condition, method, source (all classes, then the dataset's class
+  groups) and destination, the share of a source class's samples predicted as: the class itself
   (``correct``: its top-1), its fine-grained partner (``partner``, for sources with a pair;
   a class without one counts 0, so "all classes" gives the pairs' share diluted over every
   class), and the classes of each group (the class itself and its partner left out), averaged
   over the source's classes (each class counts once, as in the classes table). A class's
-  destinations sum to 100 %, so what the noise adds sums to 0: the points ``correct`` loses are
-  the noise cost of the classes table, and the other rows say where they go.
-- ``error_flow.md``: per method and source, the cost and its destinations as a sentence, with
-  up to three classes to which the noise adds the most errors (generated text for the README).
+  destinations sum to 100 %, so what the perturbation adds sums to 0: the points ``correct``
+  loses are its cost, and the other rows say where they go.
+- ``error_flow.md``: one table row per condition, method and source: the cost, its destinations
+  and up to three classes to which the perturbation adds the most errors (generated text for
+  the README).
 
 Every file must be of the same test set (the same samples per class): classes without test
 samples are left out everywhere.
@@ -40,15 +42,22 @@ from maskclr.evaluate.collect import CONDITION, IDENTITY
 from maskclr.fileio import atomic_output, load_npz
 from maskclr.paper import metrics as mt
 from maskclr.paper.stats import interval, mean_ci_over_seeds
-from maskclr.paper.style import describe_model, method_label, pretrain_of
+from maskclr.paper.style import condition_label, describe_model, method_label, noise_unit, pretrain_of
 
 REQUIRED = {
-    "confusion": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods", "num_classes")
-}
-STATS = ("clean", "clean_ci95", "noisy", "noisy_ci95", "added", "added_ci95")
-CELL_COLUMNS = ("method", "sigma", "n_seeds", "true_label", "true_class", "predicted_label", "predicted_class", *STATS)
-FLOW_COLUMNS = ("method", "sigma", "n_seeds", "source", "destination", *STATS)
+    "confusion": (
+        "dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods", "num_classes",
+        "error_conditions",
+    )
+}  # fmt: skip
+STATS = ("clean", "clean_ci95", "perturbed", "perturbed_ci95", "added", "added_ci95")
+CELL_COLUMNS = (
+    "perturbation", "level", "method", "n_seeds", "true_label", "true_class", "predicted_label", "predicted_class",
+    *STATS,
+)  # fmt: skip
+FLOW_COLUMNS = ("perturbation", "level", "method", "n_seeds", "source", "destination", *STATS)
 ALL = "all classes"
+LARGEST = "max"  # an error condition's level: the perturbation's largest level in the grid
 
 
 def load_confusion(path, num_classes):
@@ -65,26 +74,56 @@ def load_confusion(path, num_classes):
     return data
 
 
-def clean_and_noisy(data, path, tier):
-    """(σ, clean counts (C, C), counts (C, C) at the largest spatiotemporal σ) on ``tier``."""
+def same_level(found, wanted):
+    """Whether a grid level (a string, as in the npz) is the configured one (a number or a name)."""
+    try:
+        return float(found) == float(wanted)
+    except ValueError:
+        return str(found) == str(wanted)
+
+
+def pick_level(levels, path, perturbation, wanted):
+    """Of a perturbation's grid ``levels`` (strings), the one ``wanted`` names; ``max``: the largest."""
+    if wanted != LARGEST:
+        chosen = [level for level in levels if same_level(level, wanted)]
+        if not chosen:
+            raise InputError(
+                f"{path}: no grid point {perturbation} at level {wanted} on the training tier "
+                f"(its levels: {', '.join(levels) or 'none'}; paper.error_conditions)"
+            )
+        return chosen[0]
+    values = {}
+    for level in levels:
+        try:
+            values[float(level)] = level
+        except ValueError:
+            raise InputError(
+                f"{path}: array 'level': {perturbation} level {level!r} is not a number, so it has no largest "
+                "level (paper.error_conditions: name one)"
+            ) from None
+    values.pop(0.0, None)  # σ = 0 is the clean input
+    if not values:
+        raise InputError(f"{path}: array 'level': no {perturbation} level > 0 on the training tier")
+    return values[max(values)]
+
+
+def conditions_of(data, path, tier, wanted):
+    """(clean counts (C, C), {(perturbation, level): counts (C, C)} of each ``wanted`` error
+    condition) on ``tier``; levels as the npz writes them."""
     on_tier = [i for i, t in enumerate(data["test_estimator"]) if t == tier]
     if not on_tier:
         raise InputError(f"{path}: array 'test_estimator': no grid point on the training tier {tier!r}")
-    points = {}
-    for i in on_tier:
-        perturbation, level = str(data["perturbation"][i]), str(data["level"][i])
-        if perturbation in ("clean", "noise_st"):
-            try:
-                points[perturbation, float(level)] = i
-            except ValueError:
-                raise InputError(f"{path}: array 'level': item {i}: not a number: {level!r}") from None
-    if ("clean", 0.0) not in points:
+    points = {(str(data["perturbation"][i]), str(data["level"][i])): i for i in on_tier}
+    clean = [i for (perturbation, level), i in points.items() if perturbation == "clean" and same_level(level, 0)]
+    if not clean:
         raise InputError(f"{path}: array 'perturbation': no clean grid point on the training tier {tier!r}")
-    sigmas = [level for p, level in points if p == "noise_st" and level > 0]
-    if not sigmas:
-        raise InputError(f"{path}: array 'level': no spatiotemporal noise σ > 0 on the training tier {tier!r}")
-    sigma = max(sigmas)
-    return sigma, data["counts"][points["clean", 0.0]], data["counts"][points["noise_st", sigma]]
+    found = {}
+    for condition in wanted:
+        perturbation = condition["perturbation"]
+        levels = [level for p, level in points if p == perturbation]
+        level = pick_level(levels, path, perturbation, condition["level"])
+        found[perturbation, level] = data["counts"][points[perturbation, level]]
+    return data["counts"][clean[0]], found
 
 
 def shares(counts):
@@ -95,9 +134,10 @@ def shares(counts):
 
 
 def seed_shares(paths, settings):
-    """(σ, {method: {"clean": (S, C, C), "noisy": (S, C, C)} shares over its seeds}) of the
-    settings' first two table methods; every file must be of the settings' model and test set,
-    at the same largest σ, and each (method, seed) given once."""
+    """{method: {"clean": (S, C, C), condition: (S, C, C)} shares over its seeds} of the settings'
+    first two table methods, a condition per ``error_conditions`` ((perturbation, level), in the
+    settings' order); every file must be of the settings' model and test set, resolve the
+    conditions to the same levels, and each (method, seed) be given once."""
     methods = settings["table_methods"][:2]
     model = {key: settings[key] for key in ("dataset", "split", "backbone")} | {"pretrain": pretrain_of(settings)}
     found, first = {}, None
@@ -111,23 +151,29 @@ def seed_shares(paths, settings):
             raise InputError(f"{path}: array 'method' is {method!r}, not one of paper.table_methods {methods}")
         if (method, seed) in found:
             raise InputError(f"--confusions: {found[method, seed]['path']} and {path} are both {method}, seed {seed}")
-        sigma, clean, noisy = clean_and_noisy(data, path, settings["train_estimator"])
-        first = first or {"path": path, "sigma": sigma, "samples": clean.sum(axis=1)}
-        if sigma != first["sigma"]:
+        clean, perturbed = conditions_of(data, path, settings["train_estimator"], settings["error_conditions"])
+        first = first or {"path": path, "conditions": list(perturbed), "samples": clean.sum(axis=1)}
+        if list(perturbed) != first["conditions"]:
             raise InputError(
-                f"--confusions: the largest noise σ of {first['path']} is {first['sigma']:g}, of {path} {sigma:g}"
+                f"--confusions: paper.error_conditions are {first['conditions']} in {first['path']}, "
+                f"{list(perturbed)} in {path} (another robustness grid: rerun its evaluation)"
             )
         if (clean.sum(axis=1) != first["samples"]).any():  # a stale evaluation of another test set
             raise InputError(f"--confusions: {first['path']} and {path} count different test samples per class")
-        found[method, seed] = {"path": path, "clean": shares(clean), "noisy": shares(noisy)}
+        found[method, seed] = {"path": path, "clean": shares(clean)} | {c: shares(n) for c, n in perturbed.items()}
     missing = [m for m in methods if not any(method == m for method, _ in found)]
     if missing:
         raise InputError(f"--confusions: no file of method {', '.join(missing)}")
-    per_method = {
-        m: {c: np.stack([v[c] for (method, _), v in sorted(found.items()) if method == m]) for c in ("clean", "noisy")}
+    keys = ["clean", *first["conditions"]]
+    return {
+        m: {c: np.stack([v[c] for (method, _), v in sorted(found.items()) if method == m]) for c in keys}
         for m in methods
     }
-    return first["sigma"], per_method
+
+
+def conditions(per_method):
+    """The error conditions (perturbation, level) of ``seed_shares``' result, in order."""
+    return [c for c in next(iter(per_method.values())) if c != "clean"]
 
 
 def present_labels(per_method):
@@ -136,29 +182,33 @@ def present_labels(per_method):
     return [int(k) for k in np.flatnonzero(~np.isnan(clean[0, :, 0]))]
 
 
-def stat_columns(clean, noisy):
-    """{STATS column: array} of the shares clean and noisy (S, ...) and what the noise adds."""
+def stat_columns(clean, perturbed):
+    """{STATS column: array} of the shares clean and perturbed (S, ...) and what the perturbation adds."""
     columns = {}
-    for name, values in (("clean", clean), ("noisy", noisy), ("added", noisy - clean)):
+    for name, values in (("clean", clean), ("perturbed", perturbed), ("added", perturbed - clean)):
         columns[name], columns[f"{name}_ci95"] = mean_ci_over_seeds(values)
     return columns
 
 
-def cells(sigma, per_method, settings):
-    """confusion.csv: one record per method, true class present and predicted class that any seed
-    gives a sample in either condition."""
+def cells(per_method, settings):
+    """confusion.csv: one record per condition, method, true class present and predicted class
+    that any seed gives a sample clean or perturbed."""
     names = class_names(settings["dataset"], settings["num_classes"])
     frames = []
-    for method, s in per_method.items():
-        true, predicted = np.indices(s["clean"].shape[1:])
-        columns = {key: value.ravel() for key, value in stat_columns(s["clean"], s["noisy"]).items()}
-        frame = pd.DataFrame(
-            {"method": method, "sigma": sigma, "n_seeds": len(s["clean"]), "true_label": true.ravel()}
-            | {"true_class": [names[k] for k in true.ravel()], "predicted_label": predicted.ravel()}
-            | {"predicted_class": [names[k] for k in predicted.ravel()], **columns}
-        )
-        used = ((s["clean"] > 0) | (s["noisy"] > 0)).any(axis=0).ravel()
-        frames.append(frame[used])
+    for perturbation, level in conditions(per_method):
+        for method, s in per_method.items():
+            true, predicted = np.indices(s["clean"].shape[1:])
+            perturbed = s[perturbation, level]
+            columns = {key: value.ravel() for key, value in stat_columns(s["clean"], perturbed).items()}
+            where = {"perturbation": perturbation, "level": level, "method": method, "n_seeds": len(perturbed)}
+            frame = pd.DataFrame(
+                where
+                | {"true_label": true.ravel(), "true_class": [names[k] for k in true.ravel()]}
+                | {"predicted_label": predicted.ravel(), "predicted_class": [names[k] for k in predicted.ravel()]}
+                | columns
+            )
+            used = ((s["clean"] > 0) | (perturbed > 0)).any(axis=0).ravel()
+            frames.append(frame[used])
     return pd.concat(frames, ignore_index=True)[list(CELL_COLUMNS)]
 
 
@@ -188,60 +238,72 @@ def sources(settings, present):
     return [(ALL, sorted(present))] + [(name, members) for name, members in chosen if members]
 
 
-def flow(sigma, per_method, settings):
-    """error_flow.csv: one record per method, source and destination (module docstring)."""
+def flow(per_method, settings):
+    """error_flow.csv: one record per condition, method, source and destination (module docstring)."""
     found, records = destinations(settings), []
-    for method, s in per_method.items():
-        for source, members in sources(settings, present_labels(per_method)):
-            for destination, mask in found:
-                if destination == "partner" and not mask[members].any():
-                    continue  # none of the source's classes has a partner
-                # per seed: the share each member class sends to the destination, averaged over members
-                clean, noisy = ((s[c][:, members] * mask[members]).sum(-1).mean(axis=1) for c in ("clean", "noisy"))
-                columns = {k: float(v) for k, v in stat_columns(clean, noisy).items()}
-                where = {"method": method, "sigma": sigma, "n_seeds": len(clean), "source": source}
-                records.append({**where, "destination": destination, **columns})
+    for perturbation, level in conditions(per_method):
+        for method, s in per_method.items():
+            for source, members in sources(settings, present_labels(per_method)):
+                for destination, mask in found:
+                    if destination == "partner" and not mask[members].any():
+                        continue  # none of the source's classes has a partner
+                    # per seed: the share each member class sends to the destination, averaged over members
+                    clean, perturbed = (
+                        (s[key][:, members] * mask[members]).sum(-1).mean(axis=1)
+                        for key in ("clean", (perturbation, level))
+                    )
+                    columns = {k: float(v) for k, v in stat_columns(clean, perturbed).items()}
+                    where = {"perturbation": perturbation, "level": level, "method": method, "n_seeds": len(clean)}
+                    records.append({**where, "source": source, "destination": destination, **columns})
     return pd.DataFrame(records, columns=FLOW_COLUMNS)
 
 
-def gainers(cell_table, method, members, top=3):
-    """The ``top`` classes to which the noise adds the most errors of the ``members``' samples
-    (mean over members and seeds, points; a member's own class is no error): [(class name,
-    points)], largest first, gains only."""
-    rows = cell_table[(cell_table["method"] == method) & cell_table["true_label"].isin(members)]
+def at_condition(table, perturbation, level):
+    """The rows of ``table`` (confusion.csv or error_flow.csv) at one error condition."""
+    return table[(table["perturbation"] == perturbation) & (table["level"] == level)]
+
+
+def gainers(cell_table, members, top=3):
+    """The ``top`` classes to which the perturbation adds the most errors of the ``members``'
+    samples (mean over members and seeds, points; a member's own class is no error), in the cells
+    of one method and condition: [(class name, points)], largest first, gains only."""
+    rows = cell_table[cell_table["true_label"].isin(members)]
     rows = rows[rows["true_label"] != rows["predicted_label"]]
     gained = rows.groupby("predicted_class")["added"].sum() / len(members)
     return [(name, points) for name, points in gained.nlargest(top).items() if points > 0]
 
 
 def destination_text(destination):
-    return "the pair's other class" if destination == "partner" else f"group {destination}"
+    return "the pair's other class" if destination == "partner" else destination
 
 
 def markdown(flow_table, cell_table, settings):
-    """A line per method and source: the points the largest σ costs, where they go and (``gainers``)
-    up to three classes that gain most."""
-    sigma = flow_table["sigma"].iloc[0]
+    """A table row per condition, method and source: the points the condition costs, where they
+    go, and (``gainers``) up to three classes that gain most."""
+    found = [d for d, _ in destinations(settings) if d != "correct" and d in set(flow_table["destination"])]
+    header = ["perturbation", "method", "classes", "cost", *(f"→ {destination_text(d)}" for d in found), "most to"]
     lines = [
-        f"Where the errors of spatiotemporal noise σ = {sigma:g} go ({describe_model(settings)}; points of "
-        "each class's samples, mean over the source's classes and over seeds with its 95 % CI, from "
-        "`results/tables/error_flow.csv`):",
+        f"Where each perturbation's errors go ({describe_model(settings)}; σ in {noise_unit(settings)}; "
+        "points of each class's samples, mean over the row's classes and over seeds with its 95 % CI, from "
+        "`results/tables/error_flow.csv`; → a class group: to its classes other than the class itself and its "
+        "pair's other class):",
         "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
     ]
     present = set(cell_table["true_label"])
-    for method, by_method in flow_table.groupby("method", sort=False):
+    keys = ["perturbation", "level", "method"]
+    for (perturbation, level, method), rows in flow_table.groupby(keys, sort=False):
+        chosen = at_condition(cell_table[cell_table["method"] == method], perturbation, level)
         for source, members in sources(settings, present):
-            rows = by_method[by_method["source"] == source].set_index("destination")
-            cost = interval(0.0 - rows.loc["correct", "added"], rows.loc["correct", "added_ci95"])  # no −0.0
-            parts = "; ".join(
-                f"{interval(r.added, r.added_ci95, sign=True)} to {destination_text(d)}"
-                for d, r in rows.drop("correct").iterrows()
-            )
-            top = ", ".join(f"{name} ({points:+.1f})" for name, points in gainers(cell_table, method, members))
-            lines.append(
-                f"- **{method_label(method)}**, {source}: σ = {sigma:g} costs {cost} points: {parts}"
-                + (f". Most to: {top}." if top else ".")
-            )
+            by = rows[rows["source"] == source].set_index("destination")
+            cost = interval(0.0 - by.loc["correct", "added"], by.loc["correct", "added_ci95"])  # no −0.0
+            parts = [
+                interval(by.loc[d, "added"], by.loc[d, "added_ci95"], sign=True) if d in by.index else "" for d in found
+            ]
+            top = ", ".join(f"{name} ({points:+.1f})" for name, points in gainers(chosen, members))
+            row = [condition_label(perturbation, level), method_label(method), source, cost, *parts, top]
+            lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -273,8 +335,8 @@ def main(argv=None):
     parser.add_argument("--out-md", required=True)
     args = parser.parse_args(argv)
     settings = mt.load_settings(args.settings_json, REQUIRED["confusion"])
-    sigma, per_method = seed_shares(args.confusions, settings)
-    cell_table, flow_table = cells(sigma, per_method, settings), flow(sigma, per_method, settings)
+    per_method = seed_shares(args.confusions, settings)
+    cell_table, flow_table = cells(per_method, settings), flow(per_method, settings)
     write_csv(cell_table, args.out_csv)
     write_csv(flow_table, args.out_flow)
     with atomic_output(args.out_md) as tmp:

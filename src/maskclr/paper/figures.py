@@ -8,8 +8,8 @@
 - fig6: top-1 (%) per occluded body part (bars) and vs the fraction of occluded joints (curves);
 - classes: the clean top-1 and what the largest spatiotemporal noise σ costs, per class group and
   per class, baseline beside MaskCLR (the table ``classes`` as bars);
-- confusion: per table method, the clean confusion matrix and what the largest spatiotemporal
-  noise σ adds to it, the classes ordered by group (``results/tables/confusion.csv``, made by
+- confusion: per table method, the clean confusion matrix and what each of
+  ``paper.error_conditions`` adds to it, the classes ordered by group (``results/tables/confusion.csv``, made by
   ``maskclr.paper.confusion``, which says where the errors go in numbers);
 - activation: per method (rows) and class (columns), the class's mean skeleton with its joints
   coloured by the model's mean joint activation (one shared colour scale); H36M-17 (2D) or
@@ -57,6 +57,7 @@ from maskclr.paper.style import (
     SCRATCH,
     SPLITS,
     TWO_PANELS,
+    condition_label,
     describe_model,
     display_name,
     method_label,
@@ -267,9 +268,9 @@ def class_costs(metrics, settings):
 
 def confusion_matrix(cells, settings):
     """Per table method (rows): the clean confusion (% of each true class's samples per predicted
-    class, left) and what the largest noise σ adds to it (points, right), mean over seeds; the
-    classes ordered by class group, the groups framed, the rows of classes absent from the test
-    set in ABSENT. ``cells``: ``results/tables/confusion.csv``."""
+    class, left) and what each error condition adds to it (points, a column each, one colour scale
+    per column), mean over seeds; the classes ordered by class group, the groups framed, the rows
+    of classes absent from the test set in ABSENT. ``cells``: ``results/tables/confusion.csv``."""
     n = settings["num_classes"]
     groups = class_groups(settings["dataset"], n) or {"": list(range(n))}
     order = [k for members in groups.values() for k in members]
@@ -277,18 +278,23 @@ def confusion_matrix(cells, settings):
     names = class_names(settings["dataset"], n)
     ticks = np.arange(n) if n <= 40 else []  # beyond 40 classes the names would not be legible
     methods = ordered(cells["method"].unique(), settings["table_methods"])
-    sigma = cells["sigma"].iloc[0]
-    side = min(3.4, 1.2 + 0.09 * n)
-    fig = Figure(figsize=(2 * side + 1.2, len(methods) * side + 0.6), layout="constrained")
-    axes = fig.subplots(len(methods), 2, squeeze=False)
-    limit = max(1.0, cells["added"].abs().max())
+    conditions = list(cells[["perturbation", "level"]].drop_duplicates().itertuples(index=False, name=None))
     grey, red_blue = (colormaps[name].with_extremes(bad=ABSENT) for name in ("Greys", "RdBu_r"))
-    panels = (("clean", "clean (% of the true class)", grey, Normalize(0, 100)),
-              ("added", f"added by σ = {sigma:g} (points)", red_blue, Normalize(-limit, limit)))  # fmt: skip
+    # (column, its cells, title, colour map, scale); the clean shares repeat in every condition's cells
+    first = confusion.at_condition(cells, *conditions[0])
+    panels = [("clean", first, "clean (% of the true class)", grey, Normalize(0, 100))]
+    for condition in conditions:
+        chosen = confusion.at_condition(cells, *condition)
+        limit = max(1.0, chosen["added"].abs().max())
+        title = f"added by {condition_label(*condition)} (points)"
+        panels.append(("added", chosen, title, red_blue, Normalize(-limit, limit)))
+    side = min(3.4, 1.2 + 0.09 * n)
+    fig = Figure(figsize=(len(panels) * side + 1.2, len(methods) * side + 0.6), layout="constrained")
+    axes = fig.subplots(len(methods), len(panels), squeeze=False)
     for row, method in zip(axes, methods):
-        rows = cells[cells["method"] == method]
-        present = np.isin(np.arange(n), rows["true_label"])
-        for ax, (column, title, cmap, norm) in zip(row, panels):
+        for ax, (column, chosen, title, cmap, norm) in zip(row, panels):
+            rows = chosen[chosen["method"] == method]
+            present = np.isin(np.arange(n), rows["true_label"])
             matrix = np.where(present[:, None], np.zeros((n, n)), np.nan)
             matrix[rows["true_label"], rows["predicted_label"]] = rows[column]
             image = ax.imshow(matrix[np.ix_(order, order)], cmap=cmap, norm=norm, interpolation="nearest")

@@ -83,6 +83,28 @@ def display_name(mapping, key):
     return mapping.get(key, key)
 
 
+# perturbation → its grid point in words (maskclr.evaluate's grid; ``percent``: the level × 100).
+PERTURBATIONS = {
+    "clean": "clean",
+    "noise_st": "spatiotemporal noise σ = {level:g}",
+    "noise_spatial": "spatial noise σ = {level:g}",
+    "part": "{level} occluded",
+    "joints": "{percent:g} % of joints occluded",
+    "frames_noise": "{percent:g} % of frames masked + noise",
+}
+
+
+def condition_label(perturbation, level):
+    """A grid point in words, e.g. "spatiotemporal noise σ = 0.01", "left arm occluded"; an
+    unknown perturbation keeps its name."""
+    try:
+        level = float(level)
+        percent = 100 * level
+    except ValueError:
+        level, percent = str(level).replace("_", " "), None
+    return PERTURBATIONS.get(perturbation, f"{perturbation} {{level}}").format(level=level, percent=percent)
+
+
 def noise_unit(settings):
     """The unit of σ: 2D poses are noised in make_cam units, native 3D skeletons in metres."""
     return "make_cam units" if settings["train_estimator"] in ESTIMATORS else "m"
