@@ -112,7 +112,16 @@ def test_hostile_download_names_are_config_errors(tmp_path, change, message):
         ),
         (
             lambda c: c["paper"]["error_conditions"].append({"perturbation": "joints", "level": 0.2}),
-            "paper.error_conditions[2]: level 0.2 is not in the grid (robustness has joints levels [0.3]; or max)",
+            "paper.error_conditions[2]: level 0.2 is not a level > 0 of the grid "
+            "(robustness has joints levels [0.3]; or max)",
+        ),
+        (
+            lambda c: c["paper"]["error_conditions"].append({"perturbation": "noise_st", "level": 0.01}),
+            "paper.error_conditions[2]: noise_st at 0.01 again (paper.error_conditions[0])",
+        ),
+        (
+            lambda c: c["paper"].update(error_conditions=[{"perturbation": "noise_spatial", "level": 0}]),
+            "paper.error_conditions[0]: level 0 is not a level > 0 of the grid",
         ),
         (
             lambda c: c["paper"].update(error_conditions=[{"perturbation": "occlusion", "level": 1}]),

@@ -398,10 +398,10 @@ def test_the_error_flow_agrees_with_the_per_class_table(finished_run):
     and partner shares from metrics.csv, the error flow their confusion counts (both CSVs hold
     four decimals)."""
     tables = finished_run / "results" / "tables"
-    every = pd.read_csv(tables / "error_flow.csv")
+    every = pd.read_csv(tables / "error_flow.csv", dtype={"level": str})
     assert list(every[["perturbation", "level"]].drop_duplicates().itertuples(index=False, name=None)) == [
-        ("noise_st", 0.01),
-        ("frames_noise", 0.5),
+        ("noise_st", "0.01"),
+        ("frames_noise", "0.5"),
     ]  # tests/config/config.yaml's paper.error_conditions, max resolved to the grid's largest σ
     flow = every[every["perturbation"] == "noise_st"].set_index(["method", "source", "destination"])
     per_class = pd.read_csv(tables / "classes.csv").set_index(["method", "classes"])
@@ -410,7 +410,7 @@ def test_the_error_flow_agrees_with_the_per_class_table(finished_run):
         assert flow.loc[(method, source, "correct"), "clean"] == pytest.approx(row["clean"], abs=2e-4)
     fine = per_class.loc[("baseline", "fine pairs")]
     assert flow.loc[("baseline", "fine pairs", "partner"), "added"] == pytest.approx(fine["to_partner_added"], abs=2e-4)
-    for _, rows in every.groupby(["method", "perturbation", "source"]):
+    for _, rows in every.groupby(["method", "perturbation", "level", "source"]):
         assert rows["clean"].sum() == pytest.approx(100, abs=1e-3) and rows["added"].sum() == pytest.approx(0, abs=1e-3)
     cells = pd.read_csv(tables / "confusion.csv")
     assert set(cells["method"]) == {"baseline", "maskclr"} and (cells["n_seeds"] == 1).all()

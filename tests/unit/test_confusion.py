@@ -3,13 +3,15 @@
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from conftest import run_module
+from conftest import REPO, run_module
 from maskclr.data.classes import class_groups
 from maskclr.errors import InputError
 from maskclr.evaluate.run import confusion_arrays
 from maskclr.paper import confusion, figures
 from maskclr.paper.stats import t975
+from maskclr.paper.style import PERTURBATIONS, condition_label
 
 SETTINGS = {
     "dataset": "synth", "split": "xsub", "backbone": "dstformer", "pretrain": None, "train_estimator": "mq",
@@ -232,6 +234,14 @@ def test_pairs_beyond_the_classes_give_no_partner(tmp_path):
     assert "partner" not in set(flow["destination"])
     fine = flow[(flow["method"] == "baseline") & (flow["source"] == "fine pairs")].set_index("destination")
     assert fine.loc["correct", "added"] == pytest.approx(-60.0) and fine.loc["coarse", "added"] == pytest.approx(60.0)
+
+
+def test_every_configurable_perturbation_has_a_label():
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    conditions = schema["properties"]["paper"]["properties"]["error_conditions"]["items"]["properties"]
+    assert set(conditions["perturbation"]["enum"]) == set(PERTURBATIONS) - {"clean"}
+    assert condition_label("part", "left_arm") == "left arm occluded"
+    assert condition_label("joints", 0.3) == "30 % of joints occluded"
 
 
 def test_the_figure_reads_settings_the_table_reads():

@@ -211,27 +211,52 @@ def grid_levels(grid, perturbation):
     }[perturbation]
 
 
-def check_error_conditions():
-    """Each of paper.error_conditions names a level of the paper dataset's robustness grid, or
-    max of a perturbation with a numeric level > 0."""
-    section = robustness_section(config["paper"]["dataset"])
-    for i, condition in enumerate(config["paper"]["error_conditions"]):
-        perturbation, level = condition["perturbation"], condition["level"]
-        levels = grid_levels(config[section], perturbation)
-        key, known = (
-            f"paper.error_conditions[{i}]",
-            f"{section} has {perturbation} levels {levels}",
-        )
-        if level == "max" and perturbation == "part":
+def condition_level(key, perturbation, level, levels, known):
+    """The grid level an error condition names: a part, or a number > 0 (σ = 0 is the clean
+    input), ``max`` the largest; a config error otherwise."""
+    if perturbation == "part":
+        if level == "max":
             raise config_error(
                 f"{key}: part has no largest level: name a part ({known})"
             )
-        if level == "max" and not any(value > 0 for value in levels):
+        if level not in levels:
+            raise config_error(f"{key}: level {level!r} is not in the grid ({known})")
+        return level
+    numbers = [value for value in levels if value > 0]
+    if level == "max":
+        if not numbers:
             raise config_error(f"{key}: max: {known}, none > 0")
-        if level != "max" and level not in levels:
+        return max(numbers)
+    try:
+        value = float(level)  # YAML reads 5e-3 as a string
+    except ValueError:
+        raise config_error(
+            f"{key}: level {level!r} is not a number or max ({known})"
+        ) from None
+    if value not in numbers:
+        raise config_error(
+            f"{key}: level {level!r} is not a level > 0 of the grid ({known}; or max)"
+        )
+    return value
+
+
+def check_error_conditions():
+    """Each of paper.error_conditions names a grid point of the paper dataset's robustness grid
+    (``condition_level``), none twice."""
+    section = robustness_section(config["paper"]["dataset"])
+    seen = {}
+    for i, condition in enumerate(config["paper"]["error_conditions"]):
+        perturbation, key = condition["perturbation"], f"paper.error_conditions[{i}]"
+        levels = grid_levels(config[section], perturbation)
+        known = f"{section} has {perturbation} levels {levels}"
+        point = perturbation, condition_level(
+            key, perturbation, condition["level"], levels, known
+        )
+        if point in seen:
             raise config_error(
-                f"{key}: level {level!r} is not in the grid ({known}; or max)"
+                f"{key}: {perturbation} at {point[1]} again (paper.error_conditions[{seen[point]}])"
             )
+        seen[point] = i
 
 
 # A class named "module:Class" (maskclr.registry): backbones.<name>.class, an estimator's type.

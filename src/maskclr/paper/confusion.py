@@ -82,13 +82,13 @@ def same_level(found, wanted):
         return str(found) == str(wanted)
 
 
-def pick_level(levels, path, perturbation, wanted):
+def pick_level(levels, path, tier, perturbation, wanted):
     """Of a perturbation's grid ``levels`` (strings), the one ``wanted`` names; ``max``: the largest."""
     if wanted != LARGEST:
         chosen = [level for level in levels if same_level(level, wanted)]
         if not chosen:
             raise InputError(
-                f"{path}: no grid point {perturbation} at level {wanted} on the training tier "
+                f"{path}: no grid point {perturbation} at level {wanted} on the training tier {tier!r} "
                 f"(its levels: {', '.join(levels) or 'none'}; paper.error_conditions)"
             )
         return chosen[0]
@@ -103,7 +103,7 @@ def pick_level(levels, path, perturbation, wanted):
             ) from None
     values.pop(0.0, None)  # σ = 0 is the clean input
     if not values:
-        raise InputError(f"{path}: array 'level': no {perturbation} level > 0 on the training tier")
+        raise InputError(f"{path}: array 'level': no {perturbation} level > 0 on the training tier {tier!r}")
     return values[max(values)]
 
 
@@ -121,7 +121,7 @@ def conditions_of(data, path, tier, wanted):
     for condition in wanted:
         perturbation = condition["perturbation"]
         levels = [level for p, level in points if p == perturbation]
-        level = pick_level(levels, path, perturbation, condition["level"])
+        level = pick_level(levels, path, tier, perturbation, condition["level"])
         found[perturbation, level] = data["counts"][points[perturbation, level]]
     return data["counts"][clean[0]], found
 
@@ -282,9 +282,11 @@ def markdown(flow_table, cell_table, settings):
     go, and (``gainers``) up to three classes that gain most."""
     found = [d for d, _ in destinations(settings) if d != "correct" and d in set(flow_table["destination"])]
     header = ["perturbation", "method", "classes", "cost", *(f"→ {destination_text(d)}" for d in found), "most to"]
+    noise = flow_table["perturbation"].str.startswith("noise").any()
     lines = [
-        f"Where each perturbation's errors go ({describe_model(settings)}; σ in {noise_unit(settings)}; "
-        "points of each class's samples, mean over the row's classes and over seeds with its 95 % CI, from "
+        f"Where each perturbation's errors go ({describe_model(settings)}"
+        + (f"; σ in {noise_unit(settings)}" if noise else "")
+        + "; points of each class's samples, mean over the row's classes and over seeds with its 95 % CI, from "
         "`results/tables/error_flow.csv`; → a class group: to its classes other than the class itself and its "
         "pair's other class):",
         "",
@@ -310,7 +312,7 @@ def markdown(flow_table, cell_table, settings):
 def load_cells(path):
     """``confusion.csv`` (``cells``) as written, for the figure; InputError naming a missing column."""
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype={"level": str})  # a level as the npz names it: "0.01", "left_arm"
     except FileNotFoundError:
         raise InputError(f"{path}: confusion table not found") from None
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
