@@ -127,6 +127,11 @@ def test_hostile_download_names_are_config_errors(tmp_path, change, message):
             lambda c: c["paper"].update(error_conditions=[{"perturbation": "occlusion", "level": 1}]),
             "'occlusion' is not one of ['noise_st', 'noise_spatial', 'part', 'joints', 'frames_noise']",
         ),
+        (
+            lambda c: c["paper"].update(fig5_methods=["stage1", "maskclr"]),
+            "paper.fig5_methods: stage1 needs the stage-1 models evaluated over the grid "
+            "(robustness.stage1_grid is false)",
+        ),
     ],
 )
 def test_values_a_job_would_fail_on_are_config_errors(tmp_path, change, message):

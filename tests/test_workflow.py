@@ -101,6 +101,9 @@ def test_evaluation_grid_and_metrics_table(finished_run):
         ("part", "left_arm", "mq"),
         ("joints", "0.3", "mq"),
     }
+    # the tiny config's robustness.stage1_grid false (as the demo's): stage 1 clean only
+    stage1 = {k[3:] for k in top1 if k[:3] == ("dstformer", "stage1", "0")}
+    assert stage1 == {("clean", "0", t) for t in ("hq", "mq", "lq")}
     assert all(0 <= v <= 1 for v in top1.values())
     assert (
         top1[("dstformer", "maskclr", "0", "noise_st", "0", "mq")]

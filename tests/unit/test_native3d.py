@@ -424,6 +424,9 @@ def test_kinect_tier_to_native3d_hdf5_to_the_robustness_grid(tmp_path):
         ("frames_noise", "0.5"),
     ]
     assert all(row["n"] == len(sets["kinect"].labels) == 72 and 0 <= row["top1"] <= 1 for row in whole)
+    clean_only = {**GRID_3D, "noise_sigmas": [], "parts": [], "joint_fractions": [], "frames_noise": None}
+    only, _ = evaluate(model, sets, clean, "kinect", clean_only, 24)  # a stage-1 model's grid (stage1_grid false)
+    assert [(row["perturbation"], row["level"]) for row in only if row["label"] == ""] == [("clean", "0")]
     labels = sets["kinect"].labels
     present = sorted(set(labels.tolist()))
     for i, row in enumerate(rows):  # each grid point's class rows follow it and add up to it

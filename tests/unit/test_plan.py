@@ -143,6 +143,12 @@ def test_measured_figures_add_up(tmp_path):
     assert rules["train_stage1"]["gpu_hours"] == pytest.approx(8 * training / 3600)
     assert rules["train_stage2"]["gpu_hours"] == pytest.approx(8 * training / 3600)  # baseline: one pathway
     assert rules["evaluate"]["gpu_hours"] == pytest.approx(2 * evaluation / 3600)
+    (tmp_path / "clean.yaml").write_text(yaml.safe_dump({"robustness": {"stage1_grid": False}}))
+    measured = ("--measured", tmp_path / "measured.json")
+    _, clean = run_plan(tmp_path, tmp_path / "one.yaml", tmp_path / "clean.yaml", *measured)
+    # the stage-1 model clean only: a forward per tier and the activation pass, preprocessing per tier
+    stage1 = (3 + 1) * math.ceil(test / 256) * 2.0 + 3 * test / 1000
+    assert clean["evaluate"]["gpu_hours"] == pytest.approx((evaluation + stage1) / 3600)
     assert rules["extract_poses"]["gpu_hours"] == pytest.approx(128 * shard / 3600)
     assert summary["total"]["critical_path_h"] == pytest.approx((2 * training + evaluation) / 3600)
     assert rules["train_stage1"]["attempts"] == math.ceil(training / 60 / (2880 - 5))

@@ -179,6 +179,14 @@ def check_paper():
     runs = [*config["methods"], "stage1"]
     for key in ("table_methods", "fig5_methods", "activation_methods"):
         check_known(f"paper.{key}", paper[key], runs, "methods (or stage1)")
+    section = robustness_section(paper["dataset"])
+    # the tables and figures 5-6 read the grid; the activation figure reads clean inputs only
+    for key in ("table_methods", "fig5_methods"):
+        if "stage1" in paper[key] and not config[section]["stage1_grid"]:
+            raise config_error(
+                f"paper.{key}: stage1 needs the stage-1 models evaluated over the grid "
+                f"({section}.stage1_grid is false)"
+            )
     with open(REPO / "resources" / "paper_numbers.csv", newline="") as table:
         known = sorted({row["dataset"] for row in csv.DictReader(table)})
     for name, reference in paper["reference_dataset"].items():
@@ -812,7 +820,12 @@ def test_preprocess_json(wildcards):
 
 
 def grid_json(wildcards):
-    return canonical(config[robustness_section(wildcards.dataset)])
+    """The robustness grid a model is evaluated over: its dataset's section; a stage-1 model's
+    is clean only (every tier, and the activations) unless the section's stage1_grid."""
+    grid = dict(config[robustness_section(wildcards.dataset)])
+    if not grid.pop("stage1_grid") and run_parts(wildcards.run)[1] == "stage1":
+        grid.update(noise_sigmas=[], parts=[], joint_fractions=[], frames_noise=None)
+    return canonical(grid)
 
 
 def stage1_model(wildcards):

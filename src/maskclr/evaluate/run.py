@@ -14,6 +14,9 @@ model's identity ``dataset, split, backbone, method, stage, seed, pretrain``, co
 - ``joints``: a random fraction of joints zeroed per sample (Fig. 6, right);
 - ``frames_noise``: σ noise, then a fraction of frames zeroed, on every tier (Table 3).
 
+An empty list leaves its perturbation out, and ``frames_noise`` null leaves out Table 3's
+(the workflow evaluates stage-1 models clean only unless ``robustness.stage1_grid``).
+
 ``--preprocess-json`` is the config's ``preprocess`` section (the 2D pipeline) or, for a native
 3D model, ``{"pipeline": "native3d", "n_frames": …, "test_ratio": …}`` (``eval_preprocess_settings``):
 then the tiers are PYSKL 3D files (NTU-25, metres), σ (``noise_sigmas`` and ``frames_noise``'s
@@ -205,6 +208,8 @@ def grid_logits(model, sets, clean, train_tier, grid):
     for fraction in grid["joint_fractions"]:
         x = occlude_random_joints(clean[train_tier], fraction, rng_for(seed, "joints", fraction))
         yield "joints", fraction, train_tier, predict(model, x)[0]
+    if grid["frames_noise"] is None:
+        return
     frames, sigma = grid["frames_noise"]["fraction"], grid["frames_noise"]["sigma"]
     for tier, test in sets.items():
         x = test.inputs(sigma, False, rng_for(seed, "frames_noise", tier))

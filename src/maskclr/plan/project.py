@@ -421,10 +421,13 @@ def evaluation_job(config, model, recipe, resources, timings, extraction):
     _, n_test, sizes_kind = split_sizes(config, dataset, split)
     tiers = 1 if native else len(config["datasets"][dataset]["estimators"])  # native 3D: kinect
     grid = config["robustness_3d" if native else "robustness"]
-    noisy = 2 * sum(1 for sigma in grid["noise_sigmas"] if sigma)  # spatiotemporal and spatial
-    # clean and frames_noise per tier, the noise levels, parts, joint fractions, the activation pass
-    forwards = 2 * tiers + noisy + len(grid["parts"]) + len(grid["joint_fractions"]) + 1
-    preprocessed = 2 * tiers + noisy
+    if run_parts(run)[1] == "stage1" and not grid.get("stage1_grid", True):  # clean only (common.smk)
+        forwards, preprocessed = tiers + 1, tiers  # clean per tier and the activation pass
+    else:
+        noisy = 2 * sum(1 for sigma in grid["noise_sigmas"] if sigma)  # spatiotemporal and spatial
+        # clean and frames_noise per tier, the noise levels, parts, joint fractions, the activation pass
+        forwards = 2 * tiers + noisy + len(grid["parts"]) + len(grid["joint_fractions"]) + 1
+        preprocessed = 2 * tiers + noisy
     net = classifier(config, dataset, backbone, recipe_schedule(config, recipe))
     forward = timings.step(net, "eval", "fp32", EVAL_BATCH)
     preprocess = timings.preprocess(net.encoder.frames, native)
