@@ -84,8 +84,10 @@ CASES = {
     "train.schedule.seed": (5, {"train_stage1": 2, "train_stage2": 4, "evaluate": 6, **PAPER}),
     # training on hq: its split lists, every model; no poses, no data (hq's are built anyway)
     "train.estimator": ("hq", {"split_lists": 1, **EVERY_MODEL}),
-    "robustness.seed": (1, {"evaluate": 8, **PAPER}),
-    "robustness.noise_sigmas": ([0, 0.005], {"evaluate": 8, **PAPER}),
+    # the tiny config evaluates its three stage-1 models clean only (robustness.stage1_grid false)
+    "robustness.seed": (1, {"evaluate": 5, **PAPER}),
+    "robustness.noise_sigmas": ([0, 0.005], {"evaluate": 5, **PAPER}),
+    "robustness.stage1_grid": (True, {"evaluate": 3, **TABLES, "activation_figure": 1}),
     # the paper's settings: exactly the tables and figures that show them
     "paper.activation_classes": ([0, 2], {"activation_figure": 1, "all": 1}),
     "paper.fig5_methods": (["baseline", "maskclr"], {"figure": 2, "all": 1}),

@@ -824,7 +824,10 @@ def grid_json(wildcards):
     is clean only (every tier, and the activations) unless the section's stage1_grid."""
     grid = dict(config[robustness_section(wildcards.dataset)])
     if not grid.pop("stage1_grid") and run_parts(wildcards.run)[1] == "stage1":
-        grid.update(noise_sigmas=[], parts=[], joint_fractions=[], frames_noise=None)
+        # no random perturbation: the seed is unused, so changing it reruns no stage-1 evaluation
+        grid.update(
+            seed=0, noise_sigmas=[], parts=[], joint_fractions=[], frames_noise=None
+        )
     return canonical(grid)
 
 
