@@ -197,8 +197,8 @@ def test_the_figure_draws_each_method_clean_and_added_in_group_order(files, tmp_
     fig = figures.confusion_matrix(confusion.load_cells(path), SETTINGS)
     panels = [ax for ax in fig.axes if ax.get_images()]
     assert [ax.get_title() for ax in panels[:2]] == [
-        "baseline: clean (% of the true class)",
-        "baseline: added by spatiotemporal noise σ = 0.01 (points)",
+        "baseline:\nclean (% of the true class)",
+        "baseline:\nadded by spatiotemporal noise σ = 0.01 (points)",
     ]
     clean, added = (ax.get_images()[0].get_array() for ax in panels[:2])
     # the synthetic groups are coarse 0-11, two persons 12-13, fine pairs 14-23: the order is the labels'
@@ -271,9 +271,9 @@ def test_each_error_condition_has_its_own_cells_flow_rows_and_panel(files, tmp_p
     fig = figures.confusion_matrix(confusion.load_cells(path), two)
     titles = [ax.get_title() for ax in fig.axes if ax.get_images()]
     assert titles[:3] == [
-        "baseline: clean (% of the true class)",
-        "baseline: added by spatiotemporal noise σ = 0.01 (points)",
-        "baseline: added by 50 % of frames masked + noise (points)",
+        "baseline:\nclean (% of the true class)",
+        "baseline:\nadded by spatiotemporal noise σ = 0.01 (points)",
+        "baseline:\nadded by 50 % of frames masked + noise (points)",
     ]
     assert len(titles) == 6
 

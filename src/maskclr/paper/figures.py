@@ -301,7 +301,7 @@ def confusion_matrix(cells, settings):
             for b in bounds:
                 ax.axhline(b, color="black", lw=0.5)
                 ax.axvline(b, color="black", lw=0.5)
-            ax.set(title=f"{method_label(method)}: {title}", xlabel="predicted", ylabel="true")
+            ax.set(title=f"{method_label(method)}:\n{title}", xlabel="predicted", ylabel="true")
             ax.set_xticks(ticks, [names[order[k]] for k in ticks], rotation=90, fontsize=4)
             ax.set_yticks(ticks, [names[order[k]] for k in ticks], fontsize=4)
             fig.colorbar(image, ax=ax, shrink=0.8)
