@@ -415,6 +415,11 @@ def test_the_error_flow_agrees_with_the_per_class_table(finished_run):
     assert flow.loc[("baseline", "fine pairs", "partner"), "added"] == pytest.approx(fine["to_partner_added"], abs=2e-4)
     for _, rows in every.groupby(["method", "perturbation", "level", "source"]):
         assert rows["clean"].sum() == pytest.approx(100, abs=1e-3) and rows["added"].sum() == pytest.approx(0, abs=1e-3)
+    # MaskCLR's rows hold what it adds minus the baseline's, paired by seed (the tiny run: one seed)
+    paired = every.set_index(["perturbation", "level", "source", "destination", "method"])["added"].unstack()
+    delta = every[every["method"] == "maskclr"].set_index(["perturbation", "level", "source", "destination"])
+    assert (delta["added_delta"] - (paired["maskclr"] - paired["baseline"])).abs().max() < 2e-4
+    assert every.loc[every["method"] == "baseline", "added_delta"].isna().all()
     cells = pd.read_csv(tables / "confusion.csv")
     assert set(cells["method"]) == {"baseline", "maskclr"} and (cells["n_seeds"] == 1).all()
     assert "σ = 0.01" in (tables / "error_flow.md").read_text()

@@ -100,16 +100,45 @@ def test_markdown_states_the_cost_and_where_it_goes(files):
     lines = confusion.markdown(flow, cells, SETTINGS).splitlines()
     header = [c.strip() for c in next(line for line in lines if line.startswith("| perturbation")).split("|")[1:-1]]
     assert header == [
-        "perturbation", "method", "classes", "cost", "→ the pair's other class", "→ coarse", "→ two persons",
-        "→ fine pairs", "most to",
+        "perturbation", "method", "classes", "cost", "cost − baseline's", "→ the pair's other class", "→ coarse",
+        "→ two persons", "→ fine pairs", "most to",
     ]  # fmt: skip
     rows = {tuple(c.strip() for c in line.split("|")[1:4]): line.split("|")[4:-1] for line in lines[4:]}
     fine = [c.strip() for c in rows["spatiotemporal noise σ = 0.01", "baseline", "fine pairs"]]
-    assert fine[0].startswith("3.0 [") and fine[1].startswith("+0.5 [") and fine[2].startswith("+2.5 [")
+    assert (
+        fine[0].startswith("3.0 [") and fine[1] == "" and fine[2].startswith("+0.5 [") and fine[3].startswith("+2.5 [")
+    )
     assert fine[-1] == "wave right hand (+2.5), brushing teeth (+0.5)"
     coarse = [c.strip() for c in rows["spatiotemporal noise σ = 0.01", "baseline", "coarse"]]
-    assert coarse[0] == "0.0 [0.0, 0.0]" and coarse[1] == "" and coarse[-1] == ""  # coarse classes have no pair
+    assert coarse[0] == "0.0 [0.0, 0.0]" and coarse[2] == "" and coarse[-1] == ""  # coarse classes have no pair
     assert len(rows) == 2 * 4  # methods × sources (all classes and three groups)
+    same = [
+        c.strip()
+        for c in rows[
+            "spatiotemporal noise σ = 0.01", "MaskCLR ($\\mathcal{L}_{sc}$ + $\\mathcal{L}_{cc}$)", "fine pairs"
+        ]
+    ]
+    assert same[1] == "+0.0 [0.0, 0.0]"  # the fixture's MaskCLR errs as the baseline does
+
+
+def test_maskclr_minus_the_baseline_is_paired_by_seed(tmp_path):
+    # MaskCLR keeps 2 more of class 14's 10 samples than the baseline in each seed, 2 fewer to "wave right hand"
+    better = {0: {14: 6, 15: 3, 0: 1}, 1: {14: 8, 15: 2}}
+    files = [write(tmp_path / f"b{k}.npz", "baseline", k, NOISY[k]) for k in (0, 1)]
+    files += [write(tmp_path / f"m{k}.npz", "maskclr", k, better[k]) for k in (0, 1)]
+    per_method = confusion.seed_shares(files, SETTINGS)
+    flow = confusion.flow(per_method, SETTINGS).set_index(["method", "source", "destination"]).sort_index()
+    fine = flow.loc["maskclr", "fine pairs"]
+    assert fine.loc["correct", "added"] == pytest.approx(-1.0)  # −2.0 in seed 0, 0.0 in seed 1
+    assert fine.loc["correct", "added_delta"] == pytest.approx(2.0) and fine.loc["correct", "added_delta_ci95"] == 0.0
+    assert fine.loc["coarse", "added_delta"] == pytest.approx(-2.0) and fine.loc["partner", "added_delta"] == 0.0
+    assert flow.loc["baseline", "added_delta"].isna().all()
+    text = confusion.markdown(flow.reset_index(), confusion.cells(per_method, SETTINGS), SETTINGS)
+    assert "| fine pairs | 1.0 [-11.7, 13.7] | -2.0 [-2.0, -2.0] |" in text
+    one = confusion.seed_shares([*files[:2], files[2]], SETTINGS)  # MaskCLR's seed 0 only: one pair
+    unpaired = confusion.flow(one, SETTINGS).set_index(["method", "source", "destination"]).sort_index()
+    assert unpaired.loc[("maskclr", "fine pairs", "correct"), "added_delta"] == pytest.approx(2.0)
+    assert np.isnan(unpaired.loc[("maskclr", "fine pairs", "correct"), "added_delta_ci95"])
 
 
 def test_the_classes_gaining_most_are_errors_only(files):

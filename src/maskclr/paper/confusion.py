@@ -22,16 +22,18 @@ and perturbed come from the same model and test samples, so what the perturbatio
   class), and the classes of each group (the class itself and its partner left out), averaged
   over the source's classes (each class counts once, as in the classes table). A class's
   destinations sum to 100 %, so what the perturbation adds sums to 0: the points ``correct``
-  loses are its cost, and the other rows say where they go.
-- ``error_flow.md``: one table row per condition, method and source: the cost, its destinations
-  and up to three classes to which the perturbation adds the most errors (generated text for
-  the README).
+  loses are its cost, and the other rows say where they go. MaskCLR's rows also hold what it
+  adds minus what the baseline adds, paired by seed (``added_delta``, with its 95 % CI).
+- ``error_flow.md``: one table row per condition, method and source: the cost (and MaskCLR's
+  minus the baseline's), its destinations and up to three classes to which the perturbation
+  adds the most errors (generated text for the README).
 
 Every file must be of the same test set (the same samples per class): classes without test
 samples are left out everywhere.
 """
 
 import argparse
+import math
 
 import numpy as np
 import pandas as pd
@@ -41,7 +43,7 @@ from maskclr.errors import InputError, run_cli
 from maskclr.evaluate.collect import CONDITION, IDENTITY
 from maskclr.fileio import atomic_output, load_npz
 from maskclr.paper import metrics as mt
-from maskclr.paper.stats import interval, mean_ci_over_seeds
+from maskclr.paper.stats import interval, mean_ci_over_seeds, paired_difference
 from maskclr.paper.style import condition_label, describe_model, method_label, noise_unit, pretrain_of
 
 REQUIRED = {
@@ -55,7 +57,9 @@ CELL_COLUMNS = (
     "perturbation", "level", "method", "n_seeds", "true_label", "true_class", "predicted_label", "predicted_class",
     *STATS,
 )  # fmt: skip
-FLOW_COLUMNS = ("perturbation", "level", "method", "n_seeds", "source", "destination", *STATS)
+FLOW_COLUMNS = (
+    "perturbation", "level", "method", "n_seeds", "source", "destination", *STATS, "added_delta", "added_delta_ci95",
+)  # fmt: skip
 ALL = "all classes"
 LARGEST = "max"  # an error condition's level: the perturbation's largest level in the grid
 
@@ -134,9 +138,9 @@ def shares(counts):
 
 
 def seed_shares(paths, settings):
-    """{method: {"clean": (S, C, C), condition: (S, C, C)} shares over its seeds} of the settings'
-    first two table methods, a condition per ``error_conditions`` ((perturbation, level), in the
-    settings' order); every file must be of the settings' model and test set, resolve the
+    """{method: {"seeds": [its S seeds], "clean": (S, C, C), condition: (S, C, C)} shares over its
+    seeds} of the settings' first two table methods, a condition per ``error_conditions``
+    ((perturbation, level), in the settings' order); every file must be of the settings' model and test set, resolve the
     conditions to the same levels, and each (method, seed) be given once."""
     methods = settings["table_methods"][:2]
     model = {key: settings[key] for key in ("dataset", "split", "backbone")} | {"pretrain": pretrain_of(settings)}
@@ -166,14 +170,15 @@ def seed_shares(paths, settings):
         raise InputError(f"--confusions: no file of method {', '.join(missing)}")
     keys = ["clean", *first["conditions"]]
     return {
-        m: {c: np.stack([v[c] for (method, _), v in sorted(found.items()) if method == m]) for c in keys}
+        m: {"seeds": [seed for method, seed in sorted(found) if method == m]}
+        | {c: np.stack([v[c] for (method, _), v in sorted(found.items()) if method == m]) for c in keys}
         for m in methods
     }
 
 
 def conditions(per_method):
     """The error conditions (perturbation, level) of ``seed_shares``' result, in order."""
-    return [c for c in next(iter(per_method.values())) if c != "clean"]
+    return [c for c in next(iter(per_method.values())) if isinstance(c, tuple)]
 
 
 def present_labels(per_method):
@@ -238,23 +243,39 @@ def sources(settings, present):
     return [(ALL, sorted(present))] + [(name, members) for name, members in chosen if members]
 
 
-def flow(per_method, settings):
-    """error_flow.csv: one record per condition, method, source and destination (module docstring)."""
-    found, records = destinations(settings), []
-    for perturbation, level in conditions(per_method):
+def flow_per_seed(per_method, settings):
+    """{(condition, method, source, destination): (clean (S,), perturbed (S,))}: per seed, the
+    share each of the source's classes sends to the destination, averaged over those classes."""
+    found, shares_of = destinations(settings), {}
+    for condition in conditions(per_method):
         for method, s in per_method.items():
             for source, members in sources(settings, present_labels(per_method)):
                 for destination, mask in found:
                     if destination == "partner" and not mask[members].any():
                         continue  # none of the source's classes has a partner
-                    # per seed: the share each member class sends to the destination, averaged over members
-                    clean, perturbed = (
-                        (s[key][:, members] * mask[members]).sum(-1).mean(axis=1)
-                        for key in ("clean", (perturbation, level))
+                    shares_of[condition, method, source, destination] = tuple(
+                        (s[key][:, members] * mask[members]).sum(-1).mean(axis=1) for key in ("clean", condition)
                     )
-                    columns = {k: float(v) for k, v in stat_columns(clean, perturbed).items()}
-                    where = {"perturbation": perturbation, "level": level, "method": method, "n_seeds": len(clean)}
-                    records.append({**where, "source": source, "destination": destination, **columns})
+    return shares_of
+
+
+def flow(per_method, settings):
+    """error_flow.csv: one record per condition, method, source and destination (module
+    docstring); a later method's ``added_delta`` is paired by seed with the first method's."""
+    first, records = next(iter(per_method)), []
+    per_seed = flow_per_seed(per_method, settings)
+    for (condition, method, source, destination), (clean, perturbed) in per_seed.items():
+        delta = (math.nan, math.nan)
+        if method != first:
+            baseline_clean, baseline_perturbed = per_seed[condition, first, source, destination]
+            baseline = pd.Series(baseline_perturbed - baseline_clean, index=per_method[first]["seeds"])
+            delta = paired_difference(baseline, pd.Series(perturbed - clean, index=per_method[method]["seeds"]))[:2]
+        where = {"perturbation": condition[0], "level": condition[1], "method": method, "n_seeds": len(clean)}
+        columns = {k: float(v) for k, v in stat_columns(clean, perturbed).items()}
+        records.append(
+            {**where, "source": source, "destination": destination, **columns}
+            | {"added_delta": delta[0], "added_delta_ci95": delta[1]}
+        )
     return pd.DataFrame(records, columns=FLOW_COLUMNS)
 
 
@@ -281,14 +302,16 @@ def markdown(flow_table, cell_table, settings):
     """A table row per condition, method and source: the points the condition costs, where they
     go, and (``gainers``) up to three classes that gain most."""
     found = [d for d, _ in destinations(settings) if d != "correct" and d in set(flow_table["destination"])]
-    header = ["perturbation", "method", "classes", "cost", *(f"→ {destination_text(d)}" for d in found), "most to"]
+    first = flow_table["method"].iloc[0]
+    header = ["perturbation", "method", "classes", "cost", f"cost − {method_label(first)}'s"]
+    header += [*(f"→ {destination_text(d)}" for d in found), "most to"]
     noise = flow_table["perturbation"].str.startswith("noise").any()
     lines = [
         f"Where each perturbation's errors go ({describe_model(settings)}"
         + (f"; σ in {noise_unit(settings)}" if noise else "")
         + "; points of each class's samples, mean over the row's classes and over seeds with its 95 % CI, from "
-        "`results/tables/error_flow.csv`; → a class group: to its classes other than the class itself and its "
-        "pair's other class):",
+        "`results/tables/error_flow.csv`; the cost minus the first method's is paired by seed; → a class group: "
+        "to its classes other than the class itself and its pair's other class):",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -300,11 +323,16 @@ def markdown(flow_table, cell_table, settings):
         for source, members in sources(settings, present):
             by = rows[rows["source"] == source].set_index("destination")
             cost = interval(0.0 - by.loc["correct", "added"], by.loc["correct", "added_ci95"])  # no −0.0
+            delta = (
+                ""
+                if method == first
+                else interval(0.0 - by.loc["correct", "added_delta"], by.loc["correct", "added_delta_ci95"], sign=True)
+            )
             parts = [
                 interval(by.loc[d, "added"], by.loc[d, "added_ci95"], sign=True) if d in by.index else "" for d in found
             ]
             top = ", ".join(f"{name} ({points:+.1f})" for name, points in gainers(chosen, members))
-            row = [condition_label(perturbation, level), method_label(method), source, cost, *parts, top]
+            row = [condition_label(perturbation, level), method_label(method), source, cost, delta, *parts, top]
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
