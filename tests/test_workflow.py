@@ -420,8 +420,13 @@ def test_the_error_flow_agrees_with_the_per_class_table(finished_run):
     delta = every[every["method"] == "maskclr"].set_index(["perturbation", "level", "source", "destination"])
     assert (delta["added_delta"] - (paired["maskclr"] - paired["baseline"])).abs().max() < 2e-4
     assert every.loc[every["method"] == "baseline", "added_delta"].isna().all()
-    cells = pd.read_csv(tables / "confusion.csv")
+    cells = pd.read_csv(tables / "confusion.csv", dtype={"level": str})
     assert set(cells["method"]) == {"baseline", "maskclr"} and (cells["n_seeds"] == 1).all()
+    cell = ["perturbation", "level", "true_label", "predicted_label"]
+    added = cells.set_index([*cell, "method"])["added"].unstack()  # a cell absent for a method: it adds 0
+    maskclr = cells[cells["method"] == "maskclr"].set_index(cell)
+    expected = added["maskclr"] - added["baseline"].fillna(0)
+    assert (maskclr["added_delta"] - expected.loc[maskclr.index]).abs().max() < 2e-4
     assert "σ = 0.01" in (tables / "error_flow.md").read_text()
     figure = finished_run / "results" / "figures" / "confusion.png"
     assert figure.read_bytes().startswith(b"\x89PNG")

@@ -133,6 +133,12 @@ def test_maskclr_minus_the_baseline_is_paired_by_seed(tmp_path):
     assert fine.loc["correct", "added_delta"] == pytest.approx(2.0) and fine.loc["correct", "added_delta_ci95"] == 0.0
     assert fine.loc["coarse", "added_delta"] == pytest.approx(-2.0) and fine.loc["partner", "added_delta"] == 0.0
     assert flow.loc["baseline", "added_delta"].isna().all()
+    cells = confusion.cells(per_method, SETTINGS).set_index(["method", "true_label", "predicted_label"]).sort_index()
+    assert cells.loc[("maskclr", 14, 0), "added_delta"] == pytest.approx(-20.0)  # 30 → 10 and 20 → 0 points
+    assert cells.loc[("maskclr", 14, 14), "added_delta"] == pytest.approx(20.0)
+    assert (
+        cells.loc[("maskclr", 14, 0), "added_delta_ci95"] == 0.0 and cells.loc["baseline", "added_delta"].isna().all()
+    )
     text = confusion.markdown(flow.reset_index(), confusion.cells(per_method, SETTINGS), SETTINGS)
     assert "| fine pairs | 1.0 [-11.7, 13.7] | -2.0 [-2.0, -2.0] |" in text
     one = confusion.seed_shares([*files[:2], files[2]], SETTINGS)  # MaskCLR's seed 0 only: one pair

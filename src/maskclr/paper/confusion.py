@@ -14,7 +14,8 @@ and perturbed come from the same model and test samples, so what the perturbatio
 (Student's t, ``maskclr.paper.stats``).
 
 - ``confusion.csv``: per condition, method, true class and predicted class, the share clean and
-  perturbed and what the perturbation adds; cells that are 0 in both for every seed are left out.
+  perturbed and what the perturbation adds (MaskCLR's rows: also minus what it adds to the
+  baseline's, paired by seed); cells that are 0 in both for every seed are left out.
 - ``error_flow.csv``: per condition, method, source (all classes, then the dataset's class
   groups) and destination, the share of a source class's samples predicted as: the class itself
   (``correct``: its top-1), its fine-grained partner (``partner``, for sources with a pair;
@@ -43,7 +44,7 @@ from maskclr.errors import InputError, run_cli
 from maskclr.evaluate.collect import CONDITION, IDENTITY
 from maskclr.fileio import atomic_output, load_npz
 from maskclr.paper import metrics as mt
-from maskclr.paper.stats import interval, mean_ci_over_seeds, paired_difference
+from maskclr.paper.stats import interval, mean_ci_over_seeds
 from maskclr.paper.style import condition_label, describe_model, method_label, noise_unit, pretrain_of
 
 REQUIRED = {
@@ -53,13 +54,12 @@ REQUIRED = {
     )
 }  # fmt: skip
 STATS = ("clean", "clean_ci95", "perturbed", "perturbed_ci95", "added", "added_ci95")
+DELTA = ("added_delta", "added_delta_ci95")  # a later method's added minus the first's, paired by seed
 CELL_COLUMNS = (
     "perturbation", "level", "method", "n_seeds", "true_label", "true_class", "predicted_label", "predicted_class",
-    *STATS,
+    *STATS, *DELTA,
 )  # fmt: skip
-FLOW_COLUMNS = (
-    "perturbation", "level", "method", "n_seeds", "source", "destination", *STATS, "added_delta", "added_delta_ci95",
-)  # fmt: skip
+FLOW_COLUMNS = ("perturbation", "level", "method", "n_seeds", "source", "destination", *STATS, *DELTA)
 ALL = "all classes"
 LARGEST = "max"  # an error condition's level: the perturbation's largest level in the grid
 
@@ -187,6 +187,23 @@ def present_labels(per_method):
     return [int(k) for k in np.flatnonzero(~np.isnan(clean[0, :, 0]))]
 
 
+def added_delta(per_method, method, condition):
+    """(mean, 95 % half-width) over the seeds ``method`` shares with the first method of what the
+    condition adds to ``method``'s shares minus what it adds to the first's, per share (C, C);
+    NaN for the first method itself or without a shared seed."""
+    first = next(iter(per_method))
+    shared = sorted(set(per_method[first]["seeds"]) & set(per_method[method]["seeds"]))
+    shape = per_method[method]["clean"].shape[1:]
+    if method == first or not shared:
+        return np.full(shape, math.nan), np.full(shape, math.nan)
+
+    def on_shared(m, key):  # a method's shares (S', ...) of the shared seeds, in their order
+        return per_method[m][key][[per_method[m]["seeds"].index(k) for k in shared]]
+
+    added = {m: on_shared(m, condition) - on_shared(m, "clean") for m in (first, method)}
+    return mean_ci_over_seeds(added[method] - added[first])
+
+
 def stat_columns(clean, perturbed):
     """{STATS column: array} of the shares clean and perturbed (S, ...) and what the perturbation adds."""
     columns = {}
@@ -204,7 +221,10 @@ def cells(per_method, settings):
         for method, s in per_method.items():
             true, predicted = np.indices(s["clean"].shape[1:])
             perturbed = s[perturbation, level]
-            columns = {key: value.ravel() for key, value in stat_columns(s["clean"], perturbed).items()}
+            columns = stat_columns(s["clean"], perturbed) | dict(
+                zip(DELTA, added_delta(per_method, method, (perturbation, level)))
+            )
+            columns = {key: value.ravel() for key, value in columns.items()}
             where = {"perturbation": perturbation, "level": level, "method": method, "n_seeds": len(perturbed)}
             frame = pd.DataFrame(
                 where
@@ -243,39 +263,31 @@ def sources(settings, present):
     return [(ALL, sorted(present))] + [(name, members) for name, members in chosen if members]
 
 
-def flow_per_seed(per_method, settings):
-    """{(condition, method, source, destination): (clean (S,), perturbed (S,))}: per seed, the
-    share each of the source's classes sends to the destination, averaged over those classes."""
-    found, shares_of = destinations(settings), {}
-    for condition in conditions(per_method):
-        for method, s in per_method.items():
-            for source, members in sources(settings, present_labels(per_method)):
-                for destination, mask in found:
-                    if destination == "partner" and not mask[members].any():
-                        continue  # none of the source's classes has a partner
-                    shares_of[condition, method, source, destination] = tuple(
-                        (s[key][:, members] * mask[members]).sum(-1).mean(axis=1) for key in ("clean", condition)
-                    )
-    return shares_of
-
-
 def flow(per_method, settings):
     """error_flow.csv: one record per condition, method, source and destination (module
     docstring); a later method's ``added_delta`` is paired by seed with the first method's."""
-    first, records = next(iter(per_method)), []
-    per_seed = flow_per_seed(per_method, settings)
-    for (condition, method, source, destination), (clean, perturbed) in per_seed.items():
-        delta = (math.nan, math.nan)
-        if method != first:
-            baseline_clean, baseline_perturbed = per_seed[condition, first, source, destination]
-            baseline = pd.Series(baseline_perturbed - baseline_clean, index=per_method[first]["seeds"])
-            delta = paired_difference(baseline, pd.Series(perturbed - clean, index=per_method[method]["seeds"]))[:2]
-        where = {"perturbation": condition[0], "level": condition[1], "method": method, "n_seeds": len(clean)}
-        columns = {k: float(v) for k, v in stat_columns(clean, perturbed).items()}
-        records.append(
-            {**where, "source": source, "destination": destination, **columns}
-            | {"added_delta": delta[0], "added_delta_ci95": delta[1]}
-        )
+    found, records = destinations(settings), []
+    for condition in conditions(per_method):
+        by_method = {method: [] for method in per_method}
+        for source, members in sources(settings, present_labels(per_method)):
+            for destination, mask in found:
+                if destination == "partner" and not mask[members].any():
+                    continue  # none of the source's classes has a partner
+                # per method and seed: the share each member sends to the destination, averaged over members
+                sent = {
+                    m: {"seeds": v["seeds"]}
+                    | {key: (v[key][:, members] * mask[members]).sum(-1).mean(axis=1) for key in ("clean", condition)}
+                    for m, v in per_method.items()
+                }
+                for method, shares_sent in sent.items():
+                    columns = stat_columns(shares_sent["clean"], shares_sent[condition])
+                    columns |= dict(zip(DELTA, added_delta(sent, method, condition)))
+                    where = {"perturbation": condition[0], "level": condition[1], "method": method}
+                    by_method[method].append(
+                        {**where, "n_seeds": len(shares_sent["seeds"]), "source": source, "destination": destination}
+                        | {key: float(value) for key, value in columns.items()}
+                    )
+        records += [record for rows in by_method.values() for record in rows]
     return pd.DataFrame(records, columns=FLOW_COLUMNS)
 
 
