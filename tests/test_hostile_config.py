@@ -132,6 +132,10 @@ def test_hostile_download_names_are_config_errors(tmp_path, change, message):
             "paper.fig5_methods: stage1 needs the stage-1 models evaluated over the grid "
             "(robustness.stage1_grid is false)",
         ),
+        (
+            lambda c: c["paper"].update(table_methods=["stage1", "maskclr"]),
+            "paper.table_methods: stage1 needs the stage-1 models evaluated over the grid",
+        ),
     ],
 )
 def test_values_a_job_would_fail_on_are_config_errors(tmp_path, change, message):

@@ -1,5 +1,6 @@
 rule evaluate:
-    """One trained model over the whole robustness grid (docs/method.md §7), standard pathway."""
+    """One trained model over the robustness grid (a stage-1 model clean only unless
+    stage1_grid: docs/method.md §7), standard pathway."""
     input:
         unpack(eval_poses),
         model="results/models/{dataset}/{split}/{backbone}/{run}/seed{seed}/model.pt",

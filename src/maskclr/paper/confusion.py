@@ -24,7 +24,8 @@ and perturbed come from the same model and test samples, so what the perturbatio
   over the source's classes (each class counts once, as in the classes table). A class's
   destinations sum to 100 %, so what the perturbation adds sums to 0: the points ``correct``
   loses are its cost, and the other rows say where they go. MaskCLR's rows also hold what it
-  adds minus what the baseline adds, paired by seed (``added_delta``, with its 95 % CI).
+  adds minus what the baseline adds, paired by seed over the seeds both have (``added_delta``,
+  with its 95 % CI; ``n_seeds`` counts the method's own seeds).
 - ``error_flow.md``: one table row per condition, method and source: the cost (and MaskCLR's
   minus the baseline's), its destinations and up to three classes to which the perturbation
   adds the most errors (generated text for the README).
@@ -214,10 +215,13 @@ def stat_columns(clean, perturbed):
 
 def cells(per_method, settings):
     """confusion.csv: one record per condition, method, true class present and predicted class
-    that any seed gives a sample clean or perturbed."""
+    that any method's seed gives a sample clean or perturbed (the same cells for every method, so
+    that a cell only the baseline fills still has MaskCLR's difference)."""
     names = class_names(settings["dataset"], settings["num_classes"])
     frames = []
     for perturbation, level in conditions(per_method):
+        filled = [((s["clean"] > 0) | (s[perturbation, level] > 0)).any(axis=0) for s in per_method.values()]
+        used = np.any(filled, axis=0).ravel()
         for method, s in per_method.items():
             true, predicted = np.indices(s["clean"].shape[1:])
             perturbed = s[perturbation, level]
@@ -232,7 +236,6 @@ def cells(per_method, settings):
                 | {"predicted_label": predicted.ravel(), "predicted_class": [names[k] for k in predicted.ravel()]}
                 | columns
             )
-            used = ((s["clean"] > 0) | (perturbed > 0)).any(axis=0).ravel()
             frames.append(frame[used])
     return pd.concat(frames, ignore_index=True)[list(CELL_COLUMNS)]
 
