@@ -281,19 +281,18 @@ def confusion_matrix(cells, settings):
     conditions = list(cells[["perturbation", "level"]].drop_duplicates().itertuples(index=False, name=None))
     grey, red_blue = (colormaps[name].with_extremes(bad=ABSENT) for name in ("Greys", "RdBu_r"))
     # (column, its cells, title, colour map, scale); the clean shares repeat in every condition's cells
-    first = confusion.at_condition(cells, *conditions[0])
-    panels = [("clean", first, "clean (% of the true class)", grey, Normalize(0, 100))]
-    for condition in conditions:
-        chosen = confusion.at_condition(cells, *condition)
-        limit = max(1.0, chosen["added"].abs().max())
+    chosen = [confusion.at_condition(cells, *condition) for condition in conditions]
+    panels = [("clean", chosen[0], "clean (% of the true class)", grey, Normalize(0, 100))]
+    for condition, rows in zip(conditions, chosen):
+        limit = max(1.0, rows["added"].abs().max())
         title = f"added by {condition_label(*condition)} (points)"
-        panels.append(("added", chosen, title, red_blue, Normalize(-limit, limit)))
+        panels.append(("added", rows, title, red_blue, Normalize(-limit, limit)))
     side = min(3.4, 1.2 + 0.09 * n)
     fig = Figure(figsize=(len(panels) * side + 1.2, len(methods) * side + 0.6), layout="constrained")
     axes = fig.subplots(len(methods), len(panels), squeeze=False)
     for row, method in zip(axes, methods):
-        for ax, (column, chosen, title, cmap, norm) in zip(row, panels):
-            rows = chosen[chosen["method"] == method]
+        for ax, (column, shown, title, cmap, norm) in zip(row, panels):
+            rows = shown[shown["method"] == method]
             present = np.isin(np.arange(n), rows["true_label"])
             matrix = np.where(present[:, None], np.zeros((n, n)), np.nan)
             matrix[rows["true_label"], rows["predicted_label"]] = rows[column]

@@ -420,14 +420,14 @@ def evaluation_job(config, model, recipe, resources, timings, extraction):
     native = dataset in NATIVE_3D
     _, n_test, sizes_kind = split_sizes(config, dataset, split)
     tiers = 1 if native else len(config["datasets"][dataset]["estimators"])  # native 3D: kinect
-    grid = config["robustness_3d" if native else "robustness"]
-    if run_parts(run)[1] == "stage1" and not grid.get("stage1_grid", True):  # clean only (common.smk)
-        forwards, preprocessed = tiers + 1, tiers  # clean per tier and the activation pass
-    else:
-        noisy = 2 * sum(1 for sigma in grid["noise_sigmas"] if sigma)  # spatiotemporal and spatial
-        # clean and frames_noise per tier, the noise levels, parts, joint fractions, the activation pass
-        forwards = 2 * tiers + noisy + len(grid["parts"]) + len(grid["joint_fractions"]) + 1
-        preprocessed = 2 * tiers + noisy
+    grid = dict(config["robustness_3d" if native else "robustness"])
+    if run_parts(run)[1] == "stage1" and not grid.get("stage1_grid", True):  # common.smk's grid_json
+        grid.update(noise_sigmas=[], parts=[], joint_fractions=[], frames_noise=None)
+    noisy = 2 * sum(1 for sigma in grid["noise_sigmas"] if sigma)  # spatiotemporal and spatial
+    per_tier = 1 + (grid["frames_noise"] is not None)  # clean, and frames_noise where the grid has it
+    # per tier, the noise levels, parts, joint fractions, the activation pass
+    forwards = per_tier * tiers + noisy + len(grid["parts"]) + len(grid["joint_fractions"]) + 1
+    preprocessed = per_tier * tiers + noisy
     net = classifier(config, dataset, backbone, recipe_schedule(config, recipe))
     forward = timings.step(net, "eval", "fp32", EVAL_BATCH)
     preprocess = timings.preprocess(net.encoder.frames, native)
