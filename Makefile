@@ -42,7 +42,8 @@ readme: $(STAMP)
 	python -m maskclr.paper.readme --section table1=results/tables/table1.csv \
 		--section summary=results/tables/robustness_summary.md --section fig5=workflow/report/readme_fig5.png \
 		--section classes=workflow/report/readme_classes.png --section spread=results/tables/activation_spread.csv \
-		--section errors=results/tables/error_flow.md --section confusion=workflow/report/readme_confusion.png
+		--section errors=results/tables/error_flow.md --section confusion=workflow/report/readme_confusion.png \
+		--section by_model=results/tables/robustness_by_model.md
 
 # The Snakemake report of the last run: every table and figure with its caption.
 report: $(STAMP)

@@ -394,6 +394,19 @@ def test_tables_and_figures_are_built(finished_run):
     assert "spatiotemporal noise" in summary and "of 1 seeds" in summary
     assert "With one seed there are no intervals" in summary  # the tiny run trains one seed
     assert "delta_ci95" in pd.read_csv(results / "tables" / "robustness_summary.csv").columns
+    # Every model's MaskCLR against its baseline (Table 1's backbone order); the paper model's rows
+    # are the summary's, and the Transformer's MaskCLR shares one seed with its two baseline seeds
+    by_model = pd.read_csv(results / "tables" / "robustness_by_model.csv")
+    assert list(dict.fromkeys(zip(by_model["backbone"], by_model["method"], by_model["seeds"]))) == [
+        ("transformer", "maskclr", 1),
+        ("dstformer", "maskclr", 1),
+    ]
+    paper_model = by_model[by_model["backbone"] == "dstformer"].set_index("group")["delta_mean"]
+    in_summary = pd.read_csv(results / "tables" / "robustness_summary.csv").set_index("group")["delta_mean"]
+    assert paper_model.to_dict() == pytest.approx(in_summary.to_dict(), abs=1e-4)
+    text = (results / "tables" / "robustness_by_model.md").read_text()
+    assert "no claim: synth XSub, Transformer, trained on MQ; synth XSub, DSTFormer, trained on MQ." in text
+    assert (results / "tables" / "robustness_by_model.tex").read_text().startswith("\\begin{tabular}")
 
 
 def test_the_error_flow_agrees_with_the_per_class_table(finished_run):
@@ -494,6 +507,7 @@ def test_the_wide_noise_grid_reruns_only_the_evaluations(finished_run):
     assert max(yaml.safe_load(overlay.read_text())["robustness"]["noise_sigmas"]) > 0.01
     planned = planned_jobs(finished_run, "--configfile", overlay)
     paper = {"table": 5, "figure": 4, "activation_figure": 1, "robustness_summary": 1, "confusion": 1}
+    paper["robustness_by_model"] = 1
     assert planned == {"evaluate": 5, "collect_metrics": 1, **paper, "confusion_figure": 1, "all": 1}
 
 
@@ -636,6 +650,7 @@ PAPER_JOBS = {
     "figure": 5,  # 5, 6, per class, the training curves and the pretraining losses
     "activation_figure": 1,
     "robustness_summary": 1,
+    "robustness_by_model": 1,
     "confusion": 1,
     "confusion_figure": 1,
     "all": 1,

@@ -936,6 +936,7 @@ def paper_settings_json(module, artefact):
             "train_estimator": train_tier(dataset),
             "train_estimators": {d: train_tier(d) for d in DATASETS},
             "num_classes": config["datasets"][dataset]["num_classes"],
+            "methods": list(config["methods"]),
         }
         keys = paper_keys(module)[artefact.format(**wildcards)]
         return canonical({key: settings[key] for key in keys if key in settings})
@@ -979,6 +980,9 @@ def paper_targets():
         + [
             "results/tables/robustness_summary.csv",
             "results/tables/robustness_summary.md",
+            "results/tables/robustness_by_model.csv",
+            "results/tables/robustness_by_model.tex",
+            "results/tables/robustness_by_model.md",
             "results/tables/confusion.csv",
             "results/tables/error_flow.csv",
             "results/tables/error_flow.md",

@@ -106,6 +106,32 @@ rule robustness_summary:
         " --out-csv {output.csv:q} --out-md {output.md:q} 2> {log:q}"
 
 
+rule robustness_by_model:
+    """Every model's methods against its baseline per perturbation group, paired by seed, and how
+    many differences are significant beside the count expected by chance."""
+    input:
+        metrics="results/metrics.csv",
+    output:
+        csv=report(
+            "results/tables/robustness_by_model.csv",
+            caption="../report/robustness_by_model.rst",
+            category="Tables",
+            labels={"table": "robustness_by_model", "format": "CSV"},
+        ),
+        tex="results/tables/robustness_by_model.tex",
+        md="results/tables/robustness_by_model.md",
+    log:
+        "results/logs/paper/robustness_by_model.log",
+    conda:
+        "../../envs/paper.yaml"
+    params:
+        code=job_code("maskclr.paper.by_model"),
+        settings=paper_settings_json("by_model", "robustness_by_model"),
+    shell:
+        "python -m maskclr.paper.by_model --metrics {input.metrics:q} --settings-json {params.settings:q}"
+        " --out-csv {output.csv:q} --out-tex {output.tex:q} --out-md {output.md:q} 2> {log:q}"
+
+
 rule confusion:
     """Where each of paper.error_conditions' errors go: the robustness model's confusion clean and
     perturbed over its seeds, and its flow to the partner and the class groups."""

@@ -78,6 +78,12 @@ def ordered(names, order):
     return known + sorted(set(names) - set(known))
 
 
+def rank(name, order):
+    """Position of ``name`` in ``order``; names outside it after every known one."""
+    order = list(order)
+    return order.index(name) if name in order else len(order)
+
+
 def display_name(mapping, key):
     """Display name of a dataset, split, backbone or estimator key; unknown keys unchanged."""
     return mapping.get(key, key)

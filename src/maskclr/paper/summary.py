@@ -70,9 +70,14 @@ def group_scores(metrics, settings, method):
 
 
 def summary(metrics, settings):
-    """One row per group: each method's mean and 95 % CI over seeds, the paired difference with its
-    95 % CI, whether it is significant, and in how many seeds MaskCLR came out ahead."""
-    baseline, method = settings["table_methods"][:2]
+    """``compare`` of the settings' first two table methods: MaskCLR against the baseline."""
+    return compare(metrics, settings, *settings["table_methods"][:2])
+
+
+def compare(metrics, settings, baseline, method):
+    """One row per group of the settings' model: each method's mean and 95 % CI over seeds, the
+    difference ``method`` − ``baseline`` paired by seed with its 95 % CI, whether it is
+    significant, and in how many seeds ``method`` came out ahead."""
     base, ours = group_scores(metrics, settings, baseline), group_scores(metrics, settings, method)
     records = []
     for name, _, _ in groups(settings):

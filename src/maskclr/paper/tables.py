@@ -52,6 +52,7 @@ from maskclr.paper.style import (
     method_label,
     noise_unit,
     ordered,
+    rank,
 )
 
 PAPER_COLUMNS = ("method", "backbone", "dataset", "split", "top1")
@@ -374,16 +375,10 @@ def spread_cells(metrics, settings):
     methods = ["stage1", *settings["table_methods"]]
 
     def order(key):
-        pretrain = _rank(key[3], [SCRATCH, *PRETRAININGS]), key[3]
-        return key[0], _rank(key[1], SPLITS), _rank(key[2], BACKBONES), *pretrain, _rank(key[4], methods), key[4]
+        pretrain = rank(key[3], [SCRATCH, *PRETRAININGS]), key[3]
+        return key[0], rank(key[1], SPLITS), rank(key[2], BACKBONES), *pretrain, rank(key[4], methods), key[4]
 
     return pd.DataFrame([records[key] for key in sorted(records, key=order)])
-
-
-def _rank(name, order):
-    """Position of ``name`` in ``order``; names outside it after every known one."""
-    order = list(order)
-    return order.index(name) if name in order else len(order)
 
 
 def spread_table(metrics, paper, settings):
