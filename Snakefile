@@ -37,6 +37,7 @@ localrules:
     figure,
     activation_figure,
     robustness_summary,
+    robustness_by_model,
     paper,
     audit,
 

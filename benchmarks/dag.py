@@ -2,7 +2,7 @@
 
     python benchmarks/dag.py [--repeats 5]
 
-Times `snakemake -n` of the paper configuration (259 jobs, no data present) under the SLURM
+Times `snakemake -n` of the paper configuration (360 jobs, no data present) under the SLURM
 profile, against two references measured in the same process: `snakemake --version` (start-up
 and imports, the floor of any call) and the dry-run of the demo configuration. Pinned to one
 core with taskset where available. Prints the best of the repeats and the ratios.

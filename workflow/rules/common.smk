@@ -926,7 +926,8 @@ def paper_keys(module):
 
 def paper_settings_json(module, artefact):
     """The settings one table or figure reads: of config.paper, the training tier and the class
-    count of the dataset (the figure job names the classes); ``artefact`` may be a wildcard name (``{table}``).
+    count of the dataset (the figure job names the classes), every dataset's training tier and the
+    methods' names in config order; ``artefact`` may be a wildcard name (``{table}``).
     """
 
     def params(wildcards):

@@ -21,6 +21,8 @@ baseline, so with many comparisons a few significant ones are no evidence by the
 """
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -30,14 +32,28 @@ from maskclr.fileio import atomic_output
 from maskclr.paper import metrics as mt
 from maskclr.paper import summary
 from maskclr.paper.stats import interval, mean_ci
-from maskclr.paper.style import BACKBONES, PRETRAININGS, SCRATCH, SPLITS, describe_model, method_label, rank
+from maskclr.paper.style import describe_model, method_label, model_order
 from maskclr.paper.tables import tabular, tex
 
 MODEL = ("dataset", "split", "backbone", "pretrain")
 COLUMNS = (
-    *MODEL,
-    *("train_estimator", "method", "baseline", "group", "baseline_mean", "baseline_ci95"),
-    *("method_mean", "method_ci95", "delta_mean", "delta_ci95", "significant", "seeds_ahead", "seeds"),
+    "dataset",
+    "split",
+    "backbone",
+    "pretrain",
+    "train_estimator",
+    "method",
+    "baseline",
+    "group",
+    "baseline_mean",
+    "baseline_ci95",
+    "method_mean",
+    "method_ci95",
+    "delta_mean",
+    "delta_ci95",
+    "significant",
+    "seeds_ahead",
+    "seeds",
 )
 CHANCE = 0.05  # the share of comparisons significant at 95 % when nothing differs
 
@@ -46,7 +62,7 @@ def models(metrics, settings):
     """[(model, methods)]: each model with clean top-1 rows of the baseline (the first table
     method) and of another stage-2 method, as the settings ``summary.compare`` reads (its keys in
     ``MODEL`` and its dataset's ``train_estimator``), with those other methods in the order of
-    ``settings["methods"]``; sorted by dataset, split, backbone and pretraining."""
+    ``settings["methods"]``; in the tables' model order."""
     baseline = settings["table_methods"][0]
     rows = metrics.on_training_tier(settings["train_estimators"])
     rows = rows.match(kind="eval", metric="top1", perturbation="clean")
@@ -57,18 +73,12 @@ def models(metrics, settings):
         if baseline in present and others:
             model = dict(zip(MODEL, key))
             found.append(({**model, "train_estimator": settings["train_estimators"][model["dataset"]]}, others))
-
-    def order(item):
-        model = item[0]
-        ranks = (rank(model["split"], SPLITS), rank(model["backbone"], BACKBONES))
-        return model["dataset"], *ranks, rank(model["pretrain"], [SCRATCH, *PRETRAININGS]), *model.values()
-
-    return sorted(found, key=order)
+    return sorted(found, key=lambda item: model_order(*(item[0][k] for k in MODEL)))
 
 
 def by_model(metrics, settings):
-    """One row per model, method and perturbation group (``COLUMNS``): ``summary.compare`` of the
-    method against the model's baseline."""
+    """One row per model, method and perturbation group both methods were tested in
+    (``COLUMNS``): ``summary.compare`` of the method against the model's baseline."""
     baseline = settings["table_methods"][0]
     frames = [
         summary.compare(metrics, model, baseline, method).assign(**model, method=method, baseline=baseline)
@@ -78,66 +88,91 @@ def by_model(metrics, settings):
     return pd.concat(frames, ignore_index=True)[list(COLUMNS)] if frames else pd.DataFrame(columns=COLUMNS)
 
 
+@dataclass(frozen=True)
+class Block:
+    """One model's lines: the baseline over all its seeds, then each method's differences."""
+
+    model: dict
+    baseline_seeds: int
+    baseline: dict  # group → (mean, 95 % half-width) of the baseline's top-1 (%)
+    methods: list  # [(method, its rows of the table indexed by group)]
+
+
+def blocks(table, metrics):
+    """The table's ``Block`` of each model, in its order."""
+    out = []
+    for _, rows in table.groupby(list(MODEL), sort=False):
+        first = rows.iloc[0]
+        model = {key: first[key] for key in (*MODEL, "train_estimator")}
+        scores = summary.group_scores(metrics, model, first["baseline"])
+        cells = {group: mean_ci(values) for group, values in scores.items()}
+        methods = [(m, r.set_index("group")) for m, r in rows.groupby("method", sort=False)]
+        seeds = max(n for _, _, n in cells.values())
+        out.append(Block(model, seeds, {g: cell[:2] for g, cell in cells.items()}, methods))
+    return out
+
+
 def group_names(table):
     """The perturbation groups present, in the summary's order."""
     return [name for name, _, _ in summary.GROUPS if name in set(table["group"])]
 
 
-def baseline_cells(metrics, model, baseline, groups):
-    """{group: (mean, 95 % half-width, seeds)} of the baseline's top-1 over all its seeds."""
-    scores = summary.group_scores(metrics, model, baseline)
-    return {group: mean_ci(scores[group]) if group in scores else None for group in groups}
+@dataclass(frozen=True)
+class Format:
+    """How a table writes text: ``escape`` for labels, ``bold`` for a significant difference, the minus."""
+
+    escape: Callable[[str], str]
+    bold: Callable[[str], str]
+    minus: str
 
 
-def blocks(table, metrics):
-    """Per model: (model settings, baseline cells, [(method, its rows indexed by group)])."""
-    groups = group_names(table)
-    out = []
-    for _, rows in table.groupby(list(MODEL), sort=False):
-        first = rows.iloc[0]
-        model = {key: first[key] for key in (*MODEL, "train_estimator")}
-        methods = [(m, r.set_index("group")) for m, r in rows.groupby("method", sort=False)]
-        out.append((model, baseline_cells(metrics, model, first["baseline"], groups), methods))
-    return out
+MARKDOWN = Format(escape=str, bold=lambda text: f"**{text}**", minus="−")
+TEX = Format(escape=tex, bold=lambda text: rf"\textbf{{{text}}}", minus="$-$")
 
 
-def delta_text(row, bold):
-    """A difference with its interval; ``bold(text)`` where the interval excludes 0."""
-    text = interval(row.delta_mean, row.delta_ci95, sign=True)
-    return bold(text) if row.significant else text
+def lines_of(block, groups, baseline, fmt):
+    """The table rows of one ``Block`` as lists of cells: model, method, seeds, one per group
+    (``--`` for a group not compared), written in ``fmt``."""
+    base = [interval(*block.baseline[g]) if g in block.baseline else "--" for g in groups]
+    rows = [[fmt.escape(describe_model(block.model)), fmt.escape(baseline), str(block.baseline_seeds), *base]]
+    for method, cells in block.methods:
+        name = f"{fmt.escape(method_label(method))} {fmt.minus} {fmt.escape(baseline)}"
+        rows.append(["", name, str(int(cells["seeds"].min())), *(delta(cells, g, fmt) for g in groups)])
+    return rows
 
 
-def markdown(table, metrics, settings):
+def delta(cells, group, fmt):
+    """One method's difference in ``group`` with its interval, bold where significant."""
+    if group not in cells.index:
+        return "--"
+    row = cells.loc[group]
+    text = interval(row["delta_mean"], row["delta_ci95"], sign=True)
+    return fmt.bold(text) if row["significant"] else text
+
+
+def markdown(table, blocks_, settings):
     """The comparison as a Markdown table and the sentences that read it."""
-    groups = group_names(table)
     baseline = method_label(settings["table_methods"][0])
-    lines = [
-        "| model | method | seeds | " + " | ".join(groups) + " |",
-        "|---" * (3 + len(groups)) + "|",
-    ]
-    for model, base, methods in blocks(table, metrics):
-        seeds = max(cell[2] for cell in base.values() if cell)
-        cells = [interval(*cell[:2]) if cell else "--" for cell in base.values()]
-        lines.append(f"| {describe_model(model)} | {baseline} | {seeds} | " + " | ".join(cells) + " |")
-        for method, rows in methods:
-            cells = [delta_text(rows.loc[g], lambda t: f"**{t}**") if g in rows.index else "--" for g in groups]
-            n = int(rows["seeds"].min())
-            lines.append(f"| | {method_label(method)} − {baseline} | {n} | " + " | ".join(cells) + " |")
+    if table.empty:
+        return f"No model has {baseline} and another method: nothing to compare.\n"
+    groups = group_names(table)
+    lines = ["| model | method | seeds | " + " | ".join(groups) + " |", "|---" * (3 + len(groups)) + "|"]
+    for block in blocks_:
+        lines += ["| " + " | ".join(row) + " |" for row in lines_of(block, groups, baseline, MARKDOWN)]
     return "\n".join(lines) + "\n\n" + "\n\n".join(reading(table, baseline)) + "\n"
 
 
 def reading(table, baseline):
     """Sentences under the table: the significant differences in each direction, the count
-    expected by chance, and the comparisons of one seed (no interval)."""
-    if table.empty:
-        return ["No model has the baseline and another method: nothing to compare."]
+    expected by chance, and the comparisons without an interval."""
     with_interval = table[table["seeds"] >= 2]
     n = len(with_interval)
     better = with_interval[with_interval["significant"] & (with_interval["delta_mean"] > 0)]
     worse = with_interval[with_interval["significant"] & (with_interval["delta_mean"] < 0)]
     lines = [
-        f"Top-1 (%) on each model's training tier: the baseline's mean over seeds [95 % CI], under it each "
-        f"method − {baseline}, paired by seed (points); bold where the interval excludes 0."
+        f"Top-1 (%) on each model's training tier: the baseline's mean over all its seeds [95 % CI]; under it "
+        f"each method − {baseline}, paired by seed over the seeds both have (its seeds column), in points; "
+        "bold where the interval excludes 0."
     ]
     if n:
         lines.append(
@@ -152,44 +187,35 @@ def reading(table, baseline):
             + "."
         )
         for word, rows in (("positive", better), ("negative", worse)):
-            lines.append(f"Significantly {word}: {listing(rows)}.")
-    single = table[table["seeds"] < 2]
-    if len(single):
-        names = "; ".join(dict.fromkeys(describe_model(r) for _, r in single.iterrows()))
-        lines.append(f"One seed, so no interval and no claim: {names}.")
+            lines.append(f"Significantly {word}: {listing(rows, with_group=True)}.")
+    for seeds, words in ((1, "One seed in common, so no interval and no claim"), (0, "No seed in common")):
+        rows = table[table["seeds"] == seeds].drop_duplicates(["method", *MODEL])
+        if len(rows):
+            lines.append(f"{words}: {listing(rows, with_group=False)}.")
     return lines
 
 
-def listing(rows):
-    """``method on model, group (Δ [CI])``, …, or "none"."""
+def listing(rows, with_group):
+    """``method on model[, group (Δ [CI])]``, …, or "none"."""
     return (
         "; ".join(
-            f"{method_label(r.method)} on {describe_model(r._asdict())}, {r.group} "
-            f"({interval(r.delta_mean, r.delta_ci95, sign=True)})"
+            f"{method_label(r.method)} on {describe_model(r._asdict())}"
+            + (f", {r.group} ({interval(r.delta_mean, r.delta_ci95, sign=True)})" if with_group else "")
             for r in rows.itertuples()
         )
         or "none"
     )
 
 
-def tex_table(table, metrics, settings):
+def tex_table(table, blocks_, settings):
     """The comparison as a booktabs tabular."""
     groups = group_names(table)
     baseline = method_label(settings["table_methods"][0])
     header = [" & ".join(["Model", "Method", "Seeds", *(tex(g) for g in groups)]) + r" \\"]
-    body = []
-    for model, base, methods in blocks(table, metrics):
-        seeds = max(cell[2] for cell in base.values() if cell)
-        rows = [[tex(describe_model(model)), tex(baseline), str(seeds)]]
-        rows[0] += [tex(interval(*cell[:2])) if cell else "--" for cell in base.values()]
-        for method, cells in methods:
-            line = [f"{tex(method_label(method))} $-$ {tex(baseline)}", str(int(cells["seeds"].min()))]
-            bold = lambda t: rf"\textbf{{{t}}}"  # noqa: E731 (a one-line formatter)
-            rows.append(["", *line, *(delta_text(cells.loc[g], bold) if g in cells.index else "--" for g in groups)])
-        body.append(rows)
+    body = [lines_of(block, groups, baseline, TEX) for block in blocks_]
     note = (
-        rf"Top-1 (\%): {tex(baseline)}'s mean over seeds [95\,\% CI]; each method's difference to it, paired "
-        r"by seed, in points; bold: the interval excludes 0."
+        rf"Top-1 (\%): {tex(baseline)}'s mean over all its seeds [95\,\% CI]; each method's difference to "
+        r"it, paired by seed over the seeds both have, in points; bold: the interval excludes 0."
     )
     return tabular("lll" + "c" * len(groups), header, body, note)
 
@@ -209,12 +235,13 @@ def main(argv=None):
     settings = mt.load_settings(args.settings_json, REQUIRED["robustness_by_model"])
     metrics = mt.load(args.metrics)
     table = by_model(metrics, settings)
+    lines = blocks(table, metrics)
     with atomic_output(args.out_csv) as tmp:
         table.to_csv(tmp, index=False, float_format="%.4f", lineterminator="\n")
     with atomic_output(args.out_tex) as tmp:
-        Path(tmp).write_text(tex_table(table, metrics, settings), encoding="utf-8")
+        Path(tmp).write_text(tex_table(table, lines, settings), encoding="utf-8")
     with atomic_output(args.out_md) as tmp:
-        tmp.write_text(markdown(table, metrics, settings))
+        tmp.write_text(markdown(table, lines, settings))
 
 
 if __name__ == "__main__":

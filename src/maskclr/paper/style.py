@@ -84,6 +84,15 @@ def rank(name, order):
     return order.index(name) if name in order else len(order)
 
 
+def model_order(dataset, split, backbone, pretrain):
+    """Sort key of a model in the tables: datasets, splits and backbones in their display order,
+    from scratch before the pretrainings; names the style does not know after, sorted."""
+    return (
+        *(rank(dataset, DATASETS), dataset, rank(split, SPLITS), split, rank(backbone, BACKBONES), backbone),
+        *(rank(pretrain, [SCRATCH, *PRETRAININGS]), pretrain),
+    )
+
+
 def display_name(mapping, key):
     """Display name of a dataset, split, backbone or estimator key; unknown keys unchanged."""
     return mapping.get(key, key)

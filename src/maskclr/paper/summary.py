@@ -8,7 +8,8 @@ scratch) and its first two table methods (baseline, then MaskCLR), each seed's t
 within a group of perturbations. Per group: each method's mean over seeds with its 95 % confidence
 interval, and the difference MaskCLR − baseline paired by seed with its 95 % interval
 (``maskclr.paper.stats``). A difference is called significant when its interval excludes 0. A
-native 3D model has one tier (the Kinect's), so no "unseen estimators" group. The Markdown states,
+model tested on one tier (a native 3D model: the Kinect's; a dataset with one estimator) has no
+"unseen estimators" group, and a grid without a perturbation no group of it. The Markdown states,
 generated from these numbers, which differences are significant and which are not, and how much
 the largest noise σ costs each method, in all and in each of the dataset's class groups
 (``maskclr.paper.classes``); nothing in it is written by hand.
@@ -19,12 +20,12 @@ import argparse
 import pandas as pd
 
 from maskclr.data.classes import class_groups
-from maskclr.errors import InputError, run_cli
+from maskclr.errors import run_cli
 from maskclr.fileio import atomic_output
 from maskclr.paper import classes
 from maskclr.paper import metrics as mt
 from maskclr.paper.stats import interval, mean_ci, paired_difference, significant
-from maskclr.paper.style import ESTIMATORS, method_label, noise_unit
+from maskclr.paper.style import method_label, noise_unit
 
 # group → (perturbation, which rows): the perturbed levels only (σ > 0), or all of them.
 GROUPS = (
@@ -44,18 +45,13 @@ def _eval_rows(metrics, settings, method):
     return metrics.select(kind="eval", metric="top1", method=method, **model)
 
 
-def groups(settings):
-    """The ``GROUPS`` of the settings' model: a native 3D model is tested on no other tier."""
-    native = settings["train_estimator"] not in ESTIMATORS
-    return [group for group in GROUPS if not (native and group[2] == "other tiers")]
-
-
 def group_scores(metrics, settings, method):
-    """{group: Series of top-1 (%) per seed} for one method of the settings' model."""
+    """{group: Series of top-1 (%) per seed} for one method of the settings' model, for the
+    ``GROUPS`` it was tested in (no "unseen estimators" without another tier)."""
     rows = _eval_rows(metrics, settings, method)
     tier = settings["train_estimator"]
     scores = {}
-    for name, perturbation, scope in groups(settings):
+    for name, perturbation, scope in GROUPS:
         chosen = rows[rows["perturbation"] == perturbation]
         if scope in ("train", "perturbed"):
             chosen = chosen[chosen["test_estimator"] == tier]
@@ -63,9 +59,8 @@ def group_scores(metrics, settings, method):
             chosen = chosen[chosen["x"] > 0]
         if scope == "other tiers":
             chosen = chosen[chosen["test_estimator"] != tier]
-        if chosen.empty:
-            raise InputError(f"{metrics.path}: no rows for {method}, {name} ({perturbation})")
-        scores[name] = chosen.groupby("seed")["value"].mean() * 100
+        if not chosen.empty:
+            scores[name] = chosen.groupby("seed")["value"].mean() * 100
     return scores
 
 
@@ -80,7 +75,7 @@ def compare(metrics, settings, baseline, method):
     significant, and in how many seeds ``method`` came out ahead."""
     base, ours = group_scores(metrics, settings, baseline), group_scores(metrics, settings, method)
     records = []
-    for name, _, _ in groups(settings):
+    for name in (name for name, _, _ in GROUPS if name in base and name in ours):
         seeds = base[name].index.intersection(ours[name].index)
         base_mean, base_ci, _ = mean_ci(base[name][seeds])
         our_mean, our_ci, _ = mean_ci(ours[name][seeds])

@@ -50,6 +50,7 @@ from maskclr.paper.style import (
     describe_model,
     display_name,
     method_label,
+    model_order,
     noise_unit,
     ordered,
     rank,
@@ -375,8 +376,7 @@ def spread_cells(metrics, settings):
     methods = ["stage1", *settings["table_methods"]]
 
     def order(key):
-        pretrain = rank(key[3], [SCRATCH, *PRETRAININGS]), key[3]
-        return key[0], rank(key[1], SPLITS), rank(key[2], BACKBONES), *pretrain, rank(key[4], methods), key[4]
+        return *model_order(*key[:4]), rank(key[4], methods), key[4]
 
     return pd.DataFrame([records[key] for key in sorted(records, key=order)])
 
