@@ -926,8 +926,8 @@ def paper_keys(module):
 
 def paper_settings_json(module, artefact):
     """The settings one table or figure reads: of config.paper, the training tier and the class
-    count of the dataset (the figure job names the classes), every dataset's training tier and the
-    methods' names in config order; ``artefact`` may be a wildcard name (``{table}``).
+    count of the dataset (the figure job names the classes) and every dataset's training tier;
+    ``artefact`` may be a wildcard name (``{table}``).
     """
 
     def params(wildcards):
@@ -937,7 +937,6 @@ def paper_settings_json(module, artefact):
             "train_estimator": train_tier(dataset),
             "train_estimators": {d: train_tier(d) for d in DATASETS},
             "num_classes": config["datasets"][dataset]["num_classes"],
-            "methods": list(config["methods"]),
         }
         keys = paper_keys(module)[artefact.format(**wildcards)]
         return canonical({key: settings[key] for key in keys if key in settings})

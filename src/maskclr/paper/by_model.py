@@ -9,7 +9,7 @@ The robustness summary (``maskclr.paper.summary``) compares MaskCLR with the bas
 paper's one model; a study trains many (every backbone and split, the single-loss ablations,
 random masking). Here every model of metrics.csv (dataset, split, backbone, pretraining, tested on
 its dataset's training tier) that has the first table method (the baseline) and another stage-2
-method is compared: each other method, in the config's order of ``methods``, against that
+method is compared: each other method, in Fig. 5's legend order, against that
 baseline in each of the summary's perturbation groups (``summary.compare``: the mean over seeds,
 the difference paired by seed and its 95 % CI).
 
@@ -32,7 +32,7 @@ from maskclr.fileio import atomic_output
 from maskclr.paper import metrics as mt
 from maskclr.paper import summary
 from maskclr.paper.stats import interval, mean_ci
-from maskclr.paper.style import describe_model, method_label, model_order
+from maskclr.paper.style import METHODS, describe_model, method_label, model_order, rank
 from maskclr.paper.tables import tabular, tex
 
 MODEL = ("dataset", "split", "backbone", "pretrain")
@@ -56,20 +56,22 @@ COLUMNS = (
     "seeds",
 )
 CHANCE = 0.05  # the share of comparisons significant at 95 % when nothing differs
+STAGE1 = "stage1"  # the run name of a stage-1 model in metrics.csv's method column
 
 
 def models(metrics, settings):
     """[(model, methods)]: each model with clean top-1 rows of the baseline (the first table
     method) and of another stage-2 method, as the settings ``summary.compare`` reads (its keys in
-    ``MODEL`` and its dataset's ``train_estimator``), with those other methods in the order of
-    ``settings["methods"]``; in the tables' model order."""
+    ``MODEL`` and its dataset's ``train_estimator``), with those other methods in the style's order
+    (Fig. 5's legend; not the config's, so that reordering its keys reruns nothing); in the tables'
+    model order."""
     baseline = settings["table_methods"][0]
     rows = metrics.on_training_tier(settings["train_estimators"])
     rows = rows.match(kind="eval", metric="top1", perturbation="clean")
     found = []
     for key, block in rows.groupby(list(MODEL)):
         present = set(block["method"])
-        others = [m for m in settings["methods"] if m in present and m != baseline]
+        others = sorted(present - {baseline, STAGE1}, key=lambda m: (rank(m, METHODS), m))
         if baseline in present and others:
             model = dict(zip(MODEL, key))
             found.append(({**model, "train_estimator": settings["train_estimators"][model["dataset"]]}, others))
@@ -221,7 +223,7 @@ def tex_table(table, blocks_, settings):
 
 
 # The settings the comparison reads; the workflow passes it these keys only (common.smk).
-REQUIRED = {"robustness_by_model": ("train_estimators", "table_methods", "methods")}
+REQUIRED = {"robustness_by_model": ("train_estimators", "table_methods")}
 
 
 def main(argv=None):
