@@ -18,9 +18,9 @@ if [ -n "$slurm_dir" ] && [ "$(id -u)" = 0 ] && ! scontrol ping >/dev/null 2>&1;
 fi
 
 tmp=$(mktemp -d)
-pytest -m slurm --basetemp="$tmp/slurm" >"$tmp/slurm.log" 2>&1 &
+pytest -m slurm --durations=5 --basetemp="$tmp/slurm" >"$tmp/slurm.log" 2>&1 &
 slurm_pid=$!
-pytest -m "not slurm" --basetemp="$tmp/rest"
+pytest -m "not slurm" --durations=25 --basetemp="$tmp/rest"
 rest=$?
 wait "$slurm_pid"
 slurm_status=$?

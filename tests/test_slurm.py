@@ -181,9 +181,10 @@ def test_training_cut_by_its_runtime_resumes_on_retry(slurm, tmp_path):
     finish in one allocation. The trainer gets its budget from ``resources.runtime``, saves and
     exits with status 3 half a minute before it ends (the margin is capped at half the budget);
     SLURM records the job as FAILED, the main Snakemake process resubmits it (``TRAIN_RETRIES``:
-    3 there, 0 inside the job), and the next allocation resumes from the checkpoint in
+    train.retries there, 0 inside the job), and the next allocation resumes from the checkpoint in
     ``results/work/`` that Snakemake leaves alone. On this machine: two jobs, the first stopped
-    after epoch ~50 of 80. The result equals an uninterrupted local run of the same config
+    after epoch ~50 of 80; on a loaded 2-core machine (CI, beside the other pytest session) an
+    allocation trains ~20 epochs, so the test allows 8 resubmissions (``train.retries``). The result equals an uninterrupted local run of the same config
     exactly: the same data file, CPU, one thread, every epoch reseeded from (seed, epoch), and the
     optimiser, scheduler and history restored (timings aside).
 
@@ -197,6 +198,7 @@ def test_training_cut_by_its_runtime_resumes_on_retry(slurm, tmp_path):
     """
     config = yaml.safe_load((REPO / "tests" / "config" / "config.yaml").read_text())
     config["train"]["schedule"]["epochs_stage1"] = 80  # ~50 s on the 2-core test machine: > 30 s a job
+    config["train"]["retries"] = 8
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     metrics = tmp_path / RETRIED_MODEL.replace("model.pt", "metrics.json")
     log = tmp_path / "results" / "logs" / "train" / "synth" / "xsub" / "dstformer" / "stage1" / "seed0.log"
@@ -207,7 +209,11 @@ def test_training_cut_by_its_runtime_resumes_on_retry(slurm, tmp_path):
     assert "time budget" not in log.read_text()
 
     code, output = run_snakemake(
-        tmp_path, RETRIED_MODEL, "--forcerun", RETRIED_MODEL, *fit_test_node("train_stage1:runtime=1")
+        tmp_path,
+        RETRIED_MODEL,
+        "--forcerun",
+        RETRIED_MODEL,
+        *fit_test_node("train_stage1:runtime=1"),
     )
     assert code == 0, output[-6000:]
     rows = sacct(output, "JobID", "State", "Timelimit")
@@ -224,6 +230,7 @@ def test_training_cut_by_its_runtime_resumes_on_retry(slurm, tmp_path):
     stops = [int(k) for k in re.findall(r"time budget of 1.0 min reached after epoch (\d+)", output)]
     budget_ended = sum(state == "FAILED" for _, state, _ in cut)
     assert len(stops) == budget_ended == len(re.findall(r"exitcode\s*: 3 ", output)), output[-6000:]
+    assert stops == sorted(set(stops)), stops  # each attempt went on from where the last stopped
     resumed = int(re.search(r"resuming at epoch (\d+)", log.read_text())[1])
     assert resumed >= max(stops, default=1) > 0
     assert training_history(metrics) == uninterrupted

@@ -743,7 +743,9 @@ def train_data(wildcards):
 # process may retry it, resubmitting it with a fresh allocation. Inside a SLURM job Snakemake
 # runs in remote mode with `--retries 0`, which a rule's own `retries:` overrides: it would rerun
 # the training in the spent allocation until SLURM kills it (snakemake-executor-plugin-slurm #284).
-TRAIN_RETRIES = 0 if workflow.remote_exec else 3
+# The main process's count is train.retries (the CLI's --retries, unknown while the workflow is
+# parsed, cannot raise it).
+TRAIN_RETRIES = 0 if workflow.remote_exec else config["train"]["retries"]
 
 
 def backbone_json(wildcards):

@@ -61,7 +61,6 @@ REPO = Path(__file__).resolve().parents[3]
 PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.v8+.yaml"
 GPU_RULES = ("extract_poses", "pretrain", "train_stage1", "train_stage2", "evaluate")
 RESUMABLE = ("pretrain", "train_stage1", "train_stage2")  # save, exit and resume across retries
-RETRIES = 3  # the training rules' retries (TRAIN_RETRIES in workflow/rules/common.smk)
 TRAIN_MARGIN_MIN = 5  # the trainer stops this long before its runtime (--time-margin-min)
 EVAL_BATCH = 256  # maskclr.evaluate.run's batch on a GPU
 TEST_BATCH = 32  # the trainer's per-epoch test loader: max(batch per process, 32)
@@ -470,8 +469,9 @@ def label(kinds):
     return " + ".join(k for k in ("measured", "estimated", "assumed") if k in kinds)
 
 
-def summarise(jobs, resources):
-    """Per rule: jobs, GPUs per job, longest job, GPU-hours, runtimes; and the totals."""
+def summarise(jobs, resources, retries):
+    """Per rule: jobs, GPUs per job, longest job, GPU-hours, runtimes; and the totals. ``retries``:
+    the config's train.retries, the resubmissions of a resumable job."""
     rows = []
     for rule in GPU_RULES:
         mine = [job for job in jobs if job.rule == rule]
@@ -489,7 +489,7 @@ def summarise(jobs, resources):
                 "gpu_hours": sum(j.gpus * j.cost.seconds for j in mine) / 3600,
                 "runtime_profile_min": runtime,
                 "attempts": math.ceil(longest / (runtime - margin)),
-                "max_attempts": 1 + RETRIES if rule in RESUMABLE else 1,
+                "max_attempts": 1 + retries if rule in RESUMABLE else 1,
                 # one attempt with 20 % headroom and 10 minutes for start-up and checkpoints
                 "runtime_suggested_min": round_up(1.2 * longest + 10),
                 "source": label(set().union(*(job.cost.kinds for job in mine))),
@@ -500,6 +500,7 @@ def summarise(jobs, resources):
     return {
         "rules": rows,
         "node_gpus": node,
+        "retries": retries,
         "total": {
             "jobs": sum(row["jobs"] for row in rows),
             "gpu_hours": gpu_hours,
@@ -555,7 +556,7 @@ def render(summary, timings, frames_per_video):
             f"{total['one_node_h']:,.0f} h "
             f"({total['one_node_h'] / 24:.1f} days) on one {node}-GPU node running the jobs back to back.",
             f"Attempts: the submissions the longest job needs at the profile's runtime "
-            f"(a training or pretraining saves, exits and resumes, at most {1 + RETRIES} times; "
+            f"(a training or pretraining saves, exits and resumes, at most {1 + summary['retries']} times; "
             "other rules must finish in one). "
             f"Suggested runtime: the longest job in one attempt, +20 % and 10 minutes.",
             f"Assumed: {frames_per_video:g} frames per video (NTU RGB+D: about 4 M frames in 56,880 videos); "
@@ -605,7 +606,8 @@ def main(argv=None):
     config = load_config(args.configfile)
     resources = rule_resources(load_yaml(args.profile))
     timings = Timings(measured, gpu, args.mfu)
-    summary = summarise(project(config, resources, timings, args.frames_per_video), resources)
+    jobs = project(config, resources, timings, args.frames_per_video)
+    summary = summarise(jobs, resources, config["train"]["retries"])
     print(render(summary, timings, args.frames_per_video))
     if args.json:
         Path(args.json).write_text(json.dumps({"basis": basis(timings), **summary}, indent=1) + "\n")
