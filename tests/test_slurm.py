@@ -184,9 +184,10 @@ def test_training_cut_by_its_runtime_resumes_on_retry(slurm, tmp_path):
     train.retries there, 0 inside the job), and the next allocation resumes from the checkpoint in
     ``results/work/`` that Snakemake leaves alone. On this machine: two jobs, the first stopped
     after epoch ~50 of 80; on a loaded 2-core machine (CI, beside the other pytest session) an
-    allocation trains ~20 epochs, so the test allows 8 resubmissions (``train.retries``). The result equals an uninterrupted local run of the same config
-    exactly: the same data file, CPU, one thread, every epoch reseeded from (seed, epoch), and the
-    optimiser, scheduler and history restored (timings aside).
+    allocation trains ~20 epochs, so the test allows 8 resubmissions (``train.retries``). The
+    result equals an uninterrupted local run of the same config exactly: the same data file, CPU,
+    one thread, every epoch reseeded from (seed, epoch), and the optimiser, scheduler and history
+    restored (timings aside).
 
     If SLURM kills the job at the limit instead (a slow start-up), sacct says TIMEOUT. Plugin 2.8.0
     counts TIMEOUT among its failure states, so the job is resubmitted just the same (seen here
