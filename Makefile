@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Jobs run `python -m maskclr...`: put the environment's python first, as `activate` would.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: demo test lint rulegraph readme report profiles gpu-check clean
+.PHONY: demo test lint rulegraph readme readme-study report profiles gpu-check clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ readme: $(STAMP)
 		--section classes=workflow/report/readme_classes.png --section spread=results/tables/activation_spread.csv \
 		--section errors=results/tables/error_flow.md --section confusion=workflow/report/readme_confusion.png \
 		--section by_model=results/tables/robustness_by_model.md
+
+# After a run of workflow/configs/synth-study-2d-xsub.yaml (README, "The full synthetic study"):
+# its every-model table into README.md.
+readme-study: $(STAMP)
+	python -m maskclr.paper.readme --section study_by_model=results/tables/robustness_by_model.md
 
 # The Snakemake report of the last run: every table and figure with its caption.
 report: $(STAMP)
