@@ -45,10 +45,11 @@ readme: $(STAMP)
 		--section errors=results/tables/error_flow.md --section confusion=workflow/report/readme_confusion.png \
 		--section by_model=results/tables/robustness_by_model.md
 
-# After a run of workflow/configs/synth-study-2d-xsub.yaml (README, "The full synthetic study"):
-# its every-model table into README.md.
+# After a run of workflow/configs/synth-study-2d-$(SPLIT).yaml (README, "The full synthetic study"):
+# its every-model table into README.md's section of that split.
+SPLIT ?= xsub
 readme-study: $(STAMP)
-	python -m maskclr.paper.readme --section study_by_model=results/tables/robustness_by_model.md
+	python -m maskclr.paper.readme --section study_by_model_$(SPLIT)=results/tables/robustness_by_model.md
 
 # The Snakemake report of the last run: every table and figure with its caption.
 report: $(STAMP)

@@ -154,6 +154,14 @@ def snakemake(workdir, *args):
     return subprocess.run(list(map(str, cmd)), capture_output=True, text=True, timeout=600, env=ENV)
 
 
+def planned_jobs(workdir, *args):
+    """{rule: count} of what a dry run of ``workdir`` (with ``args``: options, targets) would execute."""
+    result = snakemake(workdir, *args, "-n", "--quiet", "rules")  # after the targets: --quiet takes words
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = [line.split() for line in result.stdout.splitlines()]
+    return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit() and row[0] != "total"}
+
+
 def workdir_with(tmp_path, config):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     return tmp_path

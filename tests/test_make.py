@@ -1,7 +1,9 @@
 """The Makefile's housekeeping targets: `make profiles` never replaces a user's own profile,
-`make clean` says what it deletes and keeps the conda environments."""
+`make clean` says what it deletes and keeps the conda environments, the readme targets write
+sections README.md has."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -12,10 +14,10 @@ from conftest import REPO
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
 
-def make(target, cwd=REPO, home=None):
+def make(*args, cwd=REPO, home=None):
     env = {**os.environ, "HOME": str(home)} if home else os.environ
     return subprocess.run(
-        ["make", "-s", "-f", str(REPO / "Makefile"), target], cwd=cwd, env=env, capture_output=True, text=True
+        ["make", "-s", "-f", str(REPO / "Makefile"), *args], cwd=cwd, env=env, capture_output=True, text=True
     )
 
 
@@ -56,3 +58,16 @@ def test_clean_says_what_it_deletes_and_keeps_the_conda_environments(tmp_path):
     left = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
     assert left == {".snakemake/conda/abc123/bin/python", "resources/downloads/ntu60_hrnet.pkl", ".venv/bin/python"}
     assert make("clean", cwd=tmp_path).returncode == 0  # nothing left to delete: still fine
+
+
+@pytest.mark.parametrize("args", [["readme"], ["readme-study"], ["readme-study", "SPLIT=xview"]])
+def test_readme_targets_write_sections_the_readme_has(args):
+    """A section name without its markers in README.md would fail the target only after the run
+    it reports (an hour for the study)."""
+    result = make("-n", *args)
+    assert result.returncode == 0, result.stderr
+    names = re.findall(r"--section (\w+)=", result.stdout)
+    assert names, result.stdout
+    readme = (REPO / "README.md").read_text()
+    for name in names:
+        assert f"<!-- {name}:start -->" in readme and f"<!-- {name}:end -->" in readme, name

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, release_3d, snakemake, tiny_config, workdir_with
+from conftest import REPO, planned_jobs, release_3d, snakemake, tiny_config, workdir_with
 
 pytestmark = pytest.mark.workflow
 
@@ -88,10 +88,7 @@ def plan(workdir, change):
     change(overlay)
     path = workdir / "changed.yaml"
     path.write_text(yaml.safe_dump(overlay))
-    result = snakemake(workdir, "--configfile", path, "-n", "--quiet", "rules")
-    assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()]
-    return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit() and row[0] != "total"}
+    return planned_jobs(workdir, "--configfile", path)
 
 
 CHANGES = {

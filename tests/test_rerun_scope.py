@@ -10,7 +10,7 @@ seed with stage 1 + baseline; 3 tiers × 2 shards of poses; 2 splits of data per
 import pytest
 import yaml
 
-from conftest import snakemake
+from conftest import planned_jobs
 
 pytestmark = pytest.mark.workflow
 
@@ -108,14 +108,6 @@ def changed(config, dotted, value):
     assert target.get(key) != value, f"{dotted}: {value!r} is no change"
     target[key] = value
     return config
-
-
-def planned_jobs(workdir):
-    """{rule: count} of what a dry run of ``workdir`` would execute."""
-    result = snakemake(workdir, "-n", "--quiet", "rules")
-    assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()]
-    return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit() and row[0] != "total"}
 
 
 def plan_with(finished_run, config):

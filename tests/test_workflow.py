@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, ntu_release, snakemake, tiny_config, workdir_with, write_video
+from conftest import REPO, ntu_release, planned_jobs, snakemake, tiny_config, workdir_with, write_video
 from maskclr.data.classes import class_names, class_partners
 from maskclr.fileio import load_pickle
 
@@ -179,14 +179,6 @@ def test_a_run_copied_to_another_depth_is_up_to_date(finished_run, tmp_path):
     shutil.copytree(finished_run, copy, symlinks=True)
     result = snakemake(copy, "--cores", "1", "-n")
     assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:]
-
-
-def planned_jobs(workdir, *args):
-    """{rule: count} of what a dry run of ``workdir`` (with ``args``) would execute."""
-    result = snakemake(workdir, "-n", "--quiet", "rules", *args)
-    assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()]
-    return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit() and row[0] != "total"}
 
 
 def test_lint_is_clean():
@@ -361,10 +353,7 @@ def test_a_user_backbone_outside_the_package_trains(tmp_path):
     assert (workdir / targets[1]).exists()  # evaluate rebuilt the model from its record
     module = workdir / "my_backbones.py"
     module.write_text(module.read_text() + "\n# an edit\n")
-    result = snakemake(workdir, *targets, "-n", "--quiet", "rules")  # --quiet would take the targets
-    assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()]
-    planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
+    planned = planned_jobs(workdir, *targets)
     assert planned == {"train_stage1": 1, "train_stage2": 1, "evaluate": 1}  # its code is an input
 
 
@@ -514,16 +503,8 @@ def test_the_wide_noise_grid_reruns_only_the_evaluations(finished_run):
 
 
 def test_one_target_builds_only_its_ancestors(tmp_path):
-    result = snakemake(
-        workdir_with(tmp_path, tiny_config()),
-        "results/models/synth/xsub/dstformer/maskclr/seed0/model.pt",
-        "-n",
-        "--quiet",
-        "rules",
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()]
-    planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
+    model = "results/models/synth/xsub/dstformer/maskclr/seed0/model.pt"
+    planned = planned_jobs(workdir_with(tmp_path, tiny_config()), model)
     assert planned == {
         "generate_synthetic": 1,
         "extract_poses": 2,
@@ -663,12 +644,7 @@ def test_synth_study_plans_every_backbone_split_method_and_seed(tmp_path):
     """workflow/configs/synth-study.yaml over config.yaml: every backbone, split, method and seed, and the
     native 3D rows with their pretrainings."""
     shutil.copy(REPO / "config.yaml", tmp_path)
-    result = snakemake(
-        tmp_path, "--configfile", REPO / "workflow" / "configs" / "synth-study.yaml", "-n", "--quiet", "rules"
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    rows = [line.split() for line in result.stdout.splitlines()]
-    planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit()}
+    planned = planned_jobs(tmp_path, "--configfile", REPO / "workflow" / "configs" / "synth-study.yaml")
     # 2D: 3 backbones × 2 splits × 5 seeds, 5 methods; native 3D: 3 pretrained rows × 2 splits × 5 seeds,
     # 2 methods, and 2 from-scratch controls × 2 splits × 5 seeds, the baseline only
     assert (planned["pretrain"], planned["train_stage1"], planned["train_stage2"], planned["evaluate"]) == (
@@ -679,14 +655,20 @@ def test_synth_study_plans_every_backbone_split_method_and_seed(tmp_path):
     )
 
 
-def test_the_studys_measured_part_is_its_2d_rows_on_xsub():
-    """synth-study-2d-xsub.yaml (README's measured part of the study) narrows the study's own 2D
-    entries to xsub, nothing else."""
+@pytest.mark.parametrize("split", ["xsub", "xview"])
+def test_the_studys_measured_parts_are_its_2d_rows_on_one_split(split, tmp_path):
+    """synth-study-2d-<split>.yaml (README's measured parts of the study) narrows the study's own
+    2D entries to one split, and points the paper's tables at that split, so that it plans."""
     configs = REPO / "workflow" / "configs"
     study = yaml.safe_load((configs / "synth-study.yaml").read_text())["experiments"]
-    part = yaml.safe_load((configs / "synth-study-2d-xsub.yaml").read_text())
-    assert set(part) == {"experiments"}
-    assert part["experiments"] == [{**e, "splits": ["xsub"]} for e in study if e["dataset"] == "synth"]
+    part_file = configs / f"synth-study-2d-{split}.yaml"
+    part = yaml.safe_load(part_file.read_text())
+    assert part["experiments"] == [{**e, "splits": [split]} for e in study if e["dataset"] == "synth"]
+    assert part.get("paper", {"split": "xsub"}) == {"split": split}  # config.yaml's paper split is xsub
+
+    shutil.copy(REPO / "config.yaml", tmp_path)
+    planned = planned_jobs(tmp_path, "--configfile", configs / "synth-study.yaml", part_file)
+    assert (planned["train_stage1"], planned["train_stage2"], planned["evaluate"]) == (15, 75, 90)
 
 
 def test_synth_study_table1_prints_the_papers_rows_beside_the_3d_columns(tmp_path):
@@ -701,19 +683,6 @@ def test_synth_study_table1_prints_the_papers_rows_beside_the_3d_columns(tmp_pat
 def test_paper_dag_dry_runs_without_data(tmp_path):
     """The paper configuration (3 datasets, 5 splits, 3 backbones, the video-extracted NTU60
     tiers in 64 shards) plans under the SLURM profile on a machine without any data."""
-    result = snakemake(
-        tmp_path,
-        "--configfile",
-        REPO / "workflow" / "configs" / "paper.yaml",
-        "--profile",
-        REPO / "workflow" / "profiles" / "slurm",
-        "--sdm",
-        "env-modules",
-        "-n",
-        "--quiet",
-        "rules",
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    rows = [line.split() for line in result.stdout.splitlines()]
-    planned = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
+    paper, profile = REPO / "workflow" / "configs" / "paper.yaml", REPO / "workflow" / "profiles" / "slurm"
+    planned = planned_jobs(tmp_path, "--configfile", paper, "--profile", profile, "--sdm", "env-modules")
     assert planned == PAPER_JOBS
