@@ -49,6 +49,8 @@ readme: $(STAMP)
 # its every-model table into README.md's section of that split.
 SPLIT ?= xsub
 readme-study: $(STAMP)
+	@grep -qi "synth $(SPLIT)," results/tables/robustness_by_model.md || { echo "results/tables/robustness_by_model.md \
+	has no synth $(SPLIT) rows: run workflow/configs/synth-study-2d-$(SPLIT).yaml first" >&2; exit 1; }
 	python -m maskclr.paper.readme --section study_by_model_$(SPLIT)=results/tables/robustness_by_model.md
 
 # The Snakemake report of the last run: every table and figure with its caption.

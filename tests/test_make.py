@@ -71,3 +71,13 @@ def test_readme_targets_write_sections_the_readme_has(args):
     readme = (REPO / "README.md").read_text()
     for name in names:
         assert f"<!-- {name}:start -->" in readme and f"<!-- {name}:end -->" in readme, name
+
+
+def test_readme_study_refuses_a_table_of_another_split(tmp_path):
+    """After the xsub run, `make readme-study SPLIT=xview` would put xsub numbers under xview."""
+    for path in ("requirements.txt", "pyproject.toml", ".venv/.installed", "results/tables/robustness_by_model.md"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("| synth XSub, DSTFormer, trained on MQ | baseline |\n")  # the stamp last: current
+    result = make("readme-study", "SPLIT=xview", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "has no synth xview rows: run workflow/configs/synth-study-2d-xview.yaml first" in result.stderr

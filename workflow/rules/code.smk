@@ -17,13 +17,15 @@ CODE_KEY = "maskclr code"  # the param's single JSON key; maskclr.audit.record r
 PACKAGE = "maskclr"
 
 
+@functools.cache  # asked for every import of every module reached (thousands), each a few stats
 def with_parents(dotted):
     """``dotted`` and its parent packages that have a source: importing a module runs them all."""
     parts = dotted.split(".")
     names = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    return [n for n in names if n.split(".")[0] == PACKAGE and module_file(n)]
+    return tuple(n for n in names if n.split(".")[0] == PACKAGE and module_file(n))
 
 
+@functools.cache  # each module's tree is walked once per parse, not once per entry importing it
 def imported_names(dotted):
     """Dotted names the source of ``dotted`` imports, anywhere in it: imports inside functions
     count, since the job may call them (the estimator adapters import their stacks lazily).
@@ -31,25 +33,29 @@ def imported_names(dotted):
     """
     parts = dotted.split(".")
     package = parts if module_file(dotted).name == "__init__.py" else parts[:-1]
+    names = []
     for node in ast.walk(module_tree(dotted)):
         if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
+            names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = package[: len(package) - node.level + 1] if node.level else []
             base = ".".join(base + ([node.module] if node.module else []))
-            yield base
-            yield from (f"{base}.{alias.name}" for alias in node.names)
+            names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
+    return tuple(names)
 
 
+@functools.cache
 def data_files(dotted):
     """Package data a module reads: its string literals that name a non-Python file beside it
     (e.g. data/ntu120_classes.txt)."""
     folder = module_file(dotted).parent
     beside = {p.name for p in folder.iterdir() if p.is_file() and p.suffix != ".py"}
-    return sorted(
-        folder / node.value
-        for node in ast.walk(module_tree(dotted))
-        if isinstance(node, ast.Constant) and node.value in beside
+    return tuple(
+        sorted(
+            folder / node.value
+            for node in ast.walk(module_tree(dotted))
+            if isinstance(node, ast.Constant) and node.value in beside
+        )
     )
 
 
