@@ -45,13 +45,17 @@ readme: $(STAMP)
 		--section errors=results/tables/error_flow.md --section confusion=workflow/report/readme_confusion.png \
 		--section by_model=results/tables/robustness_by_model.md
 
-# After a run of workflow/configs/synth-study-2d-$(SPLIT).yaml (README, "The full synthetic study"):
-# its every-model table into README.md's section of that split.
-SPLIT ?= xsub
+# After a run of workflow/configs/synth-study-2d-$(STUDY_SPLIT).yaml (README, "The full synthetic
+# study"): its every-model table into README.md's section of that split, if it holds that split's
+# models and no other's.
+STUDY_SPLIT ?= xsub
+BY_MODEL := results/tables/robustness_by_model.md
 readme-study: $(STAMP)
-	@grep -qi "synth $(SPLIT)," results/tables/robustness_by_model.md || { echo "results/tables/robustness_by_model.md \
-	has no synth $(SPLIT) rows: run workflow/configs/synth-study-2d-$(SPLIT).yaml first" >&2; exit 1; }
-	python -m maskclr.paper.readme --section study_by_model_$(SPLIT)=results/tables/robustness_by_model.md
+	@found=$$(grep -soiE "synth x[a-z]+" $(BY_MODEL) | cut -c7- | tr A-Z a-z | sort -u | paste -sd' '); \
+	[ "$$found" = "$(STUDY_SPLIT)" ] || { echo "$(BY_MODEL) holds models of $${found:-no split}; the \
+	$(STUDY_SPLIT) section takes $(STUDY_SPLIT) alone: run workflow/configs/synth-study-2d-$(STUDY_SPLIT).yaml first" >&2; \
+	exit 1; }
+	python -m maskclr.paper.readme --section study_by_model_$(STUDY_SPLIT)=$(BY_MODEL)
 
 # The Snakemake report of the last run: every table and figure with its caption.
 report: $(STAMP)

@@ -155,7 +155,8 @@ def snakemake(workdir, *args):
 
 
 def planned_jobs(workdir, *args):
-    """{rule: count} of what a dry run of ``workdir`` (with ``args``: options, targets) would execute."""
+    """{rule: count} of what a dry run of ``workdir`` would execute; ``args``: targets first, then
+    options (--configfile takes the words after it as files)."""
     result = snakemake(workdir, *args, "-n", "--quiet", "rules")  # after the targets: --quiet takes words
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = [line.split() for line in result.stdout.splitlines()]

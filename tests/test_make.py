@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -60,7 +61,7 @@ def test_clean_says_what_it_deletes_and_keeps_the_conda_environments(tmp_path):
     assert make("clean", cwd=tmp_path).returncode == 0  # nothing left to delete: still fine
 
 
-@pytest.mark.parametrize("args", [["readme"], ["readme-study"], ["readme-study", "SPLIT=xview"]])
+@pytest.mark.parametrize("args", [["readme"], ["readme-study"], ["readme-study", "STUDY_SPLIT=xview"]])
 def test_readme_targets_write_sections_the_readme_has(args):
     """A section name without its markers in README.md would fail the target only after the run
     it reports (an hour for the study)."""
@@ -73,11 +74,27 @@ def test_readme_targets_write_sections_the_readme_has(args):
         assert f"<!-- {name}:start -->" in readme and f"<!-- {name}:end -->" in readme, name
 
 
-def test_readme_study_refuses_a_table_of_another_split(tmp_path):
-    """After the xsub run, `make readme-study SPLIT=xview` would put xsub numbers under xview."""
-    for path in ("requirements.txt", "pyproject.toml", ".venv/.installed", "results/tables/robustness_by_model.md"):
+@pytest.mark.parametrize(
+    ("models", "split", "refused"),
+    [
+        (["XSub"], "xsub", False),
+        (["XSub"], "xview", True),  # after the xsub run: xsub numbers under xview
+        (["XSub", "XView"], "xsub", True),  # the whole study's table: xview numbers under xsub
+        ([], "xsub", True),
+    ],
+)
+def test_readme_study_takes_a_table_of_its_split_alone(tmp_path, monkeypatch, models, split, refused):
+    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
+    for path in ("requirements.txt", "pyproject.toml", ".venv/.installed"):  # the stamp last: current
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text("| synth XSub, DSTFormer, trained on MQ | baseline |\n")  # the stamp last: current
-    result = make("readme-study", "SPLIT=xview", cwd=tmp_path)
-    assert result.returncode != 0
-    assert "has no synth xview rows: run workflow/configs/synth-study-2d-xview.yaml first" in result.stderr
+        (tmp_path / path).write_text("")
+    table = tmp_path / "results" / "tables" / "robustness_by_model.md"
+    table.parent.mkdir(parents=True)
+    table.write_text("".join(f"| synth {name}, DSTFormer, trained on MQ | baseline |\n" for name in models))
+    section = f"<!-- study_by_model_{split}:start -->\n{{}}\n<!-- study_by_model_{split}:end -->\n"
+    (tmp_path / "README.md").write_text(section.format("Not run yet."))
+    result = make("readme-study", f"STUDY_SPLIT={split}", cwd=tmp_path)
+    message = f"the {split} section takes {split} alone: run workflow/configs/synth-study-2d-{split}.yaml first"
+    assert (message in result.stderr) == refused and (result.returncode != 0) == refused, result.stderr
+    filled = section.format(table.read_text().strip())
+    assert (tmp_path / "README.md").read_text() == (section.format("Not run yet.") if refused else filled)

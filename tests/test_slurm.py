@@ -209,8 +209,8 @@ def test_training_cut_by_its_runtime_resumes_on_retry(slurm, tmp_path):
     uninterrupted = training_history(metrics)
     assert "time budget" not in log.read_text()
 
-    one_minute = fit_test_node("train_stage1:runtime=1")
-    code, output = run_snakemake(tmp_path, RETRIED_MODEL, "--forcerun", RETRIED_MODEL, *one_minute)
+    one_minute_node = fit_test_node("train_stage1:runtime=1")
+    code, output = run_snakemake(tmp_path, RETRIED_MODEL, "--forcerun", RETRIED_MODEL, *one_minute_node)
     assert code == 0, output[-6000:]
     rows = sacct(output, "JobID", "State", "Timelimit")
     cut, last = rows[:-1], rows[-1]

@@ -29,7 +29,7 @@ def with_parents(dotted):
 def imported_names(dotted):
     """Dotted names the source of ``dotted`` imports, anywhere in it: imports inside functions
     count, since the job may call them (the estimator adapters import their stacks lazily).
-    ``from pkg import name`` yields ``pkg.name`` too, which is a module when name is one.
+    ``from pkg import name`` gives ``pkg.name`` too, which is a module when name is one.
     """
     parts = dotted.split(".")
     package = parts if module_file(dotted).name == "__init__.py" else parts[:-1]
@@ -44,7 +44,7 @@ def imported_names(dotted):
     return tuple(names)
 
 
-@functools.cache
+@functools.cache  # as imported_names: once per module, not once per entry that reaches it
 def data_files(dotted):
     """Package data a module reads: its string literals that name a non-Python file beside it
     (e.g. data/ntu120_classes.txt)."""

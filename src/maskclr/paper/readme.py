@@ -58,6 +58,8 @@ def main(argv=None):
     parser.add_argument("--section", action="append", required=True, metavar="NAME=FILE")
     args = parser.parse_args(argv)
     readme = Path(args.readme)
+    if not readme.is_file():
+        raise InputError(f"{readme}: missing; run from the repository root or give --readme")
     text = readme.read_text()
     for item in args.section:
         name, path = item.split("=", 1)
