@@ -63,6 +63,21 @@ def test_seeded_runs_have_their_own_directories(finished_run):
     assert set(zip(evaluation["method"], evaluation["stage"], evaluation["seed"])) == {("stage1", "stage1", 1)}
 
 
+def test_job_times_reads_every_training_of_the_run_from_its_log(finished_run):
+    """benchmarks/job_times.py (README's per-job tables) on the run's first log: each backbone's
+    stage-1 trainings, with the reference's ratio 1."""
+    first_log = sorted((finished_run / ".snakemake" / "log").glob("*.snakemake.log"))[0]
+    script = REPO / "benchmarks" / "job_times.py"
+    result = subprocess.run([sys.executable, script, first_log], capture_output=True, text=True, cwd=finished_run)
+    assert result.returncode == 0, result.stderr
+    rows = {tuple(line.split()[:2]): line.split()[2:] for line in result.stdout.splitlines()[1:-1]}
+    for backbone, seeds in (("dstformer", 1), ("transformer", 2)):  # tests/config/config.yaml
+        assert rows["train_stage1", backbone][0] == str(seeds)
+        assert float(rows["train_stage1", backbone][1]) > 0
+    assert rows["train_stage1", "dstformer"][-1] == "1.00"
+    assert result.stdout.splitlines()[-1].endswith("from first to last timestamp")
+
+
 def test_evaluation_grid_and_metrics_table(finished_run):
     import csv
 

@@ -1,0 +1,79 @@
+"""Wall time per job of a Snakemake run, read from its logs: how README.md's per-job tables were made.
+
+    python benchmarks/job_times.py [LOG ...] [--reference train_stage1:dstformer]
+
+LOG defaults to the newest of .snakemake/log/*.snakemake.log; several logs (a run resumed in parts)
+are read together. A job runs from the timestamp above its ``rule`` block to the one above its
+``Finished jobid`` line, so with ``--cores 2`` each time is that of a job sharing the machine with
+one other, and a pause of the run (SIGSTOP) counts in the jobs it caught. Prints, per rule and
+backbone, the count and the mean, min and max seconds, each mean against the reference row's, then
+each log's span from its first to its last timestamp.
+"""
+
+import argparse
+import re
+import statistics
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+STAMP = re.compile(r"\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
+RULE = re.compile(r"(?:local)?rule (\w+):$")
+JOBID = re.compile(r"\s+jobid: (\d+)$")
+WILDCARDS = re.compile(r"\s+wildcards: (.*)$")
+FINISHED = re.compile(r"Finished jobid: (\d+)")
+
+
+def parse(lines):
+    """({(rule, backbone or "-"): [seconds of each finished job]}, (first, last timestamp))."""
+    stamps, started, durations = [], {}, defaultdict(list)
+    job = None  # the rule block being read: {"rule", "start", "backbone"}
+    for line in lines:
+        line = line.rstrip("\n")
+        if match := STAMP.match(line):
+            stamps.append(datetime.strptime(" ".join(match[1].split()), "%a %b %d %H:%M:%S %Y"))
+        elif match := RULE.match(line):
+            job = {"rule": match[1], "start": stamps[-1], "backbone": "-"}
+        elif job and (match := JOBID.match(line)):
+            started[match[1]] = job
+        elif job and (match := WILDCARDS.match(line)):
+            wildcards = dict(item.split("=", 1) for item in match[1].split(", ") if "=" in item)
+            job["backbone"] = wildcards.get("backbone", "-")
+        elif (match := FINISHED.match(line)) and match[1] in started:
+            done = started.pop(match[1])
+            durations[done["rule"], done["backbone"]].append((stamps[-1] - done["start"]).total_seconds())
+    return durations, (stamps[0], stamps[-1]) if stamps else None
+
+
+def newest_log():
+    logs = sorted(Path(".snakemake/log").glob("*.snakemake.log"))
+    if not logs:
+        raise SystemExit(".snakemake/log has no *.snakemake.log: run from the run's directory or name a log")
+    return logs[-1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("logs", nargs="*", type=Path)
+    parser.add_argument("--reference", default="train_stage1:dstformer", metavar="RULE:BACKBONE")
+    args = parser.parse_args()
+    durations, spans = defaultdict(list), []
+    for log in args.logs or [newest_log()]:
+        found, span = parse(log.read_text().splitlines())
+        for key, seconds in found.items():
+            durations[key] += seconds
+        spans.append((log, span))
+    reference = durations.get(tuple(args.reference.split(":", 1)))
+    base = statistics.mean(reference) if reference else None
+    print(f"{'rule':20s} {'backbone':12s} {'jobs':>5s} {'mean s':>8s} {'min':>6s} {'max':>6s}  vs {args.reference}")
+    for (rule, backbone), seconds in sorted(durations.items()):
+        mean = statistics.mean(seconds)
+        ratio = f"{mean / base:.2f}" if base else "(no reference jobs)"
+        spread = f"{min(seconds):6.0f} {max(seconds):6.0f}"
+        print(f"{rule:20s} {backbone:12s} {len(seconds):5d} {mean:8.1f} {spread}  {ratio}")
+    for log, span in spans:
+        print(f"{log}: {span[1] - span[0]} from first to last timestamp" if span else f"{log}: no timestamps")
+
+
+if __name__ == "__main__":
+    main()
