@@ -29,7 +29,6 @@ def parse(lines):
     stamps, started, durations = [], {}, defaultdict(list)
     job = None  # the rule block being read: {"rule", "start", "backbone"}
     for line in lines:
-        line = line.rstrip("\n")
         if match := STAMP.match(line):
             stamps.append(datetime.strptime(" ".join(match[1].split()), "%a %b %d %H:%M:%S %Y"))
         elif match := RULE.match(line):

@@ -17,12 +17,11 @@ CODE_KEY = "maskclr code"  # the param's single JSON key; maskclr.audit.record r
 PACKAGE = "maskclr"
 
 
-@functools.cache  # asked for every import of every module reached (thousands), each a few stats
 def with_parents(dotted):
     """``dotted`` and its parent packages that have a source: importing a module runs them all."""
     parts = dotted.split(".")
     names = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    return tuple(n for n in names if n.split(".")[0] == PACKAGE and module_file(n))
+    return [n for n in names if n.split(".")[0] == PACKAGE and module_file(n)]
 
 
 @functools.cache  # each module's tree is walked once per parse, not once per entry importing it

@@ -271,6 +271,7 @@ def check_error_conditions():
 CLASS_SPEC = re.compile(r"[\w.]+:\w+")
 
 
+@functools.cache  # asked for every import of every module the code inputs reach (thousands)
 def module_file(dotted):
     """The source file of module ``dotted`` where a job finds it: the package's src/, the working
     directory (jobs run `python -m` there), then PYTHONPATH; None when it is in none of them.
