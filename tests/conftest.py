@@ -95,7 +95,7 @@ def preprocess_cli(poses, out, n_frames=8, seed=0, num_classes=3):
 
 # The 3D path's settings as the workflow passes them: datasets.synth.synthetic, the Kinect sensor
 # model and preprocess_3d (small: short sequences, 12 frames per clip).
-SCENES = {"seed": 0, "subjects": 2, "replications": 1, "min_frames": 20, "max_frames": 40}
+SCENES = {"seed": 0, "subjects": 2, "replications": 1, "min_frames": 20, "max_frames": 40, "pair_contrast": 1.0}
 SENSOR = {"jitter_m": 0.01, "extremity_jitter_m": 0.02, "swap_rate": 0.01}
 NATIVE3D = {
     "n_frames": 12,

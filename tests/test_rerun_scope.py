@@ -53,6 +53,7 @@ CASES = {
     # the synthetic scenes feed every tier
     "datasets.synth.synthetic.seed": (1, EVERYTHING),
     "datasets.synth.synthetic.max_frames": (44, EVERYTHING),
+    "datasets.synth.synthetic.pair_contrast": (0.5, EVERYTHING),
     # lq is a test tier only: its poses and data, every evaluation (all test on all tiers)
     "datasets.synth.estimators.lq.noise_px": (13.0, {**ONE_TIER, "evaluate": 8, **PAPER}),
     # mq is the training tier: its poses, the split lists made from them, every model

@@ -145,7 +145,17 @@ def test_cli_writes_a_loadable_dataset(tmp_path):
 
 def synthetic_json(**changes):
     """A ``--synthetic-json`` argument (the config's ``datasets.synth.synthetic``)."""
-    return json.dumps({"seed": 0, "subjects": 2, "replications": 1, "min_frames": 10, "max_frames": 20, **changes})
+    return json.dumps(
+        {
+            "seed": 0,
+            "subjects": 2,
+            "replications": 1,
+            "min_frames": 10,
+            "max_frames": 20,
+            "pair_contrast": 1.0,
+            **changes,
+        }
+    )
 
 
 @pytest.mark.parametrize("args", [
@@ -153,6 +163,7 @@ def synthetic_json(**changes):
     ("--synthetic-json", synthetic_json(replications=0)), ("--synthetic-json", synthetic_json(min_frames=1)),
     ("--synthetic-json", synthetic_json(min_frames=30, max_frames=20)),
     ("--synthetic-json", '{"seed": 0}'), ("--synthetic-json", "[1]"),
+    ("--synthetic-json", synthetic_json(pair_contrast=-0.5)),
 ])  # fmt: skip
 def test_cli_rejects_bad_arguments(tmp_path, args):
     out = tmp_path / "synth.pkl"
@@ -208,3 +219,32 @@ def test_bodies_have_ntu_pixel_scale(data):
         heights.append(np.median(kp[seen][:, [15, 16], 1].mean(axis=1) - kp[seen][:, 0, 1]))
     assert 455 < np.median(heights) < 505
     assert 360 < np.percentile(heights, 5) < 400 and 580 < np.percentile(heights, 95) < 620
+
+
+@pytest.mark.parametrize("contrast", [0.0, 0.5, 1.5])
+def test_pair_contrast_scales_the_pairs_difference_only(data, contrast):
+    """``pair_contrast`` moves a pair's named joints about the pair's middle: the two classes'
+    difference scales by it (in the world, so about so in pixels), everything else is unchanged;
+    1 gives the design's bytes (the ``data`` fixture)."""
+    scaled = _by_name(synthetic.generate(seed=0, pair_contrast=contrast, **SMALL))
+    design = _by_name(data)
+    for (first, second), named in synthetic.FINE_PAIRS.items():
+        others = [j for j in range(synthetic.NUM_JOINTS) if j not in named]
+        for name, annotation in design.items():
+            if annotation["label"] != first:
+                continue
+            partner = name[:-3] + f"{second + 1:03d}"
+            for key in (name, partner):
+                np.testing.assert_array_equal(
+                    scaled[key]["keypoint"][..., others, :], design[key]["keypoint"][..., others, :]
+                )
+            gap = scaled[name]["keypoint"][..., named, :] - scaled[partner]["keypoint"][..., named, :]
+            designed = design[name]["keypoint"][..., named, :] - design[partner]["keypoint"][..., named, :]
+            np.testing.assert_allclose(np.abs(gap).mean(), contrast * np.abs(designed).mean(), rtol=0.15, atol=0.05)
+
+
+def test_pair_contrast_of_one_is_the_design():
+    default = synthetic.generate(seed=0, **SMALL)
+    assert pickle.dumps(synthetic.generate(seed=0, pair_contrast=1.0, **SMALL), protocol=4) == pickle.dumps(
+        default, protocol=4
+    )

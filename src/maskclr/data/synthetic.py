@@ -475,6 +475,7 @@ _ACTIONS = (
 )  # fmt: skip
 # The class whose random streams a performance uses: a fine pair's first class, for both.
 _STREAM_CLASS = {second: first for first, second in FINE_PAIRS}
+_PAIR_OF = {cls: (pair, list(joints)) for pair, joints in FINE_PAIRS.items() for cls in pair}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -599,8 +600,8 @@ def _project(points, camera):
 # Dataset assembly.
 
 
-def _perform(seed, subject, action, rep, people, min_frames, max_frames):
-    """World joints [M, T, 17, 3] of one performance (shared by all cameras).
+def _act(seed, subject, action, rep, people, min_frames, max_frames):
+    """World joints [M, T, 17, 3] of one performance of ``action`` as designed (contrast 1).
 
     Random draws come from the stream of (subject, ``_STREAM_CLASS`` of the action, rep), and
     every draw that is not the action's own comes first: a fine pair's two classes then share
@@ -632,6 +633,23 @@ def _perform(seed, subject, action, rep, people, min_frames, max_frames):
         _place(_forward_kinematics(pose, body), axis, centre - step),
         _place(_forward_kinematics(partner_pose, partner), axis + 180.0, centre + step),
     ])  # fmt: skip
+
+
+def _perform(seed, subject, action, rep, people, min_frames, max_frames, pair_contrast):
+    """World joints [M, T, 17, 3] of one performance (shared by all cameras).
+
+    ``pair_contrast`` scales how far a fine pair's two classes are apart: their named joints
+    move to ``middle + pair_contrast * (own - middle)``, the middle being the two classes' mean
+    in the same performance; 1 keeps the design, 0 makes the pair indistinguishable.
+    """
+    world = _act(seed, subject, action, rep, people, min_frames, max_frames)
+    if action not in _PAIR_OF or pair_contrast == 1.0:  # skipped at 1: identical bytes to the design
+        return world
+    pair, joints = _PAIR_OF[action]
+    other = _act(seed, subject, sum(pair) - action, rep, people, min_frames, max_frames)
+    middle = 0.5 * (world[:, :, joints] + other[:, :, joints])
+    world[:, :, joints] = middle + pair_contrast * (world[:, :, joints] - middle)
+    return world
 
 
 def _views(seed, subject, action, rep, cameras):
@@ -669,7 +687,9 @@ def xsub_train_subjects(subjects):
     return frozenset(range(count))
 
 
-def _validate(subjects, replications, cameras, min_frames, max_frames):
+def _validate(subjects, replications, cameras, min_frames, max_frames, pair_contrast):
+    if pair_contrast < 0:
+        raise InputError(f"pair_contrast must be >= 0 (1: the design's fine pairs), got {pair_contrast}")
     if subjects < 2:
         raise InputError(f"subjects must be >= 2 (both cross-subject sides), got {subjects}")
     if not 1 <= cameras <= len(CAMERAS):
@@ -680,20 +700,20 @@ def _validate(subjects, replications, cameras, min_frames, max_frames):
         raise InputError(f"need 2 <= min_frames <= max_frames, got min_frames={min_frames}, max_frames={max_frames}")
 
 
-def scenes(*, seed, subjects=12, replications=2, cameras=VIEWS, min_frames=40, max_frames=120):
+def scenes(*, seed, subjects=12, replications=2, cameras=VIEWS, min_frames=40, max_frames=120, pair_contrast=1.0):
     """Every view of the dataset: yields (frame_dir, label, world joints (M, T, 17, 3) in metres,
     camera, {protocol: "train" or "val"}), one per subject × action × replication × camera.
 
     Splits: ``xsub`` by ``xsub_train_subjects``, ``xview`` by ``XVIEW_TRAIN_CAMERAS``. The 2D
     dataset (``generate``) and the Kinect 3D tier (``maskclr.data.kinect``) are both built from it.
     """
-    _validate(subjects, replications, cameras, min_frames, max_frames)
+    _validate(subjects, replications, cameras, min_frames, max_frames, pair_contrast)
     people = [make_subject(seed, i) for i in range(subjects)]
     train_subjects = xsub_train_subjects(subjects)
     for subject in range(subjects):
         for action in range(len(CLASS_NAMES)):
             for rep in range(replications):
-                world = _perform(seed, subject, action, rep, people, min_frames, max_frames)
+                world = _perform(seed, subject, action, rep, people, min_frames, max_frames, pair_contrast)
                 views = _views(seed, subject, action, rep, cameras)
                 for camera, view in enumerate(views):
                     sides = {
@@ -727,7 +747,7 @@ def generate(**kwargs):
     return assemble(scenes(**kwargs), _annotation)
 
 
-SYNTHETIC_KEYS = ("seed", "subjects", "replications", "min_frames", "max_frames")
+SYNTHETIC_KEYS = ("seed", "subjects", "replications", "min_frames", "max_frames", "pair_contrast")
 
 
 def scene_settings(text, flag="--synthetic-json"):
