@@ -475,7 +475,9 @@ _ACTIONS = (
 )  # fmt: skip
 # The class whose random streams a performance uses: a fine pair's first class, for both.
 _STREAM_CLASS = {second: first for first, second in FINE_PAIRS}
-_PAIR_OF = {cls: (pair, list(joints)) for pair, joints in FINE_PAIRS.items() for cls in pair}
+# A fine pair's class -> (the pair's other class, their named joints).
+_PARTNER = {a: (b, list(joints)) for (first, second), joints in FINE_PAIRS.items()
+            for a, b in ((first, second), (second, first))}  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------
@@ -643,10 +645,10 @@ def _perform(seed, subject, action, rep, people, min_frames, max_frames, pair_co
     in the same performance; 1 keeps the design, 0 makes the pair indistinguishable.
     """
     world = _act(seed, subject, action, rep, people, min_frames, max_frames)
-    if action not in _PAIR_OF or pair_contrast == 1.0:  # skipped at 1: identical bytes to the design
+    if action not in _PARTNER or pair_contrast == 1.0:  # skipped at 1: identical bytes to the design
         return world
-    pair, joints = _PAIR_OF[action]
-    other = _act(seed, subject, sum(pair) - action, rep, people, min_frames, max_frames)
+    partner, joints = _PARTNER[action]
+    other = _act(seed, subject, partner, rep, people, min_frames, max_frames)
     middle = 0.5 * (world[:, :, joints] + other[:, :, joints])
     world[:, :, joints] = middle + pair_contrast * (world[:, :, joints] - middle)
     return world
