@@ -221,6 +221,27 @@ def test_bodies_have_ntu_pixel_scale(data):
     assert 360 < np.percentile(heights, 5) < 400 and 580 < np.percentile(heights, 95) < 620
 
 
+# Mean pixel distance of a fine pair's named joints between its two classes, per joint and frame,
+# on the demo's set (config.yaml; the README's numbers).
+PAIR_GAP_PX = {(14, 15): 9.3, (16, 17): 19.2, (18, 19): 8.6, (20, 21): 12.5, (22, 23): 7.2}
+
+
+def test_fine_pairs_are_about_as_far_apart_as_the_readme_says(data):
+    """Each pair's gap on the small set is within 25 % of the demo set's (PAIR_GAP_PX)."""
+    annotations = _by_name(data)
+    for (first, second), named in synthetic.FINE_PAIRS.items():
+        gaps = [
+            np.linalg.norm(
+                annotation["keypoint"][..., named, :]
+                - annotations[name[:-3] + f"{second + 1:03d}"]["keypoint"][..., named, :],
+                axis=-1,
+            ).mean()
+            for name, annotation in annotations.items()
+            if annotation["label"] == first
+        ]
+        np.testing.assert_allclose(np.mean(gaps), PAIR_GAP_PX[first, second], rtol=0.25)
+
+
 @pytest.mark.parametrize("contrast", [0.0, 0.5, 1.5])
 def test_pair_contrast_scales_the_pairs_difference_only(data, contrast):
     """``pair_contrast`` moves a pair's named joints about the pair's middle: the two classes'
