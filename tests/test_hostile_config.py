@@ -25,14 +25,15 @@ def shell_lines(rule_file):
 
 def test_every_shell_argument_is_quoted():
     """A config value (a download name, a file, a path) can never become shell syntax."""
-    unquoted = [
+    fields = [
         (path.name, field)
         for path in sorted((REPO / "workflow" / "rules").glob("*.smk"))
         for line in shell_lines(path)
         for field in PLACEHOLDER.findall(line)
-        if not field.endswith(":q")
     ]
-    assert not unquoted
+    # 163 when written: far fewer means the shell blocks changed form and are no longer read.
+    assert len(fields) > 150, len(fields)
+    assert not [(name, field) for name, field in fields if not field.endswith(":q")]
 
 
 INJECTION = "x;touch pwned;y"

@@ -82,7 +82,8 @@ def test_dataset_shapes_and_ranges(h5_file):
     assert x.shape == (2, 16, 17, 3) and x.dtype.is_floating_point and label == 1
     assert len(test) == 4 and test.num_classes == 3
     assert float(x[..., :2].abs().max()) <= 1.0
-    np.testing.assert_array_equal(test[0][0].numpy(), test[0][0].numpy())  # test items are fixed
+    test.set_epoch(3)
+    np.testing.assert_array_equal(test[0][0].numpy(), x.numpy())  # test items do not change with the epoch
     train = SkeletonDataset(out, "train", seed=1)
     first = train[0][0].numpy()
     np.testing.assert_array_equal(first, train[0][0].numpy())  # same (seed, epoch, index)
@@ -113,6 +114,22 @@ def test_worker_loaders_draw_the_same_batches_as_the_training_process(h5_file):
     in_process = batches(0)
     assert not torch.equal(in_process[:2], in_process[2:])  # the epochs differ
     assert torch.equal(batches(2), in_process)
+
+
+def test_processes_share_each_global_batch(h5_file):
+    """With 2 processes, each draws half of a global batch of 4 from its own half of one seeded
+    shuffle: the two ranks' samples of an epoch are disjoint and together cover the train split."""
+    from maskclr.train.loaders import data_loaders
+
+    out, _ = h5_file
+    train = SkeletonDataset(out, "train", seed=3)
+    drawn = []
+    for rank in (0, 1):
+        sampler, loader, test = data_loaders(train, None, 4, 2, rank, 3)
+        sampler.set_epoch(0)
+        assert loader.batch_size == 2 and test is None
+        drawn.append(list(sampler))
+    assert not set(drawn[0]) & set(drawn[1]) and sorted(drawn[0] + drawn[1]) == list(range(len(train)))
 
 
 def test_dataset_bad_file(tmp_path):

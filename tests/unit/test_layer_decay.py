@@ -41,13 +41,22 @@ def test_exact_lr_per_block(model):
     assert all(lr == (0.25 if ".blocks.0." in name else 0.5) for name, lr in block_lrs.items())
 
 
-def test_paper_decay_at_depth_8_and_groups_drive_adamw(model):
+def test_paper_decay_at_depth_8_and_groups_drive_adamw():
     paper = Transformer(dim=8, depth=8, num_heads=2, maxlen=8)
     groups = layer_decay_groups(ActionModel(paper, 3, hidden=4), lr=5e-4, decay=0.8)
     got = per_parameter(groups)
     assert got["backbone.patch_embed.weight"][0] == pytest.approx(5e-4 * 0.8**9)
     assert got["backbone.blocks.7.attn.proj.weight"][0] == pytest.approx(5e-4 * 0.8)
-    assert all(g["lr"] == pytest.approx(5e-4 * g["lr_scale"]) for g in groups)
-    optimizer = torch.optim.AdamW(layer_decay_groups(model, lr=1e-3, decay=0.8))
-    model(torch.randn(2, 2, 8, 17, 3)).logits.sum().backward()
-    optimizer.step()
+    # AdamW's first step moves every weight with a gradient by its group's lr (m̂ / √v̂ = ±1), plus
+    # the weight decay's lr · wd · |w|: the groups reach the optimiser with their own rates.
+    torch.manual_seed(0)
+    fresh = ActionModel(Transformer(dim=8, depth=2, num_heads=2, maxlen=8), num_classes=3, hidden=4)
+    groups = layer_decay_groups(fresh, lr=1e-3, decay=0.5, weight_decay=0.0)
+    before = {name: p.detach().clone() for name, p in fresh.named_parameters()}
+    fresh(torch.randn(2, 2, 8, 17, 3)).logits.sum().backward()
+    torch.optim.AdamW(groups).step()
+    moved = {name: float((p.detach() - before[name]).abs().max()) for name, p in fresh.named_parameters()}
+    assert moved["backbone.patch_embed.weight"] == pytest.approx(1e-3 * 0.5**3, rel=1e-3)
+    assert moved["backbone.blocks.0.attn.qkv.weight"] == pytest.approx(1e-3 * 0.5**2, rel=1e-3)
+    assert moved["backbone.blocks.1.mlp.fc2.weight"] == pytest.approx(1e-3 * 0.5, rel=1e-3)
+    assert moved["head.fc2.weight"] == pytest.approx(1e-3, rel=1e-3)

@@ -246,8 +246,14 @@ def test_preprocess_cli_settings_reach_the_data(tmp_path, kinect_tier):
     settings = {**NATIVE3D, "n_frames": 10, "test_ratio": 0.5}
     assert native3d_cli(poses, tmp_path / "a.h5", settings).returncode == 0
     members = [a for a in kinect_tier["annotations"] if a["frame_dir"] in set(kinect_tier["split"]["xsub_val"])]
+    # Built from the steps (each checked by hand above), so a preprocess_test that dropped a
+    # setting would be caught too.
+    x, lengths = native3d.pad(members)
+    begin, size = native3d.crop_windows(lengths, test_ratio=0.5)
+    expected = native3d.resize(native3d.centre(x), begin, size, 10).astype(np.float32)
+    assert not np.array_equal(size, native3d.crop_windows(lengths)[1])  # 0.5 is not the default
     with h5py.File(tmp_path / "a.h5") as h5:
-        np.testing.assert_array_equal(h5["test/x"][()], native3d.preprocess_test(members, 10, 0.5))
+        np.testing.assert_array_equal(h5["test/x"][()], expected)
         assert (h5["test/length"][()] == 10).all()
 
 

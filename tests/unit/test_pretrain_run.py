@@ -193,7 +193,8 @@ def torchrun(args, processes=2):
 
 
 def test_two_processes_share_each_batch_and_rank_0_writes(data, tmp_path):
-    """DDP over gloo on the CPU: each process trains on half of every batch of 2."""
+    """DDP over gloo on the CPU: both processes train every epoch (each on half of every batch of
+    2, drawn by ``data_loaders``: test_dataset checks the halves) and rank 0 alone reports and writes."""
     result = torchrun(pretrain_args(data, tmp_path / "ddp.pt"))
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "ddp.json").read_text())
