@@ -47,8 +47,8 @@ def test_paper_decay_at_depth_8_and_groups_drive_adamw():
     got = per_parameter(groups)
     assert got["backbone.patch_embed.weight"][0] == pytest.approx(5e-4 * 0.8**9)
     assert got["backbone.blocks.7.attn.proj.weight"][0] == pytest.approx(5e-4 * 0.8)
-    # AdamW's first step moves every weight with a gradient by its group's lr (m̂ / √v̂ = ±1), plus
-    # the weight decay's lr · wd · |w|: the groups reach the optimiser with their own rates.
+    # AdamW's first step moves every weight with a gradient by its group's lr (m̂ / √v̂ = ±1; no
+    # weight decay here): the groups reach the optimiser with their own rates.
     torch.manual_seed(0)
     fresh = ActionModel(Transformer(dim=8, depth=2, num_heads=2, maxlen=8), num_classes=3, hidden=4)
     groups = layer_decay_groups(fresh, lr=1e-3, decay=0.5, weight_decay=0.0)
