@@ -452,16 +452,17 @@ def test_the_error_flow_agrees_with_the_per_class_table(finished_run):
 
 
 def test_forced_tables_regenerate_identically_without_retraining(finished_run):
-    tables = sorted((finished_run / "results" / "tables").glob("*"))
+    folder = finished_run / "results" / "tables"
+    tables = sorted(folder.glob("*"))
     before = {p.name: p.read_bytes() for p in tables}
     forced = [f"table{i}.{ext}" for i in (1, 2, 3) for ext in ("tex", "csv")] + [
         f"robustness_{name}" for name in ("summary.csv", "summary.md", "by_model.csv", "by_model.tex", "by_model.md")
     ]
-    written = {name: (finished_run / "results" / "tables" / name).stat().st_mtime_ns for name in forced}
+    written = {name: (folder / name).stat().st_mtime_ns for name in forced}
     result = snakemake(finished_run, "--cores", "2", "--forcerun", "table", "robustness_summary", "robustness_by_model")
     assert result.returncode == 0, result.stderr[-2000:]
     # Rewritten (a new file renamed into place), with the same bytes.
-    assert all((finished_run / "results" / "tables" / name).stat().st_mtime_ns != t for name, t in written.items())
+    assert all((folder / name).stat().st_mtime_ns != t for name, t in written.items())
     assert {p.name: p.read_bytes() for p in tables} == before
     log = result.stdout + result.stderr
     assert re.search(r"^localrule table:$", log, re.M), log[-2000:]

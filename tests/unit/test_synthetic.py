@@ -182,6 +182,11 @@ def _by_name(data):
     return {a["frame_dir"]: a for a in data["annotations"]}
 
 
+def _same_performance(name, action):
+    """The frame_dir of the performance ``name`` as 0-based class ``action`` (a fine pair's partner)."""
+    return name[:-3] + f"{action + 1:03d}"
+
+
 @pytest.mark.parametrize("pair", sorted(synthetic.FINE_PAIRS))
 def test_fine_pairs_differ_only_in_their_named_joints(data, pair):
     """Both classes of a pair share one performance's length, timing, idle motion, placement and
@@ -194,7 +199,7 @@ def test_fine_pairs_differ_only_in_their_named_joints(data, pair):
     for name, first in annotations.items():
         if first["label"] != pair[0]:
             continue
-        second = annotations[name[:-3] + f"{pair[1] + 1:03d}"]
+        second = annotations[_same_performance(name, pair[1])]
         assert first["keypoint"].shape == second["keypoint"].shape
         np.testing.assert_array_equal(first["keypoint"][..., others, :], second["keypoint"][..., others, :])
         diff = np.linalg.norm(first["keypoint"][..., named, :] - second["keypoint"][..., named, :], axis=-1)
@@ -237,7 +242,7 @@ def test_fine_pairs_are_about_as_far_apart_as_the_readme_says(data):
         gaps = [
             np.linalg.norm(
                 annotation["keypoint"][..., named, :]
-                - annotations[name[:-3] + f"{second + 1:03d}"]["keypoint"][..., named, :],
+                - annotations[_same_performance(name, second)]["keypoint"][..., named, :],
                 axis=-1,
             ).mean()
             for name, annotation in annotations.items()
@@ -258,7 +263,7 @@ def test_pair_contrast_scales_the_pairs_difference_only(data, contrast):
         for name, annotation in design.items():
             if annotation["label"] != first:
                 continue
-            partner = name[:-3] + f"{second + 1:03d}"
+            partner = _same_performance(name, second)
             for key in (name, partner):
                 np.testing.assert_array_equal(
                     scaled[key]["keypoint"][..., others, :], design[key]["keypoint"][..., others, :]
