@@ -678,6 +678,23 @@ def test_summary_text_states_verdicts_and_the_noise_cost_in_its_unit(loaded, dat
     assert "(m) costs baseline" in text3d and "make_cam" not in text3d
 
 
+def test_a_summary_of_the_baseline_alone_compares_nothing(loaded):
+    """paper.table_methods with one method (a run that trains the baseline alone): its groups over
+    its seeds and what the largest σ costs it; the comparison's columns stay empty."""
+    settings = {**SETTINGS, "table_methods": ["baseline"]}
+    table = summary.summary(loaded, settings)
+    both = summary.summary(loaded, SETTINGS)
+    assert list(table.columns) == list(both.columns) == list(summary.COLUMNS)
+    assert list(table["group"]) == list(both["group"])
+    baseline = ["group", "baseline_mean", "baseline_ci95", "seeds"]
+    pd.testing.assert_frame_equal(table[baseline], both[baseline], check_dtype=False)  # the fixture's seeds are paired
+    assert table.drop(columns=baseline).isna().all().all()
+    text = summary.markdown(table, loaded, settings)
+    assert text.startswith("| perturbation | baseline | seeds |\n|---|---|---|\n| clean | ")
+    assert "nothing is compared" in text and "significant" not in text and "maskclr" not in text.lower()
+    assert "Spatiotemporal noise σ = 0.01 (make_cam units) costs baseline 20.0 [20.0, 20.0] points of top-1" in text
+
+
 def test_training_curves_keep_pretrainings_apart(data3d):
     axes = figures.training_curves(metrics.load(data3d / "metrics.csv"), NATIVE_SETTINGS).get_axes()
     titles = [ax.get_title() for ax in axes]

@@ -12,7 +12,9 @@ model tested on one tier (a native 3D model: the Kinect's; a dataset with one es
 "unseen estimators" group, and a grid without a perturbation no group of it. The Markdown states,
 generated from these numbers, which differences are significant and which are not, and how much
 the largest noise σ costs each method, in all and in each of the dataset's class groups
-(``maskclr.paper.classes``); nothing in it is written by hand.
+(``maskclr.paper.classes``); nothing in it is written by hand. With one table method (a run that
+trains the baseline alone) the summary gives that method's groups and noise cost and compares
+nothing: the method and difference columns stay empty.
 """
 
 import argparse
@@ -64,16 +66,41 @@ def group_scores(metrics, settings, method):
     return scores
 
 
+COLUMNS = (
+    "group",
+    "baseline_mean",
+    "baseline_ci95",
+    "method_mean",
+    "method_ci95",
+    "delta_mean",
+    "delta_ci95",
+    "significant",
+    "seeds_ahead",
+    "seeds",
+)
+
+
 def summary(metrics, settings):
-    """``compare`` of the settings' first two table methods: MaskCLR against the baseline."""
+    """``compare`` of the settings' first two table methods: MaskCLR against the baseline (the
+    baseline alone where the settings name one)."""
     return compare(metrics, settings, *settings["table_methods"][:2])
 
 
-def compare(metrics, settings, baseline, method):
-    """One row per group of the settings' model: each method's mean and 95 % CI over seeds, the
-    difference ``method`` − ``baseline`` paired by seed with its 95 % CI, whether it is
-    significant, and in how many seeds ``method`` came out ahead."""
-    base, ours = group_scores(metrics, settings, baseline), group_scores(metrics, settings, method)
+def compare(metrics, settings, baseline, method=None):
+    """One row per group of the settings' model (``COLUMNS``): each method's mean and 95 % CI over
+    seeds, the difference ``method`` − ``baseline`` paired by seed with its 95 % CI, whether it is
+    significant, and in how many seeds ``method`` came out ahead. ``method`` None: the baseline's
+    mean and CI over all its seeds, the other columns empty."""
+    base = group_scores(metrics, settings, baseline)
+    if method is None:
+        return pd.DataFrame(
+            [
+                dict(zip(("group", "baseline_mean", "baseline_ci95", "seeds"), (name, *mean_ci(base[name]))))
+                for name in base
+            ],
+            columns=COLUMNS,
+        )
+    ours = group_scores(metrics, settings, method)
     records = []
     for name in (name for name, _, _ in GROUPS if name in base and name in ours):
         seeds = base[name].index.intersection(ours[name].index)
@@ -94,7 +121,7 @@ def compare(metrics, settings, baseline, method):
                 "seeds": n,
             }
         )
-    return pd.DataFrame(records)
+    return pd.DataFrame(records, columns=COLUMNS)
 
 
 def noise_cost(metrics, settings, method):
@@ -128,7 +155,10 @@ def verdict(row, method):
 
 
 def markdown(table, metrics, settings):
-    baseline, method = (method_label(m) for m in settings["table_methods"][:2])
+    names = settings["table_methods"][:2]
+    if len(names) == 1:
+        return baseline_markdown(table, metrics, settings)
+    baseline, method = (method_label(m) for m in names)
     seeds = int(table["seeds"].min())
     lines = [
         f"| perturbation | {baseline} | {method} | Δ {method} − {baseline} | {method} ahead | verdict |",
@@ -161,20 +191,40 @@ def markdown(table, metrics, settings):
             f"Significantly less robust under: {listing(worse)}. "
             f"No significant difference under: {listing(same)}."
         )
-    groups = class_group_cells(metrics, settings)
-    for name, label in zip(settings["table_methods"][:2], (baseline, method)):
+    return "\n".join(lines + noise_cost_lines(metrics, settings)) + "\n"
+
+
+def baseline_markdown(table, metrics, settings):
+    """The summary of a run with one table method: its groups and noise cost, nothing compared."""
+    (name,) = settings["table_methods"]
+    lines = [f"| perturbation | {method_label(name)} | seeds |", "|---|---|---|"]
+    lines += [f"| {r.group} | {interval(r.baseline_mean, r.baseline_ci95)} | {r.seeds} |" for r in table.itertuples()]
+    lines += [
+        "",
+        "Top-1 (%), mean over the seeds [95 % confidence interval, Student's t]. One table method "
+        "(`paper.table_methods`): nothing is compared.",
+        "",
+    ]
+    return "\n".join(lines + noise_cost_lines(metrics, settings)) + "\n"
+
+
+def noise_cost_lines(metrics, settings):
+    """For each of the settings' first two table methods, what the largest spatiotemporal σ costs
+    it, in all and per class group, and where the fine pairs' errors go."""
+    groups, lines = class_group_cells(metrics, settings), []
+    for name in settings["table_methods"][:2]:
         cost = noise_cost(metrics, settings, name)
         if cost:
             sigma, mean, half, _ = cost
             by_group = groups[groups["method"] == name]
             per_group = "; ".join(f"{r.classes} {interval(r.cost, r.cost_ci95)}" for r in by_group.itertuples())
             lines.append(
-                f"Spatiotemporal noise σ = {sigma:g} ({noise_unit(settings)}) costs {label} "
+                f"Spatiotemporal noise σ = {sigma:g} ({noise_unit(settings)}) costs {method_label(name)} "
                 f"{interval(mean, half)} points of top-1"
                 + (f"; by class group (the mean over its classes): {per_group}." if per_group else ".")
                 + "".join(within_pairs(r, sigma) for r in by_group.dropna(subset=["to_partner_clean"]).itertuples())
             )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def within_pairs(group, sigma):
