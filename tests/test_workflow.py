@@ -695,6 +695,35 @@ def test_the_studys_measured_parts_are_its_2d_rows_on_one_split(split, tmp_path)
     assert (planned["train_stage1"], planned["train_stage2"], planned["evaluate"]) == (15, 75, 90)
 
 
+EXPERIMENTS = sorted((REPO / "workflow" / "configs" / "experiments").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("overlay", EXPERIMENTS, ids=lambda path: path.stem)
+def test_each_experiment_overlay_trains_one_baseline_over_its_seeds(overlay, tmp_path):
+    """workflow/configs/experiments/*.yaml (README, "What was tried"), each merged over config.yaml:
+    one model's baseline over its seeds, evaluated clean and at σ = 0.01, with the paper's
+    artefacts pointed at it, so that the whole DAG plans; the README names the file."""
+    text = yaml.safe_load(overlay.read_text())
+    (experiment,) = text["experiments"]
+    assert experiment["methods"] == ["baseline"] and text["robustness"] == {"noise_sigmas": [0, 0.01]}
+    assert text["paper"]["backbone"] == experiment["backbones"][0]
+    shutil.copy(REPO / "config.yaml", tmp_path)
+    planned = planned_jobs(tmp_path, "--configfile", overlay)
+    seeds = len(experiment["seeds"])
+    # each seed's stage-1 model (clean only) and its stage-2 baseline are evaluated
+    assert (planned["train_stage1"], planned["train_stage2"], planned["evaluate"], planned["all"]) == (
+        seeds,
+        seeds,
+        2 * seeds,
+        1,
+    )
+    assert f"`{overlay.name}`" in (REPO / "README.md").read_text()
+
+
+def test_there_are_experiment_overlays():
+    assert len(EXPERIMENTS) >= 10  # the parametrised test above must not pass by finding none
+
+
 def test_synth_study_table1_prints_the_papers_rows_beside_the_3d_columns(tmp_path):
     """The study's Table 1 job reads the paper's NTU60 rows for synth_3d as for synth."""
     shutil.copy(REPO / "config.yaml", tmp_path)
