@@ -6,11 +6,15 @@ LOG defaults to the newest of .snakemake/log/*.snakemake.log; several logs (a ru
 are read together. A job runs from the timestamp above its ``rule`` block to the one above its
 ``Finished jobid`` line, so with ``--cores 2`` each time is that of a job sharing the machine with
 one other, and a pause of the run (SIGSTOP) counts in the jobs it caught. Prints, per rule and
-backbone, the count and the mean, min and max seconds, each mean against the reference row's, then
-each log's span from its first to its last timestamp.
+backbone, the count and the mean, min and max seconds; for trainings, the share of the job spent in
+its epochs' training loops (the sum of ``seconds`` in its metrics.json history, read from the run's
+directory: the rest is each epoch's test evaluation and checkpoint, and the job's start); each mean
+against the reference row's; then each log's span from its first to its last timestamp. A training
+resumed after a time limit counts the epochs of its earlier attempts too.
 """
 
 import argparse
+import json
 import re
 import statistics
 from collections import defaultdict
@@ -24,24 +28,41 @@ WILDCARDS = re.compile(r"\s+wildcards: (.*)$")
 FINISHED = re.compile(r"Finished jobid: (\d+)")
 
 
+TRAINING = {"train_stage1", "train_stage2"}
+METRICS = "results/models/{dataset}/{split}/{backbone}/{run}/seed{seed}/metrics.json"
+
+
 def parse(lines):
-    """({(rule, backbone or "-"): [seconds of each finished job]}, (first, last timestamp))."""
+    """({(rule, backbone or "-"): [(seconds, wildcards) of each finished job]}, (first, last timestamp))."""
     stamps, started, durations = [], {}, defaultdict(list)
-    job = None  # the rule block being read: {"rule", "start", "backbone"}
+    job = None  # the rule block being read: {"rule", "start", "wildcards"}
     for line in lines:
         if match := STAMP.match(line):
             stamps.append(datetime.strptime(" ".join(match[1].split()), "%a %b %d %H:%M:%S %Y"))
         elif match := RULE.match(line):
-            job = {"rule": match[1], "start": stamps[-1], "backbone": "-"}
+            job = {"rule": match[1], "start": stamps[-1], "wildcards": {}}
         elif job and (match := JOBID.match(line)):
             started[match[1]] = job
         elif job and (match := WILDCARDS.match(line)):
-            wildcards = dict(item.split("=", 1) for item in match[1].split(", ") if "=" in item)
-            job["backbone"] = wildcards.get("backbone", "-")
+            job["wildcards"] = dict(item.split("=", 1) for item in match[1].split(", ") if "=" in item)
         elif (match := FINISHED.match(line)) and match[1] in started:
             done = started.pop(match[1])
-            durations[done["rule"], done["backbone"]].append((stamps[-1] - done["start"]).total_seconds())
+            key = done["rule"], done["wildcards"].get("backbone", "-")
+            durations[key].append(((stamps[-1] - done["start"]).total_seconds(), done["wildcards"]))
     return durations, (stamps[0], stamps[-1]) if stamps else None
+
+
+def loop_share(rule, jobs):
+    """The mean share of a training job's seconds spent in its training loops (its metrics.json's
+    history), over the jobs whose metrics.json is here; None for other rules or without any."""
+    if rule not in TRAINING:
+        return None
+    shares = []
+    for seconds, wildcards in jobs:
+        path = Path(METRICS.format(**wildcards))
+        if path.exists() and seconds > 0:
+            shares.append(sum(row["seconds"] for row in json.loads(path.read_text())["history"]) / seconds)
+    return statistics.mean(shares) if shares else None
 
 
 def newest_log():
@@ -63,12 +84,14 @@ def main():
             durations[key] += seconds
         spans.append((log, span))
     reference = durations.get(tuple(args.reference.split(":", 1)))
-    base = statistics.mean(reference) if reference else None
-    print(f"{'rule':20s} {'backbone':12s} {'jobs':>5s} {'mean s':>8s} {'min':>6s} {'max':>6s}  vs {args.reference}")
-    for (rule, backbone), seconds in sorted(durations.items()):
-        mean = statistics.mean(seconds)
+    base = statistics.mean(seconds for seconds, _ in reference) if reference else None
+    header = f"{'rule':20s} {'backbone':12s} {'jobs':>5s} {'mean s':>8s} {'min':>6s} {'max':>6s} {'in loop':>7s}"
+    print(f"{header}  vs {args.reference}")
+    for (rule, backbone), jobs in sorted(durations.items()):
+        seconds = [s for s, _ in jobs]
+        mean, share = statistics.mean(seconds), loop_share(rule, jobs)
         ratio = f"{mean / base:.2f}" if base else "(no reference jobs)"
-        spread = f"{min(seconds):6.0f} {max(seconds):6.0f}"
+        spread = f"{min(seconds):6.0f} {max(seconds):6.0f} {'-' if share is None else f'{share:.2f}':>7s}"
         print(f"{rule:20s} {backbone:12s} {len(seconds):5d} {mean:8.1f} {spread}  {ratio}")
     for log, span in spans:
         print(f"{log}: {span[1] - span[0]} from first to last timestamp" if span else f"{log}: no timestamps")

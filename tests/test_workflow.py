@@ -65,7 +65,8 @@ def test_seeded_runs_have_their_own_directories(finished_run):
 
 def test_job_times_reads_every_training_of_the_run_from_its_log(finished_run):
     """benchmarks/job_times.py (README's per-job tables) on the run's first log: each backbone's
-    stage-1 trainings, with the reference's ratio 1."""
+    stage-1 trainings, the share of each spent in its training loops (from its metrics.json), with
+    the reference's ratio 1."""
     first_log = sorted((finished_run / ".snakemake" / "log").glob("*.snakemake.log"))[0]
     script = REPO / "benchmarks" / "job_times.py"
     result = subprocess.run([sys.executable, script, first_log], capture_output=True, text=True, cwd=finished_run)
@@ -74,6 +75,8 @@ def test_job_times_reads_every_training_of_the_run_from_its_log(finished_run):
     for backbone, seeds in (("dstformer", 1), ("transformer", 2)):  # tests/config/config.yaml
         assert rows["train_stage1", backbone][0] == str(seeds)
         assert float(rows["train_stage1", backbone][1]) > 0
+        assert 0 < float(rows["train_stage1", backbone][4]) < 1  # each epoch's test evaluation is outside
+    assert rows["collect_metrics", "-"][4] == "-"  # not a training
     assert rows["train_stage1", "dstformer"][-1] == "1.00"
     assert result.stdout.splitlines()[-1].endswith("from first to last timestamp")
 
