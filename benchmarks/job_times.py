@@ -9,7 +9,8 @@ one other, and a pause of the run (SIGSTOP) counts in the jobs it caught. Prints
 backbone, the count and the mean, min and max seconds; for trainings, the share of the job spent in
 its epochs' training loops (the sum of ``seconds`` in its metrics.json history, read from the run's
 directory: the rest is each epoch's test evaluation and checkpoint, and the job's start); each mean
-against the reference row's; then each log's span from its first to its last timestamp. A training
+against the reference row's; then each log's span from its first to its last timestamp, against
+its jobs' seconds divided by its cores (1.00×: the cores never idled while a job waited). A training
 resumed after a time limit counts the epochs of its earlier attempts too.
 """
 
@@ -26,6 +27,7 @@ RULE = re.compile(r"(?:local)?rule (\w+):$")
 JOBID = re.compile(r"\s+jobid: (\d+)$")
 WILDCARDS = re.compile(r"\s+wildcards: (.*)$")
 FINISHED = re.compile(r"Finished jobid: (\d+)")
+CORES = re.compile(r"Provided cores: (\d+)$")
 
 
 TRAINING = {"train_stage1", "train_stage2"}
@@ -33,11 +35,14 @@ METRICS = "results/models/{dataset}/{split}/{backbone}/{run}/seed{seed}/metrics.
 
 
 def parse(lines):
-    """({(rule, backbone or "-"): [(seconds, wildcards) of each finished job]}, (first, last timestamp))."""
-    stamps, started, durations = [], {}, defaultdict(list)
+    """({(rule, backbone or "-"): [(seconds, wildcards) of each finished job]}, (first, last timestamp),
+    the cores Snakemake was given or None)."""
+    stamps, started, durations, cores = [], {}, defaultdict(list), None
     job = None  # the rule block being read: {"rule", "start", "wildcards"}
     for line in lines:
-        if match := STAMP.match(line):
+        if match := CORES.match(line):
+            cores = int(match[1])
+        elif match := STAMP.match(line):
             stamps.append(datetime.strptime(" ".join(match[1].split()), "%a %b %d %H:%M:%S %Y"))
         elif match := RULE.match(line):
             job = {"rule": match[1], "start": stamps[-1], "wildcards": {}}
@@ -49,7 +54,7 @@ def parse(lines):
             done = started.pop(match[1])
             key = done["rule"], done["wildcards"].get("backbone", "-")
             durations[key].append(((stamps[-1] - done["start"]).total_seconds(), done["wildcards"]))
-    return durations, (stamps[0], stamps[-1]) if stamps else None
+    return durations, (stamps[0], stamps[-1]) if stamps else None, cores
 
 
 def loop_share(rule, jobs):
@@ -79,10 +84,10 @@ def main():
     args = parser.parse_args()
     durations, spans = defaultdict(list), []
     for log in args.logs or [newest_log()]:
-        found, span = parse(log.read_text().splitlines())
+        found, span, cores = parse(log.read_text().splitlines())
         for key, seconds in found.items():
             durations[key] += seconds
-        spans.append((log, span))
+        spans.append((log, span, cores, sum(s for jobs in found.values() for s, _ in jobs)))
     reference = durations.get(tuple(args.reference.split(":", 1)))
     base = statistics.mean(seconds for seconds, _ in reference) if reference else None
     header = f"{'rule':20s} {'backbone':12s} {'jobs':>5s} {'mean s':>8s} {'min':>6s} {'max':>6s} {'in loop':>7s}"
@@ -93,8 +98,12 @@ def main():
         ratio = f"{mean / base:.2f}" if base else "(no reference jobs)"
         spread = f"{min(seconds):6.0f} {max(seconds):6.0f} {'-' if share is None else f'{share:.2f}':>7s}"
         print(f"{rule:20s} {backbone:12s} {len(seconds):5d} {mean:8.1f} {spread}  {ratio}")
-    for log, span in spans:
-        print(f"{log}: {span[1] - span[0]} from first to last timestamp" if span else f"{log}: no timestamps")
+    for log, span, cores, busy in spans:
+        line = f"{log}: {span[1] - span[0]} from first to last timestamp" if span else f"{log}: no timestamps"
+        if span and cores and busy:
+            packed, wall = busy / cores, (span[1] - span[0]).total_seconds()
+            line += f", {wall / packed:.2f}× its jobs' time over its {cores} cores ({packed:.0f} s)"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -78,7 +78,8 @@ def test_job_times_reads_every_training_of_the_run_from_its_log(finished_run):
         assert 0 < float(rows["train_stage1", backbone][4]) < 1  # each epoch's test evaluation is outside
     assert rows["collect_metrics", "-"][4] == "-"  # not a training
     assert rows["train_stage1", "dstformer"][-1] == "1.00"
-    assert result.stdout.splitlines()[-1].endswith("from first to last timestamp")
+    span = result.stdout.splitlines()[-1]
+    assert "from first to last timestamp, " in span and "× its jobs' time over its 2 cores (" in span
 
 
 def test_evaluation_grid_and_metrics_table(finished_run):

@@ -12,6 +12,7 @@ rule pretrain:
         metrics="results/pretrain/{dataset}/{split}/{backbone}/{pretrain}/seed{seed}/metrics.json",
     log:
         "results/logs/pretrain/{dataset}/{split}/{backbone}/{pretrain}/seed{seed}.log",
+    priority: 3  # see train_stage1
     retries: TRAIN_RETRIES
     conda:
         "../../envs/train.yaml"

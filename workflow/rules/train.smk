@@ -12,6 +12,10 @@ rule train_stage1:
         "results/logs/train/{dataset}/{split}/{backbone}/{run}/seed{seed}.log",
     wildcard_constraints:
         run=alternation(runs(["stage1"])),
+    # The longest jobs first (pretraining 3, stage 1 2, stage 2 1, the rest 0): the run then ends
+    # on short evaluations instead of one core idling beside a late chain of stage-1 → stage-2 →
+    # evaluation (README, "Where the demo's time goes"). Order only: no output depends on it.
+    priority: 2
     retries: TRAIN_RETRIES
     conda:
         "../../envs/train.yaml"
@@ -51,6 +55,7 @@ rule train_stage2:
         "results/logs/train/{dataset}/{split}/{backbone}/{run}/seed{seed}.log",
     wildcard_constraints:
         run=alternation(runs(config["methods"])),
+    priority: 1  # see train_stage1
     retries: TRAIN_RETRIES
     conda:
         "../../envs/train.yaml"
