@@ -7,11 +7,12 @@ are read together. A job runs from the timestamp above its ``rule`` block to the
 ``Finished jobid`` line, so with ``--cores 2`` each time is that of a job sharing the machine with
 one other, and a pause of the run (SIGSTOP) counts in the jobs it caught. Prints, per rule and
 backbone, the count and the mean, min and max seconds; for trainings, the share of the job spent in
-its epochs' training loops (the sum of ``seconds`` in its metrics.json history, read from the run's
-directory: the rest is each epoch's test evaluation and checkpoint, and the job's start); each mean
-against the reference row's; then each log's span from its first to its last timestamp, against
-its jobs' seconds divided by its cores (1.00×: the cores never idled while a job waited). A training
-resumed after a time limit counts the epochs of its earlier attempts too.
+its epochs' training loops (``wall_time_s`` of its metrics.json, in the log's run directory: the rest
+is each epoch's test evaluation and checkpoint, and the job's start); each mean against the
+reference row's; then each log's span from its first to its last timestamp, against its jobs'
+seconds divided by its cores (1.00×: no core idle from the first job to the last). A job retried
+within the run counts from its first attempt; a training resumed in a later run counts the epochs
+of its earlier run too, so its share comes out too high.
 """
 
 import argparse
@@ -27,7 +28,7 @@ RULE = re.compile(r"(?:local)?rule (\w+):$")
 JOBID = re.compile(r"\s+jobid: (\d+)$")
 WILDCARDS = re.compile(r"\s+wildcards: (.*)$")
 FINISHED = re.compile(r"Finished jobid: (\d+)")
-CORES = re.compile(r"Provided cores: (\d+)$")
+CORES = re.compile(r"Provided cores: (\d+)")
 
 
 TRAINING = {"train_stage1", "train_stage2"}
@@ -47,7 +48,7 @@ def parse(lines):
         elif match := RULE.match(line):
             job = {"rule": match[1], "start": stamps[-1], "wildcards": {}}
         elif job and (match := JOBID.match(line)):
-            started[match[1]] = job
+            started.setdefault(match[1], job)  # a retry prints the job's block again: keep its first start
         elif job and (match := WILDCARDS.match(line)):
             job["wildcards"] = dict(item.split("=", 1) for item in match[1].split(", ") if "=" in item)
         elif (match := FINISHED.match(line)) and match[1] in started:
@@ -59,14 +60,16 @@ def parse(lines):
 
 def loop_share(rule, jobs):
     """The mean share of a training job's seconds spent in its training loops (its metrics.json's
-    history), over the jobs whose metrics.json is here; None for other rules or without any."""
+    ``wall_time_s``), over the jobs (seconds, wildcards, run directory) whose metrics.json has it;
+    None for other rules or without any."""
     if rule not in TRAINING:
         return None
     shares = []
-    for seconds, wildcards in jobs:
-        path = Path(METRICS.format(**wildcards))
-        if path.exists() and seconds > 0:
-            shares.append(sum(row["seconds"] for row in json.loads(path.read_text())["history"]) / seconds)
+    for seconds, wildcards, run in jobs:
+        path = run / METRICS.format(**wildcards)
+        loop = json.loads(path.read_text()).get("wall_time_s") if path.exists() else None
+        if loop is not None and seconds > 0:
+            shares.append(loop / seconds)
     return statistics.mean(shares) if shares else None
 
 
@@ -85,19 +88,20 @@ def main():
     durations, spans = defaultdict(list), []
     for log in args.logs or [newest_log()]:
         found, span, cores = parse(log.read_text().splitlines())
-        for key, seconds in found.items():
-            durations[key] += seconds
-        spans.append((log, span, cores, sum(s for jobs in found.values() for s, _ in jobs)))
+        run = log.resolve().parents[2]  # <run>/.snakemake/log/<name>.snakemake.log
+        for key, jobs in found.items():
+            durations[key] += [(seconds, wildcards, run) for seconds, wildcards in jobs]
+        spans.append((log, span, cores, sum(seconds for jobs in found.values() for seconds, _ in jobs)))
     reference = durations.get(tuple(args.reference.split(":", 1)))
-    base = statistics.mean(seconds for seconds, _ in reference) if reference else None
+    base = statistics.mean(job[0] for job in reference) if reference else None
     header = f"{'rule':20s} {'backbone':12s} {'jobs':>5s} {'mean s':>8s} {'min':>6s} {'max':>6s} {'in loop':>7s}"
     print(f"{header}  vs {args.reference}")
     for (rule, backbone), jobs in sorted(durations.items()):
-        seconds = [s for s, _ in jobs]
+        seconds = [job[0] for job in jobs]
         mean, share = statistics.mean(seconds), loop_share(rule, jobs)
         ratio = f"{mean / base:.2f}" if base else "(no reference jobs)"
-        spread = f"{min(seconds):6.0f} {max(seconds):6.0f} {'-' if share is None else f'{share:.2f}':>7s}"
-        print(f"{rule:20s} {backbone:12s} {len(seconds):5d} {mean:8.1f} {spread}  {ratio}")
+        columns = f"{min(seconds):6.0f} {max(seconds):6.0f} {'-' if share is None else f'{share:.2f}':>7s}"
+        print(f"{rule:20s} {backbone:12s} {len(seconds):5d} {mean:8.1f} {columns}  {ratio}")
     for log, span, cores, busy in spans:
         line = f"{log}: {span[1] - span[0]} from first to last timestamp" if span else f"{log}: no timestamps"
         if span and cores and busy:

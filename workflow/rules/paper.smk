@@ -83,7 +83,8 @@ rule activation_figure:
 
 
 rule robustness_summary:
-    """Baseline vs MaskCLR per perturbation group, paired by seed, with a stated verdict."""
+    """Baseline vs MaskCLR per perturbation group, paired by seed, with a stated verdict (the
+    baseline's groups alone where paper.table_methods names one method)."""
     input:
         metrics="results/metrics.csv",
     output:

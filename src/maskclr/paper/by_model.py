@@ -36,25 +36,7 @@ from maskclr.paper.style import METHODS, describe_model, method_label, model_ord
 from maskclr.paper.tables import tabular, tex
 
 MODEL = ("dataset", "split", "backbone", "pretrain")
-COLUMNS = (
-    "dataset",
-    "split",
-    "backbone",
-    "pretrain",
-    "train_estimator",
-    "method",
-    "baseline",
-    "group",
-    "baseline_mean",
-    "baseline_ci95",
-    "method_mean",
-    "method_ci95",
-    "delta_mean",
-    "delta_ci95",
-    "significant",
-    "seeds_ahead",
-    "seeds",
-)
+COLUMNS = (*MODEL, "train_estimator", "method", "baseline", *summary.COLUMNS)
 CHANCE = 0.05  # the share of comparisons significant at 95 % when nothing differs
 STAGE1 = "stage1"  # the run name of a stage-1 model in metrics.csv's method column
 

@@ -81,25 +81,27 @@ COLUMNS = (
 
 
 def summary(metrics, settings):
-    """``compare`` of the settings' first two table methods: MaskCLR against the baseline (the
-    baseline alone where the settings name one)."""
-    return compare(metrics, settings, *settings["table_methods"][:2])
+    """``compare`` of the settings' first two table methods: MaskCLR against the baseline;
+    ``describe`` of the baseline where the settings name one method."""
+    baseline, *method = settings["table_methods"][:2]
+    return compare(metrics, settings, baseline, *method) if method else describe(metrics, settings, baseline)
 
 
-def compare(metrics, settings, baseline, method=None):
+def describe(metrics, settings, method):
+    """``compare``'s rows for one method alone: its mean and 95 % CI over its seeds per group in
+    the baseline columns, the comparison's columns empty."""
+    rows = []
+    for name, scores in group_scores(metrics, settings, method).items():
+        mean, half, n = mean_ci(scores)
+        rows.append({"group": name, "baseline_mean": mean, "baseline_ci95": half, "seeds": n})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def compare(metrics, settings, baseline, method):
     """One row per group of the settings' model (``COLUMNS``): each method's mean and 95 % CI over
     seeds, the difference ``method`` − ``baseline`` paired by seed with its 95 % CI, whether it is
-    significant, and in how many seeds ``method`` came out ahead. ``method`` None: the baseline's
-    mean and CI over all its seeds, the other columns empty."""
+    significant, and in how many seeds ``method`` came out ahead."""
     base = group_scores(metrics, settings, baseline)
-    if method is None:
-        return pd.DataFrame(
-            [
-                dict(zip(("group", "baseline_mean", "baseline_ci95", "seeds"), (name, *mean_ci(base[name]))))
-                for name in base
-            ],
-            columns=COLUMNS,
-        )
     ours = group_scores(metrics, settings, method)
     records = []
     for name in (name for name, _, _ in GROUPS if name in base and name in ours):
@@ -199,12 +201,12 @@ def baseline_markdown(table, metrics, settings):
     (name,) = settings["table_methods"]
     lines = [f"| perturbation | {method_label(name)} | seeds |", "|---|---|---|"]
     lines += [f"| {r.group} | {interval(r.baseline_mean, r.baseline_ci95)} | {r.seeds} |" for r in table.itertuples()]
-    lines += [
-        "",
-        "Top-1 (%), mean over the seeds [95 % confidence interval, Student's t]. One table method "
-        "(`paper.table_methods`): nothing is compared.",
-        "",
-    ]
+    spread = (
+        "mean over the seeds [95 % confidence interval, Student's t]"
+        if table["seeds"].max() > 1
+        else "one seed, so no intervals"
+    )
+    lines += ["", f"Top-1 (%), {spread}. One table method (`paper.table_methods`): nothing is compared.", ""]
     return "\n".join(lines + noise_cost_lines(metrics, settings)) + "\n"
 
 
