@@ -385,7 +385,7 @@ def test_a_user_backbones_sizes_are_checked_from_its_source(tmp_path):
 
 def test_tables_and_figures_are_built(finished_run):
     results = finished_run / "results"
-    for table in ("table1", "table2", "table3", "classes", "activation_spread"):
+    for table in ("table1", "table2", "table3", "classes", "noise", "activation_spread"):
         assert (results / "tables" / f"{table}.tex").read_text().startswith("\\begin{tabular}")
         assert any("ci95" in column for column in pd.read_csv(results / "tables" / f"{table}.csv").columns)
     # Per class: all classes, the generator's groups present in the test split, every class by name
@@ -393,6 +393,13 @@ def test_tables_and_figures_are_built(finished_run):
     names = class_names("synth", 24)
     assert list(per_class["classes"].unique()) == ["all classes", "coarse", "two persons", "fine pairs", *names]
     assert set(per_class["method"]) == {"baseline", "maskclr"} and per_class["clean"].between(0, 100).all()
+    # Fig. 5's numbers: each kind, σ and method; σ = 0 is the clean input, as Table 2's mq column
+    noise = pd.read_csv(results / "tables" / "noise.csv").set_index(["perturbation", "sigma", "method"])
+    methods, kinds = ("baseline", "maskclr"), ("noise_st", "noise_spatial")
+    assert set(noise.index) == {(k, s, m) for k in kinds for s in (0.0, 0.01) for m in methods}
+    mq = pd.read_csv(results / "tables" / "table2.csv").set_index(["test_estimator", "method"])
+    for method in methods:
+        assert noise.loc[("noise_st", 0.0, method), "top1"] == mq.loc[("mq", method), "top1"]
     spread = pd.read_csv(results / "tables" / "activation_spread.csv")
     assert set(spread["method"]) == {"stage1", "baseline", "maskclr"} and (spread["joints_effective"] >= 1).all()
     for figure in ("fig5", "fig6", "classes", "activation", "training_curves"):
@@ -523,7 +530,7 @@ def test_the_wide_noise_grid_reruns_only_the_evaluations(finished_run):
     overlay = REPO / "workflow" / "configs" / "wide-noise.yaml"
     assert max(yaml.safe_load(overlay.read_text())["robustness"]["noise_sigmas"]) > 0.01
     planned = planned_jobs(finished_run, "--configfile", overlay)
-    paper = {"table": 5, "figure": 4, "activation_figure": 1, "robustness_summary": 1, "confusion": 1}
+    paper = {"table": 6, "figure": 4, "activation_figure": 1, "robustness_summary": 1, "confusion": 1}
     paper["robustness_by_model"] = 1
     assert planned == {"evaluate": 5, "collect_metrics": 1, **paper, "confusion_figure": 1, "all": 1}
 
@@ -655,7 +662,7 @@ PAPER_JOBS = {
     "train_stage2": 33 + 24,
     "evaluate": 48 + 36,
     "collect_metrics": 1,
-    "table": 5,
+    "table": 6,
     "figure": 5,  # 5, 6, per class, the training curves and the pretraining losses
     "activation_figure": 1,
     "robustness_summary": 1,

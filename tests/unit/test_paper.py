@@ -256,6 +256,35 @@ def test_class_table_shows_which_classes_pay_for_noise(data, tmp_path):
     assert head in tex and r"($\sigma$ in make\_cam units)" in tex
 
 
+def test_noise_table_gives_fig5s_points_with_paired_differences(data, tmp_path):
+    """Every σ of both noise kinds: each method's top-1 and MaskCLR's difference to the baseline,
+    paired by seed. The fixture loses 20 (spatiotemporal) and 5 (spatial) points per 0.01 of σ
+    from 60 / 62 % (baseline) and 70 / 72 % (MaskCLR) clean, the same in both seeds."""
+    tex, frame = table(data, tmp_path, "noise")
+    assert list(frame["perturbation"].unique()) == ["noise_st", "noise_spatial"]
+    assert sorted(set(frame["sigma"])) == [0.0, 0.002, 0.004, 0.006, 0.008, 0.01]
+    baseline = cell(frame, perturbation="noise_st", sigma=0.01, method="baseline")
+    # seeds 40 and 42 %: ± t(0.975, 1) · √2 / √2
+    assert (baseline.top1, baseline.top1_ci95, baseline.n_seeds) == pytest.approx((41.0, 12.706, 2), abs=1e-3)
+    assert pd.isna(baseline.delta)
+    maskclr = cell(frame, perturbation="noise_st", sigma=0.01, method="maskclr")
+    assert (maskclr.top1, maskclr.delta, maskclr.delta_ci95) == pytest.approx((51.0, 10.0, 0.0))
+    assert cell(frame, perturbation="noise_spatial", sigma=0.004, method="baseline").top1 == pytest.approx(59.0)
+    row = (
+        r"0.01 & 41.0 $\pm$ 12.7 & 51.0 $\pm$ 12.7 ($+10.0 \pm 0.0$) & "
+        r"56.0 $\pm$ 12.7 & 66.0 $\pm$ 12.7 ($+10.0 \pm 0.0$) \\"
+    )
+    assert row in tex and r"\multicolumn{2}{c}{spatiotemporal noise} & \multicolumn{2}{c}{spatial noise}" in tex
+
+
+def test_noise_table_without_noise_rows_names_the_file(data, tmp_path):
+    rows = pd.read_csv(data / "metrics.csv", dtype=str, keep_default_na=False)
+    rows[~rows["perturbation"].isin(["noise_st", "noise_spatial"])].to_csv(tmp_path / "metrics.csv", index=False)
+    result = make_table(tmp_path, "noise", tmp_path)
+    assert result.returncode != 0 and "metrics.csv: no rows for dataset=synth" in result.stderr
+    assert "perturbation=['noise_st', 'noise_spatial']" in result.stderr and not (tmp_path / "noise.csv").exists()
+
+
 def test_without_partner_rows_the_shares_are_empty_and_unsaid(data, tmp_path):
     """A metrics.csv without ``to_partner`` rows (NTU, or written before them): the class table's
     partner columns are empty and the summary says nothing of pairs."""

@@ -1,7 +1,8 @@
-"""``python -m maskclr.paper.tables``: Tables 1–3 as a booktabs ``tabular`` and a CSV twin.
+"""``python -m maskclr.paper.tables``: Tables 1–3 and the other tables, each as a booktabs ``tabular`` and a CSV twin.
 
-    python -m maskclr.paper.tables {table1,table2,table3,classes,activation_spread} --metrics results/metrics.csv \\
-        --paper resources/paper_numbers.csv --settings-json '{...}' --out-tex T.tex --out-csv T.csv
+    python -m maskclr.paper.tables {table1,table2,table3,classes,noise,activation_spread} \\
+        --metrics results/metrics.csv --paper resources/paper_numbers.csv --settings-json '{...}' \\
+        --out-tex T.tex --out-csv T.csv
 
 - table1: clean top-1 (%) per backbone, pretraining and method × dataset and split (every dataset
   with models, each tested on its training tier: ``train_estimators``), each method's Δ to the
@@ -15,6 +16,9 @@
 - classes: the settings' model's top-1 per class group and per class, clean and under the largest
   spatiotemporal noise σ, baseline beside MaskCLR (``maskclr.paper.classes``): which classes a
   perturbation costs;
+- noise: the numbers of Fig. 5: the settings' model's top-1 at every σ of the grid, spatiotemporal
+  and spatial noise, each table method's difference to the first paired by seed: where along σ an
+  advantage appears, with its interval (the robustness summary averages over σ > 0);
 - activation_spread: for every evaluated model (stage 1 and each method), the spread of its joint
   activation on the clean test set: the effective number of joints and the top-3 share, with the
   paired difference to the baseline (the paper's mechanism, measured rather than assumed).
@@ -343,6 +347,78 @@ def estimator_table(metrics, settings, perturbation):
     return tabular("l" + "c" * len(tiers), header, [rows], note), cells
 
 
+# ---- Fig. 5's numbers --------------------------------------------------------------------------
+
+NOISE = (("noise_st", "spatiotemporal"), ("noise_spatial", "spatial"))
+
+
+def noise_cells(metrics, settings):
+    """One record per (noise kind, σ, method) of the settings' model on its training tier, in
+    ``NOISE``, σ and table-method order: top-1 and each later method's difference to the first,
+    paired by seed."""
+    methods, first = settings["table_methods"], settings["table_methods"][0]
+    where = {**mt.model_where(settings), "kind": "eval", "metric": "top1", "method": methods}
+    where["perturbation"] = [kind for kind, _ in NOISE]
+    by = ["perturbation", "x", "method"]
+    stats = metrics.summary(by, **where).set_index(by)  # InputError without rows
+    seeds = metrics.per_seed(by, **where)
+    records = []
+    for kind, _ in NOISE:
+        for sigma in sorted(stats.loc[kind].index.unique("x")) if kind in stats.index else []:
+            for method in methods:
+                if (kind, sigma, method) not in stats.index:
+                    missing = {**where, "perturbation": kind, "level": sigma, "method": method}
+                    raise InputError(f"{metrics.path}: no rows for {mt.describe(missing)}")
+                cell = stats.loc[(kind, sigma, method)]
+                later = method != first
+                delta, delta_ci, _ = (
+                    mt.paired(seeds, (kind, sigma, first), (kind, sigma, method)) if later else (NAN, NAN, 0)
+                )
+                records.append(
+                    {
+                        "perturbation": kind,
+                        "sigma": sigma,
+                        "method": method,
+                        "top1": cell["mean"],
+                        "top1_std": cell["std"],
+                        "top1_ci95": cell["ci95"],
+                        "n_seeds": int(cell["n_seeds"]),
+                        "delta": delta,
+                        "delta_ci95": delta_ci,
+                    }
+                )
+    return pd.DataFrame(records)
+
+
+def noise_table(metrics, paper, settings):
+    """Top-1 per σ, spatiotemporal and spatial noise side by side, one column per table method,
+    as (TeX, CSV frame)."""
+    cells = noise_cells(metrics, settings)
+    methods = settings["table_methods"]
+    kinds = [(kind, name) for kind, name in NOISE if kind in set(cells["perturbation"])]
+    header = [
+        " & " + " & ".join(rf"\multicolumn{{{len(methods)}}}{{c}}{{{name} noise}}" for _, name in kinds) + r" \\",
+        " ".join(rf"\cmidrule(lr){{{2 + i * len(methods)}-{1 + (i + 1) * len(methods)}}}" for i in range(len(kinds))),
+        " & ".join([r"$\sigma$", *(tex(method_label(m)) for _ in kinds for m in methods)]) + r" \\",
+    ]
+    by_point = cells.set_index(["perturbation", "sigma", "method"])
+    rows = [
+        [f"{sigma:g}"]
+        + [
+            accuracy(*by_point.loc[(kind, sigma, m), ["top1", "top1_ci95", "delta", "delta_ci95"]])
+            if (kind, sigma, m) in by_point.index
+            else DASH
+            for kind, _ in kinds
+            for m in methods
+        ]
+        for sigma in sorted(set(cells["sigma"]))
+    ]
+    note = rf"{tex(describe_model(settings))}, $\sigma$ in {tex(noise_unit(settings))}. " + NOTE.format(
+        first=tex(method_label(methods[0]))
+    )
+    return tabular("l" + "c" * len(methods) * len(kinds), header, [rows], note), cells
+
+
 # ---- Activation spread -------------------------------------------------------------------------
 
 SPREAD = (("joints_effective", "effective joints", 1.0), ("top3_share", r"top-3 share (\%)", 100.0))
@@ -464,6 +540,7 @@ def class_table(metrics, paper, settings):
 TABLES = {
     "table1": table1,
     "classes": class_table,
+    "noise": noise_table,
     "activation_spread": spread_table,
     "table2": lambda m, p, s: estimator_table(m, s, "clean"),
     "table3": lambda m, p, s: estimator_table(m, s, "frames_noise"),
@@ -475,6 +552,7 @@ REQUIRED = {
     "table3": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods"),
     "activation_spread": ("train_estimators", "table_methods"),
     "classes": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods", "num_classes"),
+    "noise": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods"),
 }
 
 
