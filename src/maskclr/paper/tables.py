@@ -308,22 +308,25 @@ def estimator_cells(metrics, settings, perturbation):
             if (method, tier) not in stats.index:
                 missing = {**where, "method": method, "test_estimator": tier}
                 raise InputError(f"{metrics.path}: no rows for {mt.describe(missing)}")
-            cell = stats.loc[(method, tier)]
-            delta, delta_ci, _ = mt.paired(seeds, (first, tier), (method, tier)) if method != first else (NAN, NAN, 0)
-            records.append(
-                {
-                    "method": method,
-                    "test_estimator": tier,
-                    "level": levels[0],
-                    "top1": cell["mean"],
-                    "top1_std": cell["std"],
-                    "top1_ci95": cell["ci95"],
-                    "n_seeds": int(cell["n_seeds"]),
-                    "delta": delta,
-                    "delta_ci95": delta_ci,
-                }
-            )
+            cell = method_cell(stats, seeds, first, method, (tier,))
+            records.append({"method": method, "test_estimator": tier, "level": levels[0], **cell})
     return pd.DataFrame(records)
+
+
+def method_cell(stats, seeds, first, method, point):
+    """A table cell's CSV columns: ``method``'s top-1 at ``point`` (the keys of ``stats``, a
+    ``Metrics.summary`` indexed by method then the point, and of ``seeds``, its ``per_seed``, after
+    the method) and its difference to ``first``, paired by seed (NaN for ``first`` itself)."""
+    cell = stats.loc[(method, *point)]
+    delta, delta_ci, _ = mt.paired(seeds, (first, *point), (method, *point)) if method != first else (NAN, NAN, 0)
+    return {
+        "top1": cell["mean"],
+        "top1_std": cell["std"],
+        "top1_ci95": cell["ci95"],
+        "n_seeds": int(cell["n_seeds"]),
+        "delta": delta,
+        "delta_ci95": delta_ci,
+    }
 
 
 def estimator_table(metrics, settings, perturbation):
@@ -359,34 +362,18 @@ def noise_cells(metrics, settings):
     methods, first = settings["table_methods"], settings["table_methods"][0]
     where = {**mt.model_where(settings), "kind": "eval", "metric": "top1", "method": methods}
     where["perturbation"] = [kind for kind, _ in NOISE]
-    by = ["perturbation", "x", "method"]
+    by = ["method", "perturbation", "x"]
     stats = metrics.summary(by, **where).set_index(by)  # InputError without rows
     seeds = metrics.per_seed(by, **where)
     records = []
     for kind, _ in NOISE:
-        for sigma in sorted(stats.loc[kind].index.unique("x")) if kind in stats.index else []:
+        for sigma in sorted({x for _, k, x in stats.index if k == kind}):
             for method in methods:
-                if (kind, sigma, method) not in stats.index:
+                if (method, kind, sigma) not in stats.index:
                     missing = {**where, "perturbation": kind, "level": sigma, "method": method}
                     raise InputError(f"{metrics.path}: no rows for {mt.describe(missing)}")
-                cell = stats.loc[(kind, sigma, method)]
-                later = method != first
-                delta, delta_ci, _ = (
-                    mt.paired(seeds, (kind, sigma, first), (kind, sigma, method)) if later else (NAN, NAN, 0)
-                )
-                records.append(
-                    {
-                        "perturbation": kind,
-                        "sigma": sigma,
-                        "method": method,
-                        "top1": cell["mean"],
-                        "top1_std": cell["std"],
-                        "top1_ci95": cell["ci95"],
-                        "n_seeds": int(cell["n_seeds"]),
-                        "delta": delta,
-                        "delta_ci95": delta_ci,
-                    }
-                )
+                cell = method_cell(stats, seeds, first, method, (kind, sigma))
+                records.append({"perturbation": kind, "sigma": sigma, "method": method, **cell})
     return pd.DataFrame(records)
 
 
