@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from maskclr.errors import InputError
-from maskclr.poses.weights import check_weights_spec, load_weights
+from maskclr.poses.weights import check_weights_spec, fixed_init, load_weights
 
 COCO_PERSON = 1  # torchvision's COCO category id of "person"
 
@@ -55,7 +55,10 @@ class FasterRCNNDetector(PersonDetector):
                 "use the environment envs/vitpose.yaml or envs/hrnet.yaml"
             ) from err
         # box_score_thresh low: the person threshold is applied below, after the class filter.
-        self.model = fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=91, box_score_thresh=0.05)
+        with fixed_init():  # random_init: the same untrained network in every shard and run
+            self.model = fasterrcnn_resnet50_fpn(
+                weights=None, weights_backbone=None, num_classes=91, box_score_thresh=0.05
+            )
         if weights:
             load_weights(self.model, weights, weights_sha256, torchvision_filter_fn)
         self.model.eval().to(device)

@@ -28,7 +28,7 @@ from maskclr.poses import hrnet, vitpose
 from maskclr.poses.base import VideoPoseEstimator
 from maskclr.poses.detector import build_detector
 from maskclr.poses.tracking import max_persons, remove_duplicates
-from maskclr.poses.weights import check_weights_spec, load_weights, mmpose_filter_fn
+from maskclr.poses.weights import check_weights_spec, fixed_init, load_weights, mmpose_filter_fn
 
 INPUT_SIZE = (256, 192)  # (H, W) of the network input
 BOX_PADDING = 1.25
@@ -144,7 +144,8 @@ class TopDownEstimator(VideoPoseEstimator):
             raise InputError(f"{owner}: key 'variant': expected one of {list(self.variants)}, got {variant!r}")
         check_weights_spec(owner, weights, weights_sha256, random_init)
         max_persons(0, max_persons_rule)  # validates the rule now rather than at the first video
-        self.network = type(self).create_model(variant, **(arch or {})).eval()
+        with fixed_init():  # random_init: the same untrained network in every shard and run
+            self.network = type(self).create_model(variant, **(arch or {})).eval()
         if weights:
             load_weights(self.network, weights, weights_sha256, mmpose_filter_fn)
         self.network.to(device)

@@ -5,9 +5,28 @@ gives their paths and digests). A network without weights is only built on an ex
 ``random_init`` request, which exists for tests.
 """
 
+import contextlib
+
+import torch
+
 from maskclr.errors import InputError
 from maskclr.fileio import sha256
 from maskclr.models.loading import load_strict, read_checkpoint
+
+RANDOM_INIT_SEED = 0
+
+
+@contextlib.contextmanager
+def fixed_init():
+    """Build a network in this block from fixed random weights, leaving the global RNG as it was.
+
+    A ``random_init`` network must be the same in every process: extraction shards run as separate
+    jobs and their poses are merged and checked (pyskl's score range [0, 1.5]); unseeded, each run
+    built another network whose heatmap maxima now and then exceeded 1.5.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(RANDOM_INIT_SEED)
+        yield
 
 
 def check_weights_spec(owner, weights, weights_sha256, random_init):
