@@ -393,8 +393,6 @@ def noise_table(metrics, paper, settings):
         [f"{sigma:g}"]
         + [
             accuracy(*by_point.loc[(kind, sigma, m), ["top1", "top1_ci95", "delta", "delta_ci95"]])
-            if (kind, sigma, m) in by_point.index
-            else DASH
             for kind, _ in kinds
             for m in methods
         ]
