@@ -16,7 +16,7 @@ def make(**changes):
     """A complete Schedule (the paper's values) with ``changes``."""
     paper = dict(batch_size=32, epochs_stage1=300, epochs_stage2=300, optimizer="adamw", lr_backbone=1e-4, lr_head=1e-3)
     paper |= dict(weight_decay=0.01, layer_decay=1.0, lr_decay=0.99, lr_schedule="exponential", warmup_epochs=0)
-    paper |= dict(label_smoothing=0.0, head="mlp", head_hidden=2048, head_dropout=0.5, seed=0)
+    paper |= dict(label_smoothing=0.0, head="mlp", head_hidden=2048, head_dropout=0.5, seed=0, test_every=1)
     return Schedule(**paper) if not changes else replace(make(), **changes)
 
 
@@ -81,6 +81,8 @@ def test_step_multiplies_by_a_tenth_from_each_milestone_on():
         (dict(lr_schedule="step", milestones=[60.5]), "key 'milestones': expected a list of increasing epoch"),
         (dict(layer_decay=1.2), "key 'layer_decay': expected a factor in (0, 1] (1: off), got 1.2"),
         (dict(label_smoothing=1.0), "key 'label_smoothing': expected [0, 1) (0: off), got 1.0"),
+        (dict(test_every=0), "key 'test_every': expected a whole number of epochs ≥ 1, got 0"),
+        (dict(test_every=2.0), "key 'test_every': expected a whole number of epochs ≥ 1, got 2.0"),
     ],
 )
 def test_what_a_recipe_lacks_or_gets_wrong_is_named(changes, message):

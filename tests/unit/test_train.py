@@ -43,6 +43,7 @@ SCHEDULE = {
     "head_hidden": 16,
     "head_dropout": 0.0,
     "seed": 0,
+    "test_every": 1,
 }
 MASKCLR = {
     "masking": "agpm",
@@ -138,6 +139,25 @@ def test_loss_decreases_and_metrics_are_complete(stage1):
     assert metrics["last_top1"] == metrics["history"][-1]["test_top1"]
     assert metrics["config"]["schedule"] == SCHEDULE and metrics["wall_time_s"] > 0 and metrics["samples_per_s"] > 0
     assert not (stage1 / "work" / "checkpoint.pt").exists()  # removed once the outputs exist
+
+
+def test_testing_every_4th_epoch_leaves_the_model_as_it_is(data, stage1, tmp_path):
+    """6 epochs, test_every 4: test top-1 after epochs 4 and 6 (the last) only, the best epoch
+    among them, and the same weights and training rows as testing after every epoch."""
+    result = train(data, tmp_path, schedule={**SCHEDULE, "test_every": 4})
+    assert result.returncode == 0, result.stderr
+    every, fourth = history(stage1), history(tmp_path)
+    assert [row["epoch"] for row in fourth if "test_top1" in row] == [3, 5]
+    assert fourth == [
+        {k: v for k, v in row.items() if k != "test_top1" or row["epoch"] in (3, 5)} for row in every
+    ]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    tested = {row["epoch"]: row["test_top1"] for row in fourth if "test_top1" in row}
+    assert (metrics["best_top1"], metrics["last_top1"]) == (max(tested.values()), tested[5])
+    assert tested[metrics["best_epoch"]] == metrics["best_top1"]
+    weights = [checkpoint.load(folder / "model.pt", keys=("model",))["model"] for folder in (stage1, tmp_path)]
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
 IDENTITY = {"dataset": "synth", "split": "xsub", "backbone": "transformer", "method": "stage1", "stage": "stage1"}

@@ -126,6 +126,7 @@ def main(argv=None):
             method,
             schedule.seed,
             schedule.label_smoothing,
+            schedule.test_every,
             device,
             rank,
             world,
@@ -151,7 +152,8 @@ def main(argv=None):
 def metrics(args, schedule, pretrain, arch, method, history, world, device):
     """The model's identity, best and last test top-1, per-epoch history, time and throughput,
     the config used."""
-    top1 = [row["test_top1"] for row in history]
+    tested = [row for row in history if "test_top1" in row]
+    top1 = [row["test_top1"] for row in tested]
     best = int(np.argmax(top1)) if top1 else None
     seconds = sum(row["seconds"] for row in history)
     samples = sum(row["samples_per_s"] * row["seconds"] for row in history)
@@ -159,7 +161,7 @@ def metrics(args, schedule, pretrain, arch, method, history, world, device):
         **identity(args, schedule, pretrain),
         "data": args.data,
         "best_top1": top1[best] if top1 else None,
-        "best_epoch": history[best]["epoch"] if top1 else None,
+        "best_epoch": tested[best]["epoch"] if top1 else None,
         "last_top1": top1[-1] if top1 else None,
         "history": history,
         "wall_time_s": seconds,

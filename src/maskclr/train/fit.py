@@ -196,16 +196,24 @@ class Run:
     method: object
     seed: int
     label_smoothing: float
+    test_every: int
     device: torch.device
     rank: int
     world: int
     started: float
 
 
+def tested(epoch, epochs, every):
+    """Whether ``epoch`` (from 0 over both stages) of ``epochs`` (a range) ends with a test
+    evaluation: every ``every``-th epoch and the last. The evaluation draws no random numbers,
+    so skipping it leaves the trained model as it is."""
+    return (epoch + 1) % every == 0 or epoch + 1 == epochs.stop
+
+
 def run_epochs(run, loaders, epochs, history, lock, state_path, key):
-    """Train ``epochs``, each ended by a test evaluation, a history row and the state in
-    ``state_path`` (rank 0); exits with OUT_OF_TIME when the next epoch would overrun the budget.
-    ``loaders``: (sampler, train loader, test loader). Returns the history."""
+    """Train ``epochs``, each ended by a history row and the state in ``state_path`` (rank 0),
+    with its test top-1 where ``tested``; exits with OUT_OF_TIME when the next epoch would overrun
+    the budget. ``loaders``: (sampler, train loader, test loader). Returns the history."""
     args, model, optimiser, scheduler = run.args, run.model, run.optimiser, run.scheduler
     method, device, rank = run.method, run.device, run.rank
     sampler, train_loader, test_loader = loaders
@@ -235,14 +243,9 @@ def run_epochs(run, loaders, epochs, history, lock, state_path, key):
         lr = group["lr"] / group.get("lr_scale", 1.0)
         scheduler.step()
         if rank == 0:
-            top1 = evaluate(model, test_loader, device, autocast)
-            row = {
-                "epoch": epoch,
-                **stats.summary(),
-                "test_top1": top1,
-                "lr_backbone": lr,
-                "seconds": stats.seconds,
-            }
+            row = {"epoch": epoch, **stats.summary(), "lr_backbone": lr, "seconds": stats.seconds}
+            if tested(epoch, epochs, run.test_every):
+                row["test_top1"] = evaluate(model, test_loader, device, autocast)
             history.append(row)
             checkpoint.save(
                 state_path,

@@ -19,7 +19,8 @@ class Schedule:
     learning rates, backbone and head, optionally decayed layer-wise through the backbone
     (``layer_decay`` < 1); a per-epoch schedule (×lr_decay per epoch, a cosine, or ×0.1 at each of
     the ``milestones``) after ``warmup_epochs`` of linear warm-up; label smoothing of the training
-    cross-entropy terms; the action head (a name in ``maskclr.models.head.HEADS``) and its size.
+    cross-entropy terms; the action head (a name in ``maskclr.models.head.HEADS``) and its size;
+    how often the test split is evaluated during training (``test_every`` epochs, and the last).
 
     The fields are config ``train.schedule`` with a recipe's overrides; its schema holds the
     defaults (none are restated here).
@@ -39,6 +40,7 @@ class Schedule:
     head_hidden: int
     head_dropout: float
     seed: int
+    test_every: int
     # None: not given to this stage, because it does not read it (workflow/rules/common.smk,
     # schedule_json): stage 1 reads epochs_stage2 only under the cosine decay, which spans both
     # stages; lr_decay belongs to the exponential schedule only, milestones to the step schedule,
@@ -61,6 +63,8 @@ class Schedule:
             )
         if not 0 <= self.label_smoothing < 1:
             raise InputError(f"schedule: key 'label_smoothing': expected [0, 1) (0: off), got {self.label_smoothing}")
+        if type(self.test_every) is not int or self.test_every < 1:
+            raise InputError(f"schedule: key 'test_every': expected a whole number of epochs ≥ 1, got {self.test_every!r}")
         if self.optimizer == "sgd":
             self._require("momentum", "optimizer 'sgd'")
             self._require("nesterov", "optimizer 'sgd'")
