@@ -64,7 +64,9 @@ class Schedule:
         if not 0 <= self.label_smoothing < 1:
             raise InputError(f"schedule: key 'label_smoothing': expected [0, 1) (0: off), got {self.label_smoothing}")
         if type(self.test_every) is not int or self.test_every < 1:
-            raise InputError(f"schedule: key 'test_every': expected a whole number of epochs ≥ 1, got {self.test_every!r}")
+            raise InputError(
+                f"schedule: key 'test_every': expected a whole number of epochs ≥ 1, got {self.test_every!r}"
+            )
         if self.optimizer == "sgd":
             self._require("momentum", "optimizer 'sgd'")
             self._require("nesterov", "optimizer 'sgd'")
