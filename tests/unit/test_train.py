@@ -148,9 +148,7 @@ def test_testing_every_4th_epoch_leaves_the_model_as_it_is(data, stage1, tmp_pat
     assert result.returncode == 0, result.stderr
     every, fourth = history(stage1), history(tmp_path)
     assert [row["epoch"] for row in fourth if "test_top1" in row] == [3, 5]
-    assert fourth == [
-        {k: v for k, v in row.items() if k != "test_top1" or row["epoch"] in (3, 5)} for row in every
-    ]
+    assert fourth == [{k: v for k, v in row.items() if k != "test_top1" or row["epoch"] in (3, 5)} for row in every]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     tested = {row["epoch"]: row["test_top1"] for row in fourth if "test_top1" in row}
     assert (metrics["best_top1"], metrics["last_top1"]) == (max(tested.values()), tested[5])
