@@ -15,7 +15,7 @@ from conftest import planned_jobs
 pytestmark = pytest.mark.workflow
 
 # What reads results/metrics.csv (every evaluation and training ends up there)
-TABLES = {"collect_metrics": 1, "table": 6, "figure": 4, "robustness_summary": 1, "robustness_by_model": 1, "all": 1}
+TABLES = {"collect_metrics": 1, "table": 7, "figure": 4, "robustness_summary": 1, "robustness_by_model": 1, "all": 1}
 # ...what reads the confusions of the DSTFormer's baseline and MaskCLR (paper.table_methods)
 CONFUSION = {"confusion": 1, "confusion_figure": 1}
 # ...and what reads the activations of the DSTFormer's stage 1 and MaskCLR (paper.activation_methods)

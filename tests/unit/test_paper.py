@@ -277,12 +277,33 @@ def test_noise_table_gives_fig5s_points_with_paired_differences(data, tmp_path):
     assert row in tex and r"\multicolumn{2}{c}{spatiotemporal noise} & \multicolumn{2}{c}{spatial noise}" in tex
 
 
-def test_noise_table_without_noise_rows_names_the_file(data, tmp_path):
+def test_occlusion_table_gives_fig6s_points_with_paired_differences(data, tmp_path):
+    """Every occluded part, then every fraction of random joints: each method's top-1 and
+    MaskCLR's difference to the baseline, paired by seed. The fixture loses 1 point per part's
+    rank and half the fraction, from 60 / 62 % (baseline) and 70 / 72 % (MaskCLR) clean."""
+    tex, frame = table(data, tmp_path, "occlusion")
+    assert list(frame["perturbation"].unique()) == ["part", "joints"]
+    assert list(frame["level"].unique()) == [*PARTS, *FRACTIONS]  # body order, then fractions ascending
+    head = cell(frame, perturbation="part", level="head", method="baseline")
+    # seeds 59 and 61 %: ± t(0.975, 1) · √2 / √2
+    assert (head.top1, head.top1_ci95, head.n_seeds) == pytest.approx((60.0, 12.706, 2), abs=1e-3)
+    maskclr = cell(frame, perturbation="joints", level="0.3", method="maskclr")
+    assert (maskclr.top1, maskclr.delta, maskclr.delta_ci95) == pytest.approx((56.0, 10.0, 0.0))
+    assert cell(frame, perturbation="part", level="right_leg", method="baseline").top1 == pytest.approx(56.0)
+    assert r"head & 60.0 $\pm$ 12.7 & 70.0 $\pm$ 12.7 ($+10.0 \pm 0.0$) \\" in tex
+    assert r"30\,\% of joints & 46.0 $\pm$ 12.7 & 56.0 $\pm$ 12.7 ($+10.0 \pm 0.0$) \\" in tex
+    assert tex.count(r"\midrule") == 2  # under the header, and between parts and fractions
+
+
+@pytest.mark.parametrize(
+    "name, kinds", [("noise", ["noise_st", "noise_spatial"]), ("occlusion", ["part", "joints"])]
+)
+def test_grid_table_without_its_rows_names_the_file(data, tmp_path, name, kinds):
     rows = pd.read_csv(data / "metrics.csv", dtype=str, keep_default_na=False)
-    rows[~rows["perturbation"].isin(["noise_st", "noise_spatial"])].to_csv(tmp_path / "metrics.csv", index=False)
-    result = make_table(tmp_path, "noise", tmp_path)
+    rows[~rows["perturbation"].isin(kinds)].to_csv(tmp_path / "metrics.csv", index=False)
+    result = make_table(tmp_path, name, tmp_path)
     assert result.returncode != 0 and "metrics.csv: no rows for dataset=synth" in result.stderr
-    assert "perturbation=['noise_st', 'noise_spatial']" in result.stderr and not (tmp_path / "noise.csv").exists()
+    assert f"perturbation={kinds}" in result.stderr and not (tmp_path / f"{name}.csv").exists()
 
 
 def test_without_partner_rows_the_shares_are_empty_and_unsaid(data, tmp_path):

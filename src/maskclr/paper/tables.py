@@ -1,6 +1,6 @@
 """``python -m maskclr.paper.tables``: Tables 1–3 and the other tables, each as a booktabs ``tabular`` and a CSV twin.
 
-    python -m maskclr.paper.tables {table1,table2,table3,classes,noise,activation_spread} \\
+    python -m maskclr.paper.tables {table1,table2,table3,classes,noise,occlusion,activation_spread} \\
         --metrics results/metrics.csv --paper resources/paper_numbers.csv --settings-json '{...}' \\
         --out-tex T.tex --out-csv T.csv
 
@@ -19,6 +19,8 @@
 - noise: the numbers of Fig. 5: the settings' model's top-1 at every σ of the grid, spatiotemporal
   and spatial noise, each table method's difference to the first paired by seed: where along σ an
   advantage appears, with its interval (the robustness summary averages over σ > 0);
+- occlusion: the numbers of Fig. 6 the same way: top-1 per occluded body part and per fraction of
+  randomly occluded joints (the summary averages over the parts and over the fractions);
 - activation_spread: for every evaluated model (stage 1 and each method), the spread of its joint
   activation on the clean test set: the effective number of joints and the top-3 share, with the
   paired difference to the baseline (the paper's mechanism, measured rather than assumed).
@@ -59,6 +61,7 @@ from maskclr.paper.style import (
     ordered,
     rank,
 )
+from maskclr.robustness.perturbations import PART_NAMES
 
 PAPER_COLUMNS = ("method", "backbone", "dataset", "split", "top1")
 # The paper's row that each of our methods is compared with, per backbone (docs/method.md §8.1).
@@ -350,37 +353,46 @@ def estimator_table(metrics, settings, perturbation):
     return tabular("l" + "c" * len(tiers), header, [rows], note), cells
 
 
-# ---- Fig. 5's numbers --------------------------------------------------------------------------
+# ---- Fig. 5's and Fig. 6's numbers ------------------------------------------------------------
 
 NOISE = (("noise_st", "spatiotemporal"), ("noise_spatial", "spatial"))
+OCCLUSION = (("part", "part occlusion"), ("joints", "random joint occlusion"))
 
 
-def noise_cells(metrics, settings):
-    """One record per (noise kind, σ, method) of the settings' model on its training tier, in
-    ``NOISE``, σ and table-method order: top-1 and each later method's difference to the first,
-    paired by seed."""
+def level_order(level):
+    """Sort key of a grid level: numbers ascending, then body parts in ``PART_NAMES`` order."""
+    number = pd.to_numeric(level, errors="coerce")
+    if pd.notna(number):
+        return (0, float(number), "")
+    return (1, PART_NAMES.index(level) if level in PART_NAMES else len(PART_NAMES), level)
+
+
+def grid_cells(metrics, settings, kinds):
+    """One record per (perturbation of ``kinds``, level, table method) of the settings' model on
+    its training tier, in ``kinds``, ``level_order`` and table-method order: top-1 and each later
+    method's difference to the first, paired by seed."""
     methods, first = settings["table_methods"], settings["table_methods"][0]
     where = {**mt.model_where(settings), "kind": "eval", "metric": "top1", "method": methods}
-    where["perturbation"] = [kind for kind, _ in NOISE]
-    by = ["method", "perturbation", "x"]
+    where["perturbation"] = [kind for kind, _ in kinds]
+    by = ["method", "perturbation", "level"]
     stats = metrics.summary(by, **where).set_index(by)  # InputError without rows
     seeds = metrics.per_seed(by, **where)
     records = []
-    for kind, _ in NOISE:
-        for sigma in sorted({x for _, k, x in stats.index if k == kind}):
+    for kind, _ in kinds:
+        for level in sorted({lv for _, k, lv in stats.index if k == kind}, key=level_order):
             for method in methods:
-                if (method, kind, sigma) not in stats.index:
-                    missing = {**where, "perturbation": kind, "level": sigma, "method": method}
+                if (method, kind, level) not in stats.index:
+                    missing = {**where, "perturbation": kind, "level": level, "method": method}
                     raise InputError(f"{metrics.path}: no rows for {mt.describe(missing)}")
-                cell = method_cell(stats, seeds, first, method, (kind, sigma))
-                records.append({"perturbation": kind, "sigma": sigma, "method": method, **cell})
+                cell = method_cell(stats, seeds, first, method, (kind, level))
+                records.append({"perturbation": kind, "level": level, "method": method, **cell})
     return pd.DataFrame(records)
 
 
 def noise_table(metrics, paper, settings):
-    """Top-1 per σ, spatiotemporal and spatial noise side by side, one column per table method,
-    as (TeX, CSV frame)."""
-    cells = noise_cells(metrics, settings)
+    """Fig. 5's numbers: top-1 per σ, spatiotemporal and spatial noise side by side, one column
+    per table method, as (TeX, CSV frame)."""
+    cells = grid_cells(metrics, settings, NOISE).rename(columns={"level": "sigma"}).astype({"sigma": float})
     methods = settings["table_methods"]
     kinds = [(kind, name) for kind, name in NOISE if kind in set(cells["perturbation"])]
     header = [
@@ -402,6 +414,31 @@ def noise_table(metrics, paper, settings):
         first=tex(method_label(methods[0]))
     )
     return tabular("l" + "c" * len(methods) * len(kinds), header, [rows], note), cells
+
+
+def occlusion_label(kind, level):
+    """A row of the occlusion table: the body part, or the share of joints zeroed."""
+    return level.replace("_", " ") if kind == "part" else rf"{float(level) * 100:g}\,\% of joints"
+
+
+def occlusion_table(metrics, paper, settings):
+    """Fig. 6's numbers: top-1 per occluded body part, then per fraction of randomly occluded
+    joints, one column per table method, as (TeX, CSV frame)."""
+    cells = grid_cells(metrics, settings, OCCLUSION)
+    methods = settings["table_methods"]
+    header = [" & ".join(["Occluded", *(tex(method_label(m)) for m in methods)]) + r" \\"]
+    groups = [
+        [
+            [occlusion_label(kind, level)]
+            + [accuracy(r.top1, r.top1_ci95, r.delta, r.delta_ci95) for r in rows.itertuples()]
+            for level, rows in block.groupby("level", sort=False)
+        ]
+        for kind, block in cells.groupby("perturbation", sort=False)
+    ]
+    note = rf"{tex(describe_model(settings))}, occluded joints zeroed in the model input. " + NOTE.format(
+        first=tex(method_label(methods[0]))
+    )
+    return tabular("l" + "c" * len(methods), header, groups, note), cells
 
 
 # ---- Activation spread -------------------------------------------------------------------------
@@ -526,6 +563,7 @@ TABLES = {
     "table1": table1,
     "classes": class_table,
     "noise": noise_table,
+    "occlusion": occlusion_table,
     "activation_spread": spread_table,
     "table2": lambda m, p, s: estimator_table(m, s, "clean"),
     "table3": lambda m, p, s: estimator_table(m, s, "frames_noise"),
@@ -538,6 +576,7 @@ REQUIRED = {
     "activation_spread": ("train_estimators", "table_methods"),
     "classes": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods", "num_classes"),
     "noise": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods"),
+    "occlusion": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods"),
 }
 
 
