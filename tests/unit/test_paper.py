@@ -295,9 +295,7 @@ def test_occlusion_table_gives_fig6s_points_with_paired_differences(data, tmp_pa
     assert tex.count(r"\midrule") == 2  # under the header, and between parts and fractions
 
 
-@pytest.mark.parametrize(
-    "name, kinds", [("noise", ["noise_st", "noise_spatial"]), ("occlusion", ["part", "joints"])]
-)
+@pytest.mark.parametrize("name, kinds", [("noise", ["noise_st", "noise_spatial"]), ("occlusion", ["part", "joints"])])
 def test_grid_table_without_its_rows_names_the_file(data, tmp_path, name, kinds):
     rows = pd.read_csv(data / "metrics.csv", dtype=str, keep_default_na=False)
     rows[~rows["perturbation"].isin(kinds)].to_csv(tmp_path / "metrics.csv", index=False)
