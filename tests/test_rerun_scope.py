@@ -47,6 +47,7 @@ STAGE1_SCHEDULE = {
     "layer_decay": 0.9,
     "label_smoothing": 0.1,
     "head": "linear",
+    "test_every": 2,
 }
 
 CASES = {
