@@ -13,7 +13,7 @@ recorded as "skipped"):
 - steps: training steps of each backbone at paper size (docs/method.md §3.1, §6: T = 243, batch 32
   × 2 persons), stage 1 (CE) and stage 2 (AGPM, both pathways, L_sc, L_cc), bf16 autocast and
   fp32: step time, samples/s, TFLOP/s (FlopCounterMode), MFU, peak memory; also bf16 at the
-  per-GPU batch of an 8-GPU job (32 / 8) and the eval forwards (the trainer's per-epoch test:
+  per-GPU batch of an 8-GPU job (32 / 8) and the eval forwards (the trainer's test pass:
   bf16, batch 32; ``python -m maskclr.evaluate``: fp32, batch 256), which ``python -m
   maskclr.plan`` reads; and the stage-2 / stage-1 time ratios. A batch of 32 may not fit one
   GPU's memory (the paper splits it over 8): such a row records the error, the others still run;
@@ -466,6 +466,7 @@ def train(ctx, data, folder, stage, init=None, cut=False):
         "head_hidden": 64,
         "head_dropout": 0.5,
         "seed": 0,
+        "test_every": 2,
     }
     args = [
         *TORCHRUN,

@@ -8,7 +8,7 @@ are read together. A job runs from the timestamp above its ``rule`` block to the
 one other, and a pause of the run (SIGSTOP) counts in the jobs it caught. Prints, per rule and
 backbone, the count and the mean, min and max seconds; for trainings, the share of the job spent in
 its epochs' training loops (``wall_time_s`` of its metrics.json, in the log's run directory: the rest
-is each epoch's test evaluation and checkpoint, and the job's start); each mean against the
+is the test evaluations (every ``test_every``-th epoch), the checkpoints and the job's start); each mean against the
 reference row's; then each log's span from its first to its last timestamp, against its jobs'
 seconds divided by its cores (1.00×: no core idle from the first job to the last). A job retried
 within the run counts from its first attempt; a training resumed in a later run counts the epochs

@@ -402,14 +402,14 @@ def test_tables_and_figures_are_built(finished_run):
         assert noise.loc[("noise_st", 0.0, method), "top1"] == mq.loc[("mq", method), "top1"]
     # Fig. 6's numbers: each part, then each joint fraction, as the evaluations recorded them
     occlusion = pd.read_csv(results / "tables" / "occlusion.csv", dtype={"level": str})
-    points = [("part", "head"), ("part", "left_arm"), ("joints", "0.3")]
+    points = [("clean", "0"), ("part", "head"), ("part", "left_arm"), ("joints", "0.3")]
     assert list(zip(occlusion["perturbation"], occlusion["level"], occlusion["method"])) == [
         (*point, m) for point in points for m in methods
     ]
     rows = pd.read_csv(results / "metrics.csv", dtype=str, keep_default_na=False)
     head = rows[(rows.backbone == "dstformer") & (rows.method == "baseline") & (rows.kind == "eval")]
     head = head[(head.test_estimator == "mq") & (head.perturbation == "part") & (head.level == "head")]
-    assert occlusion.loc[0, "top1"] == pytest.approx(100 * float(head.loc[head.metric == "top1", "value"].item()))
+    assert occlusion.loc[2, "top1"] == pytest.approx(100 * float(head.loc[head.metric == "top1", "value"].item()))
     spread = pd.read_csv(results / "tables" / "activation_spread.csv")
     assert set(spread["method"]) == {"stage1", "baseline", "maskclr"} and (spread["joints_effective"] >= 1).all()
     for figure in ("fig5", "fig6", "classes", "activation", "training_curves"):

@@ -277,13 +277,18 @@ def test_noise_table_gives_fig5s_points_with_paired_differences(data, tmp_path):
     assert row in tex and r"\multicolumn{2}{c}{spatiotemporal noise} & \multicolumn{2}{c}{spatial noise}" in tex
 
 
+def test_grid_levels_sort_numbers_ascending_then_parts_in_body_order():
+    levels = ["right_leg", "0.6", "10", "head", "0.15", "9", "left_arm"]
+    assert sorted(levels, key=tables.level_order) == ["0.15", "0.6", "9", "10", "head", "left_arm", "right_leg"]
+
+
 def test_occlusion_table_gives_fig6s_points_with_paired_differences(data, tmp_path):
     """Every occluded part, then every fraction of random joints: each method's top-1 and
     MaskCLR's difference to the baseline, paired by seed. The fixture loses 1 point per part's
     rank and half the fraction, from 60 / 62 % (baseline) and 70 / 72 % (MaskCLR) clean."""
     tex, frame = table(data, tmp_path, "occlusion")
-    assert list(frame["perturbation"].unique()) == ["part", "joints"]
-    assert list(frame["level"].unique()) == [*PARTS, *FRACTIONS]  # body order, then fractions ascending
+    assert list(frame["perturbation"].unique()) == ["clean", "part", "joints"]
+    assert list(frame["level"].unique()) == ["0", *PARTS, *FRACTIONS]  # body order, then fractions ascending
     head = cell(frame, perturbation="part", level="head", method="baseline")
     # seeds 59 and 61 %: ± t(0.975, 1) · √2 / √2
     assert (head.top1, head.top1_ci95, head.n_seeds) == pytest.approx((60.0, 12.706, 2), abs=1e-3)
@@ -292,10 +297,13 @@ def test_occlusion_table_gives_fig6s_points_with_paired_differences(data, tmp_pa
     assert cell(frame, perturbation="part", level="right_leg", method="baseline").top1 == pytest.approx(56.0)
     assert r"head & 60.0 $\pm$ 12.7 & 70.0 $\pm$ 12.7 ($+10.0 \pm 0.0$) \\" in tex
     assert r"30\,\% of joints & 46.0 $\pm$ 12.7 & 56.0 $\pm$ 12.7 ($+10.0 \pm 0.0$) \\" in tex
-    assert tex.count(r"\midrule") == 2  # under the header, and between parts and fractions
+    assert r"none & 61.0 $\pm$ 12.7 & 71.0 $\pm$ 12.7 ($+10.0 \pm 0.0$) \\" in tex
+    assert tex.count(r"\midrule") == 3  # under the header, and between clean, parts and fractions
 
 
-@pytest.mark.parametrize("name, kinds", [("noise", ["noise_st", "noise_spatial"]), ("occlusion", ["part", "joints"])])
+@pytest.mark.parametrize(
+    "name, kinds", [("noise", ["noise_st", "noise_spatial"]), ("occlusion", ["clean", "part", "joints"])]
+)
 def test_grid_table_without_its_rows_names_the_file(data, tmp_path, name, kinds):
     rows = pd.read_csv(data / "metrics.csv", dtype=str, keep_default_na=False)
     rows[~rows["perturbation"].isin(kinds)].to_csv(tmp_path / "metrics.csv", index=False)
@@ -339,7 +347,7 @@ def test_a_class_beyond_num_classes_is_named(data, loaded):
         classes.cells(loaded, {**SETTINGS, "num_classes": 16})
 
 
-@pytest.mark.parametrize("name", ["table1", "table2", "table3", "classes"])
+@pytest.mark.parametrize("name", ["table1", "table2", "table3", "classes", "noise", "occlusion"])
 def test_tables_regenerate_byte_identical(data, tmp_path, name):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):

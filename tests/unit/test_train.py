@@ -190,6 +190,15 @@ def test_stage2_continues_the_learning_rate_decay(data, stage1, tmp_path):
     assert "ce_m 0." in result.stderr or "ce_m 1." in result.stderr  # a progress line per epoch
 
 
+def test_stage2_counts_tested_epochs_over_both_stages(data, stage1, tmp_path):
+    """Stage 2's epochs are 6–8 after stage 1's six: test_every 2 tests after epochs 8 and 9
+    (indices 7, the 8th over both stages, and 8, the last)."""
+    schedule = {**SCHEDULE, "test_every": 2}
+    result = train(data, tmp_path, stage="stage2", method=MASKCLR, init=stage1 / "model.pt", schedule=schedule)
+    assert result.returncode == 0, result.stderr
+    assert [r["epoch"] for r in history(tmp_path) if "test_top1" in r] == [7, 8]
+
+
 def test_same_seed_same_result(data, stage1, tmp_path):
     result = train(data, tmp_path)
     assert result.returncode == 0

@@ -356,7 +356,8 @@ def estimator_table(metrics, settings, perturbation):
 # ---- Fig. 5's and Fig. 6's numbers ------------------------------------------------------------
 
 NOISE = (("noise_st", "spatiotemporal"), ("noise_spatial", "spatial"))
-OCCLUSION = (("part", "part occlusion"), ("joints", "random joint occlusion"))
+# Clean first: what each occlusion costs (Fig. 6's joint curve starts there too).
+OCCLUSION = (("clean", "clean"), ("part", "part occlusion"), ("joints", "random joint occlusion"))
 
 
 def level_order(level):
@@ -417,13 +418,15 @@ def noise_table(metrics, paper, settings):
 
 
 def occlusion_label(kind, level):
-    """A row of the occlusion table: the body part, or the share of joints zeroed."""
+    """A row of the occlusion table: nothing occluded, the body part, or the share of joints zeroed."""
+    if kind == "clean":
+        return "none"
     return level.replace("_", " ") if kind == "part" else rf"{float(level) * 100:g}\,\% of joints"
 
 
 def occlusion_table(metrics, paper, settings):
-    """Fig. 6's numbers: top-1 per occluded body part, then per fraction of randomly occluded
-    joints, one column per table method, as (TeX, CSV frame)."""
+    """Fig. 6's numbers: top-1 clean, per occluded body part, then per fraction of randomly
+    occluded joints, one column per table method, as (TeX, CSV frame)."""
     cells = grid_cells(metrics, settings, OCCLUSION)
     methods = settings["table_methods"]
     header = [" & ".join(["Occluded", *(tex(method_label(m)) for m in methods)]) + r" \\"]

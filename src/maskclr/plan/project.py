@@ -55,6 +55,7 @@ from maskclr.plan.cost import (
 )
 from maskclr.poses import hrnet, vitpose
 from maskclr.poses.topdown import INPUT_SIZE
+from maskclr.train.fit import tested
 from maskclr.train.settings import Schedule
 
 REPO = Path(__file__).resolve().parents[3]
@@ -353,7 +354,8 @@ def pretrain_key(pretrained):
 
 
 def training_job(config, model, recipe, resources, timings):
-    """One training stage: epochs × (steps of batch/gpus samples + the rank-0 test pass)."""
+    """One training stage: epochs × steps of batch/gpus samples, plus the rank-0 test pass of
+    every tested epoch (``maskclr.train.fit.tested``: every ``test_every``-th and the last)."""
     dataset, split, backbone, run, seed = model
     (pretrain, base), rule = run_parts(run), train_key(model)[0]
     schedule = recipe_schedule(config, recipe)
@@ -364,14 +366,17 @@ def training_job(config, model, recipe, resources, timings):
     masked = base != "stage1" and config["methods"][base]["masking"] != "none"
     step = timings.step(net, "stage2" if masked else "stage1", "bf16", local)
     test = timings.step(net, "eval", "bf16", max(local, TEST_BATCH))
-    epoch = step.times(n_train // gpus // local) + test.times(math.ceil(n_test / max(local, TEST_BATCH)))
     if base == "stage1":
-        epochs = schedule.epochs_stage1
+        epochs = range(schedule.epochs_stage1)
         needs = (pretrain_key((dataset, split, backbone, pretrain, seed)),) if pretrain else ()
     else:
-        epochs = schedule.epochs_stage2
+        epochs = range(schedule.epochs_stage1, schedule.epochs_stage1 + schedule.epochs_stage2)
         needs = (train_key((dataset, split, backbone, run_name(pretrain, "stage1"), seed)),)
-    return Job(rule, train_key(model), gpus, epoch.times(epochs) + sizes_kind, needs)
+    tests = sum(tested(epoch, epochs, schedule.test_every) for epoch in epochs)
+    total = step.times(n_train // gpus // local * len(epochs)) + test.times(
+        math.ceil(n_test / max(local, TEST_BATCH)) * tests
+    )
+    return Job(rule, train_key(model), gpus, total + sizes_kind, needs)
 
 
 def pretraining_job(config, pretrained, resources, timings):

@@ -5,10 +5,10 @@ published checkpoint (``--pretrained``) or from self-supervised pretraining (``-
 entry name the model's identity records as ``pretrain``, "none" otherwise). Stage 2 starts from
 the stage-1 ``model.pt`` (weights, optimiser and scheduler, so the learning-rate decay goes on)
 and trains ``epochs_stage2`` more epochs with the given method; its identity inherits that
-model's ``pretrain``. Every epoch ends with an evaluation on the test split and a checkpoint in
-``--work-dir``; a rerun of the same job resumes from it and ends with the metrics an
-uninterrupted run would have produced. When the
-time budget would run out during the next epoch, the job saves and exits with status 3, so the
+model's ``pretrain``. Every epoch ends with a checkpoint in ``--work-dir`` (every
+``test_every``-th and the stage's last first with an evaluation on the test split); a rerun of
+the same job resumes from it and ends with the metrics an uninterrupted run would have produced.
+When the time budget would run out during the next epoch, the job saves and exits with status 3, so the
 scheduler's retry resumes it. SIGTERM (SLURM's time limit, before SIGKILL) ends the job cleanly
 at once: the lock is released and the last epoch's checkpoint is kept for the retry.
 

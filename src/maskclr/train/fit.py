@@ -205,8 +205,9 @@ class Run:
 
 def tested(epoch, epochs, every):
     """Whether ``epoch`` (from 0 over both stages) of ``epochs`` (a range) ends with a test
-    evaluation: every ``every``-th epoch and the last. The evaluation draws no random numbers,
-    so skipping it leaves the trained model as it is."""
+    evaluation: every ``every``-th epoch and the last. Skipping one leaves the trained model as it
+    is: the test pass draws from torch's generator (the DataLoader's base seed), but every epoch
+    begins by reseeding it (``seed_epoch``)."""
     return (epoch + 1) % every == 0 or epoch + 1 == epochs.stop
 
 
