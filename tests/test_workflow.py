@@ -409,7 +409,8 @@ def test_tables_and_figures_are_built(finished_run):
     rows = pd.read_csv(results / "metrics.csv", dtype=str, keep_default_na=False)
     head = rows[(rows.backbone == "dstformer") & (rows.method == "baseline") & (rows.kind == "eval")]
     head = head[(head.test_estimator == "mq") & (head.perturbation == "part") & (head.level == "head")]
-    assert occlusion.loc[2, "top1"] == pytest.approx(100 * float(head.loc[head.metric == "top1", "value"].item()))
+    top1 = 100 * float(head.loc[head.metric == "top1", "value"].item())
+    assert occlusion.loc[2, "top1"] == pytest.approx(top1, abs=5e-5)  # the CSV's 4 decimals
     spread = pd.read_csv(results / "tables" / "activation_spread.csv")
     assert set(spread["method"]) == {"stage1", "baseline", "maskclr"} and (spread["joints_effective"] >= 1).all()
     for figure in ("fig5", "fig6", "classes", "activation", "training_curves"):
@@ -540,7 +541,7 @@ def test_the_wide_noise_grid_reruns_only_the_evaluations(finished_run):
     overlay = REPO / "workflow" / "configs" / "wide-noise.yaml"
     assert max(yaml.safe_load(overlay.read_text())["robustness"]["noise_sigmas"]) > 0.01
     planned = planned_jobs(finished_run, "--configfile", overlay)
-    paper = {"table": 6, "figure": 4, "activation_figure": 1, "robustness_summary": 1, "confusion": 1}
+    paper = {"table": 7, "figure": 4, "activation_figure": 1, "robustness_summary": 1, "confusion": 1}
     paper["robustness_by_model"] = 1
     assert planned == {"evaluate": 5, "collect_metrics": 1, **paper, "confusion_figure": 1, "all": 1}
 
@@ -672,7 +673,7 @@ PAPER_JOBS = {
     "train_stage2": 33 + 24,
     "evaluate": 48 + 36,
     "collect_metrics": 1,
-    "table": 6,
+    "table": 7,
     "figure": 5,  # 5, 6, per class, the training curves and the pretraining losses
     "activation_figure": 1,
     "robustness_summary": 1,

@@ -906,7 +906,15 @@ def pretrained_arg(wildcards, input):
     return ["--pretrained", input.pretrained[0]] if input.pretrained else []
 
 
-TABLES = ("table1", "table2", "table3", "classes", "noise", "occlusion", "activation_spread")
+TABLES = (
+    "table1",
+    "table2",
+    "table3",
+    "classes",
+    "noise",
+    "occlusion",
+    "activation_spread",
+)
 # The pretraining losses only where some experiment fine-tunes from a pretraining: else no rows.
 FIGURES = (
     "fig5",
