@@ -273,18 +273,20 @@ def checkpoint_epoch(work):
         return 0
 
 
-def start_training(data, folder, epochs):
+def start_training(data, folder, schedule):
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    schedule = {**SCHEDULE, "epochs_stage1": epochs}
     cmd = [sys.executable, "-m", "maskclr.train", *map(str, train_args(data, folder, schedule=schedule))]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_killed_run_resumes_to_the_same_metrics(data, tmp_path):
+    """Killed after its third epoch or later; tested every 5th epoch, so the resumed run also
+    skips the evaluations where the uninterrupted one did."""
+    schedule = {**SCHEDULE, "epochs_stage1": 12, "test_every": 5}
     uninterrupted = tmp_path / "full"
-    assert train(data, uninterrupted, schedule={**SCHEDULE, "epochs_stage1": 12}).returncode == 0
+    assert train(data, uninterrupted, schedule=schedule).returncode == 0
     killed = tmp_path / "killed"
-    process = start_training(data, killed, epochs=12)
+    process = start_training(data, killed, schedule)
     deadline = time.time() + 120
     while checkpoint_epoch(killed / "work") < 3 and time.time() < deadline and process.poll() is None:
         time.sleep(0.02)
@@ -292,14 +294,15 @@ def test_killed_run_resumes_to_the_same_metrics(data, tmp_path):
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert not (killed / "metrics.json").exists()
-    result = train(data, killed, schedule={**SCHEDULE, "epochs_stage1": 12})
+    result = train(data, killed, schedule=schedule)
     assert result.returncode == 0, result.stderr
     assert "resuming at epoch" in result.stderr
     assert history(killed) == history(uninterrupted)
+    assert [row["epoch"] for row in history(killed) if "test_top1" in row] == [4, 9, 11]
 
 
 def test_second_copy_refuses_while_the_first_runs(data, tmp_path):
-    process = start_training(data, tmp_path, epochs=10_000)
+    process = start_training(data, tmp_path, {**SCHEDULE, "epochs_stage1": 10_000})
     try:
         deadline = time.time() + 60
         while not (tmp_path / "work" / "lock.json").exists() and time.time() < deadline:
@@ -330,7 +333,7 @@ def test_a_budget_shorter_than_the_margin_still_trains_whole_epochs(data, tmp_pa
 
 def test_sigterm_releases_the_lock_and_keeps_the_last_epoch(data, tmp_path):
     """SLURM's time limit: SIGTERM, then SIGKILL after KillWait."""
-    process = start_training(data, tmp_path, epochs=10_000)
+    process = start_training(data, tmp_path, {**SCHEDULE, "epochs_stage1": 10_000})
     deadline = time.time() + 120
     while checkpoint_epoch(tmp_path / "work") < 1 and time.time() < deadline and process.poll() is None:
         time.sleep(0.02)
