@@ -96,7 +96,7 @@ CASES = {
     "paper.reference_dataset": ({"synth": "ntu120"}, {"table": 1, "all": 1}),
     "paper.table_methods": (
         ["maskclr", "baseline"],
-        {"table": 7, "figure": 1, "robustness_summary": 1, "robustness_by_model": 1, **CONFUSION, "all": 1},
+        {"table": 7, "figure": 3, "robustness_summary": 1, "robustness_by_model": 1, **CONFUSION, "all": 1},
     ),
 }
 

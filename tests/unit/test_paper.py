@@ -361,28 +361,44 @@ def test_tables_regenerate_byte_identical(data, tmp_path, name):
 
 
 def test_fig5(loaded):
+    """Top row: each method's top-1; bottom row: each method's difference to the baseline, paired
+    by seed: the fixture's methods stand 10, 6, 4 and 2 points above it at every σ in both seeds."""
     fig = figures.fig5(loaded, SETTINGS)
     axes = fig.get_axes()
-    assert len(axes) == 2
+    assert len(axes) == 4
     for ax in axes:
-        assert len(ax.lines) == 5
+        assert len(ax.lines) == 5  # the bottom row: 4 differences and the zero line
         assert list(ax.lines[0].get_xdata()) == pytest.approx([float(s) for s in SIGMAS])
     maskclr = axes[0].lines[0]
     assert maskclr.get_label() == r"MaskCLR ($\mathcal{L}_{sc}$ + $\mathcal{L}_{cc}$)"
     assert maskclr.get_ydata()[-1] == pytest.approx(100 * (0.71 - 20 * 0.01))
+    for ax in axes[2:]:
+        assert [list(line.get_ydata()) for line in ax.lines[:4]] == [pytest.approx([d] * 6) for d in (10, 6, 4, 2)]
+        assert ax.lines[0].get_label() == maskclr.get_label()
+    assert axes[2].get_ylabel() == "Δ to baseline\n(points, paired)"
 
 
 def test_fig5_only_present_methods(loaded):
     fig = figures.fig5(loaded, {**SETTINGS, "backbone": "sttformer"})
-    assert [len(ax.lines) for ax in fig.get_axes()] == [2, 2]
+    assert [len(ax.lines) for ax in fig.get_axes()] == [2, 2, 2, 2]
+
+
+def test_fig5_without_the_baseline_draws_no_differences(loaded):
+    fig = figures.fig5(loaded, {**SETTINGS, "fig5_methods": ["maskclr", "random_mask"]})
+    assert [len(ax.lines) for ax in fig.get_axes()] == [2, 2, 1, 1]  # the zero lines only
 
 
 def test_fig6(loaded):
-    bars, joints = figures.fig6(loaded, SETTINGS).get_axes()
+    bars, joints, bar_differences, joint_differences = figures.fig6(loaded, SETTINGS).get_axes()
     assert len(bars.patches) == 5 * len(PARTS)
-    assert [t.get_text() for t in bars.get_xticklabels()] == [p.replace("_", " ") for p in PARTS]
+    assert [t.get_text() for t in bar_differences.get_xticklabels()] == [p.replace("_", " ") for p in PARTS]
     assert len(joints.lines) == 5
     assert list(joints.lines[0].get_xdata()) == pytest.approx([0, 15, 30, 45, 60])  # clean at 0 %
+    # MaskCLR's bars first: 10 points above the baseline at every part, then the ablations'
+    heights = [bar.get_height() for bar in bar_differences.patches]
+    assert heights == pytest.approx([10] * 5 + [6] * 5 + [4] * 5 + [2] * 5)
+    assert list(joint_differences.lines[0].get_xdata()) == pytest.approx([0, 15, 30, 45, 60])
+    assert list(joint_differences.lines[0].get_ydata()) == pytest.approx([10] * 5)
 
 
 def test_class_costs_draws_the_class_table_as_bars(loaded):
@@ -704,9 +720,10 @@ def test_robustness_artefacts_show_the_settings_pretraining(data3d):
         cells = tables.estimator_cells(loaded3d, settings, "clean")
         assert list(cells["test_estimator"]) == ["kinect", "kinect"]
         assert list(cells["top1"]) == pytest.approx([baseline, baseline + gain])
-        noise = figures.fig5(loaded3d, settings).get_axes()[0]
-        assert noise.get_xlabel() == "noise std σ (m)" and len(noise.lines) == 2
+        noise, _, difference, _ = figures.fig5(loaded3d, settings).get_axes()
+        assert difference.get_xlabel() == "noise std σ (m)" and len(noise.lines) == 2
         assert noise.lines[1].get_ydata()[0] == pytest.approx(baseline)  # the baseline of this pretraining
+        assert difference.lines[0].get_ydata()[0] == pytest.approx(gain)  # paired within this pretraining
     assert "Transformer from MAMP, trained on Kinect" in tables.estimator_table(loaded3d, NATIVE_SETTINGS, "clean")[0]
     with pytest.raises(InputError, match="no rows for .*pretrain=none"):
         summary.summary(loaded3d, {**NATIVE_SETTINGS, "pretrain": None})

@@ -4,8 +4,10 @@
         --metrics results/metrics.csv --settings-json '{...}' --out-pdf F.pdf --out-png F.png \\
         [--activations results/eval/.../baseline/seed0_activation.npz ...] [--confusion results/tables/confusion.csv]
 
-- fig5: top-1 (%) vs noise σ, spatiotemporal and spatial noise, one curve per method;
+- fig5: top-1 (%) vs noise σ, spatiotemporal and spatial noise, one curve per method; below,
+  each method's difference to the first table method (the baseline), paired by seed;
 - fig6: top-1 (%) per occluded body part (bars) and vs the fraction of occluded joints (curves);
+  below, the differences as in fig5;
 - classes: the clean top-1 and what the largest spatiotemporal noise σ costs, per class group and
   per class, baseline beside MaskCLR (the table ``classes`` as bars);
 - confusion: per table method, the clean confusion matrix and what each of
@@ -57,6 +59,7 @@ from maskclr.paper.style import (
     SCRATCH,
     SPLITS,
     TWO_PANELS,
+    WITH_DIFFERENCES,
     condition_label,
     describe_model,
     display_name,
@@ -111,6 +114,49 @@ def curve(metrics, settings, method, perturbation):
     if not (stats["x"] == 0).any():
         stats = pd.concat([metrics.summary(["x"], perturbation="clean", **where), stats], ignore_index=True)
     return stats
+
+
+def reference_of(settings):
+    """The method the figures' differences are taken to: the first table method (the baseline)."""
+    return settings["table_methods"][0]
+
+
+def paired_points(metrics, settings, method, perturbation, by):
+    """``method``'s top-1 minus the reference's (``reference_of``) at each ``by`` point of
+    ``perturbation`` both have (``"x"``: numeric level, ``"level"``: e.g. a body part), paired by
+    seed, in points: a frame of ``by``, ``mean`` and ``ci95`` (NaN for one seed), sorted by ``by``."""
+    reference = reference_of(settings)
+    where = {**eval_where(settings, [reference, method]), "perturbation": perturbation}
+    seeds = metrics.per_seed(["method", by], **where)
+    methods = seeds.index.get_level_values("method")
+    points = set(seeds.index.get_level_values(by)[methods == reference])
+    points &= set(seeds.index.get_level_values(by)[methods == method])
+    if not points:
+        raise InputError(f"{metrics.path}: no rows of both methods for {mt.describe(where)}")
+    records = [(p, *mt.paired(seeds, (reference, p), (method, p))[:2]) for p in sorted(points)]
+    return pd.DataFrame(records, columns=[by, "mean", "ci95"])
+
+
+def difference_curve(metrics, settings, method, perturbation):
+    """``paired_points`` per numeric level, with the clean difference at level 0 where the
+    perturbation's grid has none (as ``curve``)."""
+    stats = paired_points(metrics, settings, method, perturbation, "x")
+    if not (stats["x"] == 0).any():
+        stats = pd.concat([paired_points(metrics, settings, method, "clean", "x"), stats], ignore_index=True)
+    return stats
+
+
+def compared(settings, methods):
+    """The ``methods`` drawn against the reference in the difference panels: all but the
+    reference, none when the reference is not drawn."""
+    reference = reference_of(settings)
+    return [m for m in methods if m != reference] if reference in methods else []
+
+
+def difference_axis(ax, settings):
+    """The zero line and the label of a panel of differences to the reference."""
+    ax.axhline(0.0, color="0.4", linewidth=0.8, linestyle="--")
+    ax.set_ylabel(f"Δ to {method_label(reference_of(settings))}\n(points, paired)")
 
 
 def load_activation(path):
@@ -211,32 +257,51 @@ def legend_below(fig, axes):
 
 
 def fig5(metrics, settings):
-    """Top-1 (%) vs σ under spatiotemporal (left) and spatial (right) Gaussian noise."""
-    fig = Figure(figsize=TWO_PANELS, layout="constrained")
-    axes = fig.subplots(1, len(NOISE_PANELS), sharey=True)
-    for ax, (perturbation, title) in zip(axes, NOISE_PANELS):
-        for method in methods_present(metrics, settings, perturbation):
-            draw_curve(ax, curve(metrics, settings, method, perturbation), method_style(method))
-        ax.set(title=title, xlabel=f"noise std σ ({noise_unit(settings)})")
-    axes[0].set_ylabel(ACCURACY)
-    legend_below(fig, axes)
+    """Top-1 (%) vs σ under spatiotemporal (left) and spatial (right) Gaussian noise (top row),
+    and each method's difference to the reference, paired by seed (bottom row)."""
+    fig = Figure(figsize=WITH_DIFFERENCES, layout="constrained")
+    axes = fig.subplots(2, len(NOISE_PANELS), sharex="col", sharey="row", height_ratios=[3, 2])
+    for (top, bottom), (perturbation, title) in zip(axes.T, NOISE_PANELS):
+        methods = methods_present(metrics, settings, perturbation)
+        for method in methods:
+            draw_curve(top, curve(metrics, settings, method, perturbation), method_style(method))
+        for method in compared(settings, methods):
+            draw_curve(bottom, difference_curve(metrics, settings, method, perturbation), method_style(method))
+        top.set_title(title)
+        bottom.set_xlabel(f"noise std σ ({noise_unit(settings)})")
+    axes[0, 0].set_ylabel(ACCURACY)
+    difference_axis(axes[1, 0], settings)
+    axes[1, 1].axhline(0.0, color="0.4", linewidth=0.8, linestyle="--")
+    legend_below(fig, axes[0])
     fig.suptitle(describe_model(settings))
     return fig
 
 
 def fig6(metrics, settings):
-    """Top-1 (%) per occluded body part (left) and vs the fraction of occluded joints (right)."""
-    fig = Figure(figsize=TWO_PANELS, layout="constrained")
-    bars, joints = fig.subplots(1, 2, sharey=True)
+    """Top-1 (%) per occluded body part (left) and vs the fraction of occluded joints (right)
+    (top row), and each method's difference to the reference, paired by seed (bottom row)."""
+    fig = Figure(figsize=WITH_DIFFERENCES, layout="constrained")
+    (bars, joints), (bar_differences, joint_differences) = fig.subplots(
+        2, 2, sharex="col", sharey="row", height_ratios=[3, 2]
+    )
     methods = methods_present(metrics, settings, "part")
     parts = ordered(metrics.present("level", perturbation="part", **eval_where(settings, methods)), PART_NAMES)
     stats = {m: metrics.summary(["level"], perturbation="part", **eval_where(settings, m)) for m in methods}
     grouped_bars(bars, {m: s.set_index("level").reindex(parts) for m, s in stats.items()})
-    bars.set_xticks(np.arange(len(parts)), [part.replace("_", " ") for part in parts])
+    differences = {m: paired_points(metrics, settings, m, "part", "level") for m in compared(settings, methods)}
+    if differences:
+        grouped_bars(bar_differences, {m: d.set_index("level").reindex(parts) for m, d in differences.items()})
+    bar_differences.set_xticks(np.arange(len(parts)), [part.replace("_", " ") for part in parts])
     bars.set(title="part occlusion", ylabel=ACCURACY)
-    for method in methods_present(metrics, settings, "joints"):
+    joint_methods = methods_present(metrics, settings, "joints")
+    for method in joint_methods:
         draw_curve(joints, curve(metrics, settings, method, "joints"), method_style(method), x_scale=100)
-    joints.set(title="random joint occlusion", xlabel="occluded joints (%)")
+    for method in compared(settings, joint_methods):
+        draw_curve(joint_differences, difference_curve(metrics, settings, method, "joints"), method_style(method), 100)
+    joints.set_title("random joint occlusion")
+    joint_differences.set_xlabel("occluded joints (%)")
+    difference_axis(bar_differences, settings)
+    joint_differences.axhline(0.0, color="0.4", linewidth=0.8, linestyle="--")
     legend_below(fig, [bars])
     fig.suptitle(describe_model(settings))
     return fig
@@ -406,8 +471,8 @@ FIGURES = {
     "pretraining": pretraining,
 }
 REQUIRED = {
-    "fig5": ("dataset", "split", "backbone", "pretrain", "train_estimator", "fig5_methods"),
-    "fig6": ("dataset", "split", "backbone", "pretrain", "train_estimator", "fig5_methods"),
+    "fig5": ("dataset", "split", "backbone", "pretrain", "train_estimator", "fig5_methods", "table_methods"),
+    "fig6": ("dataset", "split", "backbone", "pretrain", "train_estimator", "fig5_methods", "table_methods"),
     "classes": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods", "num_classes"),
     "training_curves": ("dataset", "train_estimator"),
     "pretraining": (),  # every pretraining in the metrics: no setting chooses what it shows
