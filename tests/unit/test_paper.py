@@ -402,14 +402,22 @@ def test_fig6(loaded):
 
 
 def test_class_costs_draws_the_class_table_as_bars(loaded):
-    clean, cost = figures.class_costs(loaded, SETTINGS).get_axes()
+    clean, cost, difference = figures.class_costs(loaded, SETTINGS).get_axes()
     names = ["all classes", "coarse", "two persons", "fine pairs", *class_names("synth", 24)[10:18]]
     assert [t.get_text() for t in clean.get_yticklabels()] == names
     # one bar per method and row, baseline first; the fine pairs (row 3) lose 40 points, coarse 0
     baseline = cost.patches[: len(names)]
     assert [round(bar.get_width(), 6) for bar in baseline[:4]] == [20.0, 0.0, 0.0, 40.0]
     assert clean.patches[len(names) + 3].get_width() == pytest.approx(73.0)  # MaskCLR, fine pairs, clean
+    # MaskCLR's top-1 under σ minus the baseline's, paired by seed: 10 points on every row
+    assert [bar.get_width() for bar in difference.patches] == pytest.approx([10.0] * len(names))
+    assert difference.get_title() == "Δ to baseline at σ = 0.01 (make_cam units)"
     assert cost.get_title() == "lost at σ = 0.01 (make_cam units)"
+
+
+def test_class_costs_of_one_method_leave_the_difference_panel_empty(loaded):
+    clean, _, difference = figures.class_costs(loaded, {**SETTINGS, "table_methods": ["baseline"]}).get_axes()
+    assert len(clean.patches) == 12 and not difference.patches  # 4 summary rows and 8 classes
 
 
 def test_activation(data):

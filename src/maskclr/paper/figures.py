@@ -58,7 +58,7 @@ from maskclr.paper.style import (
     PRETRAININGS,
     SCRATCH,
     SPLITS,
-    TWO_PANELS,
+    THREE_PANELS_WIDTH,
     WITH_DIFFERENCES,
     condition_label,
     describe_model,
@@ -308,24 +308,31 @@ def fig6(metrics, settings):
 
 
 def class_costs(metrics, settings):
-    """Clean top-1 (%, left) and the top-1 the largest noise σ costs (points, right) per class
-    group and per class (``maskclr.paper.classes``), one bar per table method."""
+    """Clean top-1 (%, left), the top-1 the largest noise σ costs (points, middle) and each later
+    table method's top-1 under it minus the first's, paired by seed (points, right), per class group
+    and per class (``maskclr.paper.classes``), one bar per table method."""
     cells = classes.cells(metrics, settings)
     per_method = dict(iter(cells.groupby("method", sort=False)))
-    first = next(iter(per_method.values()))
+    reference, first = next(iter(per_method.items()))
     names, summaries = first["classes"], int((first["kind"] != "class").sum())
-    fig = Figure(figsize=(TWO_PANELS[0], 1.2 + 0.2 * len(names)), layout="constrained")
-    clean, cost = fig.subplots(1, 2, sharey=True)
-    for ax, column in ((clean, "clean"), (cost, "cost")):
+    fig = Figure(figsize=(THREE_PANELS_WIDTH, 1.2 + 0.2 * len(names)), layout="constrained")
+    clean, cost, difference = fig.subplots(1, 3, sharey=True)
+    panels = ((clean, "clean", per_method), (cost, "cost", per_method))
+    later = {m: rows for m, rows in per_method.items() if m != reference}
+    for ax, column, shown in (*panels, (difference, "delta_noisy", later)):
         renamed = {column: "mean", f"{column}_ci95": "ci95"}
-        grouped_bars(ax, {m: rows.rename(columns=renamed) for m, rows in per_method.items()}, horizontal=True)
+        if shown:
+            grouped_bars(ax, {m: rows.rename(columns=renamed) for m, rows in shown.items()}, horizontal=True)
         # a rule between "all classes" with the groups and the single classes
         ax.axhline(summaries - 0.5, color="black", lw=0.6)
     clean.set_yticks(np.arange(len(names)), names)
-    clean.invert_yaxis()  # shared with the cost panel: once, top to bottom
-    cost.axvline(0, color="black", lw=0.6)
+    clean.invert_yaxis()  # shared with the other panels: once, top to bottom
+    sigma = f"σ = {cells['sigma'].iloc[0]:g} ({noise_unit(settings)})"
+    for ax in (cost, difference):
+        ax.axvline(0, color="black", lw=0.6)
     clean.set(title="clean", xlabel=ACCURACY, xlim=(0, 100))
-    cost.set(title=f"lost at σ = {cells['sigma'].iloc[0]:g} ({noise_unit(settings)})", xlabel="top-1 lost (points)")
+    cost.set(title=f"lost at {sigma}", xlabel="top-1 lost (points)")
+    difference.set(title=f"Δ to {method_label(reference)} at {sigma}", xlabel="top-1, points, paired by seed")
     legend_below(fig, [clean])
     fig.suptitle(describe_model(settings))
     return fig
