@@ -367,14 +367,14 @@ def test_fig5(loaded):
     axes = fig.get_axes()
     assert len(axes) == 4
     for ax in axes:
-        assert len(ax.lines) == 5  # the bottom row: 4 differences and the zero line
-        assert list(ax.lines[0].get_xdata()) == pytest.approx([float(s) for s in SIGMAS])
+        assert len(ax.lines) == 5  # the bottom row: the zero line, then 4 differences
+        assert list(ax.lines[-1].get_xdata()) == pytest.approx([float(s) for s in SIGMAS])
     maskclr = axes[0].lines[0]
     assert maskclr.get_label() == r"MaskCLR ($\mathcal{L}_{sc}$ + $\mathcal{L}_{cc}$)"
     assert maskclr.get_ydata()[-1] == pytest.approx(100 * (0.71 - 20 * 0.01))
     for ax in axes[2:]:
-        assert [list(line.get_ydata()) for line in ax.lines[:4]] == [pytest.approx([d] * 6) for d in (10, 6, 4, 2)]
-        assert ax.lines[0].get_label() == maskclr.get_label()
+        assert [list(line.get_ydata()) for line in ax.lines[1:]] == [pytest.approx([d] * 6) for d in (10, 6, 4, 2)]
+        assert ax.lines[1].get_label() == maskclr.get_label()
     assert axes[2].get_ylabel() == "Δ to baseline\n(points, paired)"
 
 
@@ -383,9 +383,14 @@ def test_fig5_only_present_methods(loaded):
     assert [len(ax.lines) for ax in fig.get_axes()] == [2, 2, 2, 2]
 
 
-def test_fig5_without_the_baseline_draws_no_differences(loaded):
-    fig = figures.fig5(loaded, {**SETTINGS, "fig5_methods": ["maskclr", "random_mask"]})
-    assert [len(ax.lines) for ax in fig.get_axes()] == [2, 2, 1, 1]  # the zero lines only
+@pytest.mark.parametrize("methods", [["maskclr", "random_mask"], ["baseline"]])
+def test_fig5_and_fig6_without_a_difference_to_draw_keep_one_row(loaded, methods):
+    """Without the reference (the first table method), or with it alone: no difference panels."""
+    settings = {**SETTINGS, "fig5_methods": methods}
+    assert [len(ax.lines) for ax in figures.fig5(loaded, settings).get_axes()] == [len(methods)] * 2
+    bars, joints = figures.fig6(loaded, settings).get_axes()
+    assert [t.get_text() for t in bars.get_xticklabels()] == [p.replace("_", " ") for p in PARTS]
+    assert joints.get_xlabel() == "occluded joints (%)"
 
 
 def test_fig6(loaded):
@@ -397,8 +402,8 @@ def test_fig6(loaded):
     # MaskCLR's bars first: 10 points above the baseline at every part, then the ablations'
     heights = [bar.get_height() for bar in bar_differences.patches]
     assert heights == pytest.approx([10] * 5 + [6] * 5 + [4] * 5 + [2] * 5)
-    assert list(joint_differences.lines[0].get_xdata()) == pytest.approx([0, 15, 30, 45, 60])
-    assert list(joint_differences.lines[0].get_ydata()) == pytest.approx([10] * 5)
+    assert list(joint_differences.lines[1].get_xdata()) == pytest.approx([0, 15, 30, 45, 60])
+    assert list(joint_differences.lines[1].get_ydata()) == pytest.approx([10] * 5)
 
 
 def test_class_costs_draws_the_class_table_as_bars(loaded):
@@ -411,13 +416,13 @@ def test_class_costs_draws_the_class_table_as_bars(loaded):
     assert clean.patches[len(names) + 3].get_width() == pytest.approx(73.0)  # MaskCLR, fine pairs, clean
     # MaskCLR's top-1 under σ minus the baseline's, paired by seed: 10 points on every row
     assert [bar.get_width() for bar in difference.patches] == pytest.approx([10.0] * len(names))
-    assert difference.get_title() == "Δ to baseline at σ = 0.01 (make_cam units)"
+    assert difference.get_title() == "Δ to baseline at that σ"
     assert cost.get_title() == "lost at σ = 0.01 (make_cam units)"
 
 
-def test_class_costs_of_one_method_leave_the_difference_panel_empty(loaded):
-    clean, _, difference = figures.class_costs(loaded, {**SETTINGS, "table_methods": ["baseline"]}).get_axes()
-    assert len(clean.patches) == 12 and not difference.patches  # 4 summary rows and 8 classes
+def test_class_costs_of_one_method_have_no_difference_panel(loaded):
+    clean, _ = figures.class_costs(loaded, {**SETTINGS, "table_methods": ["baseline"]}).get_axes()
+    assert len(clean.patches) == 12  # 4 summary rows and 8 classes
 
 
 def test_activation(data):
@@ -731,7 +736,7 @@ def test_robustness_artefacts_show_the_settings_pretraining(data3d):
         noise, _, difference, _ = figures.fig5(loaded3d, settings).get_axes()
         assert difference.get_xlabel() == "noise std σ (m)" and len(noise.lines) == 2
         assert noise.lines[1].get_ydata()[0] == pytest.approx(baseline)  # the baseline of this pretraining
-        assert difference.lines[0].get_ydata()[0] == pytest.approx(gain)  # paired within this pretraining
+        assert difference.lines[1].get_ydata()[0] == pytest.approx(gain)  # paired within this pretraining
     assert "Transformer from MAMP, trained on Kinect" in tables.estimator_table(loaded3d, NATIVE_SETTINGS, "clean")[0]
     with pytest.raises(InputError, match="no rows for .*pretrain=none"):
         summary.summary(loaded3d, {**NATIVE_SETTINGS, "pretrain": None})

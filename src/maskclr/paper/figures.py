@@ -9,7 +9,8 @@
 - fig6: top-1 (%) per occluded body part (bars) and vs the fraction of occluded joints (curves);
   below, the differences as in fig5;
 - classes: the clean top-1 and what the largest spatiotemporal noise σ costs, per class group and
-  per class, baseline beside MaskCLR (the table ``classes`` as bars);
+  per class, baseline beside MaskCLR, and MaskCLR − baseline under that σ, paired by seed (the
+  table ``classes`` as bars);
 - confusion: per table method, the clean confusion matrix and what each of
   ``paper.error_conditions`` adds to it, the classes ordered by group (``results/tables/confusion.csv``, made by
   ``maskclr.paper.confusion``, which says where the errors go in numbers);
@@ -58,7 +59,7 @@ from maskclr.paper.style import (
     PRETRAININGS,
     SCRATCH,
     SPLITS,
-    THREE_PANELS_WIDTH,
+    TWO_PANELS,
     WITH_DIFFERENCES,
     condition_label,
     describe_model,
@@ -134,7 +135,8 @@ def paired_points(metrics, settings, method, perturbation, by):
     if not points:
         raise InputError(f"{metrics.path}: no rows of both methods for {mt.describe(where)}")
     records = [(p, *mt.paired(seeds, (reference, p), (method, p))[:2]) for p in sorted(points)]
-    return pd.DataFrame(records, columns=[by, "mean", "ci95"])
+    # a point whose rows share no seed has no difference (NaN): left out
+    return pd.DataFrame(records, columns=[by, "mean", "ci95"]).dropna(subset=["mean"]).reset_index(drop=True)
 
 
 def difference_curve(metrics, settings, method, perturbation):
@@ -153,10 +155,24 @@ def compared(settings, methods):
     return [m for m in methods if m != reference] if reference in methods else []
 
 
-def difference_axis(ax, settings):
-    """The zero line and the label of a panel of differences to the reference."""
-    ax.axhline(0.0, color="0.4", linewidth=0.8, linestyle="--")
-    ax.set_ylabel(f"Δ to {method_label(reference_of(settings))}\n(points, paired)")
+def zero_line(ax, vertical=False):
+    """The dashed line at no difference."""
+    (ax.axvline if vertical else ax.axhline)(0.0, color="0.4", linewidth=0.8, linestyle="--")
+
+
+def panel_grid(settings, shown):
+    """Two panels side by side and, when any of ``shown`` (the methods each panel draws) has a
+    method to compare (``compared``), below them two of differences to the reference, with their
+    zero lines and label. Returns (figure, rows of axes: [top] or [top, differences])."""
+    if not any(compared(settings, methods) for methods in shown):
+        fig = Figure(figsize=TWO_PANELS, layout="constrained")
+        return fig, [fig.subplots(1, 2, sharey=True)]
+    fig = Figure(figsize=WITH_DIFFERENCES, layout="constrained")
+    top, bottom = fig.subplots(2, 2, sharex="col", sharey="row", height_ratios=[3, 2])
+    for ax in bottom:
+        zero_line(ax)
+    bottom[0].set_ylabel(f"Δ to {method_label(reference_of(settings))}\n(points, paired)")
+    return fig, [top, bottom]
 
 
 def load_activation(path):
@@ -257,34 +273,31 @@ def legend_below(fig, axes):
 
 
 def fig5(metrics, settings):
-    """Top-1 (%) vs σ under spatiotemporal (left) and spatial (right) Gaussian noise (top row),
-    and each method's difference to the reference, paired by seed (bottom row)."""
-    fig = Figure(figsize=WITH_DIFFERENCES, layout="constrained")
-    axes = fig.subplots(2, len(NOISE_PANELS), sharex="col", sharey="row", height_ratios=[3, 2])
-    for (top, bottom), (perturbation, title) in zip(axes.T, NOISE_PANELS):
-        methods = methods_present(metrics, settings, perturbation)
-        for method in methods:
-            draw_curve(top, curve(metrics, settings, method, perturbation), method_style(method))
-        for method in compared(settings, methods):
-            draw_curve(bottom, difference_curve(metrics, settings, method, perturbation), method_style(method))
-        top.set_title(title)
-        bottom.set_xlabel(f"noise std σ ({noise_unit(settings)})")
-    axes[0, 0].set_ylabel(ACCURACY)
-    difference_axis(axes[1, 0], settings)
-    axes[1, 1].axhline(0.0, color="0.4", linewidth=0.8, linestyle="--")
-    legend_below(fig, axes[0])
+    """Top-1 (%) vs σ under spatiotemporal (left) and spatial (right) Gaussian noise and, below,
+    each method's difference to the reference, paired by seed (``panel_grid``)."""
+    present = {perturbation: methods_present(metrics, settings, perturbation) for perturbation, _ in NOISE_PANELS}
+    fig, rows = panel_grid(settings, present.values())
+    for column, (perturbation, title) in enumerate(NOISE_PANELS):
+        for method in present[perturbation]:
+            draw_curve(rows[0][column], curve(metrics, settings, method, perturbation), method_style(method))
+        for method in compared(settings, present[perturbation]):
+            stats = difference_curve(metrics, settings, method, perturbation)
+            draw_curve(rows[-1][column], stats, method_style(method))
+        rows[0][column].set_title(title)
+        rows[-1][column].set_xlabel(f"noise std σ ({noise_unit(settings)})")
+    rows[0][0].set_ylabel(ACCURACY)
+    legend_below(fig, rows[0])
     fig.suptitle(describe_model(settings))
     return fig
 
 
 def fig6(metrics, settings):
     """Top-1 (%) per occluded body part (left) and vs the fraction of occluded joints (right)
-    (top row), and each method's difference to the reference, paired by seed (bottom row)."""
-    fig = Figure(figsize=WITH_DIFFERENCES, layout="constrained")
-    (bars, joints), (bar_differences, joint_differences) = fig.subplots(
-        2, 2, sharex="col", sharey="row", height_ratios=[3, 2]
-    )
+    and, below, each method's difference to the reference, paired by seed (``panel_grid``)."""
     methods = methods_present(metrics, settings, "part")
+    joint_methods = methods_present(metrics, settings, "joints")
+    fig, rows = panel_grid(settings, [methods, joint_methods])
+    (bars, joints), (bar_differences, joint_differences) = rows[0], rows[-1]
     parts = ordered(metrics.present("level", perturbation="part", **eval_where(settings, methods)), PART_NAMES)
     stats = {m: metrics.summary(["level"], perturbation="part", **eval_where(settings, m)) for m in methods}
     grouped_bars(bars, {m: s.set_index("level").reindex(parts) for m, s in stats.items()})
@@ -293,46 +306,44 @@ def fig6(metrics, settings):
         grouped_bars(bar_differences, {m: d.set_index("level").reindex(parts) for m, d in differences.items()})
     bar_differences.set_xticks(np.arange(len(parts)), [part.replace("_", " ") for part in parts])
     bars.set(title="part occlusion", ylabel=ACCURACY)
-    joint_methods = methods_present(metrics, settings, "joints")
     for method in joint_methods:
         draw_curve(joints, curve(metrics, settings, method, "joints"), method_style(method), x_scale=100)
     for method in compared(settings, joint_methods):
-        draw_curve(joint_differences, difference_curve(metrics, settings, method, "joints"), method_style(method), 100)
+        stats = difference_curve(metrics, settings, method, "joints")
+        draw_curve(joint_differences, stats, method_style(method), x_scale=100)
     joints.set_title("random joint occlusion")
     joint_differences.set_xlabel("occluded joints (%)")
-    difference_axis(bar_differences, settings)
-    joint_differences.axhline(0.0, color="0.4", linewidth=0.8, linestyle="--")
     legend_below(fig, [bars])
     fig.suptitle(describe_model(settings))
     return fig
 
 
 def class_costs(metrics, settings):
-    """Clean top-1 (%, left), the top-1 the largest noise σ costs (points, middle) and each later
-    table method's top-1 under it minus the first's, paired by seed (points, right), per class group
-    and per class (``maskclr.paper.classes``), one bar per table method."""
+    """Clean top-1 (%, left), the top-1 the largest noise σ costs (points, middle) and the second
+    table method's top-1 under it minus the first's, paired by seed (points, right; not with one
+    method), per class group and per class (``maskclr.paper.classes``), one bar per table method."""
     cells = classes.cells(metrics, settings)
     per_method = dict(iter(cells.groupby("method", sort=False)))
     reference, first = next(iter(per_method.items()))
     names, summaries = first["classes"], int((first["kind"] != "class").sum())
-    fig = Figure(figsize=(THREE_PANELS_WIDTH, 1.2 + 0.2 * len(names)), layout="constrained")
-    clean, cost, difference = fig.subplots(1, 3, sharey=True)
-    panels = ((clean, "clean", per_method), (cost, "cost", per_method))
     later = {m: rows for m, rows in per_method.items() if m != reference}
-    for ax, column, shown in (*panels, (difference, "delta_noisy", later)):
+    columns = [("clean", per_method), ("cost", per_method), *([("delta_noisy", later)] if later else [])]
+    fig = Figure(figsize=(TWO_PANELS[0], 1.2 + 0.2 * len(names)), layout="constrained")
+    axes = fig.subplots(1, len(columns), sharey=True)
+    for ax, (column, shown) in zip(axes, columns):
         renamed = {column: "mean", f"{column}_ci95": "ci95"}
-        if shown:
-            grouped_bars(ax, {m: rows.rename(columns=renamed) for m, rows in shown.items()}, horizontal=True)
+        grouped_bars(ax, {m: rows.rename(columns=renamed) for m, rows in shown.items()}, horizontal=True)
         # a rule between "all classes" with the groups and the single classes
         ax.axhline(summaries - 0.5, color="black", lw=0.6)
+    clean, cost = axes[:2]
     clean.set_yticks(np.arange(len(names)), names)
     clean.invert_yaxis()  # shared with the other panels: once, top to bottom
-    sigma = f"σ = {cells['sigma'].iloc[0]:g} ({noise_unit(settings)})"
-    for ax in (cost, difference):
-        ax.axvline(0, color="black", lw=0.6)
+    cost.axvline(0, color="black", lw=0.6)
     clean.set(title="clean", xlabel=ACCURACY, xlim=(0, 100))
-    cost.set(title=f"lost at {sigma}", xlabel="top-1 lost (points)")
-    difference.set(title=f"Δ to {method_label(reference)} at {sigma}", xlabel="top-1, points, paired by seed")
+    cost.set(title=f"lost at σ = {cells['sigma'].iloc[0]:g} ({noise_unit(settings)})", xlabel="top-1 lost (points)")
+    if later:
+        zero_line(axes[2], vertical=True)
+        axes[2].set(title=f"Δ to {method_label(reference)} at that σ", xlabel="points, paired")
     legend_below(fig, [clean])
     fig.suptitle(describe_model(settings))
     return fig

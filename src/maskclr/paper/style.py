@@ -45,7 +45,6 @@ PRETRAINING_LINES = {"skeletonmae": (OKABE_ITO["sky_blue"], "s"), "mamp": (OKABE
 ONE_PANEL = (3.4, 2.6)
 TWO_PANELS = (6.9, 2.6)
 WITH_DIFFERENCES = (6.9, 4.2)  # two panels over two of differences (figures 5 and 6)
-THREE_PANELS_WIDTH = 9.0
 
 RC = {
     "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7,
