@@ -272,17 +272,23 @@ def legend_below(fig, axes):
 # ---- figures ----------------------------------------------------------------------------------
 
 
+def draw_curves(top, bottom, metrics, settings, methods, perturbation, x_scale=1.0):
+    """Each of ``methods``' top-1 curve under ``perturbation`` on ``top`` and, on ``bottom``, the
+    difference to the reference of each ``compared`` one (none on a one-row ``panel_grid``)."""
+    for method in methods:
+        draw_curve(top, curve(metrics, settings, method, perturbation), method_style(method), x_scale)
+    for method in compared(settings, methods):
+        stats = difference_curve(metrics, settings, method, perturbation)
+        draw_curve(bottom, stats, method_style(method), x_scale)
+
+
 def fig5(metrics, settings):
     """Top-1 (%) vs σ under spatiotemporal (left) and spatial (right) Gaussian noise and, below,
     each method's difference to the reference, paired by seed (``panel_grid``)."""
     present = {perturbation: methods_present(metrics, settings, perturbation) for perturbation, _ in NOISE_PANELS}
     fig, rows = panel_grid(settings, present.values())
     for column, (perturbation, title) in enumerate(NOISE_PANELS):
-        for method in present[perturbation]:
-            draw_curve(rows[0][column], curve(metrics, settings, method, perturbation), method_style(method))
-        for method in compared(settings, present[perturbation]):
-            stats = difference_curve(metrics, settings, method, perturbation)
-            draw_curve(rows[-1][column], stats, method_style(method))
+        draw_curves(rows[0][column], rows[-1][column], metrics, settings, present[perturbation], perturbation)
         rows[0][column].set_title(title)
         rows[-1][column].set_xlabel(f"noise std σ ({noise_unit(settings)})")
     rows[0][0].set_ylabel(ACCURACY)
@@ -306,11 +312,7 @@ def fig6(metrics, settings):
         grouped_bars(bar_differences, {m: d.set_index("level").reindex(parts) for m, d in differences.items()})
     bar_differences.set_xticks(np.arange(len(parts)), [part.replace("_", " ") for part in parts])
     bars.set(title="part occlusion", ylabel=ACCURACY)
-    for method in joint_methods:
-        draw_curve(joints, curve(metrics, settings, method, "joints"), method_style(method), x_scale=100)
-    for method in compared(settings, joint_methods):
-        stats = difference_curve(metrics, settings, method, "joints")
-        draw_curve(joint_differences, stats, method_style(method), x_scale=100)
+    draw_curves(joints, joint_differences, metrics, settings, joint_methods, "joints", x_scale=100)
     joints.set_title("random joint occlusion")
     joint_differences.set_xlabel("occluded joints (%)")
     legend_below(fig, [bars])

@@ -75,6 +75,12 @@ NOTE = (
 )
 
 
+def table_note(settings, model=""):
+    """A table's note: ``model`` (what the table shows, in TeX; may be empty), then ``NOTE`` with
+    the first table method as the one the others are compared with."""
+    return (f"{model}. " if model else "") + NOTE.format(first=tex(method_label(settings["table_methods"][0])))
+
+
 def load_paper(path):
     """The transcribed Table 1 (``resources/paper_numbers.csv``), validated."""
     path = Path(path)
@@ -274,10 +280,10 @@ def table1(metrics, paper, settings):
             group.append(line)
         body.append(group)
     table_columns = "ll " + "c" * n + (" l" + "c" * n if reference else "")
-    note = NOTE.format(first=tex(method_label(settings["table_methods"][0])))
+    text = table_note(settings)
     if (cells["pretrain"] != SCRATCH).any():
-        note += " A model fine-tuned from a pretraining is compared with the first method from the same pretraining."
-    return tabular(table_columns, header, body, note), cells
+        text += " A model fine-tuned from a pretraining is compared with the first method from the same pretraining."
+    return tabular(table_columns, header, body, text), cells
 
 
 # ---- Tables 2 and 3 ---------------------------------------------------------------------------
@@ -349,8 +355,7 @@ def estimator_table(metrics, settings, perturbation):
         [tex(method_label(method)), *(accuracy(r.top1, r.top1_ci95, r.delta, r.delta_ci95) for r in row.itertuples())]
         for method, row in cells.groupby("method", sort=False)
     ]
-    note = NOTE.format(first=tex(method_label(settings["table_methods"][0])))
-    return tabular("l" + "c" * len(tiers), header, [rows], note), cells
+    return tabular("l" + "c" * len(tiers), header, [rows], table_note(settings)), cells
 
 
 # ---- Fig. 5's and Fig. 6's numbers ------------------------------------------------------------
@@ -411,10 +416,8 @@ def noise_table(metrics, paper, settings):
         ]
         for sigma in sorted(set(cells["sigma"]))
     ]
-    note = rf"{tex(describe_model(settings))}, $\sigma$ in {tex(noise_unit(settings))}. " + NOTE.format(
-        first=tex(method_label(methods[0]))
-    )
-    return tabular("l" + "c" * len(methods) * len(kinds), header, [rows], note), cells
+    text = table_note(settings, rf"{tex(describe_model(settings))}, $\sigma$ in {tex(noise_unit(settings))}")
+    return tabular("l" + "c" * len(methods) * len(kinds), header, [rows], text), cells
 
 
 def occlusion_label(kind, level):
@@ -438,10 +441,8 @@ def occlusion_table(metrics, paper, settings):
         ]
         for kind, block in cells.groupby("perturbation", sort=False)
     ]
-    note = rf"{tex(describe_model(settings))}, occluded joints zeroed in the model input. " + NOTE.format(
-        first=tex(method_label(methods[0]))
-    )
-    return tabular("l" + "c" * len(methods), header, groups, note), cells
+    text = table_note(settings, f"{tex(describe_model(settings))}, occluded joints zeroed in the model input")
+    return tabular("l" + "c" * len(methods), header, groups, text), cells
 
 
 # ---- Activation spread -------------------------------------------------------------------------
