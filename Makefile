@@ -43,7 +43,8 @@ readme: $(STAMP)
 		--section summary=results/tables/robustness_summary.md --section fig5=workflow/report/readme_fig5.png \
 		--section classes=workflow/report/readme_classes.png --section spread=results/tables/activation_spread.csv \
 		--section errors=results/tables/error_flow.md --section confusion=workflow/report/readme_confusion.png \
-		--section by_model=results/tables/robustness_by_model.md
+		--section by_model=results/tables/robustness_by_model.md --section noise=results/tables/noise.md \
+		--section occlusion=results/tables/occlusion.md
 
 # After a run of workflow/configs/synth-study-2d-$(STUDY_SPLIT).yaml (README, "The full synthetic
 # study"): its every-model table into README.md's section of that split, if it holds that split's

@@ -15,7 +15,15 @@ from conftest import planned_jobs
 pytestmark = pytest.mark.workflow
 
 # What reads results/metrics.csv (every evaluation and training ends up there)
-TABLES = {"collect_metrics": 1, "table": 7, "figure": 4, "robustness_summary": 1, "robustness_by_model": 1, "all": 1}
+TABLES = {
+    "collect_metrics": 1,
+    "table": 7,
+    "grid_table_markdown": 2,
+    "figure": 4,
+    "robustness_summary": 1,
+    "robustness_by_model": 1,
+    "all": 1,
+}
 # ...what reads the confusions of the DSTFormer's baseline and MaskCLR (paper.table_methods)
 CONFUSION = {"confusion": 1, "confusion_figure": 1}
 # ...and what reads the activations of the DSTFormer's stage 1 and MaskCLR (paper.activation_methods)
@@ -96,7 +104,15 @@ CASES = {
     "paper.reference_dataset": ({"synth": "ntu120"}, {"table": 1, "all": 1}),
     "paper.table_methods": (
         ["maskclr", "baseline"],
-        {"table": 7, "figure": 3, "robustness_summary": 1, "robustness_by_model": 1, **CONFUSION, "all": 1},
+        {
+            "table": 7,
+            "grid_table_markdown": 2,
+            "figure": 3,
+            "robustness_summary": 1,
+            "robustness_by_model": 1,
+            **CONFUSION,
+            "all": 1,
+        },
     ),
 }
 

@@ -411,6 +411,17 @@ def test_tables_and_figures_are_built(finished_run):
     head = head[(head.test_estimator == "mq") & (head.perturbation == "part") & (head.level == "head")]
     top1 = 100 * float(head.loc[head.metric == "top1", "value"].item())
     assert occlusion.loc[2, "top1"] == pytest.approx(top1, abs=5e-5)  # the CSV's 4 decimals
+    # Both as Markdown for the README, from their CSVs: one seed, so no intervals
+    noise_md = (results / "tables" / "noise.md").read_text()
+    assert f"| 0.01 | {noise.loc[('noise_st', 0.01, 'baseline'), 'top1']:.1f} | " in noise_md
+    assert "One seed: no intervals, no claim." in noise_md
+    occlusion_md = (results / "tables" / "occlusion.md").read_text().splitlines()
+    assert [line.split(" | ")[0] for line in occlusion_md[2:6]] == [
+        "| none",
+        "| head",
+        "| left arm",
+        "| 30 % of joints",
+    ]
     spread = pd.read_csv(results / "tables" / "activation_spread.csv")
     assert set(spread["method"]) == {"stage1", "baseline", "maskclr"} and (spread["joints_effective"] >= 1).all()
     for figure in ("fig5", "fig6", "classes", "activation", "training_curves"):
@@ -541,7 +552,14 @@ def test_the_wide_noise_grid_reruns_only_the_evaluations(finished_run):
     overlay = REPO / "workflow" / "configs" / "wide-noise.yaml"
     assert max(yaml.safe_load(overlay.read_text())["robustness"]["noise_sigmas"]) > 0.01
     planned = planned_jobs(finished_run, "--configfile", overlay)
-    paper = {"table": 7, "figure": 4, "activation_figure": 1, "robustness_summary": 1, "confusion": 1}
+    paper = {
+        "table": 7,
+        "grid_table_markdown": 2,
+        "figure": 4,
+        "activation_figure": 1,
+        "robustness_summary": 1,
+        "confusion": 1,
+    }
     paper["robustness_by_model"] = 1
     assert planned == {"evaluate": 5, "collect_metrics": 1, **paper, "confusion_figure": 1, "all": 1}
 
@@ -674,6 +692,7 @@ PAPER_JOBS = {
     "evaluate": 48 + 36,
     "collect_metrics": 1,
     "table": 7,
+    "grid_table_markdown": 2,  # the noise and occlusion tables in Markdown
     "figure": 5,  # 5, 6, per class, the training curves and the pretraining losses
     "activation_figure": 1,
     "robustness_summary": 1,

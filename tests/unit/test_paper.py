@@ -12,6 +12,8 @@ from conftest import REPO, run_module
 from maskclr.data.classes import class_names
 from maskclr.errors import InputError
 from maskclr.paper import classes, figures, metrics, summary, tables
+from maskclr.paper import grid_markdown as grid_markdown_module
+from maskclr.paper.style import method_label
 
 PAPER = REPO / "resources" / "paper_numbers.csv"
 BACKBONES = ("dstformer", "sttformer")
@@ -310,6 +312,62 @@ def test_grid_table_without_its_rows_names_the_file(data, tmp_path, name, kinds)
     result = make_table(tmp_path, name, tmp_path)
     assert result.returncode != 0 and "metrics.csv: no rows for dataset=synth" in result.stderr
     assert f"perturbation={kinds}" in result.stderr and not (tmp_path / f"{name}.csv").exists()
+
+
+def grid_markdown(data, tmp_path, name, settings=SETTINGS):
+    """The grid table ``name`` from the fixture through the tables' CLI, then as Markdown through
+    grid_markdown's: its lines."""
+    table(data, tmp_path, name, settings)
+    out = tmp_path / f"{name}.md"
+    args = ("--csv", tmp_path / f"{name}.csv", "--settings-json", json.dumps(settings), "--out", out)
+    result = run_module("maskclr.paper.grid_markdown", name, *args)
+    assert result.returncode == 0, result.stderr
+    return out.read_text().splitlines()
+
+
+def test_grid_tables_in_markdown_give_the_csvs_intervals(data, tmp_path):
+    """The README's noise and occlusion tables: per level the baseline's mean [95 % CI] and
+    MaskCLR's difference paired by seed, bold where its interval excludes 0 (the fixture's +10
+    points in both seeds; seeds 40 and 42 %: ± 12.706)."""
+    maskclr = f"{method_label('maskclr')} − baseline"
+    noise = grid_markdown(data, tmp_path, "noise")
+    kinds = ("spatiotemporal", "spatial")
+    assert noise[0] == "| σ | " + " | ".join(f"{k} noise: {m}" for k in kinds for m in ("baseline", maskclr)) + " |"
+    assert [line.split(" | ")[0] for line in noise[2:8]] == [f"| {s}" for s in ("0", *SIGMAS[1:])]
+    assert (
+        noise[7] == "| 0.01 | 41.0 [28.3, 53.7] | **+10.0 [10.0, 10.0]** | 56.0 [43.3, 68.7] | **+10.0 [10.0, 10.0]** |"
+    )
+    assert "σ in make_cam units: baseline's mean over 2 seeds [95 % CI" in noise[-1]
+    occlusion = grid_markdown(data, tmp_path, "occlusion")
+    assert occlusion[0] == f"| occluded | baseline | {maskclr} |"
+    labels = ["none", "head", "left arm", "right arm", "left leg", "right leg", "15 % of joints", "30 % of joints"]
+    assert [line.split(" | ")[0] for line in occlusion[2:10]] == [f"| {label}" for label in labels]
+    assert occlusion[3] == "| head | 60.0 [47.3, 72.7] | **+10.0 [10.0, 10.0]** |"
+    assert occlusion[9] == "| 30 % of joints | 46.0 [33.3, 58.7] | **+10.0 [10.0, 10.0]** |"
+
+
+def test_grid_markdown_bolds_only_differences_whose_interval_excludes_0():
+    row = {"top1": 50.0, "top1_ci95": 4.0, "delta": 1.0, "delta_ci95": 2.0}
+    assert grid_markdown_module.cell(row, first=True) == "50.0 [46.0, 54.0]"
+    assert grid_markdown_module.cell(row, first=False) == "+1.0 [-1.0, 3.0]"
+    assert grid_markdown_module.cell({**row, "delta_ci95": 0.5}, first=False) == "**+1.0 [0.5, 1.5]**"
+    assert grid_markdown_module.cell({**row, "delta_ci95": float("nan")}, first=False) == "+1.0"  # one seed
+    assert grid_markdown_module.cell(None, first=False) == "--"  # a point the method was not run at
+
+
+def test_grid_markdown_of_one_method_compares_nothing(data, tmp_path):
+    lines = grid_markdown(data, tmp_path, "occlusion", {**SETTINGS, "table_methods": ["baseline"]})
+    assert lines[0] == "| occluded | baseline |" and lines[3] == "| head | 60.0 [47.3, 72.7] |"
+    assert "difference" not in lines[-1]
+
+
+def test_grid_markdown_of_a_csv_without_its_columns_names_them(tmp_path):
+    (tmp_path / "noise.csv").write_text("perturbation,level,method,top1\nnoise_st,0.01,baseline,41.0\n")
+    args = ("--csv", tmp_path / "noise.csv", "--settings-json", json.dumps(SETTINGS), "--out", tmp_path / "noise.md")
+    result = run_module("maskclr.paper.grid_markdown", "noise", *args)
+    assert result.returncode != 0 and f"{tmp_path / 'noise.csv'}: expected the noise table's rows" in result.stderr
+    assert "missing: sigma, top1_ci95, n_seeds, delta, delta_ci95" in result.stderr
+    assert not (tmp_path / "noise.md").exists()
 
 
 def test_without_partner_rows_the_shares_are_empty_and_unsaid(data, tmp_path):

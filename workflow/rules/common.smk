@@ -935,6 +935,10 @@ def paper_keys(module):
     return ast.literal_eval(module_dict(f"maskclr.paper.{module}", "REQUIRED"))
 
 
+# The tables the README shows as Markdown (maskclr.paper.grid_markdown).
+GRID_MARKDOWN = tuple(paper_keys("grid_markdown"))
+
+
 def paper_settings_json(module, artefact):
     """The settings one table or figure reads: of config.paper, the training tier and the class
     count of the dataset (the figure job names the classes) and every dataset's training tier;
@@ -987,6 +991,7 @@ def confusion_inputs():
 def paper_targets():
     return (
         [f"results/tables/{t}.{ext}" for t in TABLES for ext in ("tex", "csv")]
+        + [f"results/tables/{t}.md" for t in GRID_MARKDOWN]
         + [f"results/figures/{f}.{ext}" for f in FIGURES for ext in ("pdf", "png")]
         + [
             "results/tables/robustness_summary.csv",

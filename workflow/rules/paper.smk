@@ -29,6 +29,26 @@ rule table:
         " --out-csv {output.csv:q} 2> {log:q}"
 
 
+rule grid_table_markdown:
+    """The noise and occlusion tables as Markdown (the README's sections), from their CSV."""
+    input:
+        "results/tables/{table}.csv",
+    output:
+        "results/tables/{table}.md",
+    log:
+        "results/logs/paper/{table}_md.log",
+    wildcard_constraints:
+        table="|".join(GRID_MARKDOWN),
+    conda:
+        "../../envs/paper.yaml"
+    params:
+        code=job_code("maskclr.paper.grid_markdown"),
+        settings=paper_settings_json("grid_markdown", "{table}"),
+    shell:
+        "python -m maskclr.paper.grid_markdown {wildcards.table:q} --csv {input:q}"
+        " --settings-json {params.settings:q} --out {output:q} 2> {log:q}"
+
+
 rule figure:
     """Figures 5, 6, top-1 per class, the training curves and the pretraining losses from
     results/metrics.csv."""

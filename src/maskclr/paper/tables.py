@@ -420,11 +420,12 @@ def noise_table(metrics, paper, settings):
     return tabular("l" + "c" * len(methods) * len(kinds), header, [rows], text), cells
 
 
-def occlusion_label(kind, level):
-    """A row of the occlusion table: nothing occluded, the body part, or the share of joints zeroed."""
+def occlusion_label(kind, level, percent=r"\,\%"):
+    """A row of the occlusion table: nothing occluded, the body part, or the share of joints zeroed
+    (``percent``: TeX's; Markdown's is " %")."""
     if kind == "clean":
         return "none"
-    return level.replace("_", " ") if kind == "part" else rf"{float(level) * 100:g}\,\% of joints"
+    return level.replace("_", " ") if kind == "part" else f"{float(level) * 100:g}{percent} of joints"
 
 
 def occlusion_table(metrics, paper, settings):
