@@ -240,7 +240,10 @@ def test_the_figure_draws_each_method_clean_and_added_in_group_order(files, tmp_
     # the synthetic groups are coarse 0-11, two persons 12-13, fine pairs 14-23: the order is the labels'
     assert clean[14, 14] == pytest.approx(80.0) and clean[14, 15] == pytest.approx(20.0)
     assert added[14, 0] == pytest.approx(25.0) and added[3, 3] == 0.0
-    assert len(panels) == 4 and panels[0].get_yticklabels()[14].get_text() == "drink water"
+    assert len(panels) == 6 and panels[0].get_yticklabels()[14].get_text() == "drink water"
+    # both methods' confusions are alike here: the difference row is all 0
+    assert [ax.get_title().split(":")[0] for ax in panels[4:]] == [f"{figures.method_label('maskclr')} − baseline"] * 2
+    assert all(np.nanmax(np.abs(ax.get_images()[0].get_array())) == 0 for ax in panels[4:])
     path.write_text("method,perturbation,level\nbaseline,noise_st,0.01\n")
     with pytest.raises(InputError, match="confusion.csv: missing column 'n_seeds'"):
         confusion.load_cells(path)
@@ -311,7 +314,26 @@ def test_each_error_condition_has_its_own_cells_flow_rows_and_panel(files, tmp_p
         "baseline:\nadded by spatiotemporal noise σ = 0.01 (points)",
         "baseline:\nadded by 50 % of frames masked + noise (points)",
     ]
-    assert len(titles) == 6
+    assert len(titles) == 9 and titles[-1].endswith("added by 50 % of frames masked + noise,\npaired by seed (points)")
+
+
+def test_the_figures_last_row_is_maskclr_minus_the_baseline_paired_by_seed(tmp_path):
+    """Under noise MaskCLR keeps 7 and 8 of class 14's 10 samples (seeds 0, 1) where the baseline
+    keeps 4 and 6 (both 8 clean): the difference row shows what noise adds to MaskCLR minus what
+    it adds to the baseline, paired by seed: +25 points on class 14's diagonal, −15 to "wave
+    right hand", −10 to its partner."""
+    maskclr = {0: {14: 7, 15: 2, 0: 1}, 1: {14: 8, 15: 1, 0: 1}}
+    files = [write(tmp_path / f"b{k}.npz", "baseline", k, NOISY[k]) for k in (0, 1)]
+    files += [write(tmp_path / f"m{k}.npz", "maskclr", k, maskclr[k]) for k in (0, 1)]
+    path = tmp_path / "confusion.csv"
+    confusion.write_csv(confusion.cells(confusion.seed_shares(files, SETTINGS), SETTINGS), path)
+    panels = [ax for ax in figures.confusion_matrix(confusion.load_cells(path), SETTINGS).axes if ax.get_images()]
+    clean, added = (ax.get_images()[0].get_array() for ax in panels[4:])
+    assert np.nanmax(np.abs(clean)) == 0  # the same clean confusions
+    # baseline: 80 % → 40 / 60 %, MaskCLR: 80 % → 70 / 80 %: (−10 + 40 + 0 + 20) / 2
+    assert added[14, 14] == pytest.approx(25.0) and added[14, 0] == pytest.approx(-15.0)
+    assert added[14, 15] == pytest.approx(-10.0) and added[3, 3] == 0.0
+    assert panels[5].get_title().endswith("paired by seed (points)")
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,10 @@
   per class, baseline beside MaskCLR, and MaskCLR − baseline under that σ, paired by seed (the
   table ``classes`` as bars);
 - confusion: per table method, the clean confusion matrix and what each of
-  ``paper.error_conditions`` adds to it, the classes ordered by group (``results/tables/confusion.csv``, made by
-  ``maskclr.paper.confusion``, which says where the errors go in numbers);
+  ``paper.error_conditions`` adds to it, and the second method's matrices minus the first's
+  (what a condition adds paired by seed), the classes ordered by group
+  (``results/tables/confusion.csv``, made by ``maskclr.paper.confusion``, which says where the
+  errors go in numbers);
 - activation: per method (rows) and class (columns), the class's mean skeleton with its joints
   coloured by the model's mean joint activation (one shared colour scale); H36M-17 (2D) or
   NTU-25 (native 3D), by the files' joint count;
@@ -354,7 +356,8 @@ def class_costs(metrics, settings):
 def confusion_matrix(cells, settings):
     """Per table method (rows): the clean confusion (% of each true class's samples per predicted
     class, left) and what each error condition adds to it (points, a column each, one colour scale
-    per column), mean over seeds; the classes ordered by class group, the groups framed, the rows
+    per column), mean over seeds; below, the second method's panels minus the first's
+    (``confusion_differences``). The classes ordered by class group, the groups framed, the rows
     of classes absent from the test set in ABSENT. ``cells``: ``results/tables/confusion.csv``."""
     n = settings["num_classes"]
     groups = class_groups(settings["dataset"], n) or {"": list(range(n))}
@@ -372,25 +375,59 @@ def confusion_matrix(cells, settings):
         limit = max(1.0, rows["added"].abs().max())
         title = f"added by {condition_label(*condition)} (points)"
         panels.append(("added", rows, title, red_blue, Normalize(-limit, limit)))
+    # rows of (title, (n, n) matrix by label, colour map, scale)
+    grid = [
+        [
+            (f"{method_label(method)}:\n{title}", label_matrix(shown[shown["method"] == method], column, n), cmap, norm)
+            for column, shown, title, cmap, norm in panels
+        ]
+        for method in methods
+    ]
+    if len(methods) > 1:
+        grid.append(confusion_differences(chosen, conditions, methods[:2], n, red_blue))
     side = min(3.4, 1.2 + 0.09 * n)
-    fig = Figure(figsize=(len(panels) * side + 1.2, len(methods) * side + 0.6), layout="constrained")
-    axes = fig.subplots(len(methods), len(panels), squeeze=False)
-    for row, method in zip(axes, methods):
-        for ax, (column, shown, title, cmap, norm) in zip(row, panels):
-            rows = shown[shown["method"] == method]
-            present = np.isin(np.arange(n), rows["true_label"])
-            matrix = np.where(present[:, None], np.zeros((n, n)), np.nan)
-            matrix[rows["true_label"], rows["predicted_label"]] = rows[column]
+    fig = Figure(figsize=(len(panels) * side + 1.2, len(grid) * side + 0.6), layout="constrained")
+    axes = fig.subplots(len(grid), len(panels), squeeze=False)
+    for row, drawn in zip(axes, grid):
+        for ax, (title, matrix, cmap, norm) in zip(row, drawn):
             image = ax.imshow(matrix[np.ix_(order, order)], cmap=cmap, norm=norm, interpolation="nearest")
             for b in bounds:
                 ax.axhline(b, color="black", lw=0.5)
                 ax.axvline(b, color="black", lw=0.5)
-            ax.set(title=f"{method_label(method)}:\n{title}", xlabel="predicted", ylabel="true")
+            ax.set(title=title, xlabel="predicted", ylabel="true")
             ax.set_xticks(ticks, [names[order[k]] for k in ticks], rotation=90, fontsize=4)
             ax.set_yticks(ticks, [names[order[k]] for k in ticks], fontsize=4)
             fig.colorbar(image, ax=ax, shrink=0.8)
     fig.suptitle(describe_model(settings))
     return fig
+
+
+def label_matrix(rows, column, n):
+    """(n, n) by (true, predicted) label: ``column`` of the confusion cells ``rows`` of one method
+    and condition, 0 where no cell is listed, NaN in the rows of classes without test samples."""
+    present = np.isin(np.arange(n), rows["true_label"])
+    matrix = np.where(present[:, None], np.zeros((n, n)), np.nan)
+    matrix[rows["true_label"], rows["predicted_label"]] = rows[column]
+    return matrix
+
+
+def confusion_differences(chosen, conditions, methods, n, cmap):
+    """The difference row of the confusion figure, the second of ``methods`` minus the first: its
+    clean shares minus the first's (the difference of the means over seeds) and, per condition,
+    what the condition adds to it minus what it adds to the first (``added_delta``, paired by
+    seed), each panel on its own symmetric scale."""
+    first, second = methods
+    of = lambda rows, method: rows[rows["method"] == method]  # noqa: E731 (one method's cells)
+    clean = chosen[0]
+    matrices = [label_matrix(of(clean, second), "clean", n) - label_matrix(of(clean, first), "clean", n)]
+    matrices += [label_matrix(of(rows, second), "added_delta", n) for rows in chosen]
+    titles = ["clean (points)", *(f"added by {condition_label(*c)},\npaired by seed (points)" for c in conditions)]
+    name = f"{method_label(second)} − {method_label(first)}"
+    panels = []
+    for title, matrix in zip(titles, matrices):
+        limit = max(1.0, np.nanmax(np.abs(matrix), initial=0.0))
+        panels.append((f"{name}:\n{title}", matrix, cmap, Normalize(-limit, limit)))
+    return panels
 
 
 def activation(settings, files):
