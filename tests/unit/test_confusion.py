@@ -336,6 +336,17 @@ def test_the_figures_last_row_is_maskclr_minus_the_baseline_paired_by_seed(tmp_p
     assert panels[5].get_title().endswith("paired by seed (points)")
 
 
+def test_methods_without_a_seed_in_common_get_no_paired_panels(tmp_path):
+    files = [write(tmp_path / f"b{k}.npz", "baseline", k, NOISY[k]) for k in (0, 1)]
+    files += [write(tmp_path / f"m{k}.npz", "maskclr", k + 2, NOISY[k]) for k in (0, 1)]
+    path = tmp_path / "confusion.csv"
+    confusion.write_csv(confusion.cells(confusion.seed_shares(files, SETTINGS), SETTINGS), path)
+    panels = [ax for ax in figures.confusion_matrix(confusion.load_cells(path), SETTINGS).axes if ax.get_images()]
+    assert panels[4].get_title().endswith("clean (points)")  # the difference of the means needs no pairing
+    assert panels[5].get_title().endswith("no seed in common")
+    assert panels[5].get_images()[0].get_array().mask.all()
+
+
 @pytest.mark.parametrize(
     "condition, message",
     [

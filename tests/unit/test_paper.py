@@ -355,6 +355,38 @@ def test_grid_markdown_bolds_only_differences_whose_interval_excludes_0():
     assert grid_markdown_module.cell(None, first=False) == "--"  # a point the method was not run at
 
 
+def filtered_metrics(data, tmp_path, keep):
+    """A copy of the fixture's metrics.csv in ``tmp_path`` with the rows ``keep`` (a frame → mask) keeps."""
+    rows = pd.read_csv(data / "metrics.csv", dtype=str, keep_default_na=False)
+    rows[keep(rows)].to_csv(tmp_path / "metrics.csv", index=False)
+    return tmp_path
+
+
+def test_a_sigma_of_one_kind_of_noise_only_gets_dashes_under_the_other(data, tmp_path):
+    spatial = lambda rows: (rows["perturbation"] == "noise_spatial") & (rows["level"] == "0.01")  # noqa: E731
+    fewer = filtered_metrics(data, tmp_path, lambda rows: ~spatial(rows))
+    lines = grid_markdown(fewer, tmp_path, "noise")
+    assert lines[7] == "| 0.01 | 41.0 [28.3, 53.7] | **+10.0 [10.0, 10.0]** | -- | -- |"
+    tex = (tmp_path / "noise.tex").read_text()
+    assert r"0.01 & 41.0 $\pm$ 12.7 & 51.0 $\pm$ 12.7 ($+10.0 \pm 0.0$) & -- & -- \\" in tex
+
+
+def test_grid_markdown_of_one_seed_claims_nothing(data, tmp_path):
+    lines = grid_markdown(filtered_metrics(data, tmp_path, lambda rows: rows["seed"] != "1"), tmp_path, "occlusion")
+    assert lines[3] == "| head | 59.0 | +10.0 |"  # seed 0 alone: no interval, nothing bold
+    assert lines[-1].endswith("baseline's mean over 1 seed; each other method's difference to baseline, in points. "
+                              "One seed: no intervals, no claim.")  # fmt: skip
+
+
+def test_grid_markdown_without_a_table_method_names_it(data, tmp_path):
+    table(data, tmp_path, "noise")
+    settings = {**SETTINGS, "table_methods": ["baseline", "maskclr", "random_mask"]}
+    args = ("--csv", tmp_path / "noise.csv", "--settings-json", json.dumps(settings), "--out", tmp_path / "noise.md")
+    result = run_module("maskclr.paper.grid_markdown", "noise", *args)
+    assert result.returncode != 0 and not (tmp_path / "noise.md").exists()
+    assert "noise.csv: no rows of random_mask (paper.table_methods: baseline, maskclr, random_mask)" in result.stderr
+
+
 def test_grid_markdown_of_one_method_compares_nothing(data, tmp_path):
     lines = grid_markdown(data, tmp_path, "occlusion", {**SETTINGS, "table_methods": ["baseline"]})
     assert lines[0] == "| occluded | baseline |" and lines[3] == "| head | 60.0 [47.3, 72.7] |"
@@ -366,6 +398,7 @@ def test_grid_markdown_of_a_csv_without_its_columns_names_them(tmp_path):
     args = ("--csv", tmp_path / "noise.csv", "--settings-json", json.dumps(SETTINGS), "--out", tmp_path / "noise.md")
     result = run_module("maskclr.paper.grid_markdown", "noise", *args)
     assert result.returncode != 0 and f"{tmp_path / 'noise.csv'}: expected the noise table's rows" in result.stderr
+    assert "with columns sigma, perturbation, method" in result.stderr
     assert "missing: sigma, top1_ci95, n_seeds, delta, delta_ci95" in result.stderr
     assert not (tmp_path / "noise.md").exists()
 

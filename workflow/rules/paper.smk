@@ -185,7 +185,8 @@ rule confusion:
 
 
 rule confusion_figure:
-    """The confusion table as matrices: clean, and what each error condition adds."""
+    """The confusion table as matrices: clean, and what each error condition adds, per method and
+    MaskCLR − baseline."""
     input:
         "results/tables/confusion.csv",
     output:

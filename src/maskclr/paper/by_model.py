@@ -31,7 +31,7 @@ from maskclr.errors import run_cli
 from maskclr.fileio import atomic_output
 from maskclr.paper import metrics as mt
 from maskclr.paper import summary
-from maskclr.paper.stats import interval, mean_ci
+from maskclr.paper.stats import difference, interval, mean_ci
 from maskclr.paper.style import METHODS, describe_model, method_label, model_order, rank
 from maskclr.paper.tables import tabular, tex
 
@@ -130,8 +130,7 @@ def delta(cells, group, fmt):
     if group not in cells.index:
         return "--"
     row = cells.loc[group]
-    text = interval(row["delta_mean"], row["delta_ci95"], sign=True)
-    return fmt.bold(text) if row["significant"] else text
+    return difference(row["delta_mean"], row["delta_ci95"], fmt.bold)
 
 
 def markdown(table, blocks_, settings):

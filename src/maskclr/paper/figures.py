@@ -415,19 +415,24 @@ def confusion_differences(chosen, conditions, methods, n, cmap):
     """The difference row of the confusion figure, the second of ``methods`` minus the first: its
     clean shares minus the first's (the difference of the means over seeds) and, per condition,
     what the condition adds to it minus what it adds to the first (``added_delta``, paired by
-    seed), each panel on its own symmetric scale."""
+    seed), each panel on its own symmetric scale. The panels carry no intervals (confusion.csv's
+    ``added_delta_ci95`` gives them); without a seed in common a condition's panel says so."""
     first, second = methods
     of = lambda rows, method: rows[rows["method"] == method]  # noqa: E731 (one method's cells)
-    clean = chosen[0]
-    matrices = [label_matrix(of(clean, second), "clean", n) - label_matrix(of(clean, first), "clean", n)]
-    matrices += [label_matrix(of(rows, second), "added_delta", n) for rows in chosen]
-    titles = ["clean (points)", *(f"added by {condition_label(*c)},\npaired by seed (points)" for c in conditions)]
     name = f"{method_label(second)} − {method_label(first)}"
-    panels = []
-    for title, matrix in zip(titles, matrices):
-        limit = max(1.0, np.nanmax(np.abs(matrix), initial=0.0))
-        panels.append((f"{name}:\n{title}", matrix, cmap, Normalize(-limit, limit)))
-    return panels
+    clean = label_matrix(of(chosen[0], second), "clean", n) - label_matrix(of(chosen[0], first), "clean", n)
+    panels = [(f"{name}:\nclean (points)", clean)]
+    for condition, rows in zip(conditions, chosen):
+        paired = of(rows, second)
+        if paired["added_delta"].isna().all():  # no seed in common: nothing to pair
+            panels.append(
+                (f"{name}:\nadded by {condition_label(*condition)},\nno seed in common", np.full((n, n), np.nan))
+            )
+            continue
+        title = f"{name}:\nadded by {condition_label(*condition)},\npaired by seed (points)"
+        panels.append((title, label_matrix(paired, "added_delta", n)))
+    limits = [max(1.0, np.nanmax(np.abs(matrix), initial=0.0)) for _, matrix in panels]
+    return [(title, matrix, cmap, Normalize(-limit, limit)) for (title, matrix), limit in zip(panels, limits)]
 
 
 def activation(settings, files):

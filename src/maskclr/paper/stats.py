@@ -99,10 +99,18 @@ def significant(mean, half_width):
 
 
 def interval(mean, half_width, digits=1, sign=False):
-    """``93.9 [92.1, 95.7]``, or just the mean where there is no interval."""
+    """``93.9 [92.1, 95.7]``, or just the mean where there is no interval. A number that rounds
+    to zero keeps its sign (``[-0.6, -0.0]``: the interval ends just below 0, and excludes it)."""
     fmt = f"{{:{'+' if sign else ''}.{digits}f}}"
     if pd.isna(mean):
         return "--"
     if pd.isna(half_width):
         return fmt.format(mean)
     return f"{fmt.format(mean)} [{mean - half_width:.{digits}f}, {mean + half_width:.{digits}f}]"
+
+
+def difference(mean, half_width, bold):
+    """A paired difference as ``interval`` writes it with its sign, through ``bold`` (a formatter)
+    where its interval excludes 0."""
+    text = interval(mean, half_width, sign=True)
+    return bold(text) if significant(mean, half_width) else text

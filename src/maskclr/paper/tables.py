@@ -395,26 +395,33 @@ def grid_cells(metrics, settings, kinds):
     return pd.DataFrame(records)
 
 
+def kinds_present(cells, kinds):
+    """The (perturbation, name) of ``kinds`` that have cells, in their order."""
+    found = set(cells["perturbation"])
+    return [(kind, name) for kind, name in kinds if kind in found]
+
+
 def noise_table(metrics, paper, settings):
     """Fig. 5's numbers: top-1 per σ, spatiotemporal and spatial noise side by side, one column
     per table method, as (TeX, CSV frame)."""
     cells = grid_cells(metrics, settings, NOISE).rename(columns={"level": "sigma"}).astype({"sigma": float})
     methods = settings["table_methods"]
-    kinds = [(kind, name) for kind, name in NOISE if kind in set(cells["perturbation"])]
+    kinds = kinds_present(cells, NOISE)
     header = [
         " & " + " & ".join(rf"\multicolumn{{{len(methods)}}}{{c}}{{{name} noise}}" for _, name in kinds) + r" \\",
         " ".join(rf"\cmidrule(lr){{{2 + i * len(methods)}-{1 + (i + 1) * len(methods)}}}" for i in range(len(kinds))),
         " & ".join([r"$\sigma$", *(tex(method_label(m)) for _ in kinds for m in methods)]) + r" \\",
     ]
     by_point = cells.set_index(["perturbation", "sigma", "method"])
+    numbers = ["top1", "top1_ci95", "delta", "delta_ci95"]
     rows = [
         [f"{sigma:g}"]
         + [
-            accuracy(*by_point.loc[(kind, sigma, m), ["top1", "top1_ci95", "delta", "delta_ci95"]])
+            accuracy(*by_point.loc[(kind, sigma, m), numbers]) if (kind, sigma, m) in by_point.index else DASH
             for kind, _ in kinds
             for m in methods
         ]
-        for sigma in sorted(set(cells["sigma"]))
+        for sigma in sorted(set(cells["sigma"]))  # a σ of one kind of noise only: dashes under the other
     ]
     text = table_note(settings, rf"{tex(describe_model(settings))}, $\sigma$ in {tex(noise_unit(settings))}")
     return tabular("l" + "c" * len(methods) * len(kinds), header, [rows], text), cells
