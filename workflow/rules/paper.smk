@@ -43,7 +43,7 @@ rule grid_table_markdown:
         "../../envs/paper.yaml"
     params:
         code=job_code("maskclr.paper.grid_markdown"),
-        settings=paper_settings_json("grid_markdown", "{table}"),
+        settings=paper_settings_json("tables", "{table}"),
     shell:
         "python -m maskclr.paper.grid_markdown {wildcards.table:q} --csv {input:q}"
         " --settings-json {params.settings:q} --out {output:q} 2> {log:q}"

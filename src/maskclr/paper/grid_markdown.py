@@ -21,7 +21,7 @@ from maskclr.fileio import atomic_output
 from maskclr.paper import metrics as mt
 from maskclr.paper.stats import difference, interval
 from maskclr.paper.style import describe_model, method_label, noise_unit
-from maskclr.paper.tables import NOISE, OCCLUSION, kinds_present, occlusion_label
+from maskclr.paper.tables import NOISE, OCCLUSION, REQUIRED, kinds_present, occlusion_label
 
 COLUMNS = ("perturbation", "method", "top1", "top1_ci95", "n_seeds", "delta", "delta_ci95")
 # table → (its level column in the CSV, the header of the level column, its kinds of perturbation)
@@ -105,13 +105,6 @@ def markdown(cells, table, settings):
     return "\n".join(lines) + "\n\n" + note(cells, table, settings) + "\n"
 
 
-# The settings each table reads; the workflow passes each table these keys only (common.smk).
-REQUIRED = {
-    "noise": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods"),
-    "occlusion": ("dataset", "split", "backbone", "pretrain", "train_estimator", "table_methods"),
-}
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m maskclr.paper.grid_markdown", description=__doc__.split("\n")[0])
     parser.add_argument("table", choices=sorted(GRIDS))
@@ -119,6 +112,7 @@ def main(argv=None):
     parser.add_argument("--settings-json", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    # the table's own settings (tables.REQUIRED): the workflow passes the Markdown job the same keys
     settings = mt.load_settings(args.settings_json, REQUIRED[args.table])
     text = markdown(load_table(args.csv, args.table, settings["table_methods"]), args.table, settings)
     with atomic_output(args.out) as tmp:
