@@ -109,14 +109,20 @@ def methods_present(metrics, settings, perturbation):
     return present
 
 
-def curve(metrics, settings, method, perturbation):
-    """Top-1 (%) per numeric level (column ``x``); the clean accuracy stands in for level 0
-    where the perturbation's own grid has none (joint occlusion starts at 15 %)."""
-    where = eval_where(settings, method)
-    stats = metrics.summary(["x"], perturbation=perturbation, **where)
+def from_clean(points, perturbation):
+    """``points(perturbation)``, a frame with a numeric level column ``x``, with
+    ``points("clean")`` in front where the perturbation's own grid has no level 0 (joint occlusion
+    starts at 15 %): the clean input stands in for level 0."""
+    stats = points(perturbation)
     if not (stats["x"] == 0).any():
-        stats = pd.concat([metrics.summary(["x"], perturbation="clean", **where), stats], ignore_index=True)
+        stats = pd.concat([points("clean"), stats], ignore_index=True)
     return stats
+
+
+def curve(metrics, settings, method, perturbation):
+    """Top-1 (%) per numeric level (column ``x``), from the clean input (``from_clean``)."""
+    where = eval_where(settings, method)
+    return from_clean(lambda kind: metrics.summary(["x"], perturbation=kind, **where), perturbation)
 
 
 def reference_of(settings):
@@ -142,12 +148,8 @@ def paired_points(metrics, settings, method, perturbation, by):
 
 
 def difference_curve(metrics, settings, method, perturbation):
-    """``paired_points`` per numeric level, with the clean difference at level 0 where the
-    perturbation's grid has none (as ``curve``)."""
-    stats = paired_points(metrics, settings, method, perturbation, "x")
-    if not (stats["x"] == 0).any():
-        stats = pd.concat([paired_points(metrics, settings, method, "clean", "x"), stats], ignore_index=True)
-    return stats
+    """``paired_points`` per numeric level, from the clean input (``from_clean``, as ``curve``)."""
+    return from_clean(lambda kind: paired_points(metrics, settings, method, kind, "x"), perturbation)
 
 
 def compared(settings, methods):
@@ -372,9 +374,8 @@ def confusion_matrix(cells, settings):
     chosen = [confusion.at_condition(cells, *condition) for condition in conditions]
     panels = [("clean", chosen[0], "clean (% of the true class)", grey, Normalize(0, 100))]
     for condition, rows in zip(conditions, chosen):
-        limit = max(1.0, rows["added"].abs().max())
         title = f"added by {condition_label(*condition)} (points)"
-        panels.append(("added", rows, title, red_blue, Normalize(-limit, limit)))
+        panels.append(("added", rows, title, red_blue, symmetric(rows["added"])))
     # rows of (title, (n, n) matrix by label, colour map, scale)
     grid = [
         [
@@ -424,15 +425,17 @@ def confusion_differences(chosen, conditions, methods, n, cmap):
     panels = [(f"{name}:\nclean (points)", clean)]
     for condition, rows in zip(conditions, chosen):
         paired = of(rows, second)
-        if paired["added_delta"].isna().all():  # no seed in common: nothing to pair
-            panels.append(
-                (f"{name}:\nadded by {condition_label(*condition)},\nno seed in common", np.full((n, n), np.nan))
-            )
-            continue
-        title = f"{name}:\nadded by {condition_label(*condition)},\npaired by seed (points)"
-        panels.append((title, label_matrix(paired, "added_delta", n)))
-    limits = [max(1.0, np.nanmax(np.abs(matrix), initial=0.0)) for _, matrix in panels]
-    return [(title, matrix, cmap, Normalize(-limit, limit)) for (title, matrix), limit in zip(panels, limits)]
+        unpaired = paired["added_delta"].isna().all()  # no seed in common: nothing to pair
+        matrix = np.full((n, n), np.nan) if unpaired else label_matrix(paired, "added_delta", n)
+        how = "no seed in common" if unpaired else "paired by seed (points)"
+        panels.append((f"{name}:\nadded by {condition_label(*condition)},\n{how}", matrix))
+    return [(title, matrix, cmap, symmetric(matrix)) for title, matrix in panels]
+
+
+def symmetric(values):
+    """A colour scale centred on 0 that holds every value (NaN ignored), at least ±1."""
+    limit = max(1.0, float(np.nanmax(np.abs(values), initial=0.0)))
+    return Normalize(-limit, limit)
 
 
 def activation(settings, files):
