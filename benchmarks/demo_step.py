@@ -1,6 +1,6 @@
 """Benchmark: training steps at the demo's sizes (config.yaml), per backbone, on one CPU core.
 
-    python benchmarks/demo_step.py [--config config.yaml] [--steps 20] [--repeats 3]
+    python benchmarks/demo_step.py [--config config.yaml] [--steps 20] [--repeats 3] [--compile]
 
 Where the demo's time goes. For each backbone at its config.yaml sizes, with the demo's batch,
 frames and persons, all in this process on one thread (as each demo job runs):
@@ -9,11 +9,17 @@ frames and persons, all in this process on one thread (as each demo job runs):
 - the step's FLOPs (torch.utils.flop_counter) and the FLOP-bound rate: the samples/s the step
   would reach at the FLOP/s of a plain matmul measured here; achieved / FLOP-bound says how far
   the tiny model is from that bound (it is dominated by per-operator overhead, not arithmetic);
-- the gain of ``preprocess.max_persons: 1`` (one person per sample) over MotionBERT's two.
+- the gain of ``preprocess.max_persons: 1`` (one person per sample) over MotionBERT's two;
+- with ``--compile`` instead: what ``torch.compile`` (inductor's C++ kernels) does to both steps,
+  as the eager step's time over the compiled one's, and the seconds the first steps spend
+  compiling: in the first job, and in later ones that find inductor's cache on disk.
 Ratios compare runs of this process, interleaved (best of ``--repeats``): the machine is shared.
 """
 
 import argparse
+import os
+import tempfile
+import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -40,12 +46,15 @@ def demo_model(config, backbone, num_classes):
     return build_model(arch)
 
 
-def steps(config, backbone, persons):
-    """{stage: step callable} on a random batch (batch, persons, frames, 17, 3)."""
+def steps(config, backbone, persons, compiled=False):
+    """{stage: step callable} on a random batch (batch, persons, frames, 17, 3); ``compiled``:
+    through ``torch.compile``, which compiles on the first call."""
     num_classes = config["datasets"]["synth"]["num_classes"]
     batch, frames = config["train"]["schedule"]["batch_size"], config["preprocess"]["n_frames"]
     torch.manual_seed(0)
     model = demo_model(config, backbone, num_classes)
+    if compiled:
+        model.compile()
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
     x = torch.randn(batch, persons, frames, 17, 3)
     y = torch.randint(0, num_classes, (batch,))
@@ -62,11 +71,43 @@ def best_seconds(steps, n, repeats):
     return {name: min(r[name] for r in rounds) for name in steps}
 
 
+def first_call_seconds(config, backbone, persons):
+    """A new compiled model's steps and the seconds of their first calls (compilation included)."""
+    torch._dynamo.reset()  # forget the earlier models' graphs, as a new training job would
+    compiled = steps(config, backbone, persons, compiled=True)
+    seconds = []
+    for step in compiled.values():
+        start = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - start)
+    return compiled, sum(seconds)
+
+
+def compare_compiled(config, persons, n, repeats):
+    """Per backbone: eager / compiled seconds per step (stage 1, MaskCLR), and the seconds both
+    steps' compilation takes the first job (an empty inductor cache) and the later ones (its
+    cache on disk)."""
+    print(
+        f"{'backbone':12s} {'stage1 eager/compiled':>21s} {'maskclr eager/compiled':>22s} "
+        f"{'compile s, first job':>20s} {'later jobs':>10s}"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache
+        for backbone in config["backbones"]:
+            _, cold = first_call_seconds(config, backbone, persons)
+            compiled, warm = first_call_seconds(config, backbone, persons)
+            eager = steps(config, backbone, persons)
+            best = best_seconds({**eager, **{f"compiled {name}": step for name, step in compiled.items()}}, n, repeats)
+            ratios = [best[name] / best[f"compiled {name}"] for name in eager]
+            print(f"{backbone:12s} {ratios[0]:21.2f} {ratios[1]:22.2f} {cold:20.1f} {warm:10.1f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=Path(__file__).parents[1] / "config.yaml")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--compile", action="store_true", help="compare torch.compile with eager steps")
     args = parser.parse_args()
     torch.set_num_threads(1)
     config = yaml.safe_load(Path(args.config).read_text())
@@ -77,6 +118,8 @@ def main():
         f"one thread; batch {batch} x {persons} person(s) x {config['preprocess']['n_frames']} frames; "
         f"plain 512^3 matmul: {matmul / 1e9:.1f} GFLOP/s"
     )
+    if args.compile:
+        return compare_compiled(config, persons, args.steps, args.repeats)
     print(
         f"{'backbone':12s} {'stage1 s/s':>10s} {'maskclr s/s':>11s} {'s2/s1':>6s} {'GFLOP/step':>10s} "
         f"{'FLOP-bound s/s':>14s} {'achieved/bound':>14s} {'1 vs 2 persons':>14s}"
