@@ -11,17 +11,21 @@ frames and persons, all in this process on one thread (as each demo job runs):
   the tiny model is from that bound (it is dominated by per-operator overhead, not arithmetic);
 - the gain of ``preprocess.max_persons: 1`` (one person per sample) over MotionBERT's two;
 - with ``--compile`` instead: what ``torch.compile`` (inductor's C++ kernels) does to both steps,
-  as the eager step's time over the compiled one's, and the seconds the first steps spend
-  compiling: in the first job, and in later ones that find inductor's cache on disk.
+  as the eager step's time over the compiled one's, and the seconds their compilation adds, each
+  in a new process as in a training job: the first job's (an empty cache), and later jobs' (the
+  cache the first left on disk).
 Ratios compare runs of this process, interleaved (best of ``--repeats``): the machine is shared.
 """
 
 import argparse
+import multiprocessing
 import os
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
+from unittest import mock
 
 import torch
 import yaml
@@ -71,35 +75,41 @@ def best_seconds(steps, n, repeats):
     return {name: min(r[name] for r in rounds) for name in steps}
 
 
-def first_call_seconds(config, backbone, persons):
-    """A new compiled model's steps and the seconds of their first calls (compilation included)."""
-    torch._dynamo.reset()  # forget the earlier models' graphs, as a new training job would
+def compile_seconds(config, backbone, persons, cache):
+    """Seconds of the first stage-1 and MaskCLR steps of a compiled model in a new process (one
+    thread; inductor compiles in worker processes of its own) whose inductor cache is ``cache``:
+    what compilation adds to training jobs that start with that cache."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as process:
+        return process.submit(first_steps_seconds, config, backbone, persons, cache).result()
+
+
+def first_steps_seconds(config, backbone, persons, cache):
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache
+    torch.set_num_threads(1)
     compiled = steps(config, backbone, persons, compiled=True)
-    seconds = []
+    start = time.perf_counter()
     for step in compiled.values():
-        start = time.perf_counter()
         step()
-        seconds.append(time.perf_counter() - start)
-    return compiled, sum(seconds)
+    return time.perf_counter() - start
 
 
 def compare_compiled(config, persons, n, repeats):
-    """Per backbone: eager / compiled seconds per step (stage 1, MaskCLR), and the seconds both
-    steps' compilation takes the first job (an empty inductor cache) and the later ones (its
-    cache on disk)."""
+    """Per backbone: eager / compiled seconds per step (stage 1, MaskCLR), and the seconds the
+    compilation of both steps takes with an empty inductor cache (the first job) and with the
+    cache the first left on disk (later jobs)."""
     print(
         f"{'backbone':12s} {'stage1 eager/compiled':>21s} {'maskclr eager/compiled':>22s} "
         f"{'compile s, first job':>20s} {'later jobs':>10s}"
     )
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache
-        for backbone in config["backbones"]:
-            _, cold = first_call_seconds(config, backbone, persons)
-            compiled, warm = first_call_seconds(config, backbone, persons)
-            eager = steps(config, backbone, persons)
-            best = best_seconds({**eager, **{f"compiled {name}": step for name, step in compiled.items()}}, n, repeats)
-            ratios = [best[name] / best[f"compiled {name}"] for name in eager]
-            print(f"{backbone:12s} {ratios[0]:21.2f} {ratios[1]:22.2f} {cold:20.1f} {warm:10.1f}")
+    for backbone in config["backbones"]:
+        with tempfile.TemporaryDirectory() as cache:
+            cold, warm = (compile_seconds(config, backbone, persons, cache) for _ in range(2))
+            with mock.patch.dict(os.environ, {"TORCHINDUCTOR_CACHE_DIR": cache}):
+                compiled = steps(config, backbone, persons, compiled=True)
+                both = {**steps(config, backbone, persons), **{f"compiled {k}": v for k, v in compiled.items()}}
+                best = best_seconds(both, n, repeats)
+        stage1, maskclr = (best[name] / best[f"compiled {name}"] for name in ("stage1", "maskclr"))
+        print(f"{backbone:12s} {stage1:21.2f} {maskclr:22.2f} {cold:20.1f} {warm:10.1f}")
 
 
 def main():
@@ -119,7 +129,8 @@ def main():
         f"plain 512^3 matmul: {matmul / 1e9:.1f} GFLOP/s"
     )
     if args.compile:
-        return compare_compiled(config, persons, args.steps, args.repeats)
+        compare_compiled(config, persons, args.steps, args.repeats)
+        return
     print(
         f"{'backbone':12s} {'stage1 s/s':>10s} {'maskclr s/s':>11s} {'s2/s1':>6s} {'GFLOP/step':>10s} "
         f"{'FLOP-bound s/s':>14s} {'achieved/bound':>14s} {'1 vs 2 persons':>14s}"
